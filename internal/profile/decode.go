@@ -1,0 +1,150 @@
+package profile
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// DecodeAttrs parses attribute JSON as written by EncodeAttrs: one flat
+// object whose values are strings, numbers or booleans. Integral numbers
+// become int64, other numbers float64. It is a hand-written scanner because
+// segment refreshes decode every stored profile; anything it does not expect
+// falls back to encoding/json.
+func DecodeAttrs(b []byte) (Attrs, error) {
+	d := attrDecoder{b: b}
+	a, ok := d.object()
+	if ok {
+		return a, nil
+	}
+	return decodeAttrsSlow(b)
+}
+
+type attrDecoder struct {
+	b []byte
+	i int
+}
+
+func (d *attrDecoder) object() (Attrs, bool) {
+	if len(d.b) < 2 || d.b[0] != '{' || d.b[len(d.b)-1] != '}' {
+		return nil, false
+	}
+	a := make(Attrs, 16)
+	d.i = 1
+	if d.b[d.i] == '}' {
+		return a, d.i == len(d.b)-1
+	}
+	for {
+		d.ws()
+		k, ok := d.str()
+		if !ok || d.i >= len(d.b) || d.b[d.i] != ':' {
+			return nil, false
+		}
+		d.i++
+		d.ws()
+		v, ok := d.value()
+		if !ok || d.i >= len(d.b) {
+			return nil, false
+		}
+		a[k] = v
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+		case '}':
+			return a, d.i == len(d.b)-1
+		default:
+			return nil, false
+		}
+	}
+}
+
+// ws skips the single spaces PostgreSQL's jsonb output puts after ':' and ','.
+func (d *attrDecoder) ws() {
+	for d.i < len(d.b) && d.b[d.i] == ' ' {
+		d.i++
+	}
+}
+
+// str reads a string without escapes; strings with escapes use the slow path.
+func (d *attrDecoder) str() (string, bool) {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return "", false
+	}
+	rest := d.b[d.i+1:]
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return "", false
+	}
+	d.i += end + 2
+	return string(rest[:end]), true
+}
+
+func (d *attrDecoder) value() (any, bool) {
+	if d.i >= len(d.b) {
+		return nil, false
+	}
+	switch c := d.b[d.i]; {
+	case c == '"':
+		return d.str()
+	case c == 't' && bytes.HasPrefix(d.b[d.i:], []byte("true")):
+		d.i += 4
+		return true, true
+	case c == 'f' && bytes.HasPrefix(d.b[d.i:], []byte("false")):
+		d.i += 5
+		return false, true
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	}
+	return nil, false
+}
+
+func (d *attrDecoder) number() (any, bool) {
+	start, integral := d.i, true
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		if c == ',' || c == '}' {
+			break
+		}
+		if c == '.' || c == 'e' || c == 'E' {
+			integral = false
+		}
+		d.i++
+	}
+	s := string(d.b[start:d.i])
+	if integral {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, true
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
+}
+
+func decodeAttrsSlow(b []byte) (Attrs, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("decode attributes: %w", err)
+	}
+	a := make(Attrs, len(raw))
+	for k, v := range raw {
+		switch x := v.(type) {
+		case string, bool:
+			a[k] = x
+		case json.Number:
+			if n, err := x.Int64(); err == nil {
+				a[k] = n
+			} else if f, err := x.Float64(); err == nil {
+				a[k] = f
+			} else {
+				return nil, fmt.Errorf("decode attributes: %q: bad number %q", k, x)
+			}
+		case nil:
+		default:
+			return nil, fmt.Errorf("decode attributes: %q: unsupported value of type %T", k, v)
+		}
+	}
+	return a, nil
+}

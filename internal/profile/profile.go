@@ -1,0 +1,42 @@
+// Package profile holds unified customer profiles: the model, typed attribute
+// values, and readers that turn CSV and JSON Lines files into profiles.
+package profile
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Attrs are a profile's typed attributes. A value is one of string, int64,
+// float64 or bool; an absent attribute has no key (empty cells are absent).
+type Attrs map[string]any
+
+// Profile is one unified customer profile, identified by ID.
+type Profile struct {
+	ID        string
+	Attrs     Attrs
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// EncodeAttrs returns the canonical JSON form of attrs (keys sorted), used
+// for storage and change detection.
+func EncodeAttrs(a Attrs) ([]byte, error) {
+	if a == nil {
+		a = Attrs{}
+	}
+	b, err := json.Marshal(map[string]any(a))
+	if err != nil {
+		return nil, fmt.Errorf("encode attributes: %w", err)
+	}
+	return b, nil
+}
+
+// Hash returns a short digest of canonical attribute JSON, used to tell
+// whether a re-imported profile changed.
+func Hash(encoded []byte) string {
+	sum := sha256.Sum256(encoded)
+	return fmt.Sprintf("%x", sum[:12])
+}

@@ -1,0 +1,143 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"segbridge/internal/profile"
+	"segbridge/internal/store"
+)
+
+// UpsertProfiles implements store.Profiles.
+func (s *Store) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (store.UpsertResult, error) {
+	rows, err := store.EncodeBatch(batch)
+	if err != nil {
+		return store.UpsertResult{}, fmt.Errorf("postgres: upsert profiles: %w", err)
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	var res store.UpsertResult
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		stored, err := storedHashes(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		var write []store.EncodedProfile
+		write, res = store.Classify(rows, stored)
+		return writeProfiles(ctx, tx, write, now)
+	})
+	if err != nil {
+		return store.UpsertResult{}, fmt.Errorf("postgres: upsert profiles: %w", err)
+	}
+	return res, nil
+}
+
+func storedHashes(ctx context.Context, tx pgx.Tx, ids []string) (map[string]string, error) {
+	rs, err := tx.Query(ctx, `SELECT id, hash FROM profiles WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("look up stored profiles: %w", err)
+	}
+	stored := make(map[string]string, len(ids))
+	var id, h string
+	_, err = pgx.ForEachRow(rs, []any{&id, &h}, func() error {
+		stored[id] = h
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look up stored profiles: %w", err)
+	}
+	return stored, nil
+}
+
+func writeProfiles(ctx context.Context, tx pgx.Tx, rows []store.EncodedProfile, now time.Time) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids, attrs, hashes := make([]string, len(rows)), make([]string, len(rows)), make([]string, len(rows))
+	for i, r := range rows {
+		ids[i], attrs[i], hashes[i] = r.ID, string(r.Attrs), r.Hash
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO profiles (id, attrs, hash, created_at, updated_at)
+		SELECT id, attrs::jsonb, hash, $4, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS t (id, attrs, hash)
+		ON CONFLICT (id) DO UPDATE SET attrs = excluded.attrs, hash = excluded.hash, updated_at = excluded.updated_at`,
+		ids, attrs, hashes, now)
+	if err != nil {
+		return fmt.Errorf("write profiles: %w", err)
+	}
+	return nil
+}
+
+// CountProfiles implements store.Profiles.
+func (s *Store) CountProfiles(ctx context.Context) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM profiles`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count profiles: %w", err)
+	}
+	return n, nil
+}
+
+// GetProfile implements store.Profiles.
+func (s *Store) GetProfile(ctx context.Context, id string) (profile.Profile, error) {
+	row := s.pool.QueryRow(ctx, `SELECT id, attrs::text, created_at, updated_at FROM profiles WHERE id = $1`, id)
+	p, err := scanProfile(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return profile.Profile{}, fmt.Errorf("profile %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return profile.Profile{}, fmt.Errorf("postgres: get profile %q: %w", id, err)
+	}
+	return p, nil
+}
+
+// ListProfiles implements store.Profiles.
+func (s *Store) ListProfiles(ctx context.Context, opts store.ListOptions) ([]profile.Profile, error) {
+	rs, err := s.pool.Query(ctx, `SELECT id, attrs::text, created_at, updated_at FROM profiles
+		WHERE id > $1 ORDER BY id LIMIT $2`, opts.After, opts.EffectiveLimit())
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list profiles: %w", err)
+	}
+	out, err := pgx.CollectRows(rs, func(r pgx.CollectableRow) (profile.Profile, error) { return scanProfile(r) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list profiles: %w", err)
+	}
+	return out, nil
+}
+
+// ScanProfiles implements store.Profiles.
+func (s *Store) ScanProfiles(ctx context.Context, fn func(id string, attrs []byte) error) error {
+	rs, err := s.pool.Query(ctx, `SELECT id, attrs::text FROM profiles ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("postgres: scan profiles: %w", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		raw := rs.RawValues()
+		if err := fn(string(raw[0]), raw[1]); err != nil {
+			return err
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("postgres: scan profiles: %w", err)
+	}
+	return nil
+}
+
+func scanProfile(row pgx.Row) (profile.Profile, error) {
+	var p profile.Profile
+	var attrs []byte
+	if err := row.Scan(&p.ID, &attrs, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		return p, err
+	}
+	a, err := profile.DecodeAttrs(attrs)
+	if err != nil {
+		return p, fmt.Errorf("profile %q: %w", p.ID, err)
+	}
+	p.Attrs, p.CreatedAt, p.UpdatedAt = a, p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	return p, nil
+}

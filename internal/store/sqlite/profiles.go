@@ -1,0 +1,179 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"segbridge/internal/profile"
+	"segbridge/internal/store"
+)
+
+const (
+	lookupChunk = 500 // ids per SELECT ... IN
+	writeChunk  = 200 // rows per multi-row INSERT (5 parameters each)
+)
+
+// UpsertProfiles implements store.Profiles.
+func (s *Store) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (store.UpsertResult, error) {
+	rows, err := store.EncodeBatch(batch)
+	if err != nil {
+		return store.UpsertResult{}, fmt.Errorf("sqlite: upsert profiles: %w", err)
+	}
+	var res store.UpsertResult
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		stored, err := storedHashes(ctx, tx, rows)
+		if err != nil {
+			return err
+		}
+		var write []store.EncodedProfile
+		write, res = store.Classify(rows, stored)
+		return store.Chunks(write, writeChunk, func(c []store.EncodedProfile) error {
+			return writeProfiles(ctx, tx, c, now)
+		})
+	})
+	if err != nil {
+		return store.UpsertResult{}, fmt.Errorf("sqlite: upsert profiles: %w", err)
+	}
+	return res, nil
+}
+
+func storedHashes(ctx context.Context, tx *sql.Tx, rows []store.EncodedProfile) (map[string]string, error) {
+	stored := make(map[string]string, len(rows))
+	err := store.Chunks(rows, lookupChunk, func(c []store.EncodedProfile) error {
+		args := make([]any, len(c))
+		for i, r := range c {
+			args[i] = r.ID
+		}
+		q := `SELECT id, hash FROM profiles WHERE id IN (` + placeholders(len(c), 1) + `)`
+		rs, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("look up stored profiles: %w", err)
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var id, h string
+			if err := rs.Scan(&id, &h); err != nil {
+				return fmt.Errorf("scan stored profile: %w", err)
+			}
+			stored[id] = h
+		}
+		return rs.Err()
+	})
+	return stored, err
+}
+
+func writeProfiles(ctx context.Context, tx *sql.Tx, c []store.EncodedProfile, now time.Time) error {
+	ts := micros(now)
+	args := make([]any, 0, len(c)*5)
+	for _, r := range c {
+		args = append(args, r.ID, r.Attrs, r.Hash, ts, ts)
+	}
+	q := `INSERT INTO profiles (id, attrs, hash, created_at, updated_at) VALUES ` + placeholders(len(c), 5) +
+		` ON CONFLICT (id) DO UPDATE SET attrs = excluded.attrs, hash = excluded.hash, updated_at = excluded.updated_at`
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("write profiles: %w", err)
+	}
+	return nil
+}
+
+// placeholders returns "(?,?),(?,?)…": rows groups of cols parameters; a
+// single column gives a flat "?,?,…" list.
+func placeholders(rows, cols int) string {
+	var b strings.Builder
+	group := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+	if cols == 1 {
+		group = "?"
+	}
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(group)
+	}
+	return b.String()
+}
+
+// CountProfiles implements store.Profiles.
+func (s *Store) CountProfiles(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM profiles`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count profiles: %w", err)
+	}
+	return n, nil
+}
+
+// GetProfile implements store.Profiles.
+func (s *Store) GetProfile(ctx context.Context, id string) (profile.Profile, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT id, attrs, created_at, updated_at FROM profiles WHERE id = ?`, id)
+	p, err := scanProfile(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return profile.Profile{}, fmt.Errorf("profile %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return profile.Profile{}, fmt.Errorf("sqlite: get profile %q: %w", id, err)
+	}
+	return p, nil
+}
+
+// ListProfiles implements store.Profiles.
+func (s *Store) ListProfiles(ctx context.Context, opts store.ListOptions) ([]profile.Profile, error) {
+	rs, err := s.db.QueryContext(ctx, `SELECT id, attrs, created_at, updated_at FROM profiles
+		WHERE id > ? ORDER BY id LIMIT ?`, opts.After, opts.EffectiveLimit())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list profiles: %w", err)
+	}
+	defer rs.Close()
+	var out []profile.Profile
+	for rs.Next() {
+		p, err := scanProfile(rs)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list profiles: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rs.Err()
+}
+
+// ScanProfiles implements store.Profiles.
+func (s *Store) ScanProfiles(ctx context.Context, fn func(id string, attrs []byte) error) error {
+	rs, err := s.db.QueryContext(ctx, `SELECT id, attrs FROM profiles ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("sqlite: scan profiles: %w", err)
+	}
+	defer rs.Close()
+	var id string
+	var attrs sql.RawBytes
+	for rs.Next() {
+		if err := rs.Scan(&id, &attrs); err != nil {
+			return fmt.Errorf("sqlite: scan profiles: %w", err)
+		}
+		if err := fn(id, attrs); err != nil {
+			return err
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("sqlite: scan profiles: %w", err)
+	}
+	return nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanProfile(row scanner) (profile.Profile, error) {
+	var p profile.Profile
+	var attrs []byte
+	var created, updated int64
+	if err := row.Scan(&p.ID, &attrs, &created, &updated); err != nil {
+		return p, err
+	}
+	a, err := profile.DecodeAttrs(attrs)
+	if err != nil {
+		return p, fmt.Errorf("profile %q: %w", p.ID, err)
+	}
+	p.Attrs, p.CreatedAt, p.UpdatedAt = a, fromMicros(created), fromMicros(updated)
+	return p, nil
+}

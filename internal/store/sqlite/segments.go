@@ -1,0 +1,177 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"segbridge/internal/segment"
+	"segbridge/internal/store"
+)
+
+const segmentCols = `id, name, slug, kind, rule, static_count, created_at, updated_at, refreshed_at, member_count`
+
+// CreateSegment implements store.Segments.
+func (s *Store) CreateSegment(ctx context.Context, n store.NewSegment, now time.Time) (segment.Segment, error) {
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO segments (name, slug, kind, rule, static_count, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			n.Name, n.Slug, string(n.Kind), n.Rule, len(n.StaticIDs), micros(now), micros(now)).Scan(&id)
+		if err != nil {
+			if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+				return fmt.Errorf("segment %q: %w", n.Name, store.ErrConflict)
+			}
+			return fmt.Errorf("insert segment: %w", err)
+		}
+		return insertPairs(ctx, tx, "segment_static_ids", id, n.StaticIDs)
+	})
+	if err != nil {
+		return segment.Segment{}, fmt.Errorf("sqlite: create segment: %w", err)
+	}
+	return s.getSegment(ctx, `id = ?`, id)
+}
+
+// insertPairs inserts (segmentID, id) rows into table, ignoring repeats.
+func insertPairs(ctx context.Context, tx *sql.Tx, table string, segmentID int64, ids []string) error {
+	return store.Chunks(ids, 400, func(c []string) error {
+		args := make([]any, 0, 2*len(c))
+		for _, id := range c {
+			args = append(args, segmentID, id)
+		}
+		q := `INSERT OR IGNORE INTO ` + table + ` (segment_id, profile_id) VALUES ` + placeholders(len(c), 2)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		return nil
+	})
+}
+
+// GetSegment implements store.Segments.
+func (s *Store) GetSegment(ctx context.Context, nameOrSlug string) (segment.Segment, error) {
+	return s.getSegment(ctx, `name = ? COLLATE NOCASE OR slug = ?`, nameOrSlug, nameOrSlug)
+}
+
+func (s *Store) getSegment(ctx context.Context, where string, args ...any) (segment.Segment, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+segmentCols+` FROM segments WHERE `+where, args...)
+	seg, err := scanSegment(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return segment.Segment{}, fmt.Errorf("segment %v: %w", args[0], store.ErrNotFound)
+	}
+	if err != nil {
+		return segment.Segment{}, fmt.Errorf("sqlite: get segment: %w", err)
+	}
+	return seg, nil
+}
+
+// ListSegments implements store.Segments.
+func (s *Store) ListSegments(ctx context.Context) ([]segment.Segment, error) {
+	rs, err := s.db.QueryContext(ctx, `SELECT `+segmentCols+` FROM segments ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list segments: %w", err)
+	}
+	defer rs.Close()
+	var out []segment.Segment
+	for rs.Next() {
+		seg, err := scanSegment(rs)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list segments: %w", err)
+		}
+		out = append(out, seg)
+	}
+	return out, rs.Err()
+}
+
+// DeleteSegment implements store.Segments.
+func (s *Store) DeleteSegment(ctx context.Context, id int64) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("sqlite: delete segment %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("segment %d: %w", id, store.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// ScanStaticIDs implements store.Segments.
+func (s *Store) ScanStaticIDs(ctx context.Context, segmentID int64, fn func(id string) error) error {
+	return s.scanIDs(ctx, `SELECT profile_id FROM segment_static_ids WHERE segment_id = ? ORDER BY profile_id`, segmentID, fn)
+}
+
+// ScanMembers implements store.Segments.
+func (s *Store) ScanMembers(ctx context.Context, segmentID int64, fn func(id string) error) error {
+	return s.scanIDs(ctx, `SELECT profile_id FROM segment_members WHERE segment_id = ? ORDER BY profile_id`, segmentID, fn)
+}
+
+func (s *Store) scanIDs(ctx context.Context, q string, segmentID int64, fn func(id string) error) error {
+	rs, err := s.db.QueryContext(ctx, q, segmentID)
+	if err != nil {
+		return fmt.Errorf("sqlite: scan segment %d: %w", segmentID, err)
+	}
+	defer rs.Close()
+	var id string
+	for rs.Next() {
+		if err := rs.Scan(&id); err != nil {
+			return fmt.Errorf("sqlite: scan segment %d: %w", segmentID, err)
+		}
+		if err := fn(id); err != nil {
+			return err
+		}
+	}
+	return rs.Err()
+}
+
+// ApplyMembership implements store.Segments.
+func (s *Store) ApplyMembership(ctx context.Context, c segment.MembershipChange) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE segments SET refreshed_at = ?, member_count = ? WHERE id = ?`,
+			micros(c.RefreshedAt), c.MemberCount, c.SegmentID)
+		if err != nil {
+			return fmt.Errorf("update segment: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("segment %d: %w", c.SegmentID, store.ErrNotFound)
+		}
+		err = store.Chunks(c.Remove, 500, func(ids []string) error {
+			args := make([]any, 0, len(ids)+1)
+			args = append(args, c.SegmentID)
+			for _, id := range ids {
+				args = append(args, id)
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM segment_members WHERE segment_id = ? AND profile_id IN (`+
+				placeholders(len(ids), 1)+`)`, args...)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("remove members: %w", err)
+		}
+		return insertPairs(ctx, tx, "segment_members", c.SegmentID, c.Add)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: apply membership of segment %d: %w", c.SegmentID, err)
+	}
+	return nil
+}
+
+func scanSegment(row scanner) (segment.Segment, error) {
+	var seg segment.Segment
+	var kind string
+	var created, updated int64
+	var refreshed sql.NullInt64
+	err := row.Scan(&seg.ID, &seg.Name, &seg.Slug, &kind, &seg.Rule, &seg.StaticCount,
+		&created, &updated, &refreshed, &seg.MemberCount)
+	if err != nil {
+		return seg, err
+	}
+	seg.Kind, seg.CreatedAt, seg.UpdatedAt = segment.Kind(kind), fromMicros(created), fromMicros(updated)
+	if refreshed.Valid {
+		seg.RefreshedAt = fromMicros(refreshed.Int64)
+	}
+	return seg, nil
+}

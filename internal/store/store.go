@@ -1,0 +1,93 @@
+// Package store defines segbridge's persistence: one Store interface with two
+// engines (store/sqlite, the embedded default, and store/postgres), embedded
+// migrations per engine, and the storetest conformance suite both must pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"segbridge/internal/profile"
+	"segbridge/internal/segment"
+)
+
+// ErrNotFound is returned (wrapped) when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned (wrapped) when a write would break a uniqueness rule.
+var ErrConflict = errors.New("already exists")
+
+// Store is everything segbridge keeps. Both engines implement it and pass
+// storetest.
+type Store interface {
+	// Engine names the engine: "sqlite" or "postgres".
+	Engine() string
+	// Migrate applies the embedded migrations not yet applied.
+	Migrate(ctx context.Context) error
+	Close() error
+	Profiles
+	Segments
+}
+
+// UpsertResult counts what an upsert of profiles did.
+type UpsertResult struct {
+	Inserted  int
+	Updated   int
+	Unchanged int
+}
+
+// Add accumulates o into r.
+func (r *UpsertResult) Add(o UpsertResult) {
+	r.Inserted += o.Inserted
+	r.Updated += o.Updated
+	r.Unchanged += o.Unchanged
+}
+
+// ListOptions pages through rows ordered by id.
+type ListOptions struct {
+	// After returns rows whose id sorts after this one ("" = from the start).
+	After string
+	// Limit caps the rows returned (1..1000; 0 means 100).
+	Limit int
+}
+
+// Profiles stores unified customer profiles.
+type Profiles interface {
+	// UpsertProfiles writes a batch in one transaction: new ids are inserted,
+	// ids whose attributes changed are updated (UpdatedAt = now), the rest are
+	// left alone. Within a batch the last profile with an id wins.
+	UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (UpsertResult, error)
+	CountProfiles(ctx context.Context) (int, error)
+	GetProfile(ctx context.Context, id string) (profile.Profile, error)
+	ListProfiles(ctx context.Context, opts ListOptions) ([]profile.Profile, error)
+	// ScanProfiles streams every profile's id and canonical attribute JSON in
+	// id order. The attrs slice is only valid during the call.
+	ScanProfiles(ctx context.Context, fn func(id string, attrs []byte) error) error
+}
+
+// NewSegment is what CreateSegment needs; ID, times and counts are set by
+// the store.
+type NewSegment struct {
+	Name      string
+	Slug      string
+	Kind      segment.Kind
+	Rule      string
+	StaticIDs []string
+}
+
+// Segments stores segment definitions and their refreshed membership.
+type Segments interface {
+	// CreateSegment stores a new segment; a taken name or slug is ErrConflict.
+	CreateSegment(ctx context.Context, s NewSegment, now time.Time) (segment.Segment, error)
+	// GetSegment finds a segment by name or slug.
+	GetSegment(ctx context.Context, nameOrSlug string) (segment.Segment, error)
+	ListSegments(ctx context.Context) ([]segment.Segment, error)
+	DeleteSegment(ctx context.Context, id int64) error
+	// ScanStaticIDs streams a static segment's listed ids in order.
+	ScanStaticIDs(ctx context.Context, segmentID int64, fn func(id string) error) error
+	// ScanMembers streams a segment's stored member ids in order.
+	ScanMembers(ctx context.Context, segmentID int64, fn func(id string) error) error
+	// ApplyMembership applies a membership change atomically.
+	ApplyMembership(ctx context.Context, c segment.MembershipChange) error
+}
