@@ -40,3 +40,17 @@ func Hash(encoded []byte) string {
 	sum := sha256.Sum256(encoded)
 	return fmt.Sprintf("%x", sum[:12])
 }
+
+// UpsertResult counts what writing a batch of profiles did.
+type UpsertResult struct {
+	Inserted  int
+	Updated   int
+	Unchanged int
+}
+
+// Add accumulates o into r.
+func (r *UpsertResult) Add(o UpsertResult) {
+	r.Inserted += o.Inserted
+	r.Updated += o.Updated
+	r.Unchanged += o.Unchanged
+}

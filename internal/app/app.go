@@ -1,0 +1,120 @@
+// Package app wires segbridge together: it turns configuration into an open,
+// migrated store, a logger and a clock, and closes them in one place.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"segbridge/internal/store"
+	"segbridge/internal/store/postgres"
+	"segbridge/internal/store/sqlite"
+)
+
+// DefaultDataDir is where the embedded database lives unless configured.
+const DefaultDataDir = "./segbridge-data"
+
+// Config is what the application needs to start.
+type Config struct {
+	// DatabaseURL selects the engine: "sqlite:///path/file.db" or
+	// "postgres://...". Empty means SQLite at DataDir/segbridge.db.
+	DatabaseURL string
+	// DataDir holds the embedded database and local files (default
+	// ./segbridge-data).
+	DataDir string
+	// Logger receives structured logs (default: discard).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// WithDefaults returns c with every unset field at its default.
+func (c Config) WithDefaults() Config {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "segbridge.db")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+	default:
+		return fmt.Errorf("database URL %q: want sqlite:///path/file.db or postgres://user@host/db", redactURL(c.DatabaseURL))
+	}
+	return nil
+}
+
+// App is the running application's shared state.
+type App struct {
+	Config
+	Store store.Store
+}
+
+// Open opens the store the configuration names and applies migrations.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := OpenStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("migrate %s database: %w", st.Engine(), err), st.Close())
+	}
+	cfg.Logger.Debug("store open", "engine", st.Engine())
+	return &App{Config: cfg, Store: st}, nil
+}
+
+// OpenStore opens the engine that url's scheme selects, without migrating.
+func OpenStore(ctx context.Context, url string) (store.Store, error) {
+	if strings.HasPrefix(url, "sqlite:") {
+		path, err := sqlite.PathFromURL(url)
+		if err != nil {
+			return nil, err
+		}
+		return sqlite.Open(ctx, path)
+	}
+	return postgres.Open(ctx, url)
+}
+
+// Close releases everything Open acquired.
+func (a *App) Close() error {
+	return a.Store.Close()
+}
+
+// redactURL hides a password in a database URL for error messages.
+func redactURL(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return u
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
+		return u
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
+}

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"segbridge/internal/app"
+)
+
+// config builds the application config from flags, then environment.
+func (g *globals) config() (app.Config, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+		return app.Config{}, fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel)
+	}
+	return app.Config{
+		DatabaseURL: firstNonEmpty(g.dbURL, g.getenv("SEGBRIDGE_DATABASE_URL")),
+		DataDir:     firstNonEmpty(g.dataDir, g.getenv("SEGBRIDGE_DATA_DIR")),
+		Logger:      slog.New(slog.NewTextHandler(g.errOut, &slog.HandlerOptions{Level: level})),
+	}, nil
+}
+
+// open opens the application (store migrated) for one command.
+func (g *globals) open(ctx context.Context) (*app.App, error) {
+	cfg, err := g.config()
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, cfg)
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// oneLine folds an error message onto a single line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// isTerminal reports whether w is a terminal (progress bars only go there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// newProgress returns a progress bar on errOut when it is a terminal, or nil.
+func (g *globals) newProgress(max int64, desc string) *progressbar.ProgressBar {
+	if !isTerminal(g.errOut) {
+		return nil
+	}
+	return progressbar.NewOptions64(max,
+		progressbar.OptionSetWriter(g.errOut),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100_000_000),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+// outputFlag adds --output to cmd and returns where its value lands.
+func outputFlag(cmd *cobra.Command) *string {
+	var out string
+	cmd.Flags().StringVarP(&out, "output", "o", "text", "output format: text or json")
+	return &out
+}
+
+func checkOutput(format string) error {
+	if format != "text" && format != "json" {
+		return fmt.Errorf("--output %q: want text or json", format)
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

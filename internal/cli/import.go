@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"segbridge/internal/profile"
+)
+
+func newImportCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "import",
+		Short: "Import data into segbridge",
+	}
+	cmd.AddCommand(newImportProfilesCmd(g))
+	return cmd
+}
+
+type importFlags struct {
+	id, format, delimiter string
+	strict                bool
+	batch                 int
+}
+
+func newImportProfilesCmd(g *globals) *cobra.Command {
+	var f importFlags
+	cmd := &cobra.Command{
+		Use:   "profiles FILE",
+		Short: "Import unified customer profiles from CSV or JSON Lines",
+		Long: `Import unified customer profiles from a CSV file (header row; comma, semicolon
+or tab separated; quoted fields; UTF-8 with or without BOM) or a JSON Lines
+file (one object per line).
+
+Re-importing upserts by id: new profiles are added, changed ones updated,
+unchanged ones left alone. Values are typed: whole numbers, decimals, true/false
+and strings; empty cells are absent. A bad row is reported with its line number
+and the good rows are imported, unless --strict is given.`,
+		Example: `  segbridge import profiles customers.csv --id customer_id
+  segbridge import profiles customers.jsonl --id id --strict`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runImport(cmd, g, args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.id, "id", "", "column (CSV) or field (JSONL) that holds the profile id (required)")
+	fl.StringVar(&f.format, "format", "", "csv or jsonl (default: from the file extension; .jsonl/.ndjson/.json are JSON Lines)")
+	fl.StringVar(&f.delimiter, "delimiter", "", `CSV delimiter: ",", ";" or "\t" (default: detected from the header)`)
+	fl.BoolVar(&f.strict, "strict", false, "write nothing if any row is rejected")
+	fl.IntVar(&f.batch, "batch-size", 1000, "profiles written per transaction")
+	_ = cmd.MarkFlagRequired("id")
+	return cmd
+}
+
+func (f importFlags) readOptions(path string) (profile.ReadOptions, error) {
+	opts := profile.ReadOptions{IDColumn: f.id, Format: profile.FormatFromPath(path)}
+	if f.format != "" {
+		format, err := profile.ParseFormat(f.format)
+		if err != nil {
+			return opts, fmt.Errorf("--format: %w", err)
+		}
+		opts.Format = format
+	}
+	switch d := f.delimiter; {
+	case d == "":
+	case d == `\t` || d == "tab":
+		opts.Delimiter = '\t'
+	case utf8.RuneCountInString(d) == 1 && (d == "," || d == ";" || d == "\t"):
+		opts.Delimiter, _ = utf8.DecodeRuneInString(d)
+	default:
+		return opts, fmt.Errorf(`--delimiter %q: want ",", ";" or "\t"`, d)
+	}
+	if f.batch < 1 || f.batch > 10000 {
+		return opts, fmt.Errorf("--batch-size %d: want 1 to 10000", f.batch)
+	}
+	return opts, nil
+}
+
+func runImport(cmd *cobra.Command, g *globals, path string, f importFlags) error {
+	ropts, err := f.readOptions(path)
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+	}
+	if st.IsDir() {
+		return fmt.Errorf("cannot read %s: it is a directory", path)
+	}
+	a, err := g.open(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	bar := g.newProgress(st.Size(), "importing")
+	var counter *countingReader
+	open := func() (io.ReadCloser, error) {
+		fh, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+		}
+		counter = &countingReader{r: fh}
+		return readCloser{counter, fh}, nil
+	}
+	opts := profile.ImportOptions{Read: ropts, Strict: f.strict, BatchSize: f.batch, Now: a.Now}
+	if bar != nil {
+		opts.Progress = func(int) { _ = bar.Set64(counter.n) }
+	}
+	sum, err := profile.Import(cmd.Context(), open, a.Store, opts)
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	for _, re := range sum.Errors {
+		fmt.Fprintf(g.errOut, "%s: rejected %s\n", path, re)
+	}
+	if sum.Rejected > len(sum.Errors) {
+		fmt.Fprintf(g.errOut, "%s: … and %d more rejected rows\n", path, sum.Rejected-len(sum.Errors))
+	}
+	if err != nil {
+		if errors.Is(err, profile.ErrStrictRejected) {
+			return fmt.Errorf("%s: %w (rerun without --strict to import the good rows)", path, err)
+		}
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	fmt.Fprintln(g.out, sum.String())
+	return nil
+}
+
+// countingReader counts the bytes read through it, for the progress bar.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}

@@ -1,0 +1,76 @@
+// Package cli holds segbridge's cobra commands. Commands parse flags, call
+// into internal/app and the domain packages, and render results; they hold
+// no business logic of their own.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// globals are the flags and streams every command shares.
+type globals struct {
+	in       io.Reader
+	out      io.Writer
+	errOut   io.Writer
+	getenv   func(string) string
+	dbURL    string
+	dataDir  string
+	logLevel string
+}
+
+// Execute runs the segbridge command line with args and returns the process
+// exit code. Errors are printed as one line on errOut.
+func Execute(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
+	g := &globals{in: in, out: out, errOut: errOut, getenv: os.Getenv}
+	root := newRoot(g)
+	root.SetArgs(args)
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errOut)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(errOut, "segbridge: error: %s\n", oneLine(err))
+		var ec exitCoder
+		if errors.As(err, &ec) {
+			return ec.ExitCode()
+		}
+		return 1
+	}
+	return 0
+}
+
+type exitCoder interface{ ExitCode() int }
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "segbridge",
+		Short: "Keep customer segments alive in Omnisend",
+		Long: `segbridge keeps segments of unified customer profiles alive in Omnisend:
+it imports profiles, evaluates segments (CEL rules or static lists) and exports
+their members as tagged Omnisend contacts.
+
+Storage is SQLite in --data-dir by default (nothing to install), or PostgreSQL
+with --db postgres://...`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.dbURL, "db", "", "database URL: sqlite:///path/file.db or postgres://... (env SEGBRIDGE_DATABASE_URL; default: SQLite in --data-dir)")
+	pf.StringVar(&g.dataDir, "data-dir", "", "directory for the embedded SQLite database and local files (env SEGBRIDGE_DATA_DIR; default ./segbridge-data)")
+	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	root.AddCommand(
+		newMigrateCmd(g),
+		newImportCmd(g),
+		newProfilesCmd(g),
+		newSegmentCmd(g),
+		newDemoDataCmd(g),
+		newSandboxCmd(g),
+		newDemoCmd(g),
+	)
+	return root
+}
