@@ -40,8 +40,8 @@ func EncodeBatch(batch []profile.Profile) ([]EncodedProfile, error) {
 
 // Classify splits encoded profiles by what upserting them does, given the
 // stored hashes of those that exist. It returns the ones to write.
-func Classify(rows []EncodedProfile, stored map[string]string) ([]EncodedProfile, UpsertResult) {
-	var res UpsertResult
+func Classify(rows []EncodedProfile, stored map[string]string) ([]EncodedProfile, profile.UpsertResult) {
+	var res profile.UpsertResult
 	write := rows[:0:0]
 	for _, r := range rows {
 		h, ok := stored[r.ID]

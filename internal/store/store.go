@@ -30,20 +30,6 @@ type Store interface {
 	Segments
 }
 
-// UpsertResult counts what an upsert of profiles did.
-type UpsertResult struct {
-	Inserted  int
-	Updated   int
-	Unchanged int
-}
-
-// Add accumulates o into r.
-func (r *UpsertResult) Add(o UpsertResult) {
-	r.Inserted += o.Inserted
-	r.Updated += o.Updated
-	r.Unchanged += o.Unchanged
-}
-
 // ListOptions pages through rows ordered by id.
 type ListOptions struct {
 	// After returns rows whose id sorts after this one ("" = from the start).
@@ -57,7 +43,7 @@ type Profiles interface {
 	// UpsertProfiles writes a batch in one transaction: new ids are inserted,
 	// ids whose attributes changed are updated (UpdatedAt = now), the rest are
 	// left alone. Within a batch the last profile with an id wins.
-	UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (UpsertResult, error)
+	UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error)
 	CountProfiles(ctx context.Context) (int, error)
 	GetProfile(ctx context.Context, id string) (profile.Profile, error)
 	ListProfiles(ctx context.Context, opts ListOptions) ([]profile.Profile, error)
@@ -66,20 +52,10 @@ type Profiles interface {
 	ScanProfiles(ctx context.Context, fn func(id string, attrs []byte) error) error
 }
 
-// NewSegment is what CreateSegment needs; ID, times and counts are set by
-// the store.
-type NewSegment struct {
-	Name      string
-	Slug      string
-	Kind      segment.Kind
-	Rule      string
-	StaticIDs []string
-}
-
 // Segments stores segment definitions and their refreshed membership.
 type Segments interface {
 	// CreateSegment stores a new segment; a taken name or slug is ErrConflict.
-	CreateSegment(ctx context.Context, s NewSegment, now time.Time) (segment.Segment, error)
+	CreateSegment(ctx context.Context, d segment.Draft, now time.Time) (segment.Segment, error)
 	// GetSegment finds a segment by name or slug.
 	GetSegment(ctx context.Context, nameOrSlug string) (segment.Segment, error)
 	ListSegments(ctx context.Context) ([]segment.Segment, error)

@@ -13,16 +13,16 @@ import (
 )
 
 // UpsertProfiles implements store.Profiles.
-func (s *Store) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (store.UpsertResult, error) {
+func (s *Store) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
 	rows, err := store.EncodeBatch(batch)
 	if err != nil {
-		return store.UpsertResult{}, fmt.Errorf("postgres: upsert profiles: %w", err)
+		return profile.UpsertResult{}, fmt.Errorf("postgres: upsert profiles: %w", err)
 	}
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	var res store.UpsertResult
+	var res profile.UpsertResult
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		stored, err := storedHashes(ctx, tx, ids)
 		if err != nil {
@@ -33,7 +33,7 @@ func (s *Store) UpsertProfiles(ctx context.Context, batch []profile.Profile, now
 		return writeProfiles(ctx, tx, write, now)
 	})
 	if err != nil {
-		return store.UpsertResult{}, fmt.Errorf("postgres: upsert profiles: %w", err)
+		return profile.UpsertResult{}, fmt.Errorf("postgres: upsert profiles: %w", err)
 	}
 	return res, nil
 }

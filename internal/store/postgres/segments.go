@@ -15,7 +15,7 @@ import (
 const segmentCols = `id, name, slug, kind, rule, static_count, created_at, updated_at, refreshed_at, member_count`
 
 // CreateSegment implements store.Segments.
-func (s *Store) CreateSegment(ctx context.Context, n store.NewSegment, now time.Time) (segment.Segment, error) {
+func (s *Store) CreateSegment(ctx context.Context, n segment.Draft, now time.Time) (segment.Segment, error) {
 	var id int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO segments (name, slug, kind, rule, static_count, created_at, updated_at)

@@ -18,12 +18,12 @@ const (
 )
 
 // UpsertProfiles implements store.Profiles.
-func (s *Store) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (store.UpsertResult, error) {
+func (s *Store) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
 	rows, err := store.EncodeBatch(batch)
 	if err != nil {
-		return store.UpsertResult{}, fmt.Errorf("sqlite: upsert profiles: %w", err)
+		return profile.UpsertResult{}, fmt.Errorf("sqlite: upsert profiles: %w", err)
 	}
-	var res store.UpsertResult
+	var res profile.UpsertResult
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		stored, err := storedHashes(ctx, tx, rows)
 		if err != nil {
@@ -36,7 +36,7 @@ func (s *Store) UpsertProfiles(ctx context.Context, batch []profile.Profile, now
 		})
 	})
 	if err != nil {
-		return store.UpsertResult{}, fmt.Errorf("sqlite: upsert profiles: %w", err)
+		return profile.UpsertResult{}, fmt.Errorf("sqlite: upsert profiles: %w", err)
 	}
 	return res, nil
 }

@@ -70,7 +70,7 @@ func testUpsertProfiles(t *testing.T, newStore NewStore) {
 		prof("b", "email", "b@example.com"),
 	}, b.now)
 	require.NoError(t, err)
-	require.Equal(t, store.UpsertResult{Inserted: 2}, res)
+	require.Equal(t, profile.UpsertResult{Inserted: 2}, res)
 
 	later := b.now.Add(time.Hour)
 	res, err = b.st.UpsertProfiles(b.ctx, []profile.Profile{
@@ -79,7 +79,7 @@ func testUpsertProfiles(t *testing.T, newStore NewStore) {
 		prof("c", "email", "c@example.com"),
 	}, later)
 	require.NoError(t, err)
-	require.Equal(t, store.UpsertResult{Inserted: 1, Updated: 1, Unchanged: 1}, res)
+	require.Equal(t, profile.UpsertResult{Inserted: 1, Updated: 1, Unchanged: 1}, res)
 
 	n, err := b.st.CountProfiles(b.ctx)
 	require.NoError(t, err)
@@ -102,7 +102,7 @@ func testUpsertDuplicateInBatch(t *testing.T, newStore NewStore) {
 		prof("a", "v", int64(1)), prof("a", "v", int64(2)),
 	}, b.now)
 	require.NoError(t, err)
-	require.Equal(t, store.UpsertResult{Inserted: 1}, res)
+	require.Equal(t, profile.UpsertResult{Inserted: 1}, res)
 	a, err := b.st.GetProfile(b.ctx, "a")
 	require.NoError(t, err)
 	require.Equal(t, int64(2), a.Attrs["v"], "last one in the batch wins")
@@ -120,7 +120,7 @@ func testUpsertLargeBatch(t *testing.T, newStore NewStore) {
 	batch[7] = prof("p00007", "i", int64(-1))
 	res, err = b.st.UpsertProfiles(b.ctx, batch, b.now)
 	require.NoError(t, err)
-	require.Equal(t, store.UpsertResult{Updated: 1, Unchanged: 2499}, res)
+	require.Equal(t, profile.UpsertResult{Updated: 1, Unchanged: 2499}, res)
 }
 
 func testProfileTypes(t *testing.T, newStore NewStore) {
@@ -184,7 +184,7 @@ func testGetMissing(t *testing.T, newStore NewStore) {
 
 func testSegments(t *testing.T, newStore NewStore) {
 	b := setup(t, newStore)
-	vip, err := b.st.CreateSegment(b.ctx, store.NewSegment{
+	vip, err := b.st.CreateSegment(b.ctx, segment.Draft{
 		Name: "VIP buyers", Slug: "vip-buyers", Kind: segment.KindRule, Rule: `p.orders > 3`,
 	}, b.now)
 	require.NoError(t, err)
@@ -192,7 +192,7 @@ func testSegments(t *testing.T, newStore NewStore) {
 	require.Equal(t, "vip-buyers", vip.Slug)
 	require.True(t, vip.RefreshedAt.IsZero())
 
-	st, err := b.st.CreateSegment(b.ctx, store.NewSegment{
+	st, err := b.st.CreateSegment(b.ctx, segment.Draft{
 		Name: "Hand picked", Slug: "hand-picked", Kind: segment.KindStatic, StaticIDs: []string{"b", "a", "c"},
 	}, b.now)
 	require.NoError(t, err)
@@ -220,17 +220,17 @@ func testSegments(t *testing.T, newStore NewStore) {
 
 func testSegmentConflict(t *testing.T, newStore NewStore) {
 	b := setup(t, newStore)
-	_, err := b.st.CreateSegment(b.ctx, store.NewSegment{Name: "Lapsed", Slug: "lapsed", Kind: segment.KindRule, Rule: "true"}, b.now)
+	_, err := b.st.CreateSegment(b.ctx, segment.Draft{Name: "Lapsed", Slug: "lapsed", Kind: segment.KindRule, Rule: "true"}, b.now)
 	require.NoError(t, err)
-	_, err = b.st.CreateSegment(b.ctx, store.NewSegment{Name: "LAPSED", Slug: "lapsed-2", Kind: segment.KindRule, Rule: "true"}, b.now)
+	_, err = b.st.CreateSegment(b.ctx, segment.Draft{Name: "LAPSED", Slug: "lapsed-2", Kind: segment.KindRule, Rule: "true"}, b.now)
 	require.ErrorIs(t, err, store.ErrConflict, "names are unique regardless of case")
-	_, err = b.st.CreateSegment(b.ctx, store.NewSegment{Name: "Lapsed!", Slug: "lapsed", Kind: segment.KindRule, Rule: "true"}, b.now)
+	_, err = b.st.CreateSegment(b.ctx, segment.Draft{Name: "Lapsed!", Slug: "lapsed", Kind: segment.KindRule, Rule: "true"}, b.now)
 	require.ErrorIs(t, err, store.ErrConflict, "slugs are unique")
 }
 
 func testMembership(t *testing.T, newStore NewStore) {
 	b := setup(t, newStore)
-	seg, err := b.st.CreateSegment(b.ctx, store.NewSegment{Name: "S", Slug: "s", Kind: segment.KindRule, Rule: "true"}, b.now)
+	seg, err := b.st.CreateSegment(b.ctx, segment.Draft{Name: "S", Slug: "s", Kind: segment.KindRule, Rule: "true"}, b.now)
 	require.NoError(t, err)
 	members := func() []string {
 		var ids []string
