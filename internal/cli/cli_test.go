@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"segbridge/internal/store/postgres/pgtest"
 )
 
 // bundle is one isolated segbridge installation for a test.
@@ -17,6 +19,18 @@ type bundle struct {
 	t   *testing.T
 	dir string
 	env map[string]string
+}
+
+// onEachEngine runs fn on SQLite and, when the test server is configured,
+// on PostgreSQL.
+func onEachEngine(t *testing.T, fn func(t *testing.T, b *bundle)) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) { fn(t, setup(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		b := setup(t)
+		b.env["SEGBRIDGE_DATABASE_URL"] = pgtest.URL(t)
+		fn(t, b)
+	})
 }
 
 func setup(t *testing.T) *bundle {
@@ -74,8 +88,9 @@ const customersCSV = "\uFEFFid;email;country_code;orders;vip\n" +
 	"c2;b@example.com;DE;1;false\n" +
 	"c3;\"c;semi@example.com\";CZ;2;\n"
 
-func TestImportAndUpsert(t *testing.T) {
-	b := setup(t)
+func TestImportAndUpsert(t *testing.T) { onEachEngine(t, testImportAndUpsert) }
+
+func testImportAndUpsert(t *testing.T, b *bundle) {
 	f := b.file("c.csv", customersCSV)
 	require.Equal(t, "imported 3, updated 0, unchanged 0, rejected 0\n", b.ok("import", "profiles", f, "--id", "id"))
 	require.Equal(t, "3\n", b.ok("profiles", "count"))
@@ -98,8 +113,9 @@ func TestImportAndUpsert(t *testing.T) {
 	require.Contains(t, b.ok("profiles", "list", "--after", "c2"), "c3")
 }
 
-func TestImportJSONL(t *testing.T) {
-	b := setup(t)
+func TestImportJSONL(t *testing.T) { onEachEngine(t, testImportJSONL) }
+
+func testImportJSONL(t *testing.T, b *bundle) {
 	f := b.file("p.jsonl", `{"id": 7, "email": "x@example.com", "ltv": 12.5}`+"\n"+`{"id": "8", "tags": ["a"]}`+"\n")
 	_, out, errOut := b.run("import", "profiles", f, "--id", "id")
 	require.Equal(t, "imported 1, updated 0, unchanged 0, rejected 1\n", out)
@@ -108,7 +124,10 @@ func TestImportJSONL(t *testing.T) {
 }
 
 func TestImportRejectsRowsWithLineNumbers(t *testing.T) {
-	b := setup(t)
+	onEachEngine(t, testImportRejectsRowsWithLineNumbers)
+}
+
+func testImportRejectsRowsWithLineNumbers(t *testing.T, b *bundle) {
 	f := b.file("bad.csv", "id,email\nc1,a@example.com\n,nobody@example.com\nc3,c@example.com,extra\nc4,d@example.com\n")
 	code, out, errOut := b.run("import", "profiles", f, "--id", "id")
 	require.Equal(t, 0, code)
@@ -117,8 +136,9 @@ func TestImportRejectsRowsWithLineNumbers(t *testing.T) {
 	require.Contains(t, errOut, "line 4")
 }
 
-func TestImportStrictWritesNothing(t *testing.T) {
-	b := setup(t)
+func TestImportStrictWritesNothing(t *testing.T) { onEachEngine(t, testImportStrictWritesNothing) }
+
+func testImportStrictWritesNothing(t *testing.T, b *bundle) {
 	f := b.file("bad.csv", "id,email\nc1,a@example.com\n,nobody@example.com\n")
 	line := b.fails("import", "profiles", f, "--id", "id", "--strict")
 	require.Contains(t, line, "nothing written")
@@ -145,8 +165,9 @@ func TestBadInputGivesOneErrorLine(t *testing.T) {
 	require.Contains(t, b.fails("nosuchcommand"), "unknown command")
 }
 
-func TestRuleSegmentRefresh(t *testing.T) {
-	b := setup(t)
+func TestRuleSegmentRefresh(t *testing.T) { onEachEngine(t, testRuleSegmentRefresh) }
+
+func testRuleSegmentRefresh(t *testing.T, b *bundle) {
 	b.ok("import", "profiles", b.file("c.csv", customersCSV), "--id", "id")
 	require.Contains(t, b.ok("segment", "create", "Czech buyers", "--rule", `p.country_code == "CZ" && p.orders > 1`), "czech-buyers")
 	require.Contains(t, b.fails("segment", "create", "CZECH BUYERS", "--rule", "true"), "already exists")
@@ -165,8 +186,9 @@ func TestRuleSegmentRefresh(t *testing.T) {
 	require.Contains(t, b.ok("segment", "refresh"), "1 members of 3 profiles (+0 joined, -1 left)")
 }
 
-func TestStaticSegment(t *testing.T) {
-	b := setup(t)
+func TestStaticSegment(t *testing.T) { onEachEngine(t, testStaticSegment) }
+
+func testStaticSegment(t *testing.T, b *bundle) {
 	b.ok("import", "profiles", b.file("c.csv", customersCSV), "--id", "id")
 	ids := b.file("ids.txt", "# picked by hand\nc2\n\nc3\nc3\nghost\n")
 	b.ok("segment", "create", "Hand picked", "--ids", ids)

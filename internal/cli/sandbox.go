@@ -122,8 +122,8 @@ func (f *sandboxFlags) config(g *globals) (sandbox.Config, error) {
 		TimeScale: f.timeScale,
 		Logger:    logger,
 		RateLimit: sandbox.RateLimitConfig{General: f.rateLimit, Tags: f.tagsRateLimit},
-		Batches:   sandbox.BatchConfig{StartDelay: f.batchDelay, ItemInterval: f.batchPace},
-		TagDelay:  f.tagDelay,
+		Batches:   sandbox.BatchConfig{StartDelay: orInstant(f.batchDelay), ItemInterval: orInstant(f.batchPace)},
+		TagDelay:  orInstant(f.tagDelay),
 		Faults: sandbox.FaultConfig{Seed: f.seed, Error5xx: f.fault5xx, Extra429: f.fault429,
 			Lost: f.faultLost, Hang: f.faultHang, HangFor: f.hangFor, Latency: f.latency},
 	}.WithDefaults()
@@ -131,6 +131,15 @@ func (f *sandboxFlags) config(g *globals) (sandbox.Config, error) {
 		return sandbox.Config{}, err
 	}
 	return cfg, nil
+}
+
+// orInstant maps a 0 flag ("no delay") to the smallest duration, because a
+// zero Config field means "use the default".
+func orInstant(d time.Duration) time.Duration {
+	if d == 0 {
+		return time.Nanosecond
+	}
+	return d
 }
 
 func badFraction(x float64) bool { return x < 0 || x > 1 || x != x }
