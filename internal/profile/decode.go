@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // DecodeAttrs parses attribute JSON as written by EncodeAttrs: one flat
@@ -66,18 +67,40 @@ func (d *attrDecoder) ws() {
 	}
 }
 
-// str reads a string without escapes; strings with escapes use the slow path.
+// str reads a plain string: valid UTF-8 without escapes or control
+// characters. Anything else takes the slow path.
 func (d *attrDecoder) str() (string, bool) {
 	if d.i >= len(d.b) || d.b[d.i] != '"' {
 		return "", false
 	}
 	rest := d.b[d.i+1:]
 	end := bytes.IndexByte(rest, '"')
-	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+	if end < 0 || !plainString(rest[:end]) {
 		return "", false
 	}
 	d.i += end + 2
 	return string(rest[:end]), true
+}
+
+func plainString(s []byte) bool {
+	for i, c := range s {
+		if c < 0x20 || c == '\\' {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			return utf8.Valid(s[i:]) && bytes.IndexByte(s[i:], '\\') < 0 && noControl(s[i:])
+		}
+	}
+	return true
+}
+
+func noControl(s []byte) bool {
+	for _, c := range s {
+		if c < 0x20 {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *attrDecoder) value() (any, bool) {
