@@ -155,6 +155,7 @@ func evaluateStatic(ctx context.Context, st Store, seg Segment) (Evaluation, err
 		return Evaluation{}, fmt.Errorf("segment %q: %w", seg.Name, err)
 	}
 	ev.MissingStatic = len(listed) - len(ev.Members)
+	slices.Sort(ev.Members)
 	return ev, nil
 }
 

@@ -48,7 +48,8 @@ type Profiles interface {
 	GetProfile(ctx context.Context, id string) (profile.Profile, error)
 	ListProfiles(ctx context.Context, opts ListOptions) ([]profile.Profile, error)
 	// ScanProfiles streams every profile's id and canonical attribute JSON in
-	// id order. The attrs slice is only valid during the call.
+	// storage order (the fastest; no particular id order). The attrs slice is
+	// only valid during the call.
 	ScanProfiles(ctx context.Context, fn func(id string, attrs []byte) error) error
 }
 

@@ -111,7 +111,7 @@ func (s *Store) ListProfiles(ctx context.Context, opts store.ListOptions) ([]pro
 
 // ScanProfiles implements store.Profiles.
 func (s *Store) ScanProfiles(ctx context.Context, fn func(id string, attrs []byte) error) error {
-	rs, err := s.pool.Query(ctx, `SELECT id, attrs::text FROM profiles ORDER BY id`)
+	rs, err := s.pool.Query(ctx, `SELECT id, attrs::text FROM profiles`)
 	if err != nil {
 		return fmt.Errorf("postgres: scan profiles: %w", err)
 	}

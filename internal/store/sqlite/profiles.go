@@ -140,7 +140,7 @@ func (s *Store) ListProfiles(ctx context.Context, opts store.ListOptions) ([]pro
 
 // ScanProfiles implements store.Profiles.
 func (s *Store) ScanProfiles(ctx context.Context, fn func(id string, attrs []byte) error) error {
-	rs, err := s.db.QueryContext(ctx, `SELECT id, attrs FROM profiles ORDER BY id`)
+	rs, err := s.db.QueryContext(ctx, `SELECT id, attrs FROM profiles`)
 	if err != nil {
 		return fmt.Errorf("sqlite: scan profiles: %w", err)
 	}

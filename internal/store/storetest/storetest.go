@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -166,7 +167,9 @@ func testListAndScan(t *testing.T, newStore NewStore) {
 		return nil
 	}))
 	require.Len(t, ids, 25)
-	require.IsIncreasing(t, ids)
+	slices.Sort(ids)
+	require.Equal(t, "id00", ids[0])
+	require.Equal(t, "id24", ids[24])
 
 	stop := fmt.Errorf("stop")
 	err = b.st.ScanProfiles(b.ctx, func(string, []byte) error { return stop })
