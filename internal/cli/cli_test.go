@@ -209,3 +209,11 @@ func TestHelpEverywhere(t *testing.T) {
 		require.Contains(t, out, "Usage:", "help for %v", args)
 	}
 }
+
+func TestSandboxFlagErrors(t *testing.T) {
+	b := setup(t)
+	require.Contains(t, b.ok("sandbox", "--help"), "--time-scale")
+	require.Contains(t, b.fails("sandbox", "--fault-5xx", "2"), "--fault-5xx")
+	require.Contains(t, b.fails("sandbox", "--key", ""), "--key")
+	require.Contains(t, b.fails("sandbox", "--time-scale", "abc"), "time-scale")
+}

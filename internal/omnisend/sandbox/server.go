@@ -1,0 +1,268 @@
+// Package sandbox is a faithful local Omnisend: an http.Handler that serves
+// the 2026-03-15 API under /api and the v3 API under /v3 with Omnisend's
+// routes, validation, error bodies, per-brand sliding-window rate limits and
+// asynchronous batches and tag operations, plus seeded fault injection and
+// inspection endpoints under /_sandbox/ for tests and people.
+//
+// Time: every Omnisend duration (rate-limit windows, batch pacing, tag delay,
+// retryAfter, retention) runs Config.TimeScale times faster than the wall
+// clock. Asynchronous work is advanced lazily — before every request to a
+// brand and every inspection — from sandbox time alone, so results do not
+// depend on goroutine scheduling and there are no background goroutines.
+//
+// The facts it emulates are in shared/OMNISEND-API.md; its responses are
+// tested against Omnisend's OpenAPI documents in shared/omnisend-spec.
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// maxBodyBytes bounds request bodies (Omnisend advises ≤ 1 MB per batch).
+const maxBodyBytes = 4 << 20
+
+// Server is the sandbox. Create it with New; it is safe for concurrent use.
+type Server struct {
+	cfg    Config
+	clock  *sandboxClock
+	keys   map[string]Key
+	brands map[string]*brandState
+	order  []string // brand IDs in configuration order
+	ids    idGen
+	mux    *http.ServeMux
+	reqSeq atomic.Uint64
+	insp   inspector
+	v      *validator
+	closed atomic.Bool
+}
+
+// New validates cfg (after WithDefaults) and builds a Server.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, clock: newSandboxClock(cfg.Clock, cfg.TimeScale),
+		keys: map[string]Key{}, brands: map[string]*brandState{}, v: newValidator()}
+	for _, k := range cfg.Keys {
+		s.keys[k.Key] = k
+		if _, ok := s.brands[k.BrandID]; !ok {
+			s.brands[k.BrandID] = newBrandState(k.BrandID, k.BrandName, &s.ids, cfg.Segments, cfg.RateLimit)
+			s.order = append(s.order, k.BrandID)
+		}
+	}
+	s.insp.init(cfg.RequestLogSize)
+	s.mux = s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves the API and the /_sandbox/ inspection endpoints.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Close releases the server. The sandbox runs no background goroutines, so
+// Close only marks it closed; later API requests get 503.
+func (s *Server) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+// Now is the current sandbox time.
+func (s *Server) Now() time.Time { return s.clock.Now() }
+
+// route is one API operation.
+type route struct {
+	name    string // "POST /api/contacts", the stats key
+	dialect dialect
+	limit   string // limitGeneral or limitTags
+	write   bool   // read-only keys get 403
+	handle  func(s *Server, q *request) (*response, error)
+}
+
+// request is what a handler sees.
+type request struct {
+	r     *http.Request
+	d     dialect
+	id    string
+	key   Key
+	brand *brandState
+	body  []byte
+	now   time.Time
+}
+
+// response is what a handler returns; body nil means no body.
+type response struct {
+	status int
+	body   any
+}
+
+// outcome is what happened to a request, for the log and the stats.
+type outcome struct {
+	status int
+	fault  fault
+	brand  string
+}
+
+func (s *Server) apiHandler(rt route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		q := &request{r: r, d: rt.dialect, id: s.requestID()}
+		out := s.serveAPI(w, q, rt)
+		s.record(q, rt, out, time.Since(start))
+	}
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, q *request, rt route) outcome {
+	if s.closed.Load() {
+		return s.writeError(w, q, errServer(http.StatusServiceUnavailable), outcome{})
+	}
+	key, aerr := s.authenticate(q.r, q.d)
+	if aerr != nil {
+		return s.writeError(w, q, aerr, outcome{})
+	}
+	q.key, q.brand = key, s.brands[key.BrandID]
+	out := outcome{brand: key.BrandID}
+	plan, aerr := s.admit(w, q, rt)
+	if aerr != nil {
+		out.fault = plan.kind
+		return s.writeError(w, q, aerr, out)
+	}
+	if !sleep(q.r.Context(), plan.latency) {
+		return out
+	}
+	switch plan.kind {
+	case fault5xx:
+		out.fault = fault5xx
+		return s.writeError(w, q, errServer(plan.status), out)
+	case faultHang:
+		out.fault = faultHang
+		sleep(q.r.Context(), s.cfg.Faults.HangFor)
+		dropConnection(w)
+		return out
+	}
+	resp, err := s.handle(q, rt)
+	if plan.kind == faultLost {
+		out.fault = faultLost
+		dropConnection(w)
+		return out
+	}
+	if err != nil {
+		return s.writeError(w, q, asAPIError(err), out)
+	}
+	out.status = resp.status
+	writeJSON(w, resp.status, resp.body)
+	return out
+}
+
+// admit counts the request against its brand's limit and decides its faults.
+func (s *Server) admit(w http.ResponseWriter, q *request, rt route) (faultPlan, *apiError) {
+	b := q.brand
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := s.clock.Now()
+	b.seq++
+	plan := s.cfg.Faults.decide(b.seq)
+	win := b.limits[rt.limit]
+	if plan.kind == fault429 {
+		win.totalRejected++
+		s.rateHeaders(w, win, now, time.Second)
+		return plan, errRateLimited(1)
+	}
+	ok, wait := win.take(now)
+	if !ok {
+		s.rateHeaders(w, win, now, wait)
+		return plan, errRateLimited(retryAfterSeconds(wait, s.cfg.TimeScale))
+	}
+	s.rateHeaders(w, win, now, 0)
+	return plan, nil
+}
+
+// rateHeaders sets X-Sandbox-Retry-After-Ms (exact wall-clock wait, always on
+// 429) and, when configured, the legacy X-Rate-Limit-* and Retry-After.
+func (s *Server) rateHeaders(w http.ResponseWriter, win *slidingWindow, now time.Time, wait time.Duration) {
+	h := w.Header()
+	if wait > 0 {
+		h.Set("X-Sandbox-Retry-After-Ms", strconv.FormatInt(s.clock.wallDuration(wait).Milliseconds(), 10))
+	}
+	if !s.cfg.RateLimit.Headers {
+		return
+	}
+	h.Set("X-Rate-Limit-Limit", strconv.Itoa(win.limit))
+	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(win.remaining(now)))
+	h.Set("X-Rate-Limit-Reset", strconv.Itoa(retryAfterSeconds(s.cfg.RateLimit.Window, s.cfg.TimeScale)))
+	if wait > 0 {
+		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait, s.cfg.TimeScale)))
+	}
+}
+
+// handle runs the route's checks and handler under the brand's lock, after
+// advancing the brand's asynchronous work to now.
+func (s *Server) handle(q *request, rt route) (*response, error) {
+	if err := s.checkVersion(q); err != nil {
+		return nil, err
+	}
+	if rt.write && q.key.ReadOnly {
+		return nil, errForbidden("Insufficient permissions: the API key is read-only")
+	}
+	body, err := io.ReadAll(io.LimitReader(q.r.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if len(body) > maxBodyBytes {
+		return nil, errValidation(fieldError{fieldPath{"body"}, "too_long", "Request body is larger than 4 MB"})
+	}
+	q.body = body
+	b := q.brand
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	q.now = s.clock.Now()
+	s.advance(b, q.now)
+	return rt.handle(s, q)
+}
+
+func asAPIError(err error) *apiError {
+	if ae, ok := err.(*apiError); ok {
+		return ae
+	}
+	return errServer(http.StatusInternalServerError)
+}
+
+func (s *Server) writeError(w http.ResponseWriter, q *request, e *apiError, out outcome) outcome {
+	out.status = e.Status
+	writeJSON(w, e.Status, e.body(q.d, q.id))
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	if body == nil {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func (s *Server) requestID() string {
+	n := s.reqSeq.Add(1)
+	return fmt.Sprintf("%08x-0000-4000-8000-%012x", uint32(n>>48), n&0xffffffffffff)
+}
+
+// withBrands runs f on every brand, in configuration order, each under its
+// lock and advanced to now.
+func (s *Server) withBrands(f func(b *brandState)) {
+	for _, id := range s.order {
+		b := s.brands[id]
+		b.mu.Lock()
+		s.advance(b, s.clock.Now())
+		f(b)
+		b.mu.Unlock()
+	}
+}
+
+var _ http.Handler = (*Server)(nil)
