@@ -28,8 +28,9 @@ const (
 	maxRegexProgramSize = 5000
 	// ruleCostLimit caps the work of one evaluation in CEL cost units
 	// (roughly one per comparison, field access or list element visited).
-	// A typical rule costs under 50; a comprehension-heavy hostile rule is
-	// stopped with an error after about a millisecond of work.
+	// A typical rule costs under 50; a hostile rule (nested comprehensions,
+	// chained string replacements) is stopped with an error after at most
+	// about 10 ms of work.
 	ruleCostLimit = 100_000
 )
 
@@ -38,7 +39,7 @@ const (
 // plus the strings extension, the limits above, and validation of constant
 // regular expressions, durations and timestamps.
 //
-// The environment is built per Compile (about half a millisecond) rather than
+// The environment is built per Compile (a fraction of a millisecond) rather than
 // kept in a package variable; rules are compiled rarely and matched often.
 func newEnv() (*cel.Env, error) {
 	env, err := cel.NewEnv(

@@ -125,6 +125,7 @@ func TestMatchRuntimeErrors(t *testing.T) {
 		ints[i] = fmt.Sprint(i)
 	}
 	list := "[" + strings.Join(ints, ",") + "]"
+	words := "[" + strings.Repeat("'abcdefghijklmnopqrstuvwxyz',", 60) + "'a'].join('')"
 	tests := []struct {
 		name    string
 		rule    string
@@ -135,6 +136,7 @@ func TestMatchRuntimeErrors(t *testing.T) {
 		{"string method on int", `p.orders.startsWith("1")`, czech(), "no such overload"},
 		{"non-bool result", `p.name`, czech(), "result is string, not bool"},
 		{"division by zero", `p.orders / 0 > 1`, czech(), "division by zero"},
+		{"string blow-up", words + ".replace('a', " + words + ").replace('a', " + words + ").size() > 0", czech(), "cost limit exceeded"},
 		{"cost limit", list + ".all(a, " + list + ".all(b, " + list + ".all(c, a + b + c >= 0)))", czech(), "cost limit exceeded"},
 	}
 	for _, tt := range tests {
