@@ -34,6 +34,20 @@ func TestDecodeAttrsPostgresSpacing(t *testing.T) {
 	require.Equal(t, Attrs{"a": int64(1), "b": "x", "c": true, "d": 1.5}, got)
 }
 
+func TestDecodeSelected(t *testing.T) {
+	t.Parallel()
+	b := []byte(`{"a":1,"b":"x","c":true,"d":2.5,"e":"esc\"aped"}`)
+	got, err := DecodeSelected(b, []string{"b", "d"})
+	require.NoError(t, err)
+	require.Equal(t, Attrs{"b": "x", "d": 2.5}, got)
+	got, err = DecodeSelected(b, []string{"e", "zz"})
+	require.NoError(t, err, "escaped strings take the slow path, still filtered")
+	require.Equal(t, Attrs{"e": `esc"aped`}, got)
+	got, err = DecodeSelected(b, []string{})
+	require.NoError(t, err)
+	require.Empty(t, got)
+}
+
 func TestDecodeAttrsRejectsGarbage(t *testing.T) {
 	t.Parallel()
 	for _, in := range []string{``, `{`, `[]`, `{"a":}`, `{"a":[1]}`, `{"a":{"b":1}}`, `{"a":1,}`, `{"a":-}`} {
@@ -55,5 +69,12 @@ func FuzzDecodeAttrs(f *testing.F) {
 		}
 		require.NoError(t, errFast)
 		require.Equal(t, slow, fast)
+		sel, err := DecodeSelected(b, []string{"a"})
+		require.NoError(t, err)
+		want := Attrs{}
+		if v, ok := slow["a"]; ok {
+			want["a"] = v
+		}
+		require.Equal(t, want, sel)
 	})
 }

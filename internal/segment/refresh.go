@@ -64,12 +64,19 @@ func EvaluateRule(ctx context.Context, st Store, rule *Rule) (Evaluation, error)
 	defer cancel()
 	work := make(chan chunk, runtime.GOMAXPROCS(0)*2)
 	results := make(chan Evaluation, runtime.GOMAXPROCS(0))
+	want, known := rule.Attributes()
+	switch {
+	case !known:
+		want = nil // decode everything
+	case want == nil:
+		want = []string{} // the rule reads no attribute
+	}
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results <- matchChunks(work, rule)
+			results <- matchChunks(work, rule, want)
 		}()
 	}
 	var total int
@@ -109,11 +116,13 @@ func EvaluateRule(ctx context.Context, st Store, rule *Rule) (Evaluation, error)
 	return ev, nil
 }
 
-func matchChunks(work <-chan chunk, rule *Rule) Evaluation {
+// matchChunks decodes the attributes in want (all when nil) of each
+// profile and matches the rule.
+func matchChunks(work <-chan chunk, rule *Rule, want []string) Evaluation {
 	var ev Evaluation
 	for c := range work {
 		for i, raw := range c.attrs {
-			attrs, err := profile.DecodeAttrs(raw)
+			attrs, err := profile.DecodeSelected(raw, want)
 			if err == nil {
 				var ok bool
 				ok, err = rule.Match(attrs)

@@ -15,8 +15,10 @@ import (
 // Rule is a compiled, checked CEL segment rule. Safe for concurrent use by
 // many goroutines.
 type Rule struct {
-	src string
-	prg cel.Program
+	src        string
+	prg        cel.Program
+	attrs      []string
+	attrsKnown bool
 }
 
 // Compile parses and type-checks expr. On failure it returns a *RuleError.
@@ -50,7 +52,8 @@ func Compile(expr string) (rule *Rule, err error) {
 	if err != nil {
 		return nil, &RuleError{Line: 1, Column: 1, Msg: fmt.Sprintf("plan rule: %v", err), Source: expr}
 	}
-	return &Rule{src: expr, prg: prg}, nil
+	attrs, known := referencedAttributes(ast)
+	return &Rule{src: expr, prg: prg, attrs: attrs, attrsKnown: known}, nil
 }
 
 // precheck rejects empty and oversized rules before CEL sees them, with
