@@ -1,0 +1,84 @@
+package omnisend
+
+import (
+	"slices"
+	"time"
+)
+
+// slot is one admitted request. It occupies the window from admission
+// until its response arrived (done) plus the window: Omnisend counts the
+// request at some moment between sending and answering, so timing the
+// expiry from the answer keeps the guarantee whatever the network delay.
+type slot struct {
+	done time.Time
+	open bool // still in flight
+}
+
+// windowLog is the sliding-window log of one brand and class.
+type windowLog struct {
+	limit    int
+	span     time.Duration // window plus margin
+	recovery time.Duration
+	slots    []*slot // admitted and not yet expired, in admission order
+
+	factor      float64 // fraction of limit right after the last 429
+	hitAt       time.Time
+	pausedUntil time.Time
+}
+
+// factorAt is the fraction of the limit allowed at now: it climbs linearly
+// from the post-429 factor back to 1 over the recovery time.
+func (l *windowLog) factorAt(now time.Time) float64 {
+	if l.factor >= 1 {
+		return 1
+	}
+	f := l.factor + float64(now.Sub(l.hitAt))/float64(l.recovery)
+	return min(1, f)
+}
+
+// effective is the current limit, at least 1.
+func (l *windowLog) effective(now time.Time) int {
+	return max(1, int(float64(l.limit)*l.factorAt(now)))
+}
+
+// waitFor drops expired slots and returns 0 if a request may be admitted
+// at now, or how long to wait before looking again.
+func (l *windowLog) waitFor(now time.Time) time.Duration {
+	if now.Before(l.pausedUntil) {
+		return l.pausedUntil.Sub(now)
+	}
+	cut := now.Add(-l.span)
+	l.slots = slices.DeleteFunc(l.slots, func(s *slot) bool { return !s.open && !s.done.After(cut) })
+	eff := l.effective(now)
+	if len(l.slots) < eff {
+		return 0
+	}
+	// need slots must expire before one more fits; in-flight ones cannot
+	// expire until they are done.
+	need := len(l.slots) - eff + 1
+	var expiries []time.Time
+	for _, s := range l.slots {
+		if !s.open {
+			expiries = append(expiries, s.done.Add(l.span))
+		}
+	}
+	poll := max(time.Millisecond, l.span/1000)
+	wait := poll
+	if len(expiries) >= need {
+		slices.SortFunc(expiries, func(a, b time.Time) int { return a.Compare(b) })
+		wait = max(time.Nanosecond, expiries[need-1].Sub(now))
+	}
+	if l.factorAt(now) < 1 {
+		// While recovering, the limit grows by one every recovery/limit:
+		// look again then rather than oversleeping.
+		wait = min(wait, max(time.Millisecond, l.recovery/time.Duration(l.limit)))
+	}
+	return wait
+}
+
+// admit records a new in-flight request.
+func (l *windowLog) admit() *slot {
+	s := &slot{open: true}
+	l.slots = append(l.slots, s)
+	return s
+}
