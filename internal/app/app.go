@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"segbridge/internal/connection"
+	"segbridge/internal/secret"
 	"segbridge/internal/store"
 	"segbridge/internal/store/postgres"
 	"segbridge/internal/store/sqlite"
@@ -32,6 +34,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// MasterKey is SEGBRIDGE_MASTER_KEY: the base64 of the 32-byte key that
+	// seals secrets at rest. Empty: the key file master.key in DataDir,
+	// created (mode 0600) on first start. Processes that share a database
+	// must share the key.
+	MasterKey secret.EnvKey
 }
 
 // WithDefaults returns c with every unset field at its default.
@@ -66,6 +73,10 @@ func (c Config) Validate() error {
 type App struct {
 	Config
 	Store store.Store
+	// Secrets seals and opens secrets at rest under the master key.
+	Secrets *secret.Keyring
+	// Connections creates, checks and removes Omnisend connections.
+	Connections *connection.Service
 }
 
 // Open opens the store the configuration names and applies migrations.
@@ -82,7 +93,25 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, errors.Join(fmt.Errorf("migrate %s database: %w", st.Engine(), err), st.Close())
 	}
 	cfg.Logger.Debug("store open", "engine", st.Engine())
-	return &App{Config: cfg, Store: st}, nil
+	a := &App{Config: cfg, Store: st}
+	if err := a.openSecrets(); err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
+	return a, nil
+}
+
+// openSecrets loads the master key and builds the services that need it.
+func (a *App) openSecrets() error {
+	kr, err := secret.Load(secret.Config{EnvKey: a.MasterKey, DataDir: a.DataDir})
+	if err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	a.Secrets = kr
+	a.Logger.Debug("master key loaded", "keyring", kr)
+	a.Connections, err = connection.NewService(connection.Config{
+		Store: a.Store, Keys: kr, Logger: a.Logger, Now: a.Now,
+	})
+	return err
 }
 
 // OpenStore opens the engine that url's scheme selects, without migrating.

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"segbridge/internal/app"
+	"segbridge/internal/secret"
 )
 
 // config builds the application config from flags, then environment.
@@ -26,6 +27,7 @@ func (g *globals) config() (app.Config, error) {
 		DatabaseURL: firstNonEmpty(g.dbURL, g.getenv("SEGBRIDGE_DATABASE_URL")),
 		DataDir:     firstNonEmpty(g.dataDir, g.getenv("SEGBRIDGE_DATA_DIR")),
 		Logger:      slog.New(slog.NewTextHandler(g.errOut, &slog.HandlerOptions{Level: level})),
+		MasterKey:   secret.EnvKey(g.getenv(secret.EnvVar)),
 	}, nil
 }
 

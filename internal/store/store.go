@@ -8,6 +8,7 @@ import (
 	"errors"
 	"time"
 
+	"segbridge/internal/connection"
 	"segbridge/internal/profile"
 	"segbridge/internal/segment"
 )
@@ -28,6 +29,7 @@ type Store interface {
 	Close() error
 	Profiles
 	Segments
+	Connections
 }
 
 // ListOptions pages through rows ordered by id.
@@ -67,4 +69,25 @@ type Segments interface {
 	ScanMembers(ctx context.Context, segmentID int64, fn func(id string) error) error
 	// ApplyMembership applies a membership change atomically.
 	ApplyMembership(ctx context.Context, c segment.MembershipChange) error
+}
+
+// Connections stores Omnisend connections. The API key is stored only
+// sealed; a Connection carries no key.
+type Connections interface {
+	// CreateConnection inserts c (its ID is ignored) and, in the same
+	// transaction, stores the sealed key that seal returns for the new id.
+	// A taken name (case-insensitively) is ErrConflict.
+	CreateConnection(ctx context.Context, c connection.Connection, seal func(id int64) ([]byte, error)) (connection.Connection, error)
+	// GetConnection finds a connection by name (case-insensitively) or, if
+	// nameOrID is a number that no name equals, by id.
+	GetConnection(ctx context.Context, nameOrID string) (connection.Connection, error)
+	// ListConnections returns every connection ordered by name.
+	ListConnections(ctx context.Context) ([]connection.Connection, error)
+	// ConnectionKey returns the sealed API key of connection id.
+	ConnectionKey(ctx context.Context, id int64) ([]byte, error)
+	// UpdateConnectionCheck records a successful key check: the brand and
+	// the time (also the new UpdatedAt).
+	UpdateConnectionCheck(ctx context.Context, id int64, c connection.Check) error
+	// DeleteConnection removes connection id and its sealed key.
+	DeleteConnection(ctx context.Context, id int64) error
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Segments", func(t *testing.T) { testSegments(t, newStore) })
 	t.Run("SegmentNameConflict", func(t *testing.T) { testSegmentConflict(t, newStore) })
 	t.Run("Membership", func(t *testing.T) { testMembership(t, newStore) })
+	t.Run("Connections", func(t *testing.T) { runConnections(t, newStore) })
 }
 
 type bundle struct {
