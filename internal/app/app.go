@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"segbridge/internal/connection"
+	"segbridge/internal/omnisend"
+	"segbridge/internal/run"
 	"segbridge/internal/secret"
 	"segbridge/internal/store"
 	"segbridge/internal/store/postgres"
@@ -39,6 +42,21 @@ type Config struct {
 	// created (mode 0600) on first start. Processes that share a database
 	// must share the key.
 	MasterKey secret.EnvKey
+	// Omnisend tunes how runs talk to Omnisend.
+	Omnisend OmnisendConfig
+}
+
+// OmnisendConfig tunes the clients runs use.
+type OmnisendConfig struct {
+	// Budget is the rate budget shared by every client of this process; it
+	// keeps one sliding window per brand (default: omnisend's
+	// WindowBudget with its defaults, 360/min general and 54/min tags).
+	Budget omnisend.RateBudget
+	// Transport sends the requests (default: a clone of
+	// http.DefaultTransport).
+	Transport http.RoundTripper
+	// PollInterval is the wait between batch status checks (default 2 s).
+	PollInterval time.Duration
 }
 
 // WithDefaults returns c with every unset field at its default.
@@ -54,6 +72,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Omnisend.Budget == nil {
+		c.Omnisend.Budget = omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{}, nil)
+	}
+	if c.Omnisend.Transport == nil {
+		c.Omnisend.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	return c
 }
@@ -77,6 +101,8 @@ type App struct {
 	Secrets *secret.Keyring
 	// Connections creates, checks and removes Omnisend connections.
 	Connections *connection.Service
+	// Runs executes export runs.
+	Runs *run.Executor
 }
 
 // Open opens the store the configuration names and applies migrations.
@@ -111,8 +137,19 @@ func (a *App) openSecrets() error {
 	a.Connections, err = connection.NewService(connection.Config{
 		Store: a.Store, Keys: kr, Logger: a.Logger, Now: a.Now,
 	})
+	if err != nil {
+		return err
+	}
+	a.Runs, err = run.NewExecutor(run.Config{
+		Store: a.Store, Resolver: resolver{a: a}, Now: a.Now, Logger: a.Logger,
+		PollInterval: a.Omnisend.PollInterval,
+	})
 	return err
 }
+
+func (a *App) budget() omnisend.RateBudget { return a.Omnisend.Budget }
+
+func (a *App) transport() http.RoundTripper { return a.Omnisend.Transport }
 
 // OpenStore opens the engine that url's scheme selects, without migrating.
 func OpenStore(ctx context.Context, url string) (store.Store, error) {

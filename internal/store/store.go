@@ -10,6 +10,7 @@ import (
 
 	"segbridge/internal/connection"
 	"segbridge/internal/profile"
+	"segbridge/internal/run"
 	"segbridge/internal/segment"
 )
 
@@ -30,6 +31,8 @@ type Store interface {
 	Profiles
 	Segments
 	Connections
+	run.Store
+	Exports
 }
 
 // ListOptions pages through rows ordered by id.
@@ -69,6 +72,10 @@ type Segments interface {
 	ScanMembers(ctx context.Context, segmentID int64, fn func(id string) error) error
 	// ApplyMembership applies a membership change atomically.
 	ApplyMembership(ctx context.Context, c segment.MembershipChange) error
+	// ScanMemberProfiles streams the profiles that are stored members of
+	// any of segmentIDs, in id order, each with the ids of those segments
+	// it belongs to. The attrs slice is only valid during the call.
+	ScanMemberProfiles(ctx context.Context, segmentIDs []int64, fn func(id string, attrs []byte, segs []int64) error) error
 }
 
 // Connections stores Omnisend connections. The API key is stored only

@@ -77,16 +77,22 @@ func (s *Store) ListSegments(ctx context.Context) ([]segment.Segment, error) {
 	return out, nil
 }
 
-// DeleteSegment implements store.Segments.
+// DeleteSegment implements store.Segments. A segment that exports send is
+// not deleted (store.ErrInUse naming them).
 func (s *Store) DeleteSegment(ctx context.Context, id int64) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM segments WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("postgres: delete segment %d: %w", id, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("segment %d: %w", id, store.ErrNotFound)
-	}
-	return nil
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := segmentInUse(ctx, tx, id); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM segments WHERE id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("postgres: delete segment %d: %w", id, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("segment %d: %w", id, store.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // ScanStaticIDs implements store.Segments.
@@ -155,4 +161,32 @@ func scanSegment(row pgx.Row) (segment.Segment, error) {
 		seg.RefreshedAt = refreshed.UTC()
 	}
 	return seg, nil
+}
+
+// ScanMemberProfiles implements store.Segments.
+func (s *Store) ScanMemberProfiles(ctx context.Context, segmentIDs []int64, fn func(id string, attrs []byte, segs []int64) error) error {
+	if len(segmentIDs) == 0 {
+		return nil
+	}
+	rs, err := s.pool.Query(ctx, `SELECT p.id, p.attrs::text, array_agg(m.segment_id ORDER BY m.segment_id)
+		FROM segment_members m JOIN profiles p ON p.id = m.profile_id
+		WHERE m.segment_id = ANY($1) GROUP BY p.id ORDER BY p.id`, segmentIDs)
+	if err != nil {
+		return fmt.Errorf("postgres: scan member profiles: %w", err)
+	}
+	defer rs.Close()
+	var id, attrs string
+	var segs []int64
+	for rs.Next() {
+		if err := rs.Scan(&id, &attrs, &segs); err != nil {
+			return fmt.Errorf("postgres: scan member profiles: %w", err)
+		}
+		if err := fn(id, []byte(attrs), segs); err != nil {
+			return err
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("postgres: scan member profiles: %w", err)
+	}
+	return nil
 }

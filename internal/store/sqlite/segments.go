@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,9 +86,13 @@ func (s *Store) ListSegments(ctx context.Context) ([]segment.Segment, error) {
 	return out, rs.Err()
 }
 
-// DeleteSegment implements store.Segments.
+// DeleteSegment implements store.Segments. A segment that exports send is
+// not deleted (store.ErrInUse naming them).
 func (s *Store) DeleteSegment(ctx context.Context, id int64) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := segmentInUse(ctx, tx, id); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("sqlite: delete segment %d: %w", id, err)
@@ -174,4 +179,50 @@ func scanSegment(row scanner) (segment.Segment, error) {
 		seg.RefreshedAt = fromMicros(refreshed.Int64)
 	}
 	return seg, nil
+}
+
+// ScanMemberProfiles implements store.Segments.
+func (s *Store) ScanMemberProfiles(ctx context.Context, segmentIDs []int64, fn func(id string, attrs []byte, segs []int64) error) error {
+	if len(segmentIDs) == 0 {
+		return nil
+	}
+	args := make([]any, len(segmentIDs))
+	for i, id := range segmentIDs {
+		args[i] = id
+	}
+	rs, err := s.db.QueryContext(ctx, `SELECT p.id, p.attrs, group_concat(m.segment_id) FROM segment_members m
+		JOIN profiles p ON p.id = m.profile_id WHERE m.segment_id IN (`+placeholders(len(args), 1)+`)
+		GROUP BY p.id ORDER BY p.id`, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: scan member profiles: %w", err)
+	}
+	var id, segs string
+	var attrs sql.RawBytes
+	err = eachRow(rs, func() error {
+		if err := rs.Scan(&id, &attrs, &segs); err != nil {
+			return err
+		}
+		ids, err := parseIDList(segs)
+		if err != nil {
+			return err
+		}
+		return fn(id, attrs, ids)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: scan member profiles: %w", err)
+	}
+	return nil
+}
+
+// parseIDList parses group_concat's "1,2,3".
+func parseIDList(s string) ([]int64, error) {
+	var ids []int64
+	for _, part := range strings.Split(s, ",") {
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("segment id list %q: %w", s, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }

@@ -33,6 +33,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("SegmentNameConflict", func(t *testing.T) { testSegmentConflict(t, newStore) })
 	t.Run("Membership", func(t *testing.T) { testMembership(t, newStore) })
 	t.Run("Connections", func(t *testing.T) { runConnections(t, newStore) })
+	t.Run("Exports", func(t *testing.T) { runExports(t, newStore) })
+	t.Run("Runs", func(t *testing.T) { runRuns(t, newStore) })
 }
 
 type bundle struct {

@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+
+	"segbridge/internal/export"
+	"segbridge/internal/omnisend"
+	"segbridge/internal/profile"
+	"segbridge/internal/run"
+	"segbridge/internal/segment"
+	"segbridge/internal/store"
+)
+
+// resolver resolves an export's run target from the store: it refreshes the
+// export's segments, and builds the mapping and the connection's client.
+type resolver struct {
+	a *App
+}
+
+var _ run.Resolver = resolver{}
+
+// Resolve implements run.Resolver.
+func (rv resolver) Resolve(ctx context.Context, exportID int64) (run.Target, error) {
+	a := rv.a
+	ex, err := a.Store.GetExport(ctx, strconv.FormatInt(exportID, 10))
+	if err != nil {
+		return run.Target{}, fmt.Errorf("export %d: %w", exportID, err)
+	}
+	if ex.Detached() {
+		return run.Target{}, fmt.Errorf("export %q has no connection: %s", ex.Name, ex.DetachedText())
+	}
+	segs, err := rv.refreshSegments(ctx, ex)
+	if err != nil {
+		return run.Target{}, err
+	}
+	client, counter, err := rv.client(ctx, ex)
+	if err != nil {
+		return run.Target{}, err
+	}
+	return run.Target{
+		Members:     rv.members(ex, segs),
+		Map:         mapper(ex.Mapping),
+		KeepLeavers: ex.Leave == export.LeaveKeep,
+		Cap:         ex.ProfileCap,
+		Client:      client,
+		Requests:    func() int { return int(counter.Load()) },
+	}, nil
+}
+
+// refreshSegments re-evaluates the export's segments and returns them by id.
+func (rv resolver) refreshSegments(ctx context.Context, ex export.Export) (map[int64]segment.Segment, error) {
+	all, err := rv.a.Store.ListSegments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]segment.Segment, len(all))
+	for _, s := range all {
+		byID[s.ID] = s
+	}
+	out := make(map[int64]segment.Segment, len(ex.Segments))
+	for _, id := range ex.Segments {
+		seg, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("export %q: segment %d no longer exists; edit the export's segments", ex.Name, id)
+		}
+		if _, err := segment.Refresh(ctx, rv.a.Store, seg, rv.a.Now()); err != nil {
+			return nil, err
+		}
+		out[id] = seg
+	}
+	return out, nil
+}
+
+// members streams the export's members with their segment tags.
+func (rv resolver) members(ex export.Export, segs map[int64]segment.Segment) func(context.Context, func(profile.Profile, []string) error) error {
+	return func(ctx context.Context, fn func(profile.Profile, []string) error) error {
+		return rv.a.Store.ScanMemberProfiles(ctx, ex.Segments, func(id string, raw []byte, in []int64) error {
+			attrs, err := profile.DecodeAttrs(raw)
+			if err != nil {
+				return fmt.Errorf("profile %q: %w", id, err)
+			}
+			tags := make([]string, 0, len(in))
+			for _, sid := range ex.Segments { // the export's order
+				for _, m := range in {
+					if m == sid {
+						tags = append(tags, export.SegmentTag(ex.TagPrefix, segs[sid].Slug))
+					}
+				}
+			}
+			return fn(profile.Profile{ID: id, Attrs: attrs}, tags)
+		})
+	}
+}
+
+// mapper turns a member into its desired contact with the export's mapping.
+func mapper(m export.Mapping) func(profile.Profile, []string) (run.Desired, string) {
+	return func(p profile.Profile, segTags []string) (run.Desired, string) {
+		tags := append([]string{export.SourceTag}, segTags...)
+		c, res := m.Contact(p, tags)
+		if res.Skipped() {
+			email, _ := p.Attrs[m.Email].(string)
+			return run.Desired{Email: email, ProfileID: p.ID}, string(res.Skip)
+		}
+		b, err := json.Marshal(c)
+		if err != nil {
+			return run.Desired{Email: c.Email, ProfileID: p.ID}, "unencodable"
+		}
+		return run.Desired{Email: c.Email, ProfileID: p.ID, Contact: b, Hash: export.Hash(c), Tags: segTags}, ""
+	}
+}
+
+// client builds the Omnisend client of the export's connection, counting
+// its requests. Every client of this process shares one rate budget, which
+// keeps one sliding window per brand.
+func (rv resolver) client(ctx context.Context, ex export.Export) (*omnisend.Client, *atomic.Int64, error) {
+	a := rv.a
+	conn, err := a.Store.GetConnection(ctx, strconv.FormatInt(ex.ConnectionID, 10))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, fmt.Errorf("export %q: its connection was removed", ex.Name)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := a.Connections.Key(ctx, conn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connection %q: %w", conn.Name, err)
+	}
+	counter := &atomic.Int64{}
+	c, err := omnisend.New(omnisend.Config{
+		BaseURL: conn.BaseURL, Dialect: conn.Dialect, APIKey: key, BrandID: conn.BrandID,
+		Budget: a.budget(), Logger: a.Logger,
+		HTTPClient: &http.Client{Transport: countingTransport{next: a.transport(), n: counter}},
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("connection %q: %w", conn.Name, err)
+	}
+	return c, counter, nil
+}
+
+// countingTransport counts the requests sent through it.
+type countingTransport struct {
+	next http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.next.RoundTrip(r)
+}

@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"segbridge/internal/export"
+	"segbridge/internal/store"
+)
+
+func newExportCreateCmd(g *globals) *cobra.Command {
+	f := &exportFlags{}
+	cmd := &cobra.Command{
+		Use:   "create NAME --connection C --segment S [--segment S2 ...] --map email=ATTRIBUTE [flags]",
+		Short: "Define an export (saving never runs it)",
+		Long: `create saves an export definition: where it sends (--connection), which
+segments (--segment, repeatable), how profile attributes fill Omnisend contact
+fields (--map FIELD=ATTRIBUTE, --custom PROPERTY=ATTRIBUTE, --consent), the tag
+prefix, what happens to people who leave, the schedule and the profile cap.
+E-mail is the only required field. Saving never runs the export.
+
+Without --consent, segbridge never changes a contact's subscription status in
+Omnisend (new contacts are nonSubscribed). With --consent ATTRIBUTE:DATE the
+status comes from the attribute (subscribed, unsubscribed or nonSubscribed in
+common spellings), dated by the date attribute.`,
+		Example: `  segbridge export create "Weekly VIPs" --connection "Main shop" --segment "VIP buyers" \
+      --map email=email --map first_name=first_name --map country=country_code \
+      --custom lifetime_value=ltv --consent email_consent:email_consent_at \
+      --schedule "cron:0 3 * * 1" --time-zone Europe/Prague`,
+		Args: cobra.ExactArgs(1),
+	}
+	f.register(cmd, true)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		a, err := g.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if !cmd.Flags().Changed("connection") {
+			return errors.New("an export needs a connection: pass --connection NAME (see: segbridge connection list)")
+		}
+		e := export.Export{Name: args[0], Active: true}
+		if err := f.apply(cmd, a, &e); err != nil {
+			return err
+		}
+		e = e.WithDefaults()
+		if err := checkExport(e); err != nil {
+			return err
+		}
+		if _, err := a.Store.GetExport(cmd.Context(), e.Name); err == nil {
+			return fmt.Errorf("an export named %q already exists", e.Name)
+		}
+		e.CreatedAt = a.Now()
+		e.UpdatedAt = e.CreatedAt
+		saved, err := a.Store.CreateExport(cmd.Context(), e)
+		if errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("an export named %q already exists", e.Name)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.out, "saved export %q: %d segment(s) to connection %q, %s\n",
+			saved.Name, len(saved.Segments), saved.ConnectionName, saved.Schedule)
+		fmt.Fprintln(g.out, notRunYet(cmd, saved))
+		return nil
+	}
+	return cmd
+}
+
+// notRunYet says that saving did not run the export, and how to run it
+// with the commands this build has.
+func notRunYet(cmd *cobra.Command, e export.Export) string {
+	msg := "it has not run: saving never runs an export"
+	if run, _, err := cmd.Parent().Find([]string{"run"}); err == nil && run != cmd.Parent() {
+		return msg + fmt.Sprintf("; run it with: segbridge export run %q", e.Name)
+	}
+	return msg + " (running exports comes with the run pipeline; this build cannot run them yet)"
+}
+
+func newExportUpdateCmd(g *globals) *cobra.Command {
+	f := &exportFlags{}
+	cmd := &cobra.Command{
+		Use:   "update NAME [flags]",
+		Short: "Change an export; only the flags given change (saving never runs it)",
+		Long: `update changes only what the flags say. --segment replaces the whole segment
+list; --map and --custom change the named fields (an empty attribute removes
+an optional one); --consent "" removes the consent mapping. --connection
+re-attaches a detached export.`,
+		Example: `  segbridge export update "Weekly VIPs" --map phone=mobile --custom tier=
+  segbridge export update "Weekly VIPs" --schedule manual
+  segbridge export update "Weekly VIPs" --segment "VIP buyers" --segment Lapsed --leave keep`,
+		Args: cobra.ExactArgs(1),
+	}
+	f.register(cmd, false)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		a, err := g.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		e, err := findExport(cmd, a, args[0])
+		if err != nil {
+			return err
+		}
+		if cmd.Flags().NFlag() == 0 {
+			return fmt.Errorf("nothing to change: pass the flags to change (see: segbridge export update --help)")
+		}
+		if err := f.apply(cmd, a, &e); err != nil {
+			return err
+		}
+		if err := checkExport(e); err != nil {
+			return err
+		}
+		e.UpdatedAt = a.Now()
+		saved, err := a.Store.UpdateExport(cmd.Context(), e)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.out, "updated export %q (not run: saving never runs an export)\n", saved.Name)
+		return nil
+	}
+	return cmd
+}
+
+func newExportRemoveCmd(g *globals) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "remove NAME --yes",
+		Short: "Remove an export definition",
+		Long: `remove deletes an export definition. Contacts it sent stay in Omnisend with
+their tags; nothing is sent to Omnisend.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !yes {
+				return fmt.Errorf("pass --yes to remove export %q (its contacts stay in Omnisend with their tags)", args[0])
+			}
+			a, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			e, err := findExport(cmd, a, args[0])
+			if err != nil {
+				return err
+			}
+			if err := a.Store.DeleteExport(cmd.Context(), e.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.out, "removed export %q; its contacts stay in Omnisend with their tags\n", e.Name)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "really remove it")
+	return cmd
+}

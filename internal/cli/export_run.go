@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"segbridge/internal/app"
+	"segbridge/internal/run"
+)
+
+// activeRun returns the export's run in progress, if any.
+func activeRun(ctx context.Context, a *app.App, exportID int64) (run.Run, bool, error) {
+	runs, err := a.Store.ListRuns(ctx, exportID, 5)
+	if err != nil {
+		return run.Run{}, false, err
+	}
+	for _, r := range runs {
+		if !r.Status.Final() {
+			return r, true, nil
+		}
+	}
+	return run.Run{}, false, nil
+}
+
+func newExportRunCmd(g *globals) *cobra.Command {
+	var resume bool
+	cmd := &cobra.Command{
+		Use:   "run NAME",
+		Short: "Run an export now and wait for it: plan, send, confirm, untag, finish",
+		Long: `Run an export now, in this process, and wait until it ends. The segments are
+refreshed first; only contacts that changed since the last confirmed run are
+sent, and members who left the export's segments are untagged (unless the
+export keeps leavers). A progress bar shows on a terminal; the summary is
+printed at the end.
+
+Every step is checkpointed in the database. If a run was interrupted (the
+process was killed, the machine restarted), resume it with --resume: it
+continues where it stopped.`,
+		Example: `  segbridge export run "VIP to Omnisend"
+  segbridge export run "VIP to Omnisend" --resume`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			r, err := startOrResume(cmd, g, a, args[0], resume)
+			if err != nil {
+				return err
+			}
+			return g.executeRun(cmd.Context(), a, r)
+		},
+	}
+	cmd.Flags().BoolVar(&resume, "resume", false, "resume the export's interrupted run instead of starting a new one")
+	return cmd
+}
+
+func startOrResume(cmd *cobra.Command, g *globals, a *app.App, name string, resume bool) (run.Run, error) {
+	ctx := cmd.Context()
+	ex, err := findExport(cmd, a, name)
+	if err != nil {
+		return run.Run{}, err
+	}
+	cur, active, err := activeRun(ctx, a, ex.ID)
+	if err != nil {
+		return run.Run{}, err
+	}
+	switch {
+	case active && resume:
+		fmt.Fprintf(g.errOut, "resuming run %d of %q at step %s\n", cur.ID, ex.Name, cur.Step)
+		return cur, nil
+	case active:
+		return run.Run{}, fmt.Errorf("export %q has run %d in progress (step %s); if no other segbridge process is running it, resume it with --resume, or cancel it with: segbridge export cancel %q",
+			ex.Name, cur.ID, cur.Step, ex.Name)
+	case resume:
+		return run.Run{}, fmt.Errorf("export %q has no interrupted run to resume", ex.Name)
+	}
+	return a.Store.CreateRun(ctx, ex.ID, run.TriggerManual, a.Now())
+}
+
+// executeRun executes r in the background while showing its progress, then
+// prints the summary. A failed or cancelled run is an error.
+func (g *globals) executeRun(ctx context.Context, a *app.App, r run.Run) error {
+	type result struct {
+		r   run.Run
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := a.Runs.Execute(ctx, r.ID)
+		done <- result{r, err}
+	}()
+	show := g.runProgress(ctx, a, r.ID)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case res := <-done:
+			show(true)
+			if res.err != nil {
+				return res.err
+			}
+			fmt.Fprintln(g.out, summary(res.r))
+			if res.r.Status != run.StatusSucceeded {
+				return fmt.Errorf("run %d %s: %s", res.r.ID, res.r.Status, res.r.Message)
+			}
+			return nil
+		case <-tick.C:
+			show(false)
+		}
+	}
+}
+
+// runProgress returns a function that draws the run's progress on a
+// terminal (and does nothing elsewhere).
+func (g *globals) runProgress(ctx context.Context, a *app.App, id int64) func(final bool) {
+	if !isTerminal(g.errOut) {
+		return func(bool) {}
+	}
+	return func(final bool) {
+		p, err := a.Store.RunProgress(ctx, id)
+		if err != nil {
+			return
+		}
+		if final {
+			fmt.Fprint(g.errOut, "\r\033[K")
+			return
+		}
+		fmt.Fprintf(g.errOut, "\r\033[Ksent %d/%d contacts, confirmed %d, untagged %d/%d", p.Sent, p.Upserts, p.Confirmed, p.Untagged, p.Untags)
+	}
+}
+
+// summary is the one-line result of a run.
+func summary(r run.Run) string {
+	c := r.Counts
+	dur := ""
+	if !r.StartedAt.IsZero() && !r.FinishedAt.IsZero() {
+		dur = " in " + r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
+	}
+	s := fmt.Sprintf("run %d %s%s: %d members; added %d, updated %d, unchanged %d, untagged %d",
+		r.ID, r.Status, dur, c.Members, c.Added, c.Updated, c.Unchanged, c.Untagged)
+	if c.Kept > 0 {
+		s += fmt.Sprintf(", kept %d leavers", c.Kept)
+	}
+	s += fmt.Sprintf("; skipped %d%s; failed %d%s; %d API requests",
+		c.SkippedTotal(), reasons(c.Skipped), c.FailedTotal(), reasons(c.Failed), r.Requests)
+	return s
+}
+
+func reasons(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func newExportCancelCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "cancel NAME",
+		Short: "Ask the export's run in progress to stop (nothing confirmed is lost)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			ex, err := findExport(cmd, a, args[0])
+			if err != nil {
+				return err
+			}
+			cur, active, err := activeRun(cmd.Context(), a, ex.ID)
+			if err != nil {
+				return err
+			}
+			if !active {
+				return fmt.Errorf("export %q has no run in progress", ex.Name)
+			}
+			if err := a.Store.RequestCancel(cmd.Context(), cur.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.out, "asked run %d to stop; it stops at its next checkpoint\n", cur.ID)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,198 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"segbridge/internal/omnisend"
+	"segbridge/internal/profile"
+)
+
+// Target is what a run needs of its export, resolved when the run starts
+// or resumes: who the members are, how each becomes a contact, and the
+// client of the export's Omnisend connection.
+type Target struct {
+	// Members streams the export's members (segments already refreshed)
+	// with the tags of the export's segments each belongs to, by profile id.
+	Members func(ctx context.Context, fn func(p profile.Profile, tags []string) error) error
+	// Map turns a member into its desired contact, or gives a skip reason.
+	Map func(p profile.Profile, tags []string) (Desired, string)
+	// KeepLeavers leaves members who left every segment tagged.
+	KeepLeavers bool
+	// Cap fails the plan when the export has more members.
+	Cap    int
+	Client *omnisend.Client
+	// Requests reports the API requests Client has made so far.
+	Requests func() int
+}
+
+// Resolver resolves an export's Target. Its errors fail the run with their
+// message (a removed connection, a revoked key, a deleted segment).
+type Resolver interface {
+	Resolve(ctx context.Context, exportID int64) (Target, error)
+}
+
+// Config configures an Executor.
+type Config struct {
+	Store    Store
+	Resolver Resolver
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger (default: discard).
+	Logger *slog.Logger
+	// PollInterval is the wait between rounds of batch status checks
+	// (default 2 s). Every check costs rate budget.
+	PollInterval time.Duration
+	// PlanChunk is how many members are mapped and written at a time
+	// (default 1000).
+	PlanChunk int
+}
+
+// WithDefaults fills unset fields.
+func (c Config) WithDefaults() Config {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 2 * time.Second
+	}
+	if c.PlanChunk <= 0 {
+		c.PlanChunk = 1000
+	}
+	return c
+}
+
+// Validate reports a missing dependency.
+func (c Config) Validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("run: Config.Store is required")
+	case c.Resolver == nil:
+		return errors.New("run: Config.Resolver is required")
+	}
+	return nil
+}
+
+// Executor executes runs step by step.
+type Executor struct {
+	cfg Config
+}
+
+// NewExecutor checks cfg and returns an Executor.
+func NewExecutor(cfg Config) (*Executor, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Executor{cfg: cfg}, nil
+}
+
+// errCancelled stops a run whose cancellation was requested.
+var errCancelled = errors.New("cancelled on request")
+
+// Execute runs (or resumes) run id until it is final, or until ctx ends,
+// which leaves it resumable where it stopped.
+func (e *Executor) Execute(ctx context.Context, id int64) (Run, error) {
+	r, err := e.cfg.Store.GetRun(ctx, id)
+	if err != nil || r.Status.Final() {
+		return r, err
+	}
+	r.Status = StatusRunning
+	if r.StartedAt.IsZero() {
+		r.StartedAt = e.cfg.Now()
+	}
+	if err := e.cfg.Store.SaveRun(ctx, r); err != nil {
+		return r, err
+	}
+	t, err := e.cfg.Resolver.Resolve(ctx, r.ExportID)
+	if err != nil {
+		return e.end(ctx, r, err)
+	}
+	for r.Step != StepDone {
+		if err := e.checkCancel(ctx, &r); err != nil {
+			return e.end(ctx, r, err)
+		}
+		before := t.Requests()
+		err := e.step(ctx, &r, t)
+		r.Requests += t.Requests() - before
+		if err != nil {
+			return e.end(ctx, r, err)
+		}
+		if err := e.cfg.Store.SaveRun(ctx, r); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+func (e *Executor) step(ctx context.Context, r *Run, t Target) error {
+	e.cfg.Logger.Debug("run step", "run", r.ID, "step", r.Step)
+	switch r.Step {
+	case StepPlan:
+		return e.plan(ctx, r, t)
+	case StepSend:
+		return e.send(ctx, r, t)
+	case StepConfirm:
+		return e.confirm(ctx, r, t)
+	case StepUntag:
+		return e.untag(ctx, r, t)
+	case StepFinish:
+		return e.finish(ctx, r)
+	}
+	return fmt.Errorf("run %d: unknown step %q", r.ID, r.Step)
+}
+
+func (e *Executor) checkCancel(ctx context.Context, r *Run) error {
+	cur, err := e.cfg.Store.GetRun(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	if cur.CancelRequested {
+		return errCancelled
+	}
+	return nil
+}
+
+// end makes a run final after err, unless ctx ended: then the run stays
+// running, to be resumed.
+func (e *Executor) end(ctx context.Context, r Run, err error) (Run, error) {
+	if ctx.Err() != nil {
+		return r, fmt.Errorf("run %d stopped at step %s (resumable): %w", r.ID, r.Step, ctx.Err())
+	}
+	r.Status, r.Message = StatusFailed, err.Error()
+	if errors.Is(err, errCancelled) {
+		r.Status = StatusCancelled
+	}
+	r.FinishedAt = e.cfg.Now()
+	if counts, cerr := e.cfg.Store.CountOps(ctx, r.ID); cerr == nil {
+		r.Counts = withPlanCounts(counts, r.Counts)
+	}
+	if serr := e.cfg.Store.SaveRun(ctx, r); serr != nil {
+		return r, errors.Join(err, serr)
+	}
+	e.cfg.Logger.Warn("run ended", "run", r.ID, "status", r.Status, "message", r.Message)
+	return r, nil
+}
+
+func (e *Executor) finish(ctx context.Context, r *Run) error {
+	counts, err := e.cfg.Store.CountOps(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	r.Counts, r.Status, r.Step, r.FinishedAt = withPlanCounts(counts, r.Counts), StatusSucceeded, StepDone, e.cfg.Now()
+	return e.cfg.Store.FinishRun(ctx, *r)
+}
+
+// withPlanCounts adds the counts only the plan knows (they are not ops) to
+// counts taken from the ops.
+func withPlanCounts(fromOps, plan Counts) Counts {
+	fromOps.Members, fromOps.Unchanged, fromOps.Kept = plan.Members, plan.Unchanged, plan.Kept
+	return fromOps
+}

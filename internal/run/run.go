@@ -1,0 +1,136 @@
+// Package run is the export run pipeline: plan (diff the export's segments
+// against what Omnisend is known to hold), send batches, confirm their
+// results, untag leavers, finish (fold confirmed results into the export's
+// state). Every step is checkpointed in the store, so a run that stops at
+// any point — a crash, a kill, a deploy — resumes where it stopped without
+// losing anything or sending more than the batch that was in flight.
+package run
+
+import (
+	"errors"
+	"time"
+)
+
+// Status is where a run is in its life.
+type Status string
+
+// Run statuses. Queued and Running are active; the rest are final.
+const (
+	StatusQueued    Status = "queued"
+	StatusRunning   Status = "running"
+	StatusSucceeded Status = "succeeded"
+	StatusFailed    Status = "failed"
+	StatusCancelled Status = "cancelled"
+)
+
+// Final reports whether a run in status s will not change any more.
+func (s Status) Final() bool {
+	return s == StatusSucceeded || s == StatusFailed || s == StatusCancelled
+}
+
+// Step is a run's checkpoint: the step to do next.
+type Step string
+
+// Steps in order.
+const (
+	StepPlan    Step = "plan"
+	StepSend    Step = "send"
+	StepConfirm Step = "confirm"
+	StepUntag   Step = "untag"
+	StepFinish  Step = "finish"
+	StepDone    Step = "done"
+)
+
+// Trigger says what started a run.
+type Trigger string
+
+// Triggers.
+const (
+	TriggerManual   Trigger = "manual"
+	TriggerRefresh  Trigger = "refresh"
+	TriggerSchedule Trigger = "schedule"
+)
+
+// Run is one execution of an export.
+type Run struct {
+	ID       int64
+	ExportID int64
+	Trigger  Trigger
+	Status   Status
+	Step     Step
+	// Message explains a failure or cancellation.
+	Message         string
+	CancelRequested bool
+	QueuedAt        time.Time
+	StartedAt       time.Time // zero until started
+	FinishedAt      time.Time // zero until final
+	// Requests counts the Omnisend API requests the run made.
+	Requests int
+	Counts   Counts
+}
+
+// Counts summarise a run's contacts.
+type Counts struct {
+	// Members is the number of profiles in the export's segments.
+	Members   int `json:"members"`
+	Added     int `json:"added"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Untagged  int `json:"untagged"`
+	// Kept counts leavers left tagged because the export keeps leavers.
+	Kept int `json:"kept"`
+	// Skipped and Failed count contacts by reason.
+	Skipped map[string]int `json:"skipped,omitempty"`
+	Failed  map[string]int `json:"failed,omitempty"`
+}
+
+// SkippedTotal and FailedTotal add up the reasons.
+func (c Counts) SkippedTotal() int { return sum(c.Skipped) }
+
+// FailedTotal adds up the failure reasons.
+func (c Counts) FailedTotal() int { return sum(c.Failed) }
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// ErrActiveRun is returned (wrapped) when an export already has an active run.
+var ErrActiveRun = errors.New("the export already has a run in progress")
+
+// OpGroup is a count of ops sharing kind, status, reason and newness.
+type OpGroup struct {
+	Kind   OpKind
+	Status OpStatus
+	Reason string
+	New    bool
+	N      int
+}
+
+// AddGroup counts a group of ops into c.
+func (c *Counts) AddGroup(g OpGroup) {
+	switch {
+	case g.Status == OpSkipped:
+		c.Skipped = addReason(c.Skipped, g.Reason, g.N)
+	case g.Status == OpFailed:
+		c.Failed = addReason(c.Failed, g.Reason, g.N)
+	case g.Status != OpOK:
+	case g.Kind == OpUpsert && g.New:
+		c.Added += g.N
+	case g.Kind == OpUpsert:
+		c.Updated += g.N
+	case g.Kind == OpUntag:
+		c.Untagged += g.N
+	}
+}
+
+func addReason(m map[string]int, reason string, n int) map[string]int {
+	if m == nil {
+		m = map[string]int{}
+	}
+	m[reason] += n
+	return m
+}

@@ -1,0 +1,187 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"segbridge/internal/omnisend"
+)
+
+// send submits pending upserts in batches. Before a batch is sent its ops
+// are assigned its number; after, Omnisend's batch id is recorded on them.
+// A crash in between leaves the batch numbered without an id: on resume it
+// is sent again (at most that one batch twice, harmless since upserts are
+// idempotent by e-mail).
+func (e *Executor) send(ctx context.Context, r *Run, t Target) error {
+	size := t.Client.Dialect().MaxBatchItems()
+	for {
+		if err := e.checkCancel(ctx, r); err != nil {
+			return err
+		}
+		ops, err := e.cfg.Store.NextUpserts(ctx, r.ID, size)
+		if err != nil {
+			return err
+		}
+		if len(ops) == 0 {
+			r.Step = StepConfirm
+			return nil
+		}
+		if err := e.sendBatch(ctx, r, t, ops); err != nil {
+			return err
+		}
+	}
+}
+
+func (e *Executor) sendBatch(ctx context.Context, r *Run, t Target, ops []Op) error {
+	st := e.cfg.Store
+	no := ops[0].BatchNo
+	if no == 0 {
+		no = ops[0].Seq
+		if err := st.AssignBatch(ctx, r.ID, seqsOf(ops), no); err != nil {
+			return err
+		}
+	}
+	contacts := make([]omnisend.Contact, len(ops))
+	for i, op := range ops {
+		if err := json.Unmarshal(op.Contact, &contacts[i]); err != nil {
+			return fmt.Errorf("send: op %d (%s): stored contact: %w", op.Seq, op.Email, err)
+		}
+	}
+	res, err := t.Client.SubmitContacts(ctx, contacts)
+	for _, b := range res.Batches {
+		if serr := st.SetBatchID(ctx, r.ID, no, b.Emails, b.ID); serr != nil {
+			return serr
+		}
+	}
+	for _, rej := range res.Rejected {
+		if serr := st.SetOpStatus(ctx, r.ID, seqsByEmail(ops, rej.Email), OpFailed, ReasonRejected, oneLine(rej.Err)); serr != nil {
+			return serr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("send: Omnisend did not take a batch: %w", err)
+	}
+	return nil
+}
+
+// confirm polls batch status sparingly, oldest first, and marks each op ok
+// or failed with Omnisend's message once its batch is done.
+func (e *Executor) confirm(ctx context.Context, r *Run, t Target) error {
+	for {
+		open, err := e.cfg.Store.OpenBatches(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		if len(open) == 0 {
+			r.Step = StepUntag
+			return nil
+		}
+		progressed, err := e.confirmRound(ctx, r, t, open)
+		if err != nil {
+			return err
+		}
+		if !progressed {
+			if err := e.checkCancel(ctx, r); err != nil {
+				return err
+			}
+			if err := sleep(ctx, e.cfg.PollInterval); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// confirmRound resolves the done batches in order, stopping at the first
+// that is still processing (later ones, queued behind it, are too).
+func (e *Executor) confirmRound(ctx context.Context, r *Run, t Target, open []BatchRef) (bool, error) {
+	progressed := false
+	for _, b := range dedupeIDs(open) {
+		batch, err := t.Client.Batch(ctx, b)
+		if err != nil {
+			return progressed, fmt.Errorf("confirm: batch %s: %w", b, err)
+		}
+		if !batch.Done() {
+			return progressed, nil
+		}
+		out := BatchOutcome{Stopped: batch.Status == omnisend.BatchStopped}
+		if batch.ErrorsCount > 0 || out.Stopped {
+			items, err := t.Client.BatchItems(ctx, b)
+			if err != nil {
+				return progressed, fmt.Errorf("confirm: items of batch %s: %w", b, err)
+			}
+			out = outcomeOf(items)
+		}
+		if err := e.cfg.Store.ResolveBatch(ctx, r.ID, b, out); err != nil {
+			return progressed, err
+		}
+		progressed = true
+	}
+	return progressed, nil
+}
+
+// outcomeOf reads a done batch's item results.
+func outcomeOf(items omnisend.BatchItems) BatchOutcome {
+	out := BatchOutcome{Failed: map[string]string{}, Stopped: items.Status == omnisend.BatchStopped}
+	for _, it := range items.Errors {
+		msg := fmt.Sprintf("HTTP %d", it.ResponseCode)
+		if it.Err != nil {
+			msg = oneLine(it.Err)
+		}
+		out.Failed[strings.ToLower(it.Email)] = msg
+	}
+	if out.Stopped {
+		out.OK = map[string]bool{}
+		for _, it := range items.Responses {
+			out.OK[strings.ToLower(it.Email)] = true
+		}
+	}
+	return out
+}
+
+func dedupeIDs(open []BatchRef) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, b := range open {
+		if b.ID != "" && !seen[b.ID] {
+			seen[b.ID] = true
+			ids = append(ids, b.ID)
+		}
+	}
+	return ids
+}
+
+func seqsOf(ops []Op) []int64 {
+	s := make([]int64, len(ops))
+	for i, op := range ops {
+		s[i] = op.Seq
+	}
+	return s
+}
+
+func seqsByEmail(ops []Op, email string) []int64 {
+	var s []int64
+	for _, op := range ops {
+		if strings.EqualFold(op.Email, email) {
+			s = append(s, op.Seq)
+		}
+	}
+	return s
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"segbridge/internal/export"
+)
+
+// ErrInUse is returned (wrapped) when a row cannot be deleted because
+// another one depends on it, such as a segment an export sends. The
+// message names the dependants.
+var ErrInUse = errors.New("in use")
+
+// Exports stores export definitions. An export whose connection was removed
+// is kept with ConnectionID 0 (detached); ConnectionName then is the name
+// the connection had when the export was last saved.
+type Exports interface {
+	// CreateExport inserts e (its ID is ignored; CreatedAt and UpdatedAt are
+	// stored as given). A taken name (case-insensitively) is ErrConflict; an
+	// unknown connection or segment id is ErrNotFound naming it.
+	CreateExport(ctx context.Context, e export.Export) (export.Export, error)
+	// GetExport finds an export by name (case-insensitively) or, if
+	// nameOrID is a number that no name equals, by id.
+	GetExport(ctx context.Context, nameOrID string) (export.Export, error)
+	// ListExports returns every export ordered by name.
+	ListExports(ctx context.Context) ([]export.Export, error)
+	// UpdateExport replaces the stored definition of export e.ID with e
+	// (CreatedAt is kept). Errors as CreateExport; a missing export is
+	// ErrNotFound.
+	UpdateExport(ctx context.Context, e export.Export) (export.Export, error)
+	// DeleteExport removes export id and its segment list.
+	DeleteExport(ctx context.Context, id int64) error
+	// ExportsForConnection returns the exports that send to connection id,
+	// ordered by name: those that removing it would detach.
+	ExportsForConnection(ctx context.Context, connectionID int64) ([]export.Export, error)
+}
+
+// SegmentInUseError is the ErrInUse error of deleting segment name while
+// the named exports send it.
+func SegmentInUseError(name string, exports []string) error {
+	quoted := make([]string, len(exports))
+	for i, e := range exports {
+		quoted[i] = strconv.Quote(e)
+	}
+	what := "export " + quoted[0]
+	if len(quoted) > 1 {
+		what = "exports " + strings.Join(quoted, ", ")
+	}
+	return fmt.Errorf("segment %q is used by %s; remove it from them first (segbridge export update NAME --segment ...): %w",
+		name, what, ErrInUse)
+}

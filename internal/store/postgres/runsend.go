@@ -1,0 +1,161 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"segbridge/internal/run"
+)
+
+const opCols = `run_id, seq, kind, email, profile_id, is_new, leaves, contact, hash, tags, status, reason, message, batch_no, batch_id`
+
+func (s *Store) queryOps(ctx context.Context, q string, args ...any) ([]run.Op, error) {
+	rs, err := s.pool.Query(ctx, `SELECT `+opCols+` FROM run_ops WHERE `+q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rs, func(r pgx.CollectableRow) (run.Op, error) {
+		var op run.Op
+		var kind, tags, status string
+		var contact *string
+		if err := r.Scan(&op.RunID, &op.Seq, &kind, &op.Email, &op.ProfileID, &op.New, &op.Leaves, &contact,
+			&op.Hash, &tags, &status, &op.Reason, &op.Message, &op.BatchNo, &op.BatchID); err != nil {
+			return op, err
+		}
+		op.Kind, op.Status, op.Tags = run.OpKind(kind), run.OpStatus(status), parseTags(tags)
+		if contact != nil {
+			op.Contact = []byte(*contact)
+		}
+		return op, nil
+	})
+}
+
+// NextUpserts implements run.Store.
+func (s *Store) NextUpserts(ctx context.Context, runID int64, limit int) ([]run.Op, error) {
+	ops, err := s.queryOps(ctx, `run_id = $1 AND kind = 'upsert' AND status = 'pending' AND batch_id = ''
+		ORDER BY batch_no = 0, batch_no, seq LIMIT $2`, runID, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: next upserts of run %d: %w", runID, err)
+	}
+	// A batch in flight at a crash is resent alone, as it was.
+	if len(ops) > 0 && ops[0].BatchNo != 0 {
+		n := 0
+		for n < len(ops) && ops[n].BatchNo == ops[0].BatchNo {
+			n++
+		}
+		ops = ops[:n]
+	}
+	return ops, nil
+}
+
+// AssignBatch implements run.Store.
+func (s *Store) AssignBatch(ctx context.Context, runID int64, seqs []int64, batchNo int64) error {
+	return s.updateSeqs(ctx, runID, seqs, `batch_no = $3`, batchNo)
+}
+
+// SetOpStatus implements run.Store.
+func (s *Store) SetOpStatus(ctx context.Context, runID int64, seqs []int64, st run.OpStatus, reason, message string) error {
+	return s.updateSeqs(ctx, runID, seqs, `status = $3, reason = $4, message = $5`, string(st), reason, message)
+}
+
+// updateSeqs applies set (whose parameters start at $3) to ops seqs of runID.
+func (s *Store) updateSeqs(ctx context.Context, runID int64, seqs []int64, set string, vals ...any) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE run_ops SET `+set+` WHERE run_id = $1 AND seq = ANY($2)`,
+		append([]any{runID, seqs}, vals...)...)
+	if err != nil {
+		return fmt.Errorf("postgres: update ops of run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// SetBatchID implements run.Store.
+func (s *Store) SetBatchID(ctx context.Context, runID, batchNo int64, emails []string, batchID string) error {
+	if len(emails) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE run_ops SET batch_id = $1 WHERE run_id = $2 AND batch_no = $3 AND kind = 'upsert'
+		AND email = ANY($4)`, batchID, runID, batchNo, emails)
+	if err != nil {
+		return fmt.Errorf("postgres: record batch %s of run %d: %w", batchID, runID, err)
+	}
+	return nil
+}
+
+// OpenBatches implements run.Store.
+func (s *Store) OpenBatches(ctx context.Context, runID int64) ([]run.BatchRef, error) {
+	rs, err := s.pool.Query(ctx, `SELECT batch_no, batch_id FROM run_ops
+		WHERE run_id = $1 AND kind = 'upsert' AND status = 'pending' AND batch_id <> ''
+		GROUP BY batch_no, batch_id ORDER BY batch_no, batch_id`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open batches of run %d: %w", runID, err)
+	}
+	out, err := pgx.CollectRows(rs, pgx.RowToStructByPos[run.BatchRef])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open batches of run %d: %w", runID, err)
+	}
+	return out, nil
+}
+
+// ResolveBatch implements run.Store.
+func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome) error {
+	const mark = `UPDATE run_ops SET status = $1, reason = $2, message = $3 WHERE run_id = $4 AND batch_id = $5 AND status = 'pending'`
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		for _, email := range slices.Sorted(maps.Keys(out.Failed)) {
+			if _, err := tx.Exec(ctx, mark+` AND email = $6`, string(run.OpFailed), run.ReasonRejected, out.Failed[email],
+				runID, batchID, email); err != nil {
+				return err
+			}
+		}
+		if !out.Stopped {
+			_, err := tx.Exec(ctx, mark, string(run.OpOK), "", "", runID, batchID)
+			return err
+		}
+		if len(out.OK) > 0 {
+			ok := slices.Collect(maps.Keys(out.OK))
+			if _, err := tx.Exec(ctx, mark+` AND email = ANY($6)`, string(run.OpOK), "", "", runID, batchID, ok); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, mark, string(run.OpFailed), run.ReasonNotConfirmed,
+			"Omnisend stopped the batch before processing this contact", runID, batchID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: resolve batch %s of run %d: %w", batchID, runID, err)
+	}
+	return nil
+}
+
+// PendingUntags implements run.Store.
+func (s *Store) PendingUntags(ctx context.Context, runID int64, limit int) ([]run.Op, error) {
+	ops, err := s.queryOps(ctx, `run_id = $1 AND kind = 'untag' AND status = 'pending' ORDER BY seq LIMIT $2`, runID, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: pending untags of run %d: %w", runID, err)
+	}
+	return ops, nil
+}
+
+// ListOps implements run.Store.
+func (s *Store) ListOps(ctx context.Context, runID int64, f run.OpFilter) ([]run.Op, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	q, args := `run_id = $1 AND seq > $2`, []any{runID, f.AfterSeq}
+	if f.Status != "" {
+		q, args = q+` AND status = $3`, append(args, string(f.Status))
+	}
+	q += fmt.Sprintf(` ORDER BY seq LIMIT $%d`, len(args)+1)
+	ops, err := s.queryOps(ctx, q, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list ops of run %d: %w", runID, err)
+	}
+	return ops, nil
+}

@@ -1,0 +1,76 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"segbridge/internal/run"
+)
+
+// CountOps implements run.Store.
+func (s *Store) CountOps(ctx context.Context, runID int64) (run.Counts, error) {
+	rs, err := s.db.QueryContext(ctx, `SELECT kind, status, reason, is_new, count(*) FROM run_ops
+		WHERE run_id = ? GROUP BY kind, status, reason, is_new`, runID)
+	if err != nil {
+		return run.Counts{}, fmt.Errorf("sqlite: count ops of run %d: %w", runID, err)
+	}
+	var c run.Counts
+	err = eachRow(rs, func() error {
+		var g run.OpGroup
+		var kind, status string
+		if err := rs.Scan(&kind, &status, &g.Reason, &g.New, &g.N); err != nil {
+			return err
+		}
+		g.Kind, g.Status = run.OpKind(kind), run.OpStatus(status)
+		c.AddGroup(g)
+		return nil
+	})
+	if err != nil {
+		return run.Counts{}, fmt.Errorf("sqlite: count ops of run %d: %w", runID, err)
+	}
+	return c, nil
+}
+
+// RunProgress implements run.Store.
+func (s *Store) RunProgress(ctx context.Context, runID int64) (run.Progress, error) {
+	var p run.Progress
+	err := s.db.QueryRowContext(ctx, `SELECT
+			coalesce(sum(kind = 'upsert'), 0),
+			coalesce(sum(kind = 'upsert' AND (batch_id <> '' OR status <> 'pending')), 0),
+			coalesce(sum(kind = 'upsert' AND status <> 'pending'), 0),
+			coalesce(sum(kind = 'untag'), 0),
+			coalesce(sum(kind = 'untag' AND status <> 'pending'), 0)
+		FROM run_ops WHERE run_id = ?`, runID).Scan(&p.Upserts, &p.Sent, &p.Confirmed, &p.Untags, &p.Untagged)
+	if err != nil {
+		return p, fmt.Errorf("sqlite: progress of run %d: %w", runID, err)
+	}
+	return p, nil
+}
+
+// FinishRun implements run.Store.
+func (s *Store) FinishRun(ctx context.Context, r run.Run) error {
+	now := micros(r.FinishedAt)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO export_state (export_id, email, profile_id, hash, tags, confirmed_at)
+			SELECT ?, email, profile_id, hash, tags, ? FROM run_ops WHERE run_id = ? AND kind = 'upsert' AND status = 'ok'
+			ON CONFLICT (export_id, email) DO UPDATE SET profile_id = excluded.profile_id, hash = excluded.hash,
+				tags = excluded.tags, confirmed_at = excluded.confirmed_at`, r.ExportID, now, r.ID)
+		if err != nil {
+			return fmt.Errorf("fold upserts: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM export_state WHERE export_id = ? AND email IN
+			(SELECT email FROM run_ops WHERE run_id = ? AND kind = 'untag' AND leaves = 1 AND status = 'ok')`, r.ExportID, r.ID)
+		if err != nil {
+			return fmt.Errorf("fold leavers: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM run_desired WHERE run_id = ?`, r.ID); err != nil {
+			return fmt.Errorf("drop staged contacts: %w", err)
+		}
+		return saveRun(ctx, tx, r)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: finish run %d: %w", r.ID, err)
+	}
+	return nil
+}

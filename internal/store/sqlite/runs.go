@@ -1,0 +1,122 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"segbridge/internal/run"
+	"segbridge/internal/store"
+)
+
+const runCols = `id, export_id, trigger, status, step, message, cancel_requested, queued_at,
+	started_at, finished_at, requests, counts`
+
+// CreateRun implements run.Store.
+func (s *Store) CreateRun(ctx context.Context, exportID int64, trigger run.Trigger, now time.Time) (run.Run, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO export_runs (export_id, trigger, status, step, queued_at)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`, exportID, string(trigger), string(run.StatusQueued), string(run.StepPlan), micros(now)).Scan(&id)
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+			return run.Run{}, fmt.Errorf("export %d: %w", exportID, run.ErrActiveRun)
+		}
+		return run.Run{}, fmt.Errorf("sqlite: create run: %w", err)
+	}
+	return s.GetRun(ctx, id)
+}
+
+// GetRun implements run.Store.
+func (s *Store) GetRun(ctx context.Context, id int64) (run.Run, error) {
+	r, err := scanRun(s.db.QueryRowContext(ctx, `SELECT `+runCols+` FROM export_runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("run %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("sqlite: get run %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// ListRuns implements run.Store.
+func (s *Store) ListRuns(ctx context.Context, exportID int64, limit int) ([]run.Run, error) {
+	rs, err := s.db.QueryContext(ctx, `SELECT `+runCols+` FROM export_runs WHERE export_id = ? ORDER BY id DESC LIMIT ?`, exportID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list runs: %w", err)
+	}
+	defer rs.Close()
+	var out []run.Run
+	for rs.Next() {
+		r, err := scanRun(rs)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rs.Err()
+}
+
+// SaveRun implements run.Store.
+func (s *Store) SaveRun(ctx context.Context, r run.Run) error {
+	return saveRun(ctx, s.db, r)
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func saveRun(ctx context.Context, db execer, r run.Run) error {
+	counts, err := json.Marshal(r.Counts)
+	if err != nil {
+		return fmt.Errorf("sqlite: save run %d: %w", r.ID, err)
+	}
+	_, err = db.ExecContext(ctx, `UPDATE export_runs SET status = ?, step = ?, message = ?, started_at = ?,
+		finished_at = ?, requests = ?, counts = ? WHERE id = ?`,
+		string(r.Status), string(r.Step), r.Message, nullMicros(r.StartedAt), nullMicros(r.FinishedAt),
+		r.Requests, string(counts), r.ID)
+	if err != nil {
+		return fmt.Errorf("sqlite: save run %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+// RequestCancel implements run.Store.
+func (s *Store) RequestCancel(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE export_runs SET cancel_requested = 1 WHERE id = ? AND status IN ('queued', 'running')`, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: cancel run %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("run %d is not in progress: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+func scanRun(row scanner) (run.Run, error) {
+	var r run.Run
+	var trigger, status, step, counts string
+	var queued int64
+	var started, finished sql.NullInt64
+	err := row.Scan(&r.ID, &r.ExportID, &trigger, &status, &step, &r.Message, &r.CancelRequested,
+		&queued, &started, &finished, &r.Requests, &counts)
+	if err != nil {
+		return r, err
+	}
+	r.Trigger, r.Status, r.Step, r.QueuedAt = run.Trigger(trigger), run.Status(status), run.Step(step), fromMicros(queued)
+	if started.Valid {
+		r.StartedAt = fromMicros(started.Int64)
+	}
+	if finished.Valid {
+		r.FinishedAt = fromMicros(finished.Int64)
+	}
+	if err := json.Unmarshal([]byte(counts), &r.Counts); err != nil {
+		return r, fmt.Errorf("run %d counts: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+var _ run.Store = (*Store)(nil)

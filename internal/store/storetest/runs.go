@@ -1,0 +1,721 @@
+package storetest
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"segbridge/internal/run"
+	"segbridge/internal/store"
+)
+
+// runRuns is the run.Store part of the suite: the export run pipeline's
+// runs, outbox and confirmed state.
+func runRuns(t *testing.T, newStore NewStore) {
+	t.Run("OneActiveRun", func(t *testing.T) { testRunOneActive(t, newStore) })
+	t.Run("SaveRoundTrip", func(t *testing.T) { testRunSaveRoundTrip(t, newStore) })
+	t.Run("RequestCancel", func(t *testing.T) { testRunRequestCancel(t, newStore) })
+	t.Run("AddDesiredDuplicates", func(t *testing.T) { testRunAddDesiredDuplicates(t, newStore) })
+	t.Run("PlanDiffAndClear", func(t *testing.T) { testRunPlanDiff(t, newStore) })
+	t.Run("AddAndListOps", func(t *testing.T) { testRunListOps(t, newStore) })
+	t.Run("NextUpserts", func(t *testing.T) { testRunNextUpserts(t, newStore) })
+	t.Run("ResolveBatches", func(t *testing.T) { testRunResolveBatches(t, newStore) })
+	t.Run("Untags", func(t *testing.T) { testRunUntags(t, newStore) })
+	t.Run("CountsAndProgress", func(t *testing.T) { testRunCounts(t, newStore) })
+	t.Run("FinishFoldsState", func(t *testing.T) { testRunFinish(t, newStore) })
+	t.Run("LargePlan", func(t *testing.T) { testRunLargePlan(t, newStore) })
+	t.Run("DeleteExportDeletesRuns", func(t *testing.T) { testRunDeleteExport(t, newStore) })
+}
+
+// runFixture is a store with two exports to hang runs on.
+type runFixture struct {
+	exportFixture
+	rs      run.Store
+	exp     int64 // the export the tests run
+	other   int64 // an export whose runs and state must stay apart
+	nextSeq int64
+}
+
+func setupRuns(t *testing.T, newStore NewStore) *runFixture {
+	t.Helper()
+	f := setupExports(t, newStore)
+	rs, ok := f.st.(run.Store)
+	require.True(t, ok, "%s store does not implement run.Store", f.st.Engine())
+	e, err := f.st.CreateExport(f.ctx, f.export("Weekly VIPs", 0))
+	require.NoError(t, err)
+	o, err := f.st.CreateExport(f.ctx, f.export("Lapsed", 1))
+	require.NoError(t, err)
+	return &runFixture{exportFixture: f, rs: rs, exp: e.ID, other: o.ID}
+}
+
+// newRun creates a run of the fixture's export.
+func (f *runFixture) newRun(t *testing.T) run.Run {
+	t.Helper()
+	r, err := f.rs.CreateRun(f.ctx, f.exp, run.TriggerManual, f.now)
+	require.NoError(t, err)
+	return r
+}
+
+// finish finishes r as succeeded, folding its ops into the state.
+func (f *runFixture) finish(t *testing.T, r run.Run) run.Run {
+	t.Helper()
+	r.Status, r.Step, r.FinishedAt = run.StatusSucceeded, run.StepDone, f.now.Add(time.Minute)
+	require.NoError(t, f.rs.FinishRun(f.ctx, r))
+	return r
+}
+
+// seq returns the next op sequence number of the fixture.
+func (f *runFixture) seq() int64 {
+	f.nextSeq++
+	return f.nextSeq
+}
+
+func (f *runFixture) upsert(r run.Run, email string, isNew bool) run.Op {
+	return run.Op{
+		RunID: r.ID, Seq: f.seq(), Kind: run.OpUpsert, Email: email, ProfileID: "p-" + email, New: isNew,
+		Contact: []byte(`{"email":"` + email + `"}`), Hash: "h1-" + email,
+		Tags: []string{"segbridge: vip-buyers"}, Status: run.OpPending,
+	}
+}
+
+func (f *runFixture) untag(r run.Run, email string, leaves bool) run.Op {
+	return run.Op{
+		RunID: r.ID, Seq: f.seq(), Kind: run.OpUntag, Email: email, Leaves: leaves,
+		Tags: []string{"segbridge: vip-buyers"}, Status: run.OpPending,
+	}
+}
+
+func (f *runFixture) skip(r run.Run, profileID, reason string) run.Op {
+	return run.Op{RunID: r.ID, Seq: f.seq(), Kind: run.OpSkip, ProfileID: profileID, Status: run.OpSkipped, Reason: reason}
+}
+
+func (f *runFixture) addOps(t *testing.T, ops ...run.Op) []run.Op {
+	t.Helper()
+	require.NoError(t, f.rs.AddOps(f.ctx, ops))
+	return ops
+}
+
+func desired(email, profileID string) run.Desired {
+	return run.Desired{
+		Email: email, ProfileID: profileID, Contact: []byte(`{"email":"` + email + `","id":"` + profileID + `"}`),
+		Hash: "h-" + profileID, Tags: []string{"segbridge: vip-buyers", "segbridge: lapsed"},
+	}
+}
+
+func seqs(ops []run.Op) []int64 {
+	out := make([]int64, len(ops))
+	for i, op := range ops {
+		out[i] = op.Seq
+	}
+	return out
+}
+
+func emails(ops []run.Op) []string {
+	out := make([]string, len(ops))
+	for i, op := range ops {
+		out[i] = op.Email
+	}
+	return out
+}
+
+// opsBySeq lists every op of a run, keyed by seq.
+func (f *runFixture) opsBySeq(t *testing.T, r run.Run) map[int64]run.Op {
+	t.Helper()
+	ops, err := f.rs.ListOps(f.ctx, r.ID, run.OpFilter{})
+	require.NoError(t, err)
+	m := make(map[int64]run.Op, len(ops))
+	for _, op := range ops {
+		m[op.Seq] = op
+	}
+	return m
+}
+
+func testRunOneActive(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	require.NotZero(t, r.ID)
+	require.Equal(t, run.Run{
+		ID: r.ID, ExportID: f.exp, Trigger: run.TriggerManual, Status: run.StatusQueued, Step: run.StepPlan, QueuedAt: f.now,
+	}, r)
+
+	_, err := f.rs.CreateRun(f.ctx, f.exp, run.TriggerSchedule, f.now)
+	require.ErrorIs(t, err, run.ErrActiveRun, "a queued run blocks another")
+	o, err := f.rs.CreateRun(f.ctx, f.other, run.TriggerRefresh, f.now)
+	require.NoError(t, err, "another export may run at the same time")
+
+	r.Status, r.StartedAt = run.StatusRunning, f.now.Add(time.Second)
+	require.NoError(t, f.rs.SaveRun(f.ctx, r))
+	_, err = f.rs.CreateRun(f.ctx, f.exp, run.TriggerManual, f.now)
+	require.ErrorIs(t, err, run.ErrActiveRun, "a running run blocks another")
+
+	r.Status, r.FinishedAt = run.StatusFailed, f.now.Add(time.Minute)
+	require.NoError(t, f.rs.SaveRun(f.ctx, r))
+	r2, err := f.rs.CreateRun(f.ctx, f.exp, run.TriggerManual, f.now.Add(time.Hour))
+	require.NoError(t, err, "a final run does not block")
+	require.Greater(t, r2.ID, r.ID)
+	require.NotEqual(t, o.ID, r2.ID)
+
+	_, err = f.rs.GetRun(f.ctx, r2.ID+1000)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = f.rs.CreateRun(f.ctx, f.other+1000, run.TriggerManual, f.now)
+	require.Error(t, err, "a run needs an export")
+	require.NotErrorIs(t, err, run.ErrActiveRun)
+}
+
+func testRunSaveRoundTrip(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	r.Status, r.Step, r.Message, r.Requests = run.StatusFailed, run.StepConfirm, "Omnisend said no: \"quota\" ✗", 42
+	r.StartedAt, r.FinishedAt = f.now.Add(1500*time.Millisecond), f.now.Add(time.Hour+1500*time.Nanosecond).In(time.FixedZone("CET", 3600))
+	r.Counts = run.Counts{
+		Members: 10, Added: 3, Updated: 2, Unchanged: 1, Untagged: 1, Kept: 1,
+		Skipped: map[string]int{run.ReasonInvalidEmail: 1, run.ReasonMissingEmail: 1},
+		Failed:  map[string]int{run.ReasonRejected: 1},
+	}
+	require.NoError(t, f.rs.SaveRun(f.ctx, r))
+	got, err := f.rs.GetRun(f.ctx, r.ID)
+	require.NoError(t, err)
+	r.FinishedAt = f.now.Add(time.Hour + time.Microsecond) // read back in UTC, to the microsecond
+	require.Equal(t, r, got)
+
+	second := f.newRun(t)
+	runs, err := f.rs.ListRuns(f.ctx, f.exp, 10)
+	require.NoError(t, err)
+	require.Equal(t, []run.Run{second, r}, runs, "newest first")
+	runs, err = f.rs.ListRuns(f.ctx, f.exp, 1)
+	require.NoError(t, err)
+	require.Equal(t, []run.Run{second}, runs)
+	runs, err = f.rs.ListRuns(f.ctx, f.other, 10)
+	require.NoError(t, err)
+	require.Empty(t, runs)
+}
+
+func testRunRequestCancel(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	require.NoError(t, f.rs.RequestCancel(f.ctx, r.ID))
+	got, err := f.rs.GetRun(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.True(t, got.CancelRequested)
+
+	r.Status = run.StatusRunning // r.CancelRequested is false: SaveRun keeps the flag
+	require.NoError(t, f.rs.SaveRun(f.ctx, r))
+	got, err = f.rs.GetRun(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.True(t, got.CancelRequested, "SaveRun does not clear a cancel request")
+	require.NoError(t, f.rs.RequestCancel(f.ctx, r.ID), "a running run can be cancelled")
+
+	r.Status, r.FinishedAt = run.StatusCancelled, f.now.Add(time.Minute)
+	require.NoError(t, f.rs.SaveRun(f.ctx, r))
+	require.ErrorIs(t, f.rs.RequestCancel(f.ctx, r.ID), store.ErrNotFound, "a final run cannot be cancelled")
+	require.ErrorIs(t, f.rs.RequestCancel(f.ctx, r.ID+1000), store.ErrNotFound)
+}
+
+func testRunAddDesiredDuplicates(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	dups, err := f.rs.AddDesired(f.ctx, r.ID, []run.Desired{
+		desired("a@example.com", "p1"), desired("b@example.com", "p2"), desired("a@example.com", "p3"),
+	})
+	require.NoError(t, err)
+	require.Equal(t, []run.Desired{desired("a@example.com", "p3")}, dups, "within a call the first wins")
+
+	dups, err = f.rs.AddDesired(f.ctx, r.ID, []run.Desired{desired("c@example.com", "p4"), desired("b@example.com", "p5")})
+	require.NoError(t, err)
+	require.Equal(t, []run.Desired{desired("b@example.com", "p5")}, dups, "across calls the first wins")
+
+	// Another run stages its own contacts.
+	o, err := f.rs.CreateRun(f.ctx, f.other, run.TriggerManual, f.now)
+	require.NoError(t, err)
+	dups, err = f.rs.AddDesired(f.ctx, o.ID, []run.Desired{desired("a@example.com", "p1")})
+	require.NoError(t, err)
+	require.Empty(t, dups)
+
+	got := f.diff(t, r)
+	require.Equal(t, map[string]diffPair{
+		"a@example.com": {d: ptr(desired("a@example.com", "p1"))},
+		"b@example.com": {d: ptr(desired("b@example.com", "p2"))},
+		"c@example.com": {d: ptr(desired("c@example.com", "p4"))},
+	}, got)
+}
+
+type diffPair struct {
+	d *run.Desired
+	s *run.StateEntry
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// diff collects ScanPlanDiff of r by e-mail.
+func (f *runFixture) diff(t *testing.T, r run.Run) map[string]diffPair {
+	t.Helper()
+	got := map[string]diffPair{}
+	err := f.rs.ScanPlanDiff(f.ctx, r.ID, r.ExportID, func(d *run.Desired, s *run.StateEntry) error {
+		require.True(t, d != nil || s != nil, "one side at least")
+		email := ""
+		if d != nil {
+			email = d.Email
+		} else {
+			email = s.Email
+		}
+		_, seen := got[email]
+		require.False(t, seen, "%s paired twice", email)
+		got[email] = diffPair{d: d, s: s}
+		return nil
+	})
+	require.NoError(t, err)
+	return got
+}
+
+// seedState gives the fixture's export confirmed state for emails through
+// a finished run, and returns that run.
+func (f *runFixture) seedState(t *testing.T, emails ...string) run.Run {
+	t.Helper()
+	r := f.newRun(t)
+	var ops []run.Op
+	for _, e := range emails {
+		ops = append(ops, f.upsert(r, e, true))
+	}
+	f.addOps(t, ops...)
+	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, seqs(ops), run.OpOK, "", ""))
+	return f.finish(t, r)
+}
+
+func state(email string) *run.StateEntry {
+	return &run.StateEntry{Email: email, ProfileID: "p-" + email, Hash: "h1-" + email, Tags: []string{"segbridge: vip-buyers"}}
+}
+
+func testRunPlanDiff(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	f.seedState(t, "both@example.com", "gone@example.com")
+	r := f.newRun(t)
+	_, err := f.rs.AddDesired(f.ctx, r.ID, []run.Desired{desired("new@example.com", "p1"), desired("both@example.com", "p2")})
+	require.NoError(t, err)
+	require.Equal(t, map[string]diffPair{
+		"new@example.com":  {d: ptr(desired("new@example.com", "p1"))},
+		"both@example.com": {d: ptr(desired("both@example.com", "p2")), s: state("both@example.com")},
+		"gone@example.com": {s: state("gone@example.com")},
+	}, f.diff(t, r))
+
+	// The other export has no state: everything desired is new there.
+	o, err := f.rs.CreateRun(f.ctx, f.other, run.TriggerManual, f.now)
+	require.NoError(t, err)
+	_, err = f.rs.AddDesired(f.ctx, o.ID, []run.Desired{desired("both@example.com", "p2")})
+	require.NoError(t, err)
+	require.Equal(t, map[string]diffPair{"both@example.com": {d: ptr(desired("both@example.com", "p2"))}}, f.diff(t, o))
+
+	// A callback error stops the scan and is returned.
+	stop := errStop{}
+	err = f.rs.ScanPlanDiff(f.ctx, r.ID, f.exp, func(*run.Desired, *run.StateEntry) error { return stop })
+	require.ErrorIs(t, err, stop)
+
+	// ClearPlan forgets the staged contacts and the ops, not the state.
+	f.addOps(t, f.upsert(r, "new@example.com", true))
+	require.NoError(t, f.rs.ClearPlan(f.ctx, r.ID))
+	ops, err := f.rs.ListOps(f.ctx, r.ID, run.OpFilter{})
+	require.NoError(t, err)
+	require.Empty(t, ops)
+	require.Equal(t, map[string]diffPair{
+		"both@example.com": {s: state("both@example.com")},
+		"gone@example.com": {s: state("gone@example.com")},
+	}, f.diff(t, r))
+	dups, err := f.rs.AddDesired(f.ctx, r.ID, []run.Desired{desired("new@example.com", "p1")})
+	require.NoError(t, err)
+	require.Empty(t, dups, "a cleared plan stages afresh")
+}
+
+type errStop struct{}
+
+func (errStop) Error() string { return "stop" }
+
+func testRunListOps(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	want := f.addOps(t,
+		f.upsert(r, "a@example.com", true),
+		f.upsert(r, "b@example.com", false),
+		f.untag(r, "c@example.com", true),
+		f.untag(r, "d@example.com", false),
+		f.skip(r, "p9", run.ReasonMissingEmail),
+	)
+	got, err := f.rs.ListOps(f.ctx, r.ID, run.OpFilter{})
+	require.NoError(t, err)
+	require.Equal(t, normOps(want), normOps(got), "ops round-trip in seq order")
+	require.Nil(t, got[2].Contact, "an op without a contact has none")
+
+	got, err = f.rs.ListOps(f.ctx, r.ID, run.OpFilter{Status: run.OpSkipped})
+	require.NoError(t, err)
+	require.Equal(t, []int64{want[4].Seq}, seqs(got))
+	got, err = f.rs.ListOps(f.ctx, r.ID, run.OpFilter{Status: run.OpPending, AfterSeq: want[0].Seq, Limit: 2})
+	require.NoError(t, err)
+	require.Equal(t, []int64{want[1].Seq, want[2].Seq}, seqs(got))
+	got, err = f.rs.ListOps(f.ctx, r.ID, run.OpFilter{Status: run.OpPending, AfterSeq: want[2].Seq, Limit: 2})
+	require.NoError(t, err)
+	require.Equal(t, []int64{want[3].Seq}, seqs(got))
+
+	// Seq is unique per run: another run may reuse it.
+	o, err := f.rs.CreateRun(f.ctx, f.other, run.TriggerManual, f.now)
+	require.NoError(t, err)
+	dup := want[0]
+	dup.RunID = o.ID
+	f.addOps(t, dup)
+	require.Error(t, f.rs.AddOps(f.ctx, []run.Op{want[0]}), "a taken seq is refused")
+	got, err = f.rs.ListOps(f.ctx, r.ID, run.OpFilter{})
+	require.NoError(t, err)
+	require.Len(t, got, 5)
+}
+
+// normOps makes empty tag lists nil, so ops compare across a round trip.
+func normOps(ops []run.Op) []run.Op {
+	out := make([]run.Op, len(ops))
+	for i, op := range ops {
+		if len(op.Tags) == 0 {
+			op.Tags = nil
+		}
+		out[i] = op
+	}
+	return out
+}
+
+func testRunNextUpserts(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	var ups []run.Op
+	for _, e := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+		ups = append(ups, f.upsert(r, e+"@example.com", true))
+	}
+	f.addOps(t, f.untag(r, "x@example.com", true), f.skip(r, "p0", run.ReasonInvalidEmail))
+	f.addOps(t, ups...)
+
+	next, err := f.rs.NextUpserts(f.ctx, r.ID, 3)
+	require.NoError(t, err)
+	require.Equal(t, seqs(ups[:3]), seqs(next), "pending upserts in seq order")
+	require.Equal(t, normOps(ups[:3]), normOps(next))
+
+	// Batch 1 is sent; batch 2 is assigned but the process stopped before
+	// Omnisend's id was recorded.
+	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ID, seqs(ups[:3]), 1))
+	require.NoError(t, f.rs.SetBatchID(f.ctx, r.ID, 1, emails(ups[:3]), "batch-1"))
+	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ID, seqs(ups[5:7]), 2))
+
+	next, err = f.rs.NextUpserts(f.ctx, r.ID, 10)
+	require.NoError(t, err)
+	require.Equal(t, seqs(ups[5:7]), seqs(next), "the batch in flight comes first and alone")
+	require.Equal(t, []int64{2, 2}, []int64{next[0].BatchNo, next[1].BatchNo})
+	next, err = f.rs.NextUpserts(f.ctx, r.ID, 1)
+	require.NoError(t, err)
+	require.Equal(t, seqs(ups[5:6]), seqs(next), "the limit holds for a batch in flight too")
+
+	require.NoError(t, f.rs.SetBatchID(f.ctx, r.ID, 2, emails(ups[5:7]), "batch-2"))
+	next, err = f.rs.NextUpserts(f.ctx, r.ID, 10)
+	require.NoError(t, err)
+	require.Equal(t, seqs(ups[3:5]), seqs(next), "then the ones in no batch")
+	require.Zero(t, next[0].BatchNo)
+
+	batches, err := f.rs.OpenBatches(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, []run.BatchRef{{No: 1, ID: "batch-1"}, {No: 2, ID: "batch-2"}}, batches)
+	ops := f.opsBySeq(t, r)
+	require.Equal(t, "batch-1", ops[ups[0].Seq].BatchID)
+	require.Equal(t, int64(1), ops[ups[0].Seq].BatchNo)
+
+	// SetBatchID touches only the named e-mails of that batch.
+	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ID, seqs(ups[3:5]), 3))
+	require.NoError(t, f.rs.SetBatchID(f.ctx, r.ID, 3, []string{ups[3].Email, ups[0].Email}, "batch-3"))
+	ops = f.opsBySeq(t, r)
+	require.Equal(t, "batch-3", ops[ups[3].Seq].BatchID)
+	require.Equal(t, "", ops[ups[4].Seq].BatchID)
+	require.Equal(t, "batch-1", ops[ups[0].Seq].BatchID, "an op of another batch keeps its id")
+	next, err = f.rs.NextUpserts(f.ctx, r.ID, 10)
+	require.NoError(t, err)
+	require.Equal(t, seqs(ups[4:5]), seqs(next))
+}
+
+func testRunResolveBatches(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	ups := f.addOps(t,
+		f.upsert(r, "a@example.com", true), f.upsert(r, "b@example.com", true), f.upsert(r, "c@example.com", false),
+		f.upsert(r, "d@example.com", true), f.upsert(r, "e@example.com", true), f.upsert(r, "f@example.com", true),
+		f.upsert(r, "g@example.com", true),
+	)
+	for i, b := range [][]run.Op{ups[:3], ups[3:7]} {
+		no := int64(i + 1)
+		require.NoError(t, f.rs.AssignBatch(f.ctx, r.ID, seqs(b), no))
+		require.NoError(t, f.rs.SetBatchID(f.ctx, r.ID, no, emails(b), "batch-"+strconv.FormatInt(no, 10)))
+	}
+
+	// A finished batch: every op not failed succeeded.
+	require.NoError(t, f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{
+		Failed: map[string]string{"b@example.com": "email: invalid"},
+	}))
+	batches, err := f.rs.OpenBatches(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, []run.BatchRef{{No: 2, ID: "batch-2"}}, batches)
+
+	// A stopped batch: only the OK ones succeeded.
+	require.NoError(t, f.rs.ResolveBatch(f.ctx, r.ID, "batch-2", run.BatchOutcome{
+		Stopped: true, OK: map[string]bool{"d@example.com": true},
+		Failed: map[string]string{"e@example.com": "phone: invalid"},
+	}))
+	batches, err = f.rs.OpenBatches(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Empty(t, batches)
+
+	type result struct {
+		Status  run.OpStatus
+		Reason  string
+		Message string
+	}
+	ops := f.opsBySeq(t, r)
+	got := map[string]result{}
+	for _, op := range ops {
+		got[op.Email] = result{op.Status, op.Reason, op.Message}
+	}
+	stopped := "Omnisend stopped the batch before processing this contact"
+	require.Equal(t, map[string]result{
+		"a@example.com": {run.OpOK, "", ""},
+		"b@example.com": {run.OpFailed, run.ReasonRejected, "email: invalid"},
+		"c@example.com": {run.OpOK, "", ""},
+		"d@example.com": {run.OpOK, "", ""},
+		"e@example.com": {run.OpFailed, run.ReasonRejected, "phone: invalid"},
+		"f@example.com": {run.OpFailed, run.ReasonNotConfirmed, stopped},
+		"g@example.com": {run.OpFailed, run.ReasonNotConfirmed, stopped},
+	}, got)
+
+	// Resolving again changes nothing: only pending ops are marked.
+	require.NoError(t, f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{}))
+	require.Equal(t, ops, f.opsBySeq(t, r))
+}
+
+func testRunUntags(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	f.addOps(t, f.upsert(r, "u@example.com", true))
+	uts := f.addOps(t, f.untag(r, "a@example.com", true), f.untag(r, "b@example.com", false), f.untag(r, "c@example.com", true))
+
+	got, err := f.rs.PendingUntags(f.ctx, r.ID, 2)
+	require.NoError(t, err)
+	require.Equal(t, normOps(uts[:2]), normOps(got))
+
+	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, seqs(uts[:2]), run.OpOK, "", ""))
+	got, err = f.rs.PendingUntags(f.ctx, r.ID, 10)
+	require.NoError(t, err)
+	require.Equal(t, seqs(uts[2:]), seqs(got))
+
+	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, seqs(uts[2:]), run.OpFailed, run.ReasonRejected, "tag: not found"))
+	got, err = f.rs.PendingUntags(f.ctx, r.ID, 10)
+	require.NoError(t, err)
+	require.Empty(t, got)
+	op := f.opsBySeq(t, r)[uts[2].Seq]
+	require.Equal(t, run.OpFailed, op.Status)
+	require.Equal(t, run.ReasonRejected, op.Reason)
+	require.Equal(t, "tag: not found", op.Message)
+	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, nil, run.OpOK, "", ""), "no seqs, nothing to do")
+}
+
+func testRunCounts(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	c, err := f.rs.CountOps(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, run.Counts{}, c)
+	p, err := f.rs.RunProgress(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, run.Progress{}, p)
+
+	ups := f.addOps(t,
+		f.upsert(r, "new1@example.com", true), f.upsert(r, "new2@example.com", true),
+		f.upsert(r, "old1@example.com", false), f.upsert(r, "bad@example.com", true),
+		f.upsert(r, "lost@example.com", false), f.upsert(r, "later@example.com", true),
+	)
+	uts := f.addOps(t, f.untag(r, "gone1@example.com", true), f.untag(r, "gone2@example.com", true), f.untag(r, "gone3@example.com", true))
+	f.addOps(t,
+		f.skip(r, "p1", run.ReasonMissingEmail), f.skip(r, "p2", run.ReasonMissingEmail),
+		f.skip(r, "p3", run.ReasonInvalidEmail), f.skip(r, "p4", run.ReasonDuplicateEmail),
+	)
+	p, err = f.rs.RunProgress(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, run.Progress{Upserts: 6, Untags: 3}, p)
+
+	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ID, seqs(ups[:5]), 1))
+	p, err = f.rs.RunProgress(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, run.Progress{Upserts: 6, Untags: 3}, p, "assigned is not sent")
+	require.NoError(t, f.rs.SetBatchID(f.ctx, r.ID, 1, emails(ups[:5]), "batch-1"))
+	p, err = f.rs.RunProgress(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, run.Progress{Upserts: 6, Sent: 5, Untags: 3}, p)
+
+	require.NoError(t, f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{
+		Stopped: true, OK: map[string]bool{"new1@example.com": true, "new2@example.com": true, "old1@example.com": true},
+		Failed: map[string]string{"bad@example.com": "email: invalid"},
+	}))
+	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, seqs(uts[:2]), run.OpOK, "", ""))
+	p, err = f.rs.RunProgress(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, run.Progress{Upserts: 6, Sent: 5, Confirmed: 5, Untags: 3, Untagged: 2}, p)
+
+	c, err = f.rs.CountOps(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, run.Counts{
+		Added: 2, Updated: 1, Untagged: 2,
+		Skipped: map[string]int{run.ReasonMissingEmail: 2, run.ReasonInvalidEmail: 1, run.ReasonDuplicateEmail: 1},
+		Failed:  map[string]int{run.ReasonRejected: 1, run.ReasonNotConfirmed: 1},
+	}, c, "pending ops are not counted")
+
+	// A failed op that was never sent (the run was cancelled) counts as failed and confirmed.
+	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, seqs(ups[5:]), run.OpFailed, run.ReasonNotConfirmed, "cancelled"))
+	p, err = f.rs.RunProgress(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, run.Progress{Upserts: 6, Sent: 6, Confirmed: 6, Untags: 3, Untagged: 2}, p)
+	c, err = f.rs.CountOps(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, 2, c.Failed[run.ReasonNotConfirmed])
+}
+
+func testRunFinish(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	first := f.seedState(t, "stay@example.com", "change@example.com", "leave@example.com", "leavefail@example.com", "keep@example.com")
+	got, err := f.rs.GetRun(f.ctx, first.ID)
+	require.NoError(t, err)
+	require.Equal(t, first, got, "FinishRun saves the run")
+
+	r := f.newRun(t)
+	_, err = f.rs.AddDesired(f.ctx, r.ID, []run.Desired{desired("stay@example.com", "p-stay@example.com")})
+	require.NoError(t, err)
+	change := f.upsert(r, "change@example.com", false)
+	change.Hash, change.Tags = "h2-change", []string{"segbridge: lapsed"}
+	ops := f.addOps(t,
+		change,
+		f.upsert(r, "add@example.com", true),
+		f.upsert(r, "addfail@example.com", true),
+		f.upsert(r, "addpending@example.com", true),
+		f.untag(r, "leave@example.com", true),
+		f.untag(r, "leavefail@example.com", true),
+		f.untag(r, "keep@example.com", false), // tags removed, still a contact of the export
+	)
+	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, []int64{ops[0].Seq, ops[1].Seq, ops[4].Seq, ops[6].Seq}, run.OpOK, "", ""))
+	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, []int64{ops[2].Seq, ops[5].Seq}, run.OpFailed, run.ReasonRejected, "no"))
+	r.Counts = run.Counts{Members: 3, Added: 1, Updated: 1, Untagged: 2, Failed: map[string]int{run.ReasonRejected: 2}}
+	r = f.finish(t, r)
+	got, err = f.rs.GetRun(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, r, got, "FinishRun saves the run")
+
+	next := f.newRun(t)
+	changed := &run.StateEntry{Email: "change@example.com", ProfileID: "p-change@example.com", Hash: "h2-change", Tags: []string{"segbridge: lapsed"}}
+	require.Equal(t, map[string]diffPair{
+		"stay@example.com":      {s: state("stay@example.com")},
+		"change@example.com":    {s: changed},
+		"add@example.com":       {s: state("add@example.com")},
+		"leavefail@example.com": {s: state("leavefail@example.com")},
+		"keep@example.com":      {s: state("keep@example.com")},
+	}, f.diff(t, next), "ok upserts folded, ok leavers dropped, failed and pending ops not folded")
+	require.Empty(t, f.diff(t, run.Run{ID: next.ID, ExportID: f.other}), "another export's state is its own")
+
+	// The finished run's staged contacts are gone.
+	err = f.rs.ScanPlanDiff(f.ctx, r.ID, f.other, func(d *run.Desired, _ *run.StateEntry) error {
+		require.Nil(t, d, "staged contact left after finish: %+v", d)
+		return nil
+	})
+	require.NoError(t, err)
+}
+
+func testRunLargePlan(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	seeded := make([]string, 0, 300)
+	for i := range 300 {
+		seeded = append(seeded, fmt.Sprintf("s%04d@example.com", i*10)) // every tenth desired one, and some beyond
+	}
+	f.seedState(t, seeded...)
+	r := f.newRun(t)
+	f.nextSeq = 0
+
+	// 2,500 contacts in one call, with repeats far apart (across any chunking).
+	var ds []run.Desired
+	for i := range 2500 {
+		ds = append(ds, desired(fmt.Sprintf("s%04d@example.com", i), fmt.Sprintf("p%04d", i)))
+	}
+	for _, i := range []int{3, 1999, 2400} {
+		ds = append(ds, desired(fmt.Sprintf("s%04d@example.com", i), fmt.Sprintf("dup%04d", i)))
+	}
+	dups, err := f.rs.AddDesired(f.ctx, r.ID, ds)
+	require.NoError(t, err)
+	require.Equal(t, ds[2500:], dups)
+
+	// Ops written from inside the scan, as the planner does.
+	var buf []run.Op
+	pairs := map[string]int{}
+	err = f.rs.ScanPlanDiff(f.ctx, r.ID, f.exp, func(d *run.Desired, s *run.StateEntry) error {
+		switch {
+		case s == nil:
+			pairs["new"]++
+			buf = append(buf, f.upsert(r, d.Email, true))
+		case d == nil:
+			pairs["gone"]++
+			buf = append(buf, f.untag(r, s.Email, true))
+		default:
+			pairs["both"]++
+			buf = append(buf, f.upsert(r, d.Email, false))
+		}
+		if len(buf) >= 700 {
+			if err := f.rs.AddOps(f.ctx, buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	f.addOps(t, buf...)
+	require.Equal(t, map[string]int{"new": 2250, "both": 250, "gone": 50}, pairs)
+
+	var all []run.Op
+	for after := int64(0); ; {
+		page, err := f.rs.ListOps(f.ctx, r.ID, run.OpFilter{AfterSeq: after})
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		require.LessOrEqual(t, len(page), 1000, "the default page is 1000")
+		all, after = append(all, page...), page[len(page)-1].Seq
+	}
+	require.Len(t, all, 2550)
+	for i, op := range all {
+		require.Equal(t, int64(i+1), op.Seq)
+	}
+
+	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, seqs(all), run.OpOK, "", ""))
+	c, err := f.rs.CountOps(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, run.Counts{Added: 2250, Updated: 250, Untagged: 50}, c)
+	p, err := f.rs.RunProgress(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, run.Progress{Upserts: 2500, Sent: 2500, Confirmed: 2500, Untags: 50, Untagged: 50}, p)
+}
+
+func testRunDeleteExport(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	done := f.seedState(t, "a@example.com")
+	r := f.newRun(t)
+	f.addOps(t, f.upsert(r, "b@example.com", true))
+	_, err := f.rs.AddDesired(f.ctx, r.ID, []run.Desired{desired("b@example.com", "p1")})
+	require.NoError(t, err)
+
+	require.NoError(t, f.st.DeleteExport(f.ctx, f.exp))
+	for _, id := range []int64{done.ID, r.ID} {
+		_, err := f.rs.GetRun(f.ctx, id)
+		require.ErrorIs(t, err, store.ErrNotFound, "an export's runs go with it")
+	}
+	runs, err := f.rs.ListRuns(f.ctx, f.exp, 10)
+	require.NoError(t, err)
+	require.Empty(t, runs)
+	ops, err := f.rs.ListOps(f.ctx, r.ID, run.OpFilter{})
+	require.NoError(t, err)
+	require.Empty(t, ops)
+	require.Empty(t, f.diff(t, r), "and its staged contacts and state")
+}
