@@ -1,17 +1,21 @@
 package app
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"segbridge/internal/demodata"
+
+	"segbridge/internal/omnisend/sandbox"
 	"segbridge/internal/profile"
+	"segbridge/internal/run"
 	"segbridge/internal/segment"
 	"segbridge/internal/store"
 )
@@ -21,7 +25,14 @@ type DemoOptions struct {
 	Profiles int   // sample profiles to generate (default 10,000)
 	Seed     int64 // sample data seed
 	Out      io.Writer
+	// Execute runs a queued run to its end (the CLI passes one that shows
+	// progress); default: App.Runs.Execute.
+	Execute func(ctx context.Context, r run.Run) (run.Run, error)
 }
+
+// demoTimeScale makes the in-process sandbox's minutes last a second, and
+// the demo's rate budget with it.
+const demoTimeScale = 60
 
 // demoSegments are the segments the demo defines.
 var demoSegments = []struct{ name, rule string }{
@@ -30,20 +41,69 @@ var demoSegments = []struct{ name, rule string }{
 	{"Czech subscribers", `p.country_code == "CZ" && p.email_consent == "subscribed"`},
 }
 
-// Demo shows segbridge on sample data: it generates profiles, imports them,
-// defines segments, refreshes them and prints what it did. Running it again
-// re-imports (nothing changes) and refreshes.
+const (
+	demoConnection = "Demo sandbox"
+	demoExport     = "VIP and lapsed to Omnisend"
+)
+
+// Demo shows segbridge's main job on sample data against a local Omnisend
+// sandbox started in-process: import, segments, a connection and an export,
+// a first run, then changes and a second run that sends only what changed
+// and untags leavers.
 func (a *App) Demo(ctx context.Context, opts DemoOptions) error {
 	if opts.Profiles <= 0 {
 		opts.Profiles = 10_000
 	}
+	if opts.Execute == nil {
+		opts.Execute = func(ctx context.Context, r run.Run) (run.Run, error) { return a.Runs.Execute(ctx, r.ID) }
+	}
 	w := opts.Out
+	if err := a.demoImport(ctx, w, opts); err != nil {
+		return err
+	}
+	segs, err := a.demoSegments(ctx, w)
+	if err != nil {
+		return err
+	}
+	url, stop, err := startDemoSandbox(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fmt.Fprintf(w, "4. started a local Omnisend sandbox at %s (time scale %dx)\n", url, demoTimeScale)
+	ex, err := a.demoExport(ctx, w, url, segs)
+	if err != nil {
+		return err
+	}
+	if err := a.demoRun(ctx, w, opts, ex, "6. first run (everything is new):"); err != nil {
+		return err
+	}
+	changed, left, err := a.demoChurn(ctx, segs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "7. changed the names of %d members and moved %d out of the segments\n", changed, left)
+	if err := a.demoRun(ctx, w, opts, ex, "8. second run (only the changes are sent, leavers are untagged):"); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, `
+Try next:
+  segbridge export runs %q
+  segbridge export results RUN --status skipped
+  segbridge segment preview --rule 'p.city == "Prague"'
+  segbridge sandbox            (a sandbox that stays up: connect to it with segbridge connection create)
+  segbridge --help
+(data is kept in %s)
+`, demoExport, a.DataDir)
+	return nil
+}
+
+func (a *App) demoImport(ctx context.Context, w io.Writer, opts DemoOptions) error {
 	path := filepath.Join(a.DataDir, "demo-profiles.csv")
 	if err := writeDemoData(path, demodata.Options{Profiles: opts.Profiles, Seed: opts.Seed, Format: profile.FormatCSV}); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "1. generated %d sample profiles in %s\n", opts.Profiles, path)
-
 	start := time.Now()
 	open := func() (io.ReadCloser, error) { return os.Open(path) }
 	sum, err := profile.Import(ctx, open, a.Store, profile.ImportOptions{
@@ -53,57 +113,58 @@ func (a *App) Demo(ctx context.Context, opts DemoOptions) error {
 		return fmt.Errorf("demo: import: %w", err)
 	}
 	fmt.Fprintf(w, "2. imported them into %s in %s: %s\n", a.Store.Engine(), time.Since(start).Round(time.Millisecond), sum)
-
-	fmt.Fprintln(w, "3. segments:")
-	for _, ds := range demoSegments {
-		if err := a.demoSegment(ctx, w, ds.name, ds.rule); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(w, `
-Try next:
-  segbridge segment list
-  segbridge segment preview --rule 'p.city == "Prague"'
-  segbridge profiles list --limit 5
-  segbridge segment --help
-(data is kept in %s)
-`, a.DataDir)
 	return nil
 }
 
-func (a *App) demoSegment(ctx context.Context, w io.Writer, name, rule string) error {
+func (a *App) demoSegments(ctx context.Context, w io.Writer) ([]segment.Segment, error) {
+	fmt.Fprintln(w, "3. segments:")
+	var segs []segment.Segment
+	for _, ds := range demoSegments {
+		seg, err := a.demoSegment(ctx, w, ds.name, ds.rule)
+		if err != nil {
+			return nil, err
+		}
+		segs = append(segs, seg)
+	}
+	return segs, nil
+}
+
+func (a *App) demoSegment(ctx context.Context, w io.Writer, name, rule string) (segment.Segment, error) {
 	seg, err := a.Store.GetSegment(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		d, derr := segment.NewRuleDraft(name, rule)
 		if derr != nil {
-			return fmt.Errorf("demo: %w", derr)
+			return seg, fmt.Errorf("demo: %w", derr)
 		}
 		seg, err = a.Store.CreateSegment(ctx, d, a.Now())
 	}
 	if err != nil {
-		return fmt.Errorf("demo: segment %q: %w", name, err)
+		return seg, fmt.Errorf("demo: segment %q: %w", name, err)
 	}
 	res, err := segment.Refresh(ctx, a.Store, seg, a.Now())
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return seg, fmt.Errorf("demo: %w", err)
 	}
-	fmt.Fprintf(w, "   %-18s %6d members  (+%d joined, -%d left)  rule: %s\n",
-		seg.Name, len(res.Members), res.Joined, res.Left, seg.Rule)
-	return nil
+	fmt.Fprintf(w, "   %-18s %6d members  rule: %s\n", seg.Name, len(res.Members), seg.Rule)
+	return seg, nil
 }
 
-func writeDemoData(path string, opts demodata.Options) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	fh, err := os.Create(path)
+// startDemoSandbox serves a fresh sandbox on a free loopback port.
+func startDemoSandbox(ctx context.Context) (string, func(), error) {
+	sb, err := sandbox.New(sandbox.Config{TimeScale: demoTimeScale})
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return "", nil, fmt.Errorf("demo: sandbox: %w", err)
 	}
-	bw := bufio.NewWriter(fh)
-	err = demodata.Generate(bw, opts)
-	if err == nil {
-		err = bw.Flush()
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("demo: sandbox: %w", err)
 	}
-	return errors.Join(err, fh.Close())
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}
+	return "http://" + ln.Addr().String(), stop, nil
 }

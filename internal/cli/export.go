@@ -22,7 +22,8 @@ connection as contacts: mapped fields, the tag "source: segbridge" and one tag
 "<prefix>: <segment slug>" per segment. Saving an export never runs it.`,
 	}
 	cmd.AddCommand(newExportCreateCmd(g), newExportListCmd(g), newExportShowCmd(g),
-		newExportUpdateCmd(g), newExportRemoveCmd(g))
+		newExportUpdateCmd(g), newExportRemoveCmd(g),
+		newExportRunCmd(g), newExportCancelCmd(g), newExportRunsCmd(g), newExportResultsCmd(g))
 	return cmd
 }
 

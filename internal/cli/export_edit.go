@@ -63,20 +63,15 @@ common spellings), dated by the date attribute.`,
 		}
 		fmt.Fprintf(g.out, "saved export %q: %d segment(s) to connection %q, %s\n",
 			saved.Name, len(saved.Segments), saved.ConnectionName, saved.Schedule)
-		fmt.Fprintln(g.out, notRunYet(cmd, saved))
+		fmt.Fprintln(g.out, notRunYet(saved))
 		return nil
 	}
 	return cmd
 }
 
-// notRunYet says that saving did not run the export, and how to run it
-// with the commands this build has.
-func notRunYet(cmd *cobra.Command, e export.Export) string {
-	msg := "it has not run: saving never runs an export"
-	if run, _, err := cmd.Parent().Find([]string{"run"}); err == nil && run != cmd.Parent() {
-		return msg + fmt.Sprintf("; run it with: segbridge export run %q", e.Name)
-	}
-	return msg + " (running exports comes with the run pipeline; this build cannot run them yet)"
+// notRunYet says that saving did not run the export, and how to run it.
+func notRunYet(e export.Export) string {
+	return fmt.Sprintf("it has not run: saving never runs an export; run it with: segbridge export run %q", e.Name)
 }
 
 func newExportUpdateCmd(g *globals) *cobra.Command {

@@ -84,9 +84,23 @@ func startOrResume(cmd *cobra.Command, g *globals, a *app.App, name string, resu
 	return a.Store.CreateRun(ctx, ex.ID, run.TriggerManual, a.Now())
 }
 
-// executeRun executes r in the background while showing its progress, then
-// prints the summary. A failed or cancelled run is an error.
+// executeRun executes r while showing its progress, then prints the
+// summary. A failed or cancelled run is an error.
 func (g *globals) executeRun(ctx context.Context, a *app.App, r run.Run) error {
+	r, err := g.watchRun(ctx, a, r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.out, summary(r))
+	if r.Status != run.StatusSucceeded {
+		return fmt.Errorf("run %d %s: %s", r.ID, r.Status, r.Message)
+	}
+	return nil
+}
+
+// watchRun executes r in the background and draws its progress on a
+// terminal until it ends.
+func (g *globals) watchRun(ctx context.Context, a *app.App, r run.Run) (run.Run, error) {
 	type result struct {
 		r   run.Run
 		err error
@@ -103,14 +117,7 @@ func (g *globals) executeRun(ctx context.Context, a *app.App, r run.Run) error {
 		select {
 		case res := <-done:
 			show(true)
-			if res.err != nil {
-				return res.err
-			}
-			fmt.Fprintln(g.out, summary(res.r))
-			if res.r.Status != run.StatusSucceeded {
-				return fmt.Errorf("run %d %s: %s", res.r.ID, res.r.Status, res.r.Message)
-			}
-			return nil
+			return res.r, res.err
 		case <-tick.C:
 			show(false)
 		}

@@ -51,6 +51,7 @@ func (s *Store) FinishRun(ctx context.Context, r run.Run) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO export_state (export_id, email, profile_id, hash, tags, confirmed_at)
 			SELECT $1, email, profile_id, hash, tags, $2 FROM run_ops WHERE run_id = $3 AND kind = 'upsert' AND status = 'ok'
+				AND email NOT IN (SELECT u.email FROM run_ops u WHERE u.run_id = $3 AND u.kind = 'untag' AND u.status <> 'ok')
 			ON CONFLICT (export_id, email) DO UPDATE SET profile_id = excluded.profile_id, hash = excluded.hash,
 				tags = excluded.tags, confirmed_at = excluded.confirmed_at`, r.ExportID, r.FinishedAt, r.ID)
 		if err != nil {

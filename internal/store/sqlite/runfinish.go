@@ -54,8 +54,9 @@ func (s *Store) FinishRun(ctx context.Context, r run.Run) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO export_state (export_id, email, profile_id, hash, tags, confirmed_at)
 			SELECT ?, email, profile_id, hash, tags, ? FROM run_ops WHERE run_id = ? AND kind = 'upsert' AND status = 'ok'
+				AND email NOT IN (SELECT u.email FROM run_ops u WHERE u.run_id = ? AND u.kind = 'untag' AND u.status <> 'ok')
 			ON CONFLICT (export_id, email) DO UPDATE SET profile_id = excluded.profile_id, hash = excluded.hash,
-				tags = excluded.tags, confirmed_at = excluded.confirmed_at`, r.ExportID, now, r.ID)
+				tags = excluded.tags, confirmed_at = excluded.confirmed_at`, r.ExportID, now, r.ID, r.ID)
 		if err != nil {
 			return fmt.Errorf("fold upserts: %w", err)
 		}

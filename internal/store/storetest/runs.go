@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 // runs, outbox and confirmed state.
 func runRuns(t *testing.T, newStore NewStore) {
 	t.Run("OneActiveRun", func(t *testing.T) { testRunOneActive(t, newStore) })
+	t.Run("OneActiveRunConcurrently", func(t *testing.T) { testRunOneActiveConcurrently(t, newStore) })
 	t.Run("SaveRoundTrip", func(t *testing.T) { testRunSaveRoundTrip(t, newStore) })
 	t.Run("RequestCancel", func(t *testing.T) { testRunRequestCancel(t, newStore) })
 	t.Run("AddDesiredDuplicates", func(t *testing.T) { testRunAddDesiredDuplicates(t, newStore) })
@@ -163,6 +165,30 @@ func testRunOneActive(t *testing.T, newStore NewStore) {
 	_, err = f.rs.CreateRun(f.ctx, f.other+1000, run.TriggerManual, f.now)
 	require.Error(t, err, "a run needs an export")
 	require.NotErrorIs(t, err, run.ErrActiveRun)
+}
+
+func testRunOneActiveConcurrently(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	const n = 8
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			_, err := f.rs.CreateRun(f.ctx, f.exp, run.TriggerRefresh, f.now)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	created := 0
+	for err := range errs {
+		if err == nil {
+			created++
+			continue
+		}
+		require.ErrorIs(t, err, run.ErrActiveRun)
+	}
+	require.Equal(t, 1, created, "exactly one of concurrent requests creates a run")
 }
 
 func testRunSaveRoundTrip(t *testing.T, newStore NewStore) {

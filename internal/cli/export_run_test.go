@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"encoding/csv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestExportRunCLI(t *testing.T) { onEachEngine(t, testExportRunCLI) }
+
+func testExportRunCLI(t *testing.T, b *bundle) {
+	exportFixture(t, b)
+	b.ok("export", "create", "VIPs", "--connection", "Main shop", "--segment", "VIP buyers", "--map", "email=email")
+
+	out := b.ok("export", "run", "VIPs")
+	require.Contains(t, out, "run 1 succeeded")
+	require.Contains(t, out, "1 members; added 1, updated 0, unchanged 0, untagged 0; skipped 0; failed 0")
+
+	out = b.ok("export", "run", "vips")
+	require.Contains(t, out, "added 0, updated 0, unchanged 1", "a second run sends nothing")
+
+	runs := b.ok("export", "runs", "VIPs")
+	require.Contains(t, runs, "RUN")
+	require.Contains(t, runs, "succeeded")
+
+	rows, err := csv.NewReader(strings.NewReader(b.ok("export", "results", "1", "--output", "csv"))).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, []string{"seq", "action", "email", "profile_id", "status", "reason", "message", "batch_id"}, rows[0])
+	require.Len(t, rows, 2)
+	require.Equal(t, []string{"add", "a@example.com", "c1", "ok"}, rows[1][1:5])
+	failed := b.ok("export", "results", "1", "--status", "failed", "--output", "csv")
+	require.Equal(t, 1, strings.Count(failed, "\n"), "only the header: nothing failed")
+
+	require.Contains(t, b.fails("export", "results", "1", "--status", "weird"), "--status")
+	require.Contains(t, b.fails("export", "results", "x"), "run number")
+	require.Contains(t, b.fails("export", "results", "99"), "no run 99")
+	require.Contains(t, b.fails("export", "run", "VIPs", "--resume"), "no interrupted run")
+	require.Contains(t, b.fails("export", "cancel", "VIPs"), "no run in progress")
+	require.Contains(t, b.fails("export", "run", "nope"), `no export named "nope"`)
+}
