@@ -50,12 +50,17 @@ type Config struct {
 type OmnisendConfig struct {
 	// Budget is the rate budget shared by every client of this process; it
 	// keeps one sliding window per brand (default: omnisend's
-	// WindowBudget with its defaults, 360/min general and 54/min tags).
+	// WindowBudget, 360 general and 54 tag requests per Window).
 	Budget omnisend.RateBudget
+	// Window is the length of Omnisend's rate-limit window (default 60 s,
+	// Omnisend's). Against a sandbox running at --time-scale K, set it to
+	// 60 s / K (env SEGBRIDGE_OMNISEND_WINDOW) to use the sandbox's speed.
+	Window time.Duration
 	// Transport sends the requests (default: a clone of
 	// http.DefaultTransport).
 	Transport http.RoundTripper
-	// PollInterval is the wait between batch status checks (default 2 s).
+	// PollInterval is the wait between batch status checks (default
+	// Window / 30: 2 s).
 	PollInterval time.Duration
 }
 
@@ -73,8 +78,17 @@ func (c Config) WithDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Omnisend.Window <= 0 {
+		c.Omnisend.Window = time.Minute
+	}
+	if c.Omnisend.PollInterval <= 0 {
+		c.Omnisend.PollInterval = c.Omnisend.Window / 30
+	}
 	if c.Omnisend.Budget == nil {
-		c.Omnisend.Budget = omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{}, nil)
+		c.Omnisend.Budget = omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{
+			General: omnisend.Limit{Requests: 360, Window: c.Omnisend.Window},
+			Tags:    omnisend.Limit{Requests: 54, Window: c.Omnisend.Window},
+		}, nil)
 	}
 	if c.Omnisend.Transport == nil {
 		c.Omnisend.Transport = http.DefaultTransport.(*http.Transport).Clone()

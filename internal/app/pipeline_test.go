@@ -31,11 +31,13 @@ const timeScale = 60
 
 // e2e is one segbridge installation exporting to one sandbox.
 type e2e struct {
-	t      *testing.T
-	ctx    context.Context
-	a      *app.App
-	sb     *sandbox.Server
-	export export.Export
+	t       *testing.T
+	dataDir string
+	dbURL   string
+	ctx     context.Context
+	a       *app.App
+	sb      *sandbox.Server
+	export  export.Export
 }
 
 func onEachEngine(t *testing.T, fn func(t *testing.T, dbURL string)) {
@@ -52,8 +54,9 @@ func newE2E(t *testing.T, dbURL string, profiles int, faults sandbox.FaultConfig
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
 	window := time.Minute / timeScale
+	dataDir := t.TempDir()
 	a, err := app.Open(ctx, app.Config{
-		DatabaseURL: dbURL, DataDir: t.TempDir(),
+		DatabaseURL: dbURL, DataDir: dataDir,
 		Omnisend: app.OmnisendConfig{
 			Budget: omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{
 				General: omnisend.Limit{Requests: 360, Window: window},
@@ -69,7 +72,7 @@ func newE2E(t *testing.T, dbURL string, profiles int, faults sandbox.FaultConfig
 		Consent: connection.Consent{By: "admin@example.com", At: time.Now(), NoticeVersion: connection.NoticeVersion},
 	})
 	require.NoError(t, err)
-	e := &e2e{t: t, ctx: ctx, a: a, sb: sb}
+	e := &e2e{t: t, dataDir: dataDir, dbURL: dbURL, ctx: ctx, a: a, sb: sb}
 	e.importProfiles(sampleProfiles(t, profiles))
 	d, err := segment.NewRuleDraft("Buyers", `p.orders >= 1`)
 	require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -23,7 +24,16 @@ func (g *globals) config() (app.Config, error) {
 	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
 		return app.Config{}, fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel)
 	}
+	var window time.Duration
+	if v := g.getenv("SEGBRIDGE_OMNISEND_WINDOW"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Millisecond || d > time.Hour {
+			return app.Config{}, fmt.Errorf("SEGBRIDGE_OMNISEND_WINDOW %q: want a duration from 10ms to 1h, such as 1s", v)
+		}
+		window = d
+	}
 	return app.Config{
+		Omnisend:    app.OmnisendConfig{Window: window},
 		DatabaseURL: firstNonEmpty(g.dbURL, g.getenv("SEGBRIDGE_DATABASE_URL")),
 		DataDir:     firstNonEmpty(g.dataDir, g.getenv("SEGBRIDGE_DATA_DIR")),
 		Logger:      slog.New(slog.NewTextHandler(g.errOut, &slog.HandlerOptions{Level: level})),

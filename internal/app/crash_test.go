@@ -1,0 +1,138 @@
+package app_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"segbridge/internal/cli"
+	"segbridge/internal/omnisend"
+	"segbridge/internal/omnisend/sandbox"
+	"segbridge/internal/run"
+)
+
+// workerArgsEnv makes the test binary act as `segbridge ARGS…` (arguments
+// separated by \x1f), so a test can run a worker in a separate process.
+const workerArgsEnv = "SEGBRIDGE_TEST_WORKER_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(workerArgsEnv); args != "" {
+		os.Exit(cli.Execute(context.Background(), strings.Split(args, "\x1f"), os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestRunSurvivesSIGKILL kills the process running an export of 20,000
+// contacts at random moments, restarts it each time, and checks that the
+// final state is exact and that no more contacts were sent twice than the
+// batches in flight at the kills could hold.
+func TestRunSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test: skipped with -short")
+	}
+	onEachEngine(t, func(t *testing.T, dbURL string) {
+		e := newE2E(t, dbURL, 27_500, sandbox.FaultConfig{}) // about 20,500 members
+		rng := rand.New(rand.NewPCG(7, uint64(len(dbURL))))
+		kills, starts, steps := 0, 0, map[run.Step]bool{}
+		for !e.succeeded() {
+			starts++
+			require.Less(t, starts, 40, "the run never finished")
+			w := e.startWorker()
+			if kills >= 5 {
+				require.NoError(t, w.Wait(), "the last worker must finish the run")
+				continue
+			}
+			delay := 300*time.Millisecond + time.Duration(rng.Int64N(int64(2500*time.Millisecond)))
+			select {
+			case err := <-wait(w):
+				require.NoError(t, err)
+			case <-time.After(delay):
+				require.NoError(t, w.Process.Kill()) // SIGKILL
+				_ = w.Wait()
+				kills++
+				step := e.activeStep()
+				steps[step] = true
+				t.Logf("kill %d after %s (run at step %q)", kills, delay, step)
+			}
+		}
+		require.GreaterOrEqual(t, kills, 5)
+		require.GreaterOrEqual(t, len(steps), 2, "the kills hit more than one step: %v", steps)
+		e.requireExact(nil)
+		sent, unique := e.sentContacts(), len(e.contacts())
+		t.Logf("%d kills, %d starts; %d contacts sent for %d unique", kills, starts, sent, unique)
+		require.GreaterOrEqual(t, unique, 20_000, "a 20,000-contact export")
+		require.LessOrEqual(t, sent-unique, kills*100, "contacts sent twice exceed the batches in flight at the kills")
+	})
+}
+
+func wait(c *exec.Cmd) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- c.Wait() }()
+	return ch
+}
+
+// startWorker runs `segbridge export run` (resuming an interrupted run) in
+// a separate process on the same database and sandbox.
+func (e *e2e) startWorker() *exec.Cmd {
+	e.t.Helper()
+	args := []string{"export", "run", e.export.Name}
+	if e.activeStep() != "" {
+		args = append(args, "--resume")
+	}
+	c := exec.Command(os.Args[0], "-test.run=^$")
+	c.Env = append(os.Environ(), workerArgsEnv+"="+strings.Join(args, "\x1f"),
+		"SEGBRIDGE_DATA_DIR="+e.dataDir, "SEGBRIDGE_DATABASE_URL="+e.dbURL,
+		"SEGBRIDGE_OMNISEND_WINDOW="+(time.Minute/timeScale).String())
+	var stderr strings.Builder
+	c.Stderr = &stderr
+	require.NoError(e.t, c.Start())
+	e.t.Cleanup(func() {
+		if c.ProcessState == nil {
+			_ = c.Process.Kill()
+		}
+	})
+	return c
+}
+
+// activeStep is the step of the export's run in progress ("" if none).
+func (e *e2e) activeStep() run.Step {
+	runs, err := e.a.Store.ListRuns(e.ctx, e.export.ID, 1)
+	require.NoError(e.t, err)
+	if len(runs) == 0 || runs[0].Status.Final() {
+		return ""
+	}
+	return runs[0].Step
+}
+
+func (e *e2e) succeeded() bool {
+	runs, err := e.a.Store.ListRuns(e.ctx, e.export.ID, 1)
+	require.NoError(e.t, err)
+	if len(runs) > 0 && runs[0].Status.Final() {
+		require.Equal(e.t, run.StatusSucceeded, runs[0].Status, runs[0].Message)
+		return true
+	}
+	return false
+}
+
+// sentContacts adds up the contacts of every batch the sandbox received.
+func (e *e2e) sentContacts() int {
+	c, err := omnisend.New(omnisend.Config{BaseURL: e.sbURL(), APIKey: omnisend.NewSecret("sandbox-key")})
+	require.NoError(e.t, err)
+	total := 0
+	for offset := 0; ; offset += 250 {
+		page, err := c.ListBatches(e.ctx, omnisend.ListBatchesOptions{Limit: 250, Offset: offset})
+		require.NoError(e.t, err)
+		for _, b := range page.Batches {
+			total += b.TotalCount
+		}
+		if len(page.Batches) < 250 {
+			return total
+		}
+	}
+}
