@@ -1,0 +1,140 @@
+package app_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"segbridge/internal/connection"
+	"segbridge/internal/omnisend"
+	"segbridge/internal/omnisend/sandbox"
+	"segbridge/internal/run"
+	"segbridge/internal/store"
+)
+
+// runToEnd executes a manual run and returns it, whatever its status.
+func (e *e2e) runToEnd() run.Run {
+	e.t.Helper()
+	r, err := e.a.Store.CreateRun(e.ctx, e.export.ID, run.TriggerManual, time.Now())
+	require.NoError(e.t, err)
+	r, err = e.a.Runs.Execute(e.ctx, r.ID)
+	require.NoError(e.t, err)
+	return r
+}
+
+// requireStateKept checks that the confirmed state still holds every
+// contact of the first run: a run with nothing changed sends nothing.
+func (e *e2e) requireStateKept(first run.Run) {
+	e.t.Helper()
+	again := e.run()
+	require.Zero(e.t, again.Counts.Added+again.Counts.Updated+again.Counts.Untagged, "%+v", again.Counts)
+	require.Equal(e.t, first.Counts.Added, again.Counts.Unchanged)
+}
+
+func TestRunFailsClearly(t *testing.T) {
+	t.Run("removed connection", func(t *testing.T) {
+		onEachEngine(t, func(t *testing.T, dbURL string) {
+			e := newE2E(t, dbURL, 300, sandbox.FaultConfig{})
+			first := e.run()
+			conn, err := e.a.Connections.Remove(e.ctx, "Sandbox")
+			require.NoError(t, err)
+			r := e.runToEnd()
+			require.Equal(t, run.StatusFailed, r.Status)
+			require.Contains(t, r.Message, "connection")
+
+			// Attach a new connection to the same brand: nothing was lost.
+			again, err := e.a.Connections.Create(e.ctx, connection.Draft{
+				Name: "Sandbox again", APIKey: omnisend.NewSecret("sandbox-key"), BaseURL: conn.BaseURL, ExportUser: "admin@example.com",
+				Consent: connection.Consent{By: "admin@example.com", At: time.Now(), NoticeVersion: connection.NoticeVersion},
+			})
+			require.NoError(t, err)
+			ex, err := e.a.Store.GetExport(e.ctx, e.export.Name)
+			require.NoError(t, err)
+			require.True(t, ex.Detached())
+			ex.ConnectionID = again.ID
+			e.export, err = e.a.Store.UpdateExport(e.ctx, ex)
+			require.NoError(t, err)
+			e.requireStateKept(first)
+		})
+	})
+	t.Run("revoked key", func(t *testing.T) {
+		onEachEngine(t, func(t *testing.T, dbURL string) {
+			e := newE2E(t, dbURL, 300, sandbox.FaultConfig{})
+			e.run()
+			revoked := e.revocableKey()
+			changed, _ := e.churn()
+			revoked.Store(true)
+			r := e.runToEnd()
+			require.Equal(t, run.StatusFailed, r.Status)
+			require.Contains(t, r.Message, "401")
+			revoked.Store(false)
+			next := e.run()
+			require.Equal(t, len(changed), next.Counts.Updated, "the changes are sent once the key works again")
+		})
+	})
+	t.Run("over its cap", func(t *testing.T) {
+		onEachEngine(t, func(t *testing.T, dbURL string) {
+			e := newE2E(t, dbURL, 300, sandbox.FaultConfig{})
+			first := e.run()
+			batches := e.sb.Stats().Brands["sandbox-brand"].Batches
+			e.setCap(10)
+			r := e.runToEnd()
+			require.Equal(t, run.StatusFailed, r.Status)
+			require.Contains(t, r.Message, "more than 10 members")
+			require.Contains(t, r.Message, "nothing was sent")
+			require.Equal(t, batches, e.sb.Stats().Brands["sandbox-brand"].Batches)
+			e.setCap(1_000_000)
+			e.requireStateKept(first)
+		})
+	})
+	t.Run("segment removal refused", func(t *testing.T) {
+		onEachEngine(t, func(t *testing.T, dbURL string) {
+			e := newE2E(t, dbURL, 100, sandbox.FaultConfig{})
+			err := e.a.Store.DeleteSegment(e.ctx, e.export.Segments[0])
+			require.ErrorIs(t, err, store.ErrInUse, "a segment an export sends cannot disappear under it")
+			require.Contains(t, err.Error(), e.export.Name)
+		})
+	})
+}
+
+func (e *e2e) setCap(n int) {
+	e.t.Helper()
+	ex, err := e.a.Store.GetExport(e.ctx, e.export.Name)
+	require.NoError(e.t, err)
+	ex.ProfileCap = n
+	e.export, err = e.a.Store.UpdateExport(e.ctx, ex)
+	require.NoError(e.t, err)
+}
+
+// revocableKey puts a proxy in front of the sandbox that answers 401, as
+// Omnisend does for a revoked key, while the returned flag is set, and
+// points the connection at it.
+func (e *e2e) revocableKey() *atomic.Bool {
+	e.t.Helper()
+	revoked := &atomic.Bool{}
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if revoked.Load() {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"type":"about:blank","title":"Unauthorized","status":401,"detail":"API key is revoked"}`))
+			return
+		}
+		e.sb.ServeHTTP(w, r)
+	}))
+	e.t.Cleanup(proxy.Close)
+	conn, err := e.a.Connections.Create(e.ctx, connection.Draft{
+		Name: "Revocable", APIKey: omnisend.NewSecret("sandbox-key"), BaseURL: proxy.URL, ExportUser: "admin@example.com",
+		Consent: connection.Consent{By: "admin@example.com", At: time.Now(), NoticeVersion: connection.NoticeVersion},
+	})
+	require.NoError(e.t, err)
+	ex, err := e.a.Store.GetExport(e.ctx, e.export.Name)
+	require.NoError(e.t, err)
+	ex.ConnectionID = conn.ID
+	e.export, err = e.a.Store.UpdateExport(e.ctx, ex)
+	require.NoError(e.t, err)
+	return revoked
+}
