@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"segbridge/internal/connection"
+	"segbridge/internal/jobs"
 	"segbridge/internal/omnisend"
 	"segbridge/internal/run"
 	"segbridge/internal/secret"
@@ -44,6 +45,22 @@ type Config struct {
 	MasterKey secret.EnvKey
 	// Omnisend tunes how runs talk to Omnisend.
 	Omnisend OmnisendConfig
+	// Worker tunes the background jobs (River).
+	Worker WorkerConfig
+}
+
+// WorkerConfig tunes the background jobs; see jobs.Config.
+type WorkerConfig struct {
+	// Concurrency is how many jobs a started worker works at once
+	// (default 2).
+	Concurrency int
+	// RefreshSchedule is the system refresh's cron expression (default
+	// "0 2 * * *") in TimeZone (default UTC).
+	RefreshSchedule string
+	TimeZone        string
+	// FetchPollInterval is how often workers look for jobs on SQLite
+	// (default 1 s).
+	FetchPollInterval time.Duration
 }
 
 // OmnisendConfig tunes the clients runs use.
@@ -117,6 +134,8 @@ type App struct {
 	Connections *connection.Service
 	// Runs executes export runs.
 	Runs *run.Executor
+	// Jobs enqueues runs as River jobs; commands that work jobs start it.
+	Jobs *jobs.Client
 }
 
 // Open opens the store the configuration names and applies migrations.
@@ -137,7 +156,24 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.openSecrets(); err != nil {
 		return nil, errors.Join(err, st.Close())
 	}
+	if err := a.openJobs(ctx); err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
 	return a, nil
+}
+
+// openJobs opens River on the store's database (not started).
+func (a *App) openJobs(ctx context.Context) error {
+	jc, err := jobs.Open(ctx, jobs.Config{
+		DatabaseURL: a.DatabaseURL, Store: a.Store, Executor: a.Runs,
+		Concurrency: a.Worker.Concurrency, RefreshSchedule: a.Worker.RefreshSchedule, TimeZone: a.Worker.TimeZone,
+		FetchPollInterval: a.Worker.FetchPollInterval, Logger: a.Logger, Now: a.Now,
+	})
+	if err != nil {
+		return err
+	}
+	a.Jobs = jc
+	return nil
 }
 
 // openSecrets loads the master key and builds the services that need it.
@@ -177,9 +213,9 @@ func OpenStore(ctx context.Context, url string) (store.Store, error) {
 	return postgres.Open(ctx, url)
 }
 
-// Close releases everything Open acquired.
+// Close releases everything Open acquired (stopping the jobs first).
 func (a *App) Close() error {
-	return a.Store.Close()
+	return errors.Join(a.Jobs.Close(), a.Store.Close())
 }
 
 // redactURL hides a password in a database URL for error messages.

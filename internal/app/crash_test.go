@@ -40,25 +40,33 @@ func TestRunSurvivesSIGKILL(t *testing.T) {
 		e := newE2E(t, dbURL, 27_500, sandbox.FaultConfig{}) // about 20,500 members
 		rng := rand.New(rand.NewPCG(7, uint64(len(dbURL))))
 		kills, starts, steps := 0, 0, map[run.Step]bool{}
+		// Each kill waits for the run to reach a step, then strikes after a
+		// random moment in it, so the kills cover planning, sending and
+		// confirming.
+		targets := []run.Step{run.StepPlan, run.StepSend, run.StepConfirm, run.StepSend, run.StepConfirm}
 		for !e.succeeded() {
 			starts++
 			require.Less(t, starts, 40, "the run never finished")
-			w := e.startWorker()
-			if kills >= 5 {
-				require.NoError(t, w.Wait(), "the last worker must finish the run")
+			w, done := e.startWorker()
+			if kills >= len(targets) {
+				require.NoError(t, <-done, "the last worker must finish the run")
 				continue
 			}
-			delay := 300*time.Millisecond + time.Duration(rng.Int64N(int64(2500*time.Millisecond)))
+			if exited, err := e.awaitStep(targets[kills], done); exited {
+				require.NoError(t, err)
+				continue
+			}
+			delay := time.Duration(rng.Int64N(int64(400 * time.Millisecond)))
 			select {
-			case err := <-wait(w):
+			case err := <-done:
 				require.NoError(t, err)
 			case <-time.After(delay):
 				require.NoError(t, w.Process.Kill()) // SIGKILL
-				_ = w.Wait()
+				<-done
 				kills++
 				step := e.activeStep()
 				steps[step] = true
-				t.Logf("kill %d after %s (run at step %q)", kills, delay, step)
+				t.Logf("kill %d, %s into step %q (run at step %q)", kills, delay, targets[kills-1], step)
 			}
 		}
 		require.GreaterOrEqual(t, kills, 5)
@@ -71,15 +79,25 @@ func TestRunSurvivesSIGKILL(t *testing.T) {
 	})
 }
 
-func wait(c *exec.Cmd) <-chan error {
-	ch := make(chan error, 1)
-	go func() { ch <- c.Wait() }()
-	return ch
+// awaitStep waits until the run is at step (or past it), or until the
+// worker exits (then exited is true, with the worker's error).
+func (e *e2e) awaitStep(step run.Step, done <-chan error) (exited bool, err error) {
+	order := map[run.Step]int{run.StepPlan: 1, run.StepSend: 2, run.StepConfirm: 3, run.StepUntag: 4, run.StepFinish: 5}
+	for {
+		if cur := e.activeStep(); cur != "" && order[cur] >= order[step] {
+			return false, nil
+		}
+		select {
+		case err := <-done:
+			return true, err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // startWorker runs `segbridge export run` (resuming an interrupted run) in
 // a separate process on the same database and sandbox.
-func (e *e2e) startWorker() *exec.Cmd {
+func (e *e2e) startWorker() (*exec.Cmd, <-chan error) {
 	e.t.Helper()
 	args := []string{"export", "run", e.export.Name}
 	if e.activeStep() != "" {
@@ -92,12 +110,10 @@ func (e *e2e) startWorker() *exec.Cmd {
 	var stderr strings.Builder
 	c.Stderr = &stderr
 	require.NoError(e.t, c.Start())
-	e.t.Cleanup(func() {
-		if c.ProcessState == nil {
-			_ = c.Process.Kill()
-		}
-	})
-	return c
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }() // the only Wait
+	e.t.Cleanup(func() { _ = c.Process.Kill() })
+	return c, done
 }
 
 // activeStep is the step of the export's run in progress ("" if none).

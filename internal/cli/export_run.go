@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"segbridge/internal/app"
+	"segbridge/internal/jobs"
 	"segbridge/internal/run"
 )
 
@@ -28,20 +29,25 @@ func activeRun(ctx context.Context, a *app.App, exportID int64) (run.Run, bool, 
 }
 
 func newExportRunCmd(g *globals) *cobra.Command {
-	var resume bool
+	var resume, noWait bool
 	cmd := &cobra.Command{
 		Use:   "run NAME",
-		Short: "Run an export now and wait for it: plan, send, confirm, untag, finish",
-		Long: `Run an export now, in this process, and wait until it ends. The segments are
-refreshed first; only contacts that changed since the last confirmed run are
-sent, and members who left the export's segments are untagged (unless the
-export keeps leavers). A progress bar shows on a terminal; the summary is
-printed at the end.
+		Short: "Run an export now: plan, send, confirm, untag, finish",
+		Long: `Run an export now. The run is queued as a job; by default this process also
+works jobs and waits until the run ends, showing progress on a terminal and
+the summary at the end. With --no-wait it only queues the run and prints its
+id: a running "segbridge worker" picks it up.
+
+The segments are refreshed first; only contacts that changed since the last
+confirmed run are sent, and members who left the export's segments are
+untagged (unless the export keeps leavers).
 
 Every step is checkpointed in the database. If a run was interrupted (the
 process was killed, the machine restarted), resume it with --resume: it
-continues where it stopped.`,
+continues where it stopped. A worker also resumes it by itself, at the
+latest an hour after the interruption.`,
 		Example: `  segbridge export run "VIP to Omnisend"
+  segbridge export run "VIP to Omnisend" --no-wait
   segbridge export run "VIP to Omnisend" --resume`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -54,43 +60,49 @@ continues where it stopped.`,
 			if err != nil {
 				return err
 			}
-			return g.executeRun(cmd.Context(), a, r)
+			return g.enqueueRun(cmd.Context(), a, r, resume, noWait)
 		},
 	}
 	cmd.Flags().BoolVar(&resume, "resume", false, "resume the export's interrupted run instead of starting a new one")
+	cmd.Flags().BoolVar(&noWait, "no-wait", false, "only queue the run and print its id (a segbridge worker runs it)")
 	return cmd
 }
 
-func startOrResume(cmd *cobra.Command, g *globals, a *app.App, name string, resume bool) (run.Run, error) {
-	ctx := cmd.Context()
-	ex, err := findExport(cmd, a, name)
-	if err != nil {
-		return run.Run{}, err
+// enqueueRun queues r's job and, unless noWait, works jobs in this process
+// until r ends. resume also releases a job left running by a dead process.
+func (g *globals) enqueueRun(ctx context.Context, a *app.App, r run.Run, resume, noWait bool) error {
+	enqueue := a.Jobs.Enqueue
+	if resume {
+		enqueue = a.Jobs.Resume
 	}
-	cur, active, err := activeRun(ctx, a, ex.ID)
-	if err != nil {
-		return run.Run{}, err
-	}
-	switch {
-	case active && resume:
-		fmt.Fprintf(g.errOut, "resuming run %d of %q at step %s\n", cur.ID, ex.Name, cur.Step)
-		return cur, nil
-	case active:
-		return run.Run{}, fmt.Errorf("export %q has run %d in progress (step %s); if no other segbridge process is running it, resume it with --resume, or cancel it with: segbridge export cancel %q",
-			ex.Name, cur.ID, cur.Step, ex.Name)
-	case resume:
-		return run.Run{}, fmt.Errorf("export %q has no interrupted run to resume", ex.Name)
-	}
-	return a.Store.CreateRun(ctx, ex.ID, run.TriggerManual, a.Now())
-}
-
-// executeRun executes r while showing its progress, then prints the
-// summary. A failed or cancelled run is an error.
-func (g *globals) executeRun(ctx context.Context, a *app.App, r run.Run) error {
-	r, err := g.watchRun(ctx, a, r)
-	if err != nil {
+	if _, err := enqueue(ctx, r.ID); err != nil {
 		return err
 	}
+	if noWait {
+		fmt.Fprintf(g.out, "queued run %d; a segbridge worker runs it (see: segbridge export runs)\n", r.ID)
+		return nil
+	}
+	if err := a.Jobs.Start(ctx, jobs.StartOptions{}); err != nil {
+		return err
+	}
+	r, err := g.awaitRun(ctx, a, r)
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if serr := a.Jobs.Stop(stopCtx); serr != nil && err == nil {
+		err = serr
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("run %d stopped (resumable): a segbridge worker continues it, or run this again with --resume", r.ID)
+		}
+		return err
+	}
+	return g.printRun(r)
+}
+
+// printRun prints the summary of a final run; a failed or cancelled run is
+// an error.
+func (g *globals) printRun(r run.Run) error {
 	fmt.Fprintln(g.out, summary(r))
 	if r.Status != run.StatusSucceeded {
 		return fmt.Errorf("run %d %s: %s", r.ID, r.Status, r.Message)
@@ -98,19 +110,45 @@ func (g *globals) executeRun(ctx context.Context, a *app.App, r run.Run) error {
 	return nil
 }
 
-// watchRun executes r in the background and draws its progress on a
+// watchRun executes r in this process while drawing its progress on a
 // terminal until it ends.
 func (g *globals) watchRun(ctx context.Context, a *app.App, r run.Run) (run.Run, error) {
+	return g.follow(ctx, a, r.ID, func(ctx context.Context) (run.Run, error) { return a.Runs.Execute(ctx, r.ID) })
+}
+
+// awaitRun waits for whichever worker executes r to end it, drawing its
+// progress on a terminal.
+func (g *globals) awaitRun(ctx context.Context, a *app.App, r run.Run) (run.Run, error) {
+	return g.follow(ctx, a, r.ID, func(ctx context.Context) (run.Run, error) {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			cur, err := a.Store.GetRun(ctx, r.ID)
+			if err != nil || cur.Status.Final() {
+				return cur, err
+			}
+			select {
+			case <-ctx.Done():
+				return cur, ctx.Err()
+			case <-tick.C:
+			}
+		}
+	})
+}
+
+// follow runs until in the background and draws run id's progress until
+// it returns.
+func (g *globals) follow(ctx context.Context, a *app.App, id int64, until func(context.Context) (run.Run, error)) (run.Run, error) {
 	type result struct {
 		r   run.Run
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		r, err := a.Runs.Execute(ctx, r.ID)
+		r, err := until(ctx)
 		done <- result{r, err}
 	}()
-	show := g.runProgress(ctx, a, r.ID)
+	show := g.runProgress(ctx, a, id)
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -141,6 +179,29 @@ func (g *globals) runProgress(ctx context.Context, a *app.App, id int64) func(fi
 		}
 		fmt.Fprintf(g.errOut, "\r\033[Ksent %d/%d contacts, confirmed %d, untagged %d/%d", p.Sent, p.Upserts, p.Confirmed, p.Untagged, p.Untags)
 	}
+}
+
+func startOrResume(cmd *cobra.Command, g *globals, a *app.App, name string, resume bool) (run.Run, error) {
+	ctx := cmd.Context()
+	ex, err := findExport(cmd, a, name)
+	if err != nil {
+		return run.Run{}, err
+	}
+	cur, active, err := activeRun(ctx, a, ex.ID)
+	if err != nil {
+		return run.Run{}, err
+	}
+	switch {
+	case active && resume:
+		fmt.Fprintf(g.errOut, "resuming run %d of %q at step %s\n", cur.ID, ex.Name, cur.Step)
+		return cur, nil
+	case active:
+		return run.Run{}, fmt.Errorf("export %q has run %d in progress (step %s); if no other segbridge process is running it, resume it with --resume, or cancel it with: segbridge export cancel %q",
+			ex.Name, cur.ID, cur.Step, ex.Name)
+	case resume:
+		return run.Run{}, fmt.Errorf("export %q has no interrupted run to resume", ex.Name)
+	}
+	return a.Store.CreateRun(ctx, ex.ID, run.TriggerManual, a.Now())
 }
 
 // summary is the one-line result of a run.

@@ -73,6 +73,7 @@ with --db postgres://...`,
 		newDemoDataCmd(g),
 		newSandboxCmd(g),
 		newDemoCmd(g),
+		newWorkerCmd(g),
 	)
 	return root
 }

@@ -119,9 +119,13 @@ func (e *Executor) Execute(ctx context.Context, id int64) (Run, error) {
 		if err := e.checkCancel(ctx, &r); err != nil {
 			return e.end(ctx, r, err)
 		}
-		before := t.Requests()
+		before, started, step := t.Requests(), e.cfg.Now(), r.Step
 		err := e.step(ctx, &r, t)
 		r.Requests += t.Requests() - before
+		if r.Counts.StepMillis == nil {
+			r.Counts.StepMillis = map[Step]int64{}
+		}
+		r.Counts.StepMillis[step] += e.cfg.Now().Sub(started).Milliseconds()
 		if err != nil {
 			return e.end(ctx, r, err)
 		}
@@ -194,5 +198,6 @@ func (e *Executor) finish(ctx context.Context, r *Run) error {
 // counts taken from the ops.
 func withPlanCounts(fromOps, plan Counts) Counts {
 	fromOps.Members, fromOps.Unchanged, fromOps.Kept = plan.Members, plan.Unchanged, plan.Kept
+	fromOps.StepMillis = plan.StepMillis
 	return fromOps
 }

@@ -82,6 +82,9 @@ type Counts struct {
 	// Skipped and Failed count contacts by reason.
 	Skipped map[string]int `json:"skipped,omitempty"`
 	Failed  map[string]int `json:"failed,omitempty"`
+	// StepMillis is the time spent in each step (milliseconds), summed over
+	// resumptions; kept with the counts.
+	StepMillis map[Step]int64 `json:"step_ms,omitempty"`
 }
 
 // SkippedTotal and FailedTotal add up the reasons.

@@ -94,32 +94,88 @@ func (e *Executor) confirm(ctx context.Context, r *Run, t Target) error {
 	}
 }
 
-// confirmRound resolves the done batches in order, stopping at the first
-// that is still processing (later ones, queued behind it, are too).
+// listThreshold is the number of open batches from which one round lists
+// batches (250 a request) instead of asking for each.
+const listThreshold = 3
+
+// confirmRound resolves the batches that are done. Every request costs rate
+// budget, so with many open batches it reads the batch list, 250 headers a
+// request, instead of each batch's status.
 func (e *Executor) confirmRound(ctx context.Context, r *Run, t Target, open []BatchRef) (bool, error) {
+	ids := dedupeIDs(open)
+	if len(ids) < listThreshold {
+		return e.pollEach(ctx, r, t, ids)
+	}
+	remaining := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		remaining[id] = true
+	}
 	progressed := false
-	for _, b := range dedupeIDs(open) {
-		batch, err := t.Client.Batch(ctx, b)
+	for offset := 0; len(remaining) > 0; {
+		page, err := t.Client.ListBatches(ctx, omnisend.ListBatchesOptions{Limit: 250, Offset: offset})
 		if err != nil {
-			return progressed, fmt.Errorf("confirm: batch %s: %w", b, err)
+			return progressed, fmt.Errorf("confirm: list batches: %w", err)
 		}
-		if !batch.Done() {
+		for _, b := range page.Batches {
+			if !remaining[b.ID] {
+				continue
+			}
+			delete(remaining, b.ID)
+			if b.Done() {
+				if err := e.resolve(ctx, r, t, b); err != nil {
+					return progressed, err
+				}
+				progressed = true
+			}
+		}
+		if page.NextOffset == 0 {
+			break
+		}
+		offset = page.NextOffset
+	}
+	// Batches the list no longer shows are asked for one by one.
+	var missing []string
+	for _, id := range ids {
+		if remaining[id] {
+			missing = append(missing, id)
+		}
+	}
+	more, err := e.pollEach(ctx, r, t, missing)
+	return progressed || more, err
+}
+
+// pollEach asks for each batch's status in order, stopping at the first
+// that is still processing (later ones, queued behind it, are too).
+func (e *Executor) pollEach(ctx context.Context, r *Run, t Target, ids []string) (bool, error) {
+	progressed := false
+	for _, id := range ids {
+		b, err := t.Client.Batch(ctx, id)
+		if err != nil {
+			return progressed, fmt.Errorf("confirm: batch %s: %w", id, err)
+		}
+		if !b.Done() {
 			return progressed, nil
 		}
-		out := BatchOutcome{Stopped: batch.Status == omnisend.BatchStopped}
-		if batch.ErrorsCount > 0 || out.Stopped {
-			items, err := t.Client.BatchItems(ctx, b)
-			if err != nil {
-				return progressed, fmt.Errorf("confirm: items of batch %s: %w", b, err)
-			}
-			out = outcomeOf(items)
-		}
-		if err := e.cfg.Store.ResolveBatch(ctx, r.ID, b, out); err != nil {
+		if err := e.resolve(ctx, r, t, b); err != nil {
 			return progressed, err
 		}
 		progressed = true
 	}
 	return progressed, nil
+}
+
+// resolve records the outcome of a done batch, reading its items only when
+// Omnisend reports errors or stopped it.
+func (e *Executor) resolve(ctx context.Context, r *Run, t Target, b omnisend.Batch) error {
+	out := BatchOutcome{Stopped: b.Status == omnisend.BatchStopped}
+	if b.ErrorsCount > 0 || out.Stopped {
+		items, err := t.Client.BatchItems(ctx, b.ID)
+		if err != nil {
+			return fmt.Errorf("confirm: items of batch %s: %w", b.ID, err)
+		}
+		out = outcomeOf(items)
+	}
+	return e.cfg.Store.ResolveBatch(ctx, r.ID, b.ID, out)
 }
 
 // outcomeOf reads a done batch's item results.

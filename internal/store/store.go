@@ -33,6 +33,7 @@ type Store interface {
 	Connections
 	run.Store
 	Exports
+	Refreshes
 }
 
 // ListOptions pages through rows ordered by id.

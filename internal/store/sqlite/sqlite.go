@@ -41,16 +41,22 @@ func PathFromURL(url string) (string, error) {
 	return p, nil
 }
 
+// DSN is the modernc.org/sqlite data source name segbridge opens path with:
+// immediate write transactions, WAL, a 10 s busy timeout, foreign keys.
+// Other pools on the same file (River's) use it too.
+func DSN(path string) string {
+	return "file:" + path + "?_txlock=immediate" +
+		"&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)"
+}
+
 // Open opens (creating if needed) the database file at path. It does not
 // migrate; call Migrate.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create directory for %s: %w", path, err)
 	}
-	dsn := "file:" + path + "?_txlock=immediate" +
-		"&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

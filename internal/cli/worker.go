@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"segbridge/internal/app"
+	"segbridge/internal/export"
+	"segbridge/internal/jobs"
+)
+
+// workerFlags are the flags of `segbridge worker`.
+type workerFlags struct {
+	refreshSchedule string
+	timeZone        string
+	concurrency     int
+}
+
+// validate checks the flags and names the one that is wrong.
+func (f workerFlags) validate() error {
+	if f.concurrency < 1 || f.concurrency > 100 {
+		return fmt.Errorf("--concurrency %d: want 1 to 100", f.concurrency)
+	}
+	s := export.Schedule{Kind: export.ScheduleCron, Cron: f.refreshSchedule, TimeZone: f.timeZone}
+	var fe *export.FieldError
+	if err := s.Validate(); errors.As(err, &fe) {
+		if fe.Field == "schedule.time_zone" {
+			return fmt.Errorf("--time-zone %q: want an IANA time zone such as Europe/Prague", f.timeZone)
+		}
+		return fmt.Errorf("--refresh-schedule %q: %s", f.refreshSchedule, fe.Msg)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func newWorkerCmd(g *globals) *cobra.Command {
+	var f workerFlags
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Work background jobs: export runs, the scheduled system refresh, cron exports",
+		Long: `Work segbridge's background jobs until interrupted (SIGINT or SIGTERM):
+
+  - export runs queued by "export run --no-wait", the refresh and the cron check;
+  - the system refresh on --refresh-schedule in --time-zone (default daily at
+    02:00 UTC): every segment is re-evaluated, then every active export that
+    runs "after each refresh" gets a run (one run per export at a time);
+  - every minute, a run of each active export on its own cron schedule that
+    is due.
+
+On PostgreSQL any number of workers on any number of machines share the work;
+scheduled jobs are started by one of them. On SQLite run one worker. On
+interrupt, running exports stop at their next checkpoint and continue later.`,
+		Example: `  segbridge worker
+  segbridge worker --refresh-schedule "30 1 * * *" --time-zone Europe/Prague --concurrency 4`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			if !cmd.Root().PersistentFlags().Changed("log-level") {
+				g.logLevel = "info" // a worker says what it does
+			}
+			cfg, err := g.config()
+			if err != nil {
+				return err
+			}
+			cfg.Worker = app.WorkerConfig{Concurrency: f.concurrency, RefreshSchedule: f.refreshSchedule, TimeZone: f.timeZone}
+			a, err := app.Open(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return runWorker(cmd.Context(), g, a)
+		},
+	}
+	cmd.Flags().StringVar(&f.refreshSchedule, "refresh-schedule", jobs.DefaultRefreshSchedule, "cron expression (5 fields) of the system refresh")
+	cmd.Flags().StringVar(&f.timeZone, "time-zone", jobs.DefaultTimeZone, "IANA time zone of --refresh-schedule")
+	cmd.Flags().IntVar(&f.concurrency, "concurrency", jobs.DefaultConcurrency, "jobs worked at once")
+	return cmd
+}
+
+// runWorker works jobs until ctx ends, then stops them at a checkpoint.
+func runWorker(ctx context.Context, g *globals, a *app.App) error {
+	if err := a.Jobs.Start(ctx, jobs.StartOptions{Periodic: true}); err != nil {
+		return err
+	}
+	a.Logger.Info("worker running; stop with Ctrl-C (SIGINT) or SIGTERM", "engine", a.Store.Engine())
+	fmt.Fprintf(g.errOut, "segbridge worker: working jobs on %s (Ctrl-C to stop)\n", a.Store.Engine())
+	<-ctx.Done()
+	fmt.Fprintln(g.errOut, "segbridge worker: stopping; running exports stop at their next checkpoint")
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	return a.Jobs.Stop(stopCtx)
+}

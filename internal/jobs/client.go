@@ -1,0 +1,159 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Client enqueues jobs and, once started, works them. Open builds it
+// without starting workers; commands that work jobs call Start.
+type Client struct {
+	cfg     Config
+	refresh Schedule
+	eng     *engine
+	river   riverClient
+
+	mu      sync.Mutex
+	started bool
+}
+
+// Open opens River's pool on the store's database, applies River's
+// migrations and builds the client (not started).
+func Open(ctx context.Context, cfg Config) (*Client, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	sched, err := cfg.refreshSchedule()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := openEngine(ctx, cfg.DatabaseURL, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{cfg: cfg, refresh: Schedule{sched}, eng: eng}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &runExportWorker{c: c})
+	river.AddWorker(workers, &refreshWorker{c: c})
+	river.AddWorker(workers, &cronCheckWorker{c: c})
+	c.river, err = eng.newClient(&river.Config{
+		Logger:               cfg.Logger,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Concurrency}},
+		Workers:              workers,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		FetchPollInterval:    cfg.FetchPollInterval,
+		FetchCooldown:        min(cfg.FetchPollInterval, 100*time.Millisecond),
+	})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("jobs: %w", err), eng.close())
+	}
+	return c, nil
+}
+
+// StartOptions say what a started client does besides working jobs.
+type StartOptions struct {
+	// Periodic schedules the system refresh and the cron check. Only
+	// `segbridge worker` (and serve) set it; River runs periodic jobs on
+	// one elected leader among the processes that do.
+	Periodic bool
+}
+
+// Start starts working jobs until Stop.
+func (c *Client) Start(ctx context.Context, opts StartOptions) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started {
+		return errors.New("jobs: client already started")
+	}
+	if opts.Periodic {
+		c.addPeriodic()
+	}
+	// Stop, not the caller's context, ends the client: Stop lets the
+	// running jobs reach a checkpoint first.
+	if err := c.river.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	c.started = true
+	c.cfg.Logger.Info("jobs: started", "engine", c.eng.name, "concurrency", c.cfg.Concurrency, "periodic", opts.Periodic)
+	return nil
+}
+
+func (c *Client) addPeriodic() {
+	c.river.PeriodicJobs().Add(river.NewPeriodicJob(c.refresh,
+		func() (river.JobArgs, *river.InsertOpts) { return SystemRefreshArgs{}, nil },
+		&river.PeriodicJobOpts{ID: "system_refresh"}))
+	c.river.PeriodicJobs().Add(river.NewPeriodicJob(river.PeriodicInterval(c.cfg.CronCheckInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return CronCheckArgs{}, nil },
+		&river.PeriodicJobOpts{ID: "cron_check", RunOnStart: true}))
+	c.cfg.Logger.Info("jobs: system refresh scheduled", "cron", c.refresh.s.Cron, "time_zone", c.refresh.s.TimeZone,
+		"next", c.refresh.Next(c.cfg.Now()))
+}
+
+// Stop stops working jobs: running jobs' contexts are cancelled, so a run
+// stops at its next checkpoint (resumable; its job is snoozed and any
+// worker continues it), and Stop waits for them until ctx ends.
+func (c *Client) Stop(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.started {
+		return nil
+	}
+	c.started = false
+	if err := c.river.StopAndCancel(ctx); err != nil {
+		return fmt.Errorf("jobs: stop: %w", err)
+	}
+	c.cfg.Logger.Info("jobs: stopped")
+	return nil
+}
+
+// Close stops the client if needed and closes River's pool.
+func (c *Client) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return errors.Join(c.Stop(ctx), c.eng.close())
+}
+
+// Enqueue queues a RunExport job for run id. A run has at most one
+// unfinished job: enqueueing it again returns the existing one.
+func (c *Client) Enqueue(ctx context.Context, runID int64) (*rivertype.JobRow, error) {
+	res, err := c.river.Insert(ctx, RunExportArgs{RunID: runID}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: enqueue run %d: %w", runID, err)
+	}
+	c.cfg.Logger.Debug("jobs: run enqueued", "run", runID, "job", res.Job.ID, "duplicate", res.UniqueSkippedAsDuplicate)
+	return res.Job, nil
+}
+
+// Resume enqueues run id like Enqueue and, when its job is still marked
+// running, makes that job available again. Only call it when the process
+// that was running the job is known to be gone (`export run --resume`):
+// River would otherwise rescue the job only after RescueAfter.
+func (c *Client) Resume(ctx context.Context, runID int64) (*rivertype.JobRow, error) {
+	job, err := c.Enqueue(ctx, runID)
+	if err != nil || job.State != rivertype.JobStateRunning {
+		return job, err
+	}
+	now := time.Now() // River's time, not the injected clock
+	rows, err := c.eng.exec.JobSetStateIfRunningMany(ctx, &riverdriver.JobSetStateIfRunningManyParams{
+		ID: []int64{job.ID}, Attempt: []*int{nil}, ErrData: [][]byte{nil}, FinalizedAt: []*time.Time{nil},
+		MetadataDoMerge: []bool{false}, MetadataUpdates: [][]byte{[]byte("{}")}, ScheduledAt: []*time.Time{&now},
+		State: []rivertype.JobState{rivertype.JobStateAvailable}, Now: &now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: release job %d of run %d: %w", job.ID, runID, err)
+	}
+	c.cfg.Logger.Info("jobs: released the job of an interrupted run", "run", runID, "job", job.ID)
+	if len(rows) == 1 && rows[0] != nil {
+		return rows[0], nil
+	}
+	return job, nil
+}

@@ -1,0 +1,115 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/riverqueue/river"
+
+	"segbridge/internal/export"
+	"segbridge/internal/run"
+	"segbridge/internal/segment"
+	"segbridge/internal/store"
+)
+
+// SystemRefreshArgs is the scheduled system refresh.
+type SystemRefreshArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SystemRefreshArgs) Kind() string { return "segbridge_system_refresh" }
+
+type refreshWorker struct {
+	river.WorkerDefaults[SystemRefreshArgs]
+	c *Client
+}
+
+// Work implements river.Worker.
+func (w *refreshWorker) Work(ctx context.Context, _ *river.Job[SystemRefreshArgs]) error {
+	_, err := w.c.Refresh(ctx)
+	return err
+}
+
+// Refresh is the system refresh: it re-evaluates every segment, then
+// queues a run (trigger "refresh") of every active, attached export that
+// runs after each refresh and has no run in progress, and enqueues a job
+// for each. It is recorded in the store's system refreshes.
+func (c *Client) Refresh(ctx context.Context) (store.SystemRefresh, error) {
+	st, log := c.cfg.Store, c.cfg.Logger
+	rec := store.SystemRefresh{StartedAt: c.cfg.Now(), Status: store.RefreshRunning}
+	id, err := st.StartRefresh(ctx, rec.StartedAt)
+	if err != nil {
+		return rec, err
+	}
+	rec.ID = id
+	log.Info("jobs: system refresh starting", "refresh", id)
+	skipped, err := c.refreshAll(ctx, &rec)
+	rec.FinishedAt, rec.Status, rec.Message = c.cfg.Now(), store.RefreshSucceeded, skipped
+	if err != nil {
+		rec.Status, rec.Message = store.RefreshFailed, err.Error()
+	}
+	if ferr := st.FinishRefresh(context.WithoutCancel(ctx), rec); ferr != nil {
+		return rec, errors.Join(err, ferr)
+	}
+	log.Info("jobs: system refresh ended", "refresh", id, "status", rec.Status,
+		"segments", rec.Segments, "runs", rec.Runs, "message", rec.Message)
+	return rec, err
+}
+
+// refreshAll does the work of Refresh and says which exports it skipped.
+func (c *Client) refreshAll(ctx context.Context, rec *store.SystemRefresh) (string, error) {
+	segs, err := c.cfg.Store.ListSegments(ctx)
+	if err != nil {
+		return "", fmt.Errorf("list segments: %w", err)
+	}
+	for _, seg := range segs {
+		if _, err := segment.Refresh(ctx, c.cfg.Store, seg, c.cfg.Now()); err != nil {
+			return "", fmt.Errorf("refresh segment %q: %w", seg.Name, err)
+		}
+		rec.Segments++
+	}
+	exports, err := c.cfg.Store.ListExports(ctx)
+	if err != nil {
+		return "", fmt.Errorf("list exports: %w", err)
+	}
+	var skipped []string
+	for _, ex := range exports {
+		if !ex.Active || ex.Detached() || ex.Schedule.Kind != export.ScheduleRefresh {
+			continue
+		}
+		started, err := c.startRun(ctx, ex, run.TriggerRefresh)
+		if err != nil {
+			return "", err
+		}
+		if !started {
+			skipped = append(skipped, fmt.Sprintf("%q has a run in progress", ex.Name))
+			continue
+		}
+		rec.Runs++
+	}
+	if len(skipped) == 0 {
+		return "", nil
+	}
+	return "skipped: " + strings.Join(skipped, ", "), nil
+}
+
+// startRun queues a run of ex and enqueues its job. It reports false when
+// ex already has a run in progress (one run per export at a time). A run
+// whose job cannot be enqueued is failed, so it does not block the export.
+func (c *Client) startRun(ctx context.Context, ex export.Export, trigger run.Trigger) (bool, error) {
+	r, err := c.cfg.Store.CreateRun(ctx, ex.ID, trigger, c.cfg.Now())
+	if errors.Is(err, run.ErrActiveRun) {
+		c.cfg.Logger.Info("jobs: export has a run in progress; not starting another", "export", ex.Name)
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("export %q: %w", ex.Name, err)
+	}
+	if _, err := c.Enqueue(ctx, r.ID); err != nil {
+		r.Status, r.Message, r.FinishedAt = run.StatusFailed, err.Error(), c.cfg.Now()
+		return false, errors.Join(err, c.cfg.Store.SaveRun(context.WithoutCancel(ctx), r))
+	}
+	c.cfg.Logger.Info("jobs: run queued", "export", ex.Name, "run", r.ID, "trigger", trigger)
+	return true, nil
+}
