@@ -31,7 +31,7 @@ const timeScale = 60
 
 // e2e is one segbridge installation exporting to one sandbox.
 type e2e struct {
-	t       *testing.T
+	t       testing.TB
 	dataDir string
 	dbURL   string
 	ctx     context.Context
@@ -46,7 +46,7 @@ func onEachEngine(t *testing.T, fn func(t *testing.T, dbURL string)) {
 	t.Run("postgres", func(t *testing.T) { t.Parallel(); fn(t, pgtest.URL(t)) })
 }
 
-func newE2E(t *testing.T, dbURL string, profiles int, faults sandbox.FaultConfig) *e2e {
+func newE2E(t testing.TB, dbURL string, profiles int, faults sandbox.FaultConfig) *e2e {
 	t.Helper()
 	ctx := context.Background()
 	sb, err := sandbox.New(sandbox.Config{TimeScale: timeScale, Faults: faults})
@@ -88,7 +88,7 @@ func newE2E(t *testing.T, dbURL string, profiles int, faults sandbox.FaultConfig
 	return e
 }
 
-func sampleProfiles(t *testing.T, n int) []byte {
+func sampleProfiles(t testing.TB, n int) []byte {
 	var buf bytes.Buffer
 	require.NoError(t, demodata.Generate(&buf, demodata.Options{Profiles: n, Seed: 3, Format: profile.FormatCSV}))
 	return buf.Bytes()

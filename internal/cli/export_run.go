@@ -149,7 +149,7 @@ func (g *globals) follow(ctx context.Context, a *app.App, id int64, until func(c
 		done <- result{r, err}
 	}()
 	show := g.runProgress(ctx, a, id)
-	tick := time.NewTicker(200 * time.Millisecond)
+	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		select {

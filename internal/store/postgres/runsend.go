@@ -34,20 +34,25 @@ func (s *Store) queryOps(ctx context.Context, q string, args ...any) ([]run.Op, 
 	})
 }
 
-// NextUpserts implements run.Store.
+// NextUpserts implements run.Store: a batch in flight at a crash first (it
+// is resent alone, as it was), then upserts in no batch yet. Both are
+// range scans of the run_ops_send index.
 func (s *Store) NextUpserts(ctx context.Context, runID int64, limit int) ([]run.Op, error) {
-	ops, err := s.queryOps(ctx, `run_id = $1 AND kind = 'upsert' AND status = 'pending' AND batch_id = ''
-		ORDER BY batch_no = 0, batch_no, seq LIMIT $2`, runID, sqlLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("postgres: next upserts of run %d: %w", runID, err)
-	}
-	// A batch in flight at a crash is resent alone, as it was.
-	if len(ops) > 0 && ops[0].BatchNo != 0 {
+	ops, err := s.queryOps(ctx, `run_id = $1 AND batch_id = '' AND batch_no > 0 AND kind = 'upsert' AND status = 'pending'
+		ORDER BY batch_no, seq LIMIT $2`, runID, sqlLimit(limit))
+	if err == nil && len(ops) > 0 {
 		n := 0
 		for n < len(ops) && ops[n].BatchNo == ops[0].BatchNo {
 			n++
 		}
-		ops = ops[:n]
+		return ops[:n], nil
+	}
+	if err == nil {
+		ops, err = s.queryOps(ctx, `run_id = $1 AND batch_id = '' AND batch_no = 0 AND kind = 'upsert' AND status = 'pending'
+		ORDER BY seq LIMIT $2`, runID, sqlLimit(limit))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: next upserts of run %d: %w", runID, err)
 	}
 	return ops, nil
 }
@@ -80,7 +85,7 @@ func (s *Store) SetBatchID(ctx context.Context, runID, batchNo int64, emails []s
 	if len(emails) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE run_ops SET batch_id = $1 WHERE run_id = $2 AND batch_no = $3 AND kind = 'upsert'
+	_, err := s.pool.Exec(ctx, `UPDATE run_ops SET batch_id = $1 WHERE run_id = $2 AND batch_id = '' AND batch_no = $3 AND kind = 'upsert'
 		AND email = ANY($4)`, batchID, runID, batchNo, emails)
 	if err != nil {
 		return fmt.Errorf("postgres: record batch %s of run %d: %w", batchID, runID, err)

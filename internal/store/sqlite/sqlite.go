@@ -47,7 +47,7 @@ func PathFromURL(url string) (string, error) {
 func DSN(path string) string {
 	return "file:" + path + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16384)"
 }
 
 // Open opens (creating if needed) the database file at path. It does not
