@@ -5,34 +5,90 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"segbridge/internal/omnisend"
 )
 
+// MaxInFlight is how many batches a run has in flight at once: enough to
+// keep the rate budget busy while the store records the previous ones.
+const MaxInFlight = 4
+
 // send submits pending upserts in batches. Before a batch is sent its ops
 // are assigned its number; after, Omnisend's batch id is recorded on them.
-// A crash in between leaves the batch numbered without an id: on resume it
-// is sent again (at most that one batch twice, harmless since upserts are
-// idempotent by e-mail).
+// A crash in between leaves the batch numbered without an id: on resume
+// those batches are sent again first, one by one (harmless: upserts are
+// idempotent by e-mail), so a crash re-sends at most the batches that were
+// in flight (MaxInFlight).
 func (e *Executor) send(ctx context.Context, r *Run, t Target) error {
 	size := t.Client.Dialect().MaxBatchItems()
 	for {
-		if err := e.checkCancel(ctx, r); err != nil {
-			return err
-		}
 		ops, err := e.cfg.Store.NextUpserts(ctx, r.ID, size)
 		if err != nil {
 			return err
 		}
-		if len(ops) == 0 {
-			r.Step = StepConfirm
-			return nil
+		if len(ops) == 0 || ops[0].BatchNo == 0 {
+			break
 		}
 		if err := e.sendBatch(ctx, r, t, ops); err != nil {
 			return err
 		}
 	}
+	if err := e.sendFresh(ctx, r, t, size); err != nil {
+		return err
+	}
+	r.Step = StepConfirm
+	return nil
+}
+
+// sendFresh sends the upserts in no batch yet, MaxInFlight batches at a
+// time, until none is left or one fails.
+func (e *Executor) sendFresh(ctx context.Context, r *Run, t Target, size int) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, MaxInFlight)
+	errs := make(chan error, MaxInFlight)
+	var wg sync.WaitGroup
+	err := func() error {
+		for {
+			if err := e.checkCancel(ctx, r); err != nil {
+				return err
+			}
+			ops, err := e.cfg.Store.FreshUpserts(ctx, r.ID, size)
+			if err != nil || len(ops) == 0 {
+				return err
+			}
+			if err := e.cfg.Store.AssignBatch(ctx, r.ID, seqsOf(ops), ops[0].Seq); err != nil {
+				return err
+			}
+			for i := range ops {
+				ops[i].BatchNo = ops[0].Seq
+			}
+			select {
+			case sem <- struct{}{}:
+			case err := <-errs:
+				return err
+			}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				if err := e.sendBatch(ctx, r, t, ops); err != nil {
+					select { // the first error is enough
+					case errs <- err:
+					default:
+					}
+					cancel()
+				}
+			}()
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	if first := <-errs; first != nil {
+		return first // the cause, rather than the cancellation it led to
+	}
+	return err
 }
 
 func (e *Executor) sendBatch(ctx context.Context, r *Run, t Target, ops []Op) error {

@@ -66,6 +66,9 @@ type Store interface {
 	// with an Omnisend id: first those of a batch in flight at a crash, then
 	// new ones, in seq order.
 	NextUpserts(ctx context.Context, runID int64, limit int) ([]Op, error)
+	// FreshUpserts returns up to limit pending upserts in no batch yet, in
+	// seq order.
+	FreshUpserts(ctx context.Context, runID int64, limit int) ([]Op, error)
 	// AssignBatch puts ops into batch batchNo.
 	AssignBatch(ctx context.Context, runID int64, seqs []int64, batchNo int64) error
 	// SetBatchID records Omnisend's batch id on the ops of batchNo with

@@ -40,19 +40,25 @@ func (s *Store) queryOps(ctx context.Context, q string, args ...any) ([]run.Op, 
 func (s *Store) NextUpserts(ctx context.Context, runID int64, limit int) ([]run.Op, error) {
 	ops, err := s.queryOps(ctx, `run_id = $1 AND batch_id = '' AND batch_no > 0 AND kind = 'upsert' AND status = 'pending'
 		ORDER BY batch_no, seq LIMIT $2`, runID, sqlLimit(limit))
-	if err == nil && len(ops) > 0 {
+	if err != nil {
+		return nil, fmt.Errorf("postgres: next upserts of run %d: %w", runID, err)
+	}
+	if len(ops) > 0 {
 		n := 0
 		for n < len(ops) && ops[n].BatchNo == ops[0].BatchNo {
 			n++
 		}
 		return ops[:n], nil
 	}
-	if err == nil {
-		ops, err = s.queryOps(ctx, `run_id = $1 AND batch_id = '' AND batch_no = 0 AND kind = 'upsert' AND status = 'pending'
+	return s.FreshUpserts(ctx, runID, limit)
+}
+
+// FreshUpserts implements run.Store.
+func (s *Store) FreshUpserts(ctx context.Context, runID int64, limit int) ([]run.Op, error) {
+	ops, err := s.queryOps(ctx, `run_id = $1 AND batch_id = '' AND batch_no = 0 AND kind = 'upsert' AND status = 'pending'
 		ORDER BY seq LIMIT $2`, runID, sqlLimit(limit))
-	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: next upserts of run %d: %w", runID, err)
+		return nil, fmt.Errorf("postgres: fresh upserts of run %d: %w", runID, err)
 	}
 	return ops, nil
 }
