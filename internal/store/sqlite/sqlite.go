@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,11 +45,23 @@ func PathFromURL(url string) (string, error) {
 // DSN is the modernc.org/sqlite data source name segbridge opens path with:
 // immediate write transactions, WAL, a 10 s busy timeout, foreign keys.
 // Other pools on the same file (River's) use it too.
-func DSN(path string) string {
+func DSN(path string) string { return dsn(path, 8<<10) }
+
+// dsn is DSN with a page cache of cacheKiB per connection.
+func dsn(path string, cacheKiB int) string {
 	return "file:" + path + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16384)"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=cache_size(-" + strconv.Itoa(cacheKiB) + ")"
 }
+
+// storeConns and storeCacheKiB size the store's pool: a reader and a
+// writer of a run's plan at once, plus one for progress; each connection's
+// page cache holds a large plan's indexes (memory: 3 × 32 MiB at most).
+const (
+	storeConns    = 3
+	storeCacheKiB = 32 << 10
+)
 
 // Open opens (creating if needed) the database file at path. It does not
 // migrate; call Migrate.
@@ -56,11 +69,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create directory for %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite", DSN(path))
+	db, err := sql.Open("sqlite", dsn(path, storeCacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(4)
+	db.SetMaxOpenConns(storeConns)
 	db.SetConnMaxIdleTime(time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
