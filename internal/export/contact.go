@@ -18,7 +18,8 @@ const (
 	// a string).
 	SkipInvalidEmail SkipReason = "invalid_email"
 	// SkipDuplicateEmail: another profile of the run, with a lower id, has
-	// the same e-mail address (see Dedupe).
+	// the same e-mail address (the run's plan applies this rule as it stages
+	// contacts by e-mail).
 	SkipDuplicateEmail SkipReason = "duplicate_email"
 )
 

@@ -29,6 +29,5 @@
 //     keeps whatever status it has. With a consent mapping the status comes
 //     from the attribute, dated by the date attribute.
 //
-// Hash gives a canonical digest of a mapped contact for change detection, and
-// Dedupe implements the duplicate e-mail rule (the lowest profile id wins).
+// Hash gives a canonical digest of a mapped contact for change detection.
 package export

@@ -53,17 +53,3 @@ func TestHashIsCanonical(t *testing.T) {
 		seen[got] = name
 	}
 }
-
-func TestDedupe(t *testing.T) {
-	t.Parallel()
-	d := NewDedupe(4)
-	require.Empty(t, d.Claim("a@x.io", "p1"))
-	require.Empty(t, d.Claim("b@x.io", "p2"))
-	require.Equal(t, "p3", d.Claim("a@x.io", "p3"), "in id order the later profile loses")
-	require.Empty(t, d.Claim("a@x.io", "p1"), "the owner claiming again is no duplicate")
-	require.Equal(t, "p2", d.Claim("b@x.io", "p0"), "out of order, the lower id still wins and the earlier holder loses")
-	owner, ok := d.Owner("b@x.io")
-	require.True(t, ok)
-	require.Equal(t, "p0", owner)
-	require.Equal(t, 2, d.Len())
-}
