@@ -168,9 +168,12 @@ func (s *Store) ScanMemberProfiles(ctx context.Context, segmentIDs []int64, fn f
 	if len(segmentIDs) == 0 {
 		return nil
 	}
-	rs, err := s.pool.Query(ctx, `SELECT p.id, p.attrs::text, array_agg(m.segment_id ORDER BY m.segment_id)
-		FROM segment_members m JOIN profiles p ON p.id = m.profile_id
-		WHERE m.segment_id = ANY($1) GROUP BY p.id ORDER BY p.id`, segmentIDs)
+	// Group the small (profile, segment) pairs first, then fetch each
+	// profile once by its key: sorting whole profiles would spill.
+	rs, err := s.pool.Query(ctx, `SELECT p.id, p.attrs::text, g.segs FROM
+		(SELECT profile_id, array_agg(segment_id ORDER BY segment_id) AS segs FROM segment_members
+			WHERE segment_id = ANY($1) GROUP BY profile_id) g
+		JOIN profiles p ON p.id = g.profile_id ORDER BY g.profile_id`, segmentIDs)
 	if err != nil {
 		return fmt.Errorf("postgres: scan member profiles: %w", err)
 	}

@@ -190,9 +190,12 @@ func (s *Store) ScanMemberProfiles(ctx context.Context, segmentIDs []int64, fn f
 	for i, id := range segmentIDs {
 		args[i] = id
 	}
-	rs, err := s.db.QueryContext(ctx, `SELECT p.id, p.attrs, group_concat(m.segment_id) FROM segment_members m
-		JOIN profiles p ON p.id = m.profile_id WHERE m.segment_id IN (`+placeholders(len(args), 1)+`)
-		GROUP BY p.id ORDER BY p.id`, args...)
+	// Group the small (profile, segment) pairs first, then fetch each
+	// profile once by its key: sorting whole profiles would spill.
+	rs, err := s.db.QueryContext(ctx, `SELECT p.id, p.attrs, g.segs FROM
+		(SELECT profile_id, group_concat(segment_id) AS segs FROM segment_members
+			WHERE segment_id IN (`+placeholders(len(args), 1)+`) GROUP BY profile_id) g
+		JOIN profiles p ON p.id = g.profile_id ORDER BY g.profile_id`, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: scan member profiles: %w", err)
 	}

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Segments", func(t *testing.T) { testSegments(t, newStore) })
 	t.Run("SegmentNameConflict", func(t *testing.T) { testSegmentConflict(t, newStore) })
 	t.Run("Membership", func(t *testing.T) { testMembership(t, newStore) })
+	t.Run("ScanMemberProfiles", func(t *testing.T) { testScanMemberProfiles(t, newStore) })
 	t.Run("Connections", func(t *testing.T) { runConnections(t, newStore) })
 	t.Run("Exports", func(t *testing.T) { runExports(t, newStore) })
 	t.Run("Runs", func(t *testing.T) { runRuns(t, newStore) })
@@ -265,4 +266,38 @@ func testMembership(t *testing.T, newStore NewStore) {
 
 	err = b.st.ApplyMembership(b.ctx, segment.MembershipChange{SegmentID: 999, RefreshedAt: later})
 	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testScanMemberProfiles(t *testing.T, newStore NewStore) {
+	b := setup(t, newStore)
+	_, err := b.st.UpsertProfiles(b.ctx, []profile.Profile{
+		prof("p1", "n", int64(1)), prof("p2", "n", int64(2)), prof("p3", "n", int64(3)), prof("p4", "n", int64(4)),
+	}, b.now)
+	require.NoError(t, err)
+	var segs []int64
+	for i, members := range [][]string{{"p3", "p1"}, {"p1", "p2"}, {"p4"}} {
+		seg, err := b.st.CreateSegment(b.ctx, segment.Draft{Name: fmt.Sprint("S", i), Slug: fmt.Sprint("s", i), Kind: segment.KindRule, Rule: "true"}, b.now)
+		require.NoError(t, err)
+		require.NoError(t, b.st.ApplyMembership(b.ctx, segment.MembershipChange{SegmentID: seg.ID, Add: members, MemberCount: len(members), RefreshedAt: b.now}))
+		segs = append(segs, seg.ID)
+	}
+	type row struct {
+		ID   string
+		N    any
+		Segs []int64
+	}
+	var got []row
+	err = b.st.ScanMemberProfiles(b.ctx, segs[:2], func(id string, attrs []byte, in []int64) error {
+		a, err := profile.DecodeAttrs(attrs)
+		require.NoError(t, err)
+		slices.Sort(in)
+		got = append(got, row{id, a["n"], in})
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, []row{
+		{"p1", int64(1), []int64{segs[0], segs[1]}},
+		{"p2", int64(2), []int64{segs[1]}},
+		{"p3", int64(3), []int64{segs[0]}},
+	}, got, "members of any of the segments, once each, by id, with their segments")
 }
