@@ -55,7 +55,17 @@ it imports profiles, evaluates segments (CEL rules or static lists) and exports
 their members as tagged Omnisend contacts.
 
 Storage is SQLite in --data-dir by default (nothing to install), or PostgreSQL
-with --db postgres://...`,
+with --db postgres://...
+
+Environment:
+  SEGBRIDGE_DATABASE_URL     same as --db
+  SEGBRIDGE_DATA_DIR         same as --data-dir
+  SEGBRIDGE_MASTER_KEY       base64 of 32 bytes sealing API keys at rest (default:
+                             master.key, mode 0600, created in the data directory)
+  SEGBRIDGE_OMNISEND_WINDOW  Omnisend's rate-limit window (default 1m); set 1s to
+                             match a sandbox started with --time-scale 60
+
+Start with: segbridge demo`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}

@@ -57,10 +57,10 @@ func dsn(path string, cacheKiB int) string {
 
 // storeConns and storeCacheKiB size the store's pool: a reader and a
 // writer of a run's plan at once, plus one for progress; each connection's
-// page cache holds a large plan's indexes (memory: 3 × 32 MiB at most).
+// page cache holds a large plan's indexes (memory: 3 × 24 MiB at most).
 const (
 	storeConns    = 3
-	storeCacheKiB = 32 << 10
+	storeCacheKiB = 24 << 10
 )
 
 // Open opens (creating if needed) the database file at path. It does not
