@@ -87,15 +87,24 @@ func (g *globals) newProgress(max int64, desc string) *progressbar.ProgressBar {
 
 // outputFlag adds --output to cmd and returns where its value lands.
 func outputFlag(cmd *cobra.Command) *string {
-	var out string
-	cmd.Flags().StringVarP(&out, "output", "o", "text", "output format: text or json")
-	return &out
+	out := outputFormat("text")
+	cmd.Flags().VarP(&out, "output", "o", "output format: text or json")
+	return (*string)(&out)
 }
 
-func checkOutput(format string) error {
-	if format != "text" && format != "json" {
-		return fmt.Errorf("--output %q: want text or json", format)
+// outputFormat is the value of --output; a value other than text or json is
+// refused while the flags are parsed.
+type outputFormat string
+
+func (o *outputFormat) String() string { return string(*o) }
+
+func (o *outputFormat) Type() string { return "format" }
+
+func (o *outputFormat) Set(v string) error {
+	if v != "text" && v != "json" {
+		return fmt.Errorf("want text or json")
 	}
+	*o = outputFormat(v)
 	return nil
 }
 
@@ -108,4 +117,15 @@ func writeJSON(w io.Writer, v any) error {
 // writeJSONLine writes v as one line of JSON (JSON Lines).
 func writeJSONLine(w io.Writer, v any) error {
 	return json.NewEncoder(w).Encode(v)
+}
+
+// withApp opens the application for one command, runs fn with it, and
+// closes it.
+func (g *globals) withApp(ctx context.Context, fn func(a *app.App) error) error {
+	a, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
 }

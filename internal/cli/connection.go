@@ -64,24 +64,21 @@ standard input. Run without --agree-to-notice to read the notice.`,
 			if err != nil {
 				return err
 			}
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if _, err := a.Store.GetConnection(cmd.Context(), d.Name); err == nil {
-				return fmt.Errorf("a connection named %q already exists", d.Name)
-			}
-			c, err := a.Connections.Create(cmd.Context(), d)
-			if errors.Is(err, store.ErrConflict) {
-				return fmt.Errorf("a connection named %q already exists", d.Name)
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.out, "connected to Omnisend brand %s\nsaved connection %q: key …%s, %s, export user %s\n",
-				brandLabel(c), c.Name, c.KeyLast4, accessText(c.Access), c.ExportUser)
-			return nil
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				if _, err := a.Store.GetConnection(cmd.Context(), d.Name); err == nil {
+					return fmt.Errorf("a connection named %q already exists", d.Name)
+				}
+				c, err := a.Connections.Create(cmd.Context(), d)
+				if errors.Is(err, store.ErrConflict) {
+					return fmt.Errorf("a connection named %q already exists", d.Name)
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.out, "connected to Omnisend brand %s\nsaved connection %q: key …%s, %s, export user %s\n",
+					brandLabel(c), c.Name, c.KeyLast4, accessText(c.Access), c.ExportUser)
+				return nil
+			})
 		},
 	}
 	fl := cmd.Flags()

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"segbridge/internal/app"
+
 	"segbridge/internal/connection"
 	"segbridge/internal/store"
 )
@@ -20,30 +22,24 @@ func newConnectionListCmd(g *globals) *cobra.Command {
 	}
 	output := outputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := checkOutput(*output); err != nil {
-			return err
-		}
-		a, err := g.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		conns, err := a.Store.ListConnections(cmd.Context())
-		if err != nil {
-			return err
-		}
-		if *output == "json" {
-			if conns == nil {
-				conns = []connection.Connection{}
+		return g.withApp(cmd.Context(), func(a *app.App) error {
+			conns, err := a.Store.ListConnections(cmd.Context())
+			if err != nil {
+				return err
 			}
-			return writeJSON(g.out, conns)
-		}
-		tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tBRAND\tACCESS\tKEY\tCHECKED")
-		for _, c := range conns {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t…%s\t%s\n", c.Name, brandLabel(c), c.Access, c.KeyLast4, when(c.CheckedAt))
-		}
-		return tw.Flush()
+			if *output == "json" {
+				if conns == nil {
+					conns = []connection.Connection{}
+				}
+				return writeJSON(g.out, conns)
+			}
+			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tBRAND\tACCESS\tKEY\tCHECKED")
+			for _, c := range conns {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t…%s\t%s\n", c.Name, brandLabel(c), c.Access, c.KeyLast4, when(c.CheckedAt))
+			}
+			return tw.Flush()
+		})
 	}
 	return cmd
 }
@@ -56,32 +52,26 @@ func newConnectionShowCmd(g *globals) *cobra.Command {
 	}
 	output := outputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(*output); err != nil {
-			return err
-		}
-		a, err := g.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		c, err := findConnection(cmd, a, args[0])
-		if err != nil {
-			return err
-		}
-		if *output == "json" {
-			return writeJSON(g.out, c)
-		}
-		tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
-		for _, row := range [][2]string{
-			{"name", c.Name}, {"id", fmt.Sprint(c.ID)}, {"brand", brandLabel(c)}, {"access", accessText(c.Access)},
-			{"api key", "…" + c.KeyLast4}, {"dialect", string(c.Dialect)}, {"base url", c.BaseURL},
-			{"export user", c.ExportUser}, {"checked", when(c.CheckedAt)},
-			{"consent", fmt.Sprintf("%s agreed to notice %s at %s", c.Consent.By, c.Consent.NoticeVersion, when(c.Consent.At))},
-			{"created", when(c.CreatedAt)}, {"updated", when(c.UpdatedAt)},
-		} {
-			fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
-		}
-		return tw.Flush()
+		return g.withApp(cmd.Context(), func(a *app.App) error {
+			c, err := findConnection(cmd, a, args[0])
+			if err != nil {
+				return err
+			}
+			if *output == "json" {
+				return writeJSON(g.out, c)
+			}
+			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
+			for _, row := range [][2]string{
+				{"name", c.Name}, {"id", fmt.Sprint(c.ID)}, {"brand", brandLabel(c)}, {"access", accessText(c.Access)},
+				{"api key", "…" + c.KeyLast4}, {"dialect", string(c.Dialect)}, {"base url", c.BaseURL},
+				{"export user", c.ExportUser}, {"checked", when(c.CheckedAt)},
+				{"consent", fmt.Sprintf("%s agreed to notice %s at %s", c.Consent.By, c.Consent.NoticeVersion, when(c.Consent.At))},
+				{"created", when(c.CreatedAt)}, {"updated", when(c.UpdatedAt)},
+			} {
+				fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+			}
+			return tw.Flush()
+		})
 	}
 	return cmd
 }
@@ -92,21 +82,18 @@ func newConnectionCheckCmd(g *globals) *cobra.Command {
 		Short: "Check a connection's stored key against Omnisend again",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if _, err := findConnection(cmd, a, args[0]); err != nil {
-				return err
-			}
-			c, err := a.Connections.Check(cmd.Context(), args[0])
-			if err != nil {
-				return fmt.Errorf("connection %q: %w", c.Name, err)
-			}
-			fmt.Fprintf(g.out, "connection %q works: Omnisend brand %s, key …%s, checked %s\n",
-				c.Name, brandLabel(c), c.KeyLast4, when(c.CheckedAt))
-			return nil
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				if _, err := findConnection(cmd, a, args[0]); err != nil {
+					return err
+				}
+				c, err := a.Connections.Check(cmd.Context(), args[0])
+				if err != nil {
+					return fmt.Errorf("connection %q: %w", c.Name, err)
+				}
+				fmt.Fprintf(g.out, "connection %q works: Omnisend brand %s, key …%s, checked %s\n",
+					c.Name, brandLabel(c), c.KeyLast4, when(c.CheckedAt))
+				return nil
+			})
 		},
 	}
 }
@@ -123,20 +110,17 @@ kept with their settings but detached: they stop running and say why.`,
 			if !yes {
 				return fmt.Errorf("removing connection %q detaches the exports that use it (they keep their settings but stop running); pass --yes to remove it", args[0])
 			}
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			c, err := a.Connections.Remove(cmd.Context(), args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no connection named %q (see: segbridge connection list)", args[0])
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.out, "removed connection %q (brand %s)\n", c.Name, brandLabel(c))
-			return nil
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				c, err := a.Connections.Remove(cmd.Context(), args[0])
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("no connection named %q (see: segbridge connection list)", args[0])
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.out, "removed connection %q (brand %s)\n", c.Name, brandLabel(c))
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "really remove it")

@@ -29,14 +29,11 @@ and print both summaries. Running it again starts the demo export over
 against a fresh sandbox.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			opts.Out = g.out
-			opts.Execute = func(ctx context.Context, r run.Run) (run.Run, error) { return g.watchRun(ctx, a, r) }
-			return a.Demo(cmd.Context(), opts)
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				opts.Out = g.out
+				opts.Execute = func(ctx context.Context, r run.Run) (run.Run, error) { return g.watchRun(ctx, a, r) }
+				return a.Demo(cmd.Context(), opts)
+			})
 		},
 	}
 	cmd.Flags().IntVar(&opts.Profiles, "profiles", 10_000, "sample profiles to generate")

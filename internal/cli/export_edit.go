@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"segbridge/internal/app"
+
 	"segbridge/internal/export"
 	"segbridge/internal/store"
 )
@@ -33,38 +35,35 @@ common spellings), dated by the date attribute.`,
 	}
 	f.register(cmd, true)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		a, err := g.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		if !cmd.Flags().Changed("connection") {
-			return errors.New("an export needs a connection: pass --connection NAME (see: segbridge connection list)")
-		}
-		e := export.Export{Name: args[0], Active: true}
-		if err := f.apply(cmd, a, &e); err != nil {
-			return err
-		}
-		e = e.WithDefaults()
-		if err := checkExport(e); err != nil {
-			return err
-		}
-		if _, err := a.Store.GetExport(cmd.Context(), e.Name); err == nil {
-			return fmt.Errorf("an export named %q already exists", e.Name)
-		}
-		e.CreatedAt = a.Now()
-		e.UpdatedAt = e.CreatedAt
-		saved, err := a.Store.CreateExport(cmd.Context(), e)
-		if errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("an export named %q already exists", e.Name)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(g.out, "saved export %q: %d segment(s) to connection %q, %s\n",
-			saved.Name, len(saved.Segments), saved.ConnectionName, saved.Schedule)
-		fmt.Fprintln(g.out, notRunYet(saved))
-		return nil
+		return g.withApp(cmd.Context(), func(a *app.App) error {
+			if !cmd.Flags().Changed("connection") {
+				return errors.New("an export needs a connection: pass --connection NAME (see: segbridge connection list)")
+			}
+			e := export.Export{Name: args[0], Active: true}
+			if err := f.apply(cmd, a, &e); err != nil {
+				return err
+			}
+			e = e.WithDefaults()
+			if err := checkExport(e); err != nil {
+				return err
+			}
+			if _, err := a.Store.GetExport(cmd.Context(), e.Name); err == nil {
+				return fmt.Errorf("an export named %q already exists", e.Name)
+			}
+			e.CreatedAt = a.Now()
+			e.UpdatedAt = e.CreatedAt
+			saved, err := a.Store.CreateExport(cmd.Context(), e)
+			if errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("an export named %q already exists", e.Name)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.out, "saved export %q: %d segment(s) to connection %q, %s\n",
+				saved.Name, len(saved.Segments), saved.ConnectionName, saved.Schedule)
+			fmt.Fprintln(g.out, notRunYet(saved))
+			return nil
+		})
 	}
 	return cmd
 }
@@ -90,31 +89,28 @@ re-attaches a detached export.`,
 	}
 	f.register(cmd, false)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		a, err := g.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		e, err := findExport(cmd, a, args[0])
-		if err != nil {
-			return err
-		}
-		if cmd.Flags().NFlag() == 0 {
-			return fmt.Errorf("nothing to change: pass the flags to change (see: segbridge export update --help)")
-		}
-		if err := f.apply(cmd, a, &e); err != nil {
-			return err
-		}
-		if err := checkExport(e); err != nil {
-			return err
-		}
-		e.UpdatedAt = a.Now()
-		saved, err := a.Store.UpdateExport(cmd.Context(), e)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(g.out, "updated export %q (not run: saving never runs an export)\n", saved.Name)
-		return nil
+		return g.withApp(cmd.Context(), func(a *app.App) error {
+			e, err := findExport(cmd, a, args[0])
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().NFlag() == 0 {
+				return fmt.Errorf("nothing to change: pass the flags to change (see: segbridge export update --help)")
+			}
+			if err := f.apply(cmd, a, &e); err != nil {
+				return err
+			}
+			if err := checkExport(e); err != nil {
+				return err
+			}
+			e.UpdatedAt = a.Now()
+			saved, err := a.Store.UpdateExport(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.out, "updated export %q (not run: saving never runs an export)\n", saved.Name)
+			return nil
+		})
 	}
 	return cmd
 }
@@ -131,20 +127,17 @@ their tags; nothing is sent to Omnisend.`,
 			if !yes {
 				return fmt.Errorf("pass --yes to remove export %q (its contacts stay in Omnisend with their tags)", args[0])
 			}
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			e, err := findExport(cmd, a, args[0])
-			if err != nil {
-				return err
-			}
-			if err := a.Store.DeleteExport(cmd.Context(), e.ID); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.out, "removed export %q; its contacts stay in Omnisend with their tags\n", e.Name)
-			return nil
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				e, err := findExport(cmd, a, args[0])
+				if err != nil {
+					return err
+				}
+				if err := a.Store.DeleteExport(cmd.Context(), e.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.out, "removed export %q; its contacts stay in Omnisend with their tags\n", e.Name)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "really remove it")

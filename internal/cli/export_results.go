@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"segbridge/internal/app"
+
 	"segbridge/internal/run"
 )
 
@@ -22,37 +24,31 @@ func newExportRunsCmd(g *globals) *cobra.Command {
 	output := outputFlag(cmd)
 	cmd.Flags().IntVar(&limit, "limit", 20, "runs to show (1-1000)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(*output); err != nil {
-			return err
-		}
 		if limit < 1 || limit > 1000 {
 			return fmt.Errorf("--limit %d: want 1 to 1000", limit)
 		}
-		a, err := g.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		ex, err := findExport(cmd, a, args[0])
-		if err != nil {
-			return err
-		}
-		runs, err := a.Store.ListRuns(cmd.Context(), ex.ID, limit)
-		if err != nil {
-			return err
-		}
-		if *output == "json" {
-			return writeJSON(g.out, runs)
-		}
-		tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "RUN\tTRIGGER\tSTATUS\tSTARTED\tDURATION\tADDED\tUPDATED\tUNCHANGED\tUNTAGGED\tSKIPPED\tFAILED\tREQUESTS\tMESSAGE")
-		for _, r := range runs {
-			c := r.Counts
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.Trigger, r.Status,
-				fmtTime(r.StartedAt), duration(r), c.Added, c.Updated, c.Unchanged, c.Untagged,
-				c.SkippedTotal(), c.FailedTotal(), r.Requests, r.Message)
-		}
-		return tw.Flush()
+		return g.withApp(cmd.Context(), func(a *app.App) error {
+			ex, err := findExport(cmd, a, args[0])
+			if err != nil {
+				return err
+			}
+			runs, err := a.Store.ListRuns(cmd.Context(), ex.ID, limit)
+			if err != nil {
+				return err
+			}
+			if *output == "json" {
+				return writeJSON(g.out, runs)
+			}
+			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "RUN\tTRIGGER\tSTATUS\tSTARTED\tDURATION\tADDED\tUPDATED\tUNCHANGED\tUNTAGGED\tSKIPPED\tFAILED\tREQUESTS\tMESSAGE")
+			for _, r := range runs {
+				c := r.Counts
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.Trigger, r.Status,
+					fmtTime(r.StartedAt), duration(r), c.Added, c.Updated, c.Unchanged, c.Untagged,
+					c.SkippedTotal(), c.FailedTotal(), r.Requests, r.Message)
+			}
+			return tw.Flush()
+		})
 	}
 	return cmd
 }
@@ -98,31 +94,28 @@ contacts need nothing and are only counted (see: segbridge export runs NAME).`,
 		default:
 			return fmt.Errorf("--status %q: want ok, failed, skipped or pending", status)
 		}
-		a, err := g.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		if _, err := a.Store.GetRun(cmd.Context(), id); err != nil {
-			return fmt.Errorf("no run %d", id)
-		}
-		w := resultWriter(g, output)
-		f := run.OpFilter{Status: run.OpStatus(status), Limit: 1000}
-		for {
-			ops, err := a.Store.ListOps(cmd.Context(), id, f)
-			if err != nil {
-				return err
+		return g.withApp(cmd.Context(), func(a *app.App) error {
+			if _, err := a.Store.GetRun(cmd.Context(), id); err != nil {
+				return fmt.Errorf("no run %d", id)
 			}
-			for _, op := range ops {
-				if err := w.write(op); err != nil {
+			w := resultWriter(g, output)
+			f := run.OpFilter{Status: run.OpStatus(status), Limit: 1000}
+			for {
+				ops, err := a.Store.ListOps(cmd.Context(), id, f)
+				if err != nil {
 					return err
 				}
+				for _, op := range ops {
+					if err := w.write(op); err != nil {
+						return err
+					}
+				}
+				if len(ops) < f.Limit {
+					return w.flush()
+				}
+				f.AfterSeq = ops[len(ops)-1].Seq
 			}
-			if len(ops) < f.Limit {
-				return w.flush()
-			}
-			f.AfterSeq = ops[len(ops)-1].Seq
-		}
+		})
 	}
 	return cmd
 }

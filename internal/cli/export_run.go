@@ -51,16 +51,13 @@ latest an hour after the interruption.`,
   segbridge export run "VIP to Omnisend" --resume`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			r, err := startOrResume(cmd, g, a, args[0], resume)
-			if err != nil {
-				return err
-			}
-			return g.enqueueRun(cmd.Context(), a, r, resume, noWait)
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				r, err := startOrResume(cmd, g, a, args[0], resume)
+				if err != nil {
+					return err
+				}
+				return g.enqueueRun(cmd.Context(), a, r, resume, noWait)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&resume, "resume", false, "resume the export's interrupted run instead of starting a new one")
@@ -243,27 +240,24 @@ func newExportCancelCmd(g *globals) *cobra.Command {
 		Short: "Ask the export's run in progress to stop (nothing confirmed is lost)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			ex, err := findExport(cmd, a, args[0])
-			if err != nil {
-				return err
-			}
-			cur, active, err := activeRun(cmd.Context(), a, ex.ID)
-			if err != nil {
-				return err
-			}
-			if !active {
-				return fmt.Errorf("export %q has no run in progress", ex.Name)
-			}
-			if err := a.Store.RequestCancel(cmd.Context(), cur.ID); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.out, "asked run %d to stop; it stops at its next checkpoint\n", cur.ID)
-			return nil
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				ex, err := findExport(cmd, a, args[0])
+				if err != nil {
+					return err
+				}
+				cur, active, err := activeRun(cmd.Context(), a, ex.ID)
+				if err != nil {
+					return err
+				}
+				if !active {
+					return fmt.Errorf("export %q has no run in progress", ex.Name)
+				}
+				if err := a.Store.RequestCancel(cmd.Context(), cur.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.out, "asked run %d to stop; it stops at its next checkpoint\n", cur.ID)
+				return nil
+			})
 		},
 	}
 }

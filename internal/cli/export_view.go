@@ -154,35 +154,29 @@ func newExportListCmd(g *globals) *cobra.Command {
 	}
 	output := outputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := checkOutput(*output); err != nil {
-			return err
-		}
-		a, err := g.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		exports, err := a.Store.ListExports(cmd.Context())
-		if err != nil {
-			return err
-		}
-		v, err := loadExportView(cmd.Context(), a)
-		if err != nil {
-			return err
-		}
-		if *output == "json" {
-			out := make([]exportJSON, len(exports))
-			for i, e := range exports {
-				out[i] = v.json(e)
+		return g.withApp(cmd.Context(), func(a *app.App) error {
+			exports, err := a.Store.ListExports(cmd.Context())
+			if err != nil {
+				return err
 			}
-			return writeJSON(g.out, out)
-		}
-		tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tCONNECTION\tSEGMENTS\tSCHEDULE\tNEXT RUN")
-		for _, e := range exports {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, v.connectionText(e), v.segmentsText(e), v.scheduleText(e), v.nextRunText(e))
-		}
-		return tw.Flush()
+			v, err := loadExportView(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			if *output == "json" {
+				out := make([]exportJSON, len(exports))
+				for i, e := range exports {
+					out[i] = v.json(e)
+				}
+				return writeJSON(g.out, out)
+			}
+			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tCONNECTION\tSEGMENTS\tSCHEDULE\tNEXT RUN")
+			for _, e := range exports {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, v.connectionText(e), v.segmentsText(e), v.scheduleText(e), v.nextRunText(e))
+			}
+			return tw.Flush()
+		})
 	}
 	return cmd
 }
@@ -195,26 +189,20 @@ func newExportShowCmd(g *globals) *cobra.Command {
 	}
 	output := outputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(*output); err != nil {
-			return err
-		}
-		a, err := g.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		e, err := findExport(cmd, a, args[0])
-		if err != nil {
-			return err
-		}
-		v, err := loadExportView(cmd.Context(), a)
-		if err != nil {
-			return err
-		}
-		if *output == "json" {
-			return writeJSON(g.out, v.json(e))
-		}
-		return v.writeShow(g.out, e)
+		return g.withApp(cmd.Context(), func(a *app.App) error {
+			e, err := findExport(cmd, a, args[0])
+			if err != nil {
+				return err
+			}
+			v, err := loadExportView(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			if *output == "json" {
+				return writeJSON(g.out, v.json(e))
+			}
+			return v.writeShow(g.out, e)
+		})
 	}
 	return cmd
 }

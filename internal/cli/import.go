@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"segbridge/internal/app"
+
 	"segbridge/internal/profile"
 )
 
@@ -93,44 +95,41 @@ func runImport(cmd *cobra.Command, g *globals, path string, f importFlags) error
 	if st.IsDir() {
 		return fmt.Errorf("cannot read %s: it is a directory", path)
 	}
-	a, err := g.open(cmd.Context())
-	if err != nil {
-		return err
-	}
-	defer a.Close()
+	return g.withApp(cmd.Context(), func(a *app.App) error {
 
-	bar := g.newProgress(st.Size(), "importing")
-	var counter *countingReader
-	open := func() (io.ReadCloser, error) {
-		fh, err := os.Open(path)
+		bar := g.newProgress(st.Size(), "importing")
+		var counter *countingReader
+		open := func() (io.ReadCloser, error) {
+			fh, err := os.Open(path)
+			if err != nil {
+				return nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+			}
+			counter = &countingReader{r: fh}
+			return readCloser{counter, fh}, nil
+		}
+		opts := profile.ImportOptions{Read: ropts, Strict: f.strict, BatchSize: f.batch, Now: a.Now}
+		if bar != nil {
+			opts.Progress = func(int) { _ = bar.Set64(counter.n) }
+		}
+		sum, err := profile.Import(cmd.Context(), open, a.Store, opts)
+		if bar != nil {
+			_ = bar.Finish()
+		}
+		for _, re := range sum.Errors {
+			fmt.Fprintf(g.errOut, "%s: rejected %s\n", path, re)
+		}
+		if sum.Rejected > len(sum.Errors) {
+			fmt.Fprintf(g.errOut, "%s: … and %d more rejected rows\n", path, sum.Rejected-len(sum.Errors))
+		}
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+			if errors.Is(err, profile.ErrStrictRejected) {
+				return fmt.Errorf("%s: %w (rerun without --strict to import the good rows)", path, err)
+			}
+			return fmt.Errorf("%s: %w", path, err)
 		}
-		counter = &countingReader{r: fh}
-		return readCloser{counter, fh}, nil
-	}
-	opts := profile.ImportOptions{Read: ropts, Strict: f.strict, BatchSize: f.batch, Now: a.Now}
-	if bar != nil {
-		opts.Progress = func(int) { _ = bar.Set64(counter.n) }
-	}
-	sum, err := profile.Import(cmd.Context(), open, a.Store, opts)
-	if bar != nil {
-		_ = bar.Finish()
-	}
-	for _, re := range sum.Errors {
-		fmt.Fprintf(g.errOut, "%s: rejected %s\n", path, re)
-	}
-	if sum.Rejected > len(sum.Errors) {
-		fmt.Fprintf(g.errOut, "%s: … and %d more rejected rows\n", path, sum.Rejected-len(sum.Errors))
-	}
-	if err != nil {
-		if errors.Is(err, profile.ErrStrictRejected) {
-			return fmt.Errorf("%s: %w (rerun without --strict to import the good rows)", path, err)
-		}
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	fmt.Fprintln(g.out, sum.String())
-	return nil
+		fmt.Fprintln(g.out, sum.String())
+		return nil
+	})
 }
 
 // countingReader counts the bytes read through it, for the progress bar.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"segbridge/internal/app"
 )
 
 func newMigrateCmd(g *globals) *cobra.Command {
@@ -15,13 +17,10 @@ Every other command also migrates on start, so this is only needed to prepare
 a database ahead of time (for example before starting several workers).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			fmt.Fprintf(g.out, "database up to date (%s)\n", a.Store.Engine())
-			return nil
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				fmt.Fprintf(g.out, "database up to date (%s)\n", a.Store.Engine())
+				return nil
+			})
 		},
 	}
 }

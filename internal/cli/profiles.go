@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"segbridge/internal/app"
+
 	"segbridge/internal/profile"
 	"segbridge/internal/store"
 )
@@ -29,17 +31,14 @@ func newProfilesCountCmd(g *globals) *cobra.Command {
 		Short: "Print the number of stored profiles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			n, err := a.Store.CountProfiles(cmd.Context())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(g.out, n)
-			return nil
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				n, err := a.Store.CountProfiles(cmd.Context())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(g.out, n)
+				return nil
+			})
 		},
 	}
 }
@@ -69,35 +68,29 @@ func newProfilesListCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&opts.Limit, "limit", 20, "profiles per page (1-1000)")
 	cmd.Flags().StringVar(&opts.After, "after", "", "start after this profile id (for the next page)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := checkOutput(*output); err != nil {
-			return err
-		}
 		if opts.Limit < 1 || opts.Limit > 1000 {
 			return fmt.Errorf("--limit %d: want 1 to 1000", opts.Limit)
 		}
-		a, err := g.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		ps, err := a.Store.ListProfiles(cmd.Context(), opts)
-		if err != nil {
-			return err
-		}
-		if *output == "json" {
-			out := make([]profileJSON, len(ps))
-			for i, p := range ps {
-				out[i] = toJSON(p)
+		return g.withApp(cmd.Context(), func(a *app.App) error {
+			ps, err := a.Store.ListProfiles(cmd.Context(), opts)
+			if err != nil {
+				return err
 			}
-			return writeJSON(g.out, out)
-		}
-		tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tUPDATED")
-		for _, p := range ps {
-			name := strings.TrimSpace(fmt.Sprint(str(p.Attrs, "first_name"), " ", str(p.Attrs, "last_name")))
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, str(p.Attrs, "email"), name, p.UpdatedAt.Format(time.RFC3339))
-		}
-		return tw.Flush()
+			if *output == "json" {
+				out := make([]profileJSON, len(ps))
+				for i, p := range ps {
+					out[i] = toJSON(p)
+				}
+				return writeJSON(g.out, out)
+			}
+			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tUPDATED")
+			for _, p := range ps {
+				name := strings.TrimSpace(fmt.Sprint(str(p.Attrs, "first_name"), " ", str(p.Attrs, "last_name")))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, str(p.Attrs, "email"), name, p.UpdatedAt.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		})
 	}
 	return cmd
 }
@@ -117,35 +110,29 @@ func newProfilesShowCmd(g *globals) *cobra.Command {
 	}
 	output := outputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(*output); err != nil {
-			return err
-		}
-		a, err := g.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		p, err := a.Store.GetProfile(cmd.Context(), args[0])
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no profile with id %q", args[0])
-		}
-		if err != nil {
-			return err
-		}
-		if *output == "json" {
-			return writeJSON(g.out, toJSON(p))
-		}
-		tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "id\t%s\ncreated\t%s\nupdated\t%s\n", p.ID, p.CreatedAt.Format(time.RFC3339), p.UpdatedAt.Format(time.RFC3339))
-		keys := make([]string, 0, len(p.Attrs))
-		for k := range p.Attrs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(tw, "%s\t%v\n", k, p.Attrs[k])
-		}
-		return tw.Flush()
+		return g.withApp(cmd.Context(), func(a *app.App) error {
+			p, err := a.Store.GetProfile(cmd.Context(), args[0])
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no profile with id %q", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			if *output == "json" {
+				return writeJSON(g.out, toJSON(p))
+			}
+			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintf(tw, "id\t%s\ncreated\t%s\nupdated\t%s\n", p.ID, p.CreatedAt.Format(time.RFC3339), p.UpdatedAt.Format(time.RFC3339))
+			keys := make([]string, 0, len(p.Attrs))
+			for k := range p.Attrs {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(tw, "%s\t%v\n", k, p.Attrs[k])
+			}
+			return tw.Flush()
+		})
 	}
 	return cmd
 }

@@ -43,21 +43,18 @@ func newSegmentCreateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			seg, err := a.Store.CreateSegment(cmd.Context(), d, a.Now())
-			if errors.Is(err, store.ErrConflict) {
-				return fmt.Errorf("a segment named %q (or with slug %q) already exists", d.Name, d.Slug)
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.out, "created %s segment %q (slug %s); compute its members with: segbridge segment refresh %q\n",
-				seg.Kind, seg.Name, seg.Slug, seg.Slug)
-			return nil
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				seg, err := a.Store.CreateSegment(cmd.Context(), d, a.Now())
+				if errors.Is(err, store.ErrConflict) {
+					return fmt.Errorf("a segment named %q (or with slug %q) already exists", d.Name, d.Slug)
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.out, "created %s segment %q (slug %s); compute its members with: segbridge segment refresh %q\n",
+					seg.Kind, seg.Name, seg.Slug, seg.Slug)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&rule, "rule", "", "CEL rule over the profile p")
@@ -114,43 +111,37 @@ func newSegmentListCmd(g *globals) *cobra.Command {
 	}
 	output := outputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := checkOutput(*output); err != nil {
-			return err
-		}
-		a, err := g.open(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		segs, err := a.Store.ListSegments(cmd.Context())
-		if err != nil {
-			return err
-		}
-		if *output == "json" {
-			out := make([]segmentJSON, len(segs))
-			for i, s := range segs {
-				out[i] = segmentJSON{Name: s.Name, Slug: s.Slug, Kind: string(s.Kind), Rule: s.Rule,
-					StaticIDs: s.StaticCount, Members: s.MemberCount, CreatedAt: s.CreatedAt}
-				if !s.RefreshedAt.IsZero() {
-					out[i].RefreshedAt = &s.RefreshedAt
+		return g.withApp(cmd.Context(), func(a *app.App) error {
+			segs, err := a.Store.ListSegments(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if *output == "json" {
+				out := make([]segmentJSON, len(segs))
+				for i, s := range segs {
+					out[i] = segmentJSON{Name: s.Name, Slug: s.Slug, Kind: string(s.Kind), Rule: s.Rule,
+						StaticIDs: s.StaticCount, Members: s.MemberCount, CreatedAt: s.CreatedAt}
+					if !s.RefreshedAt.IsZero() {
+						out[i].RefreshedAt = &s.RefreshedAt
+					}
 				}
+				return writeJSON(g.out, out)
 			}
-			return writeJSON(g.out, out)
-		}
-		tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tSLUG\tMEMBERS\tREFRESHED\tDEFINITION")
-		for _, s := range segs {
-			refreshed, members := "never", "-"
-			if !s.RefreshedAt.IsZero() {
-				refreshed, members = s.RefreshedAt.Local().Format("2006-01-02 15:04:05"), fmt.Sprint(s.MemberCount)
+			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tSLUG\tMEMBERS\tREFRESHED\tDEFINITION")
+			for _, s := range segs {
+				refreshed, members := "never", "-"
+				if !s.RefreshedAt.IsZero() {
+					refreshed, members = s.RefreshedAt.Local().Format("2006-01-02 15:04:05"), fmt.Sprint(s.MemberCount)
+				}
+				def := s.Rule
+				if s.Kind == segment.KindStatic {
+					def = fmt.Sprintf("static list of %d ids", s.StaticCount)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Slug, members, refreshed, def)
 			}
-			def := s.Rule
-			if s.Kind == segment.KindStatic {
-				def = fmt.Sprintf("static list of %d ids", s.StaticCount)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Slug, members, refreshed, def)
-		}
-		return tw.Flush()
+			return tw.Flush()
+		})
 	}
 	return cmd
 }
@@ -170,20 +161,17 @@ func newSegmentDeleteCmd(g *globals) *cobra.Command {
 		Short: "Delete a segment and its stored membership",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			seg, err := findSegment(cmd, a, args[0])
-			if err != nil {
-				return err
-			}
-			if err := a.Store.DeleteSegment(cmd.Context(), seg.ID); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.out, "deleted segment %q\n", seg.Name)
-			return nil
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				seg, err := findSegment(cmd, a, args[0])
+				if err != nil {
+					return err
+				}
+				if err := a.Store.DeleteSegment(cmd.Context(), seg.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.out, "deleted segment %q\n", seg.Name)
+				return nil
+			})
 		},
 	}
 }

@@ -27,16 +27,13 @@ func newSegmentPreviewCmd(g *globals) *cobra.Command {
 			if sample < 0 || sample > 1000 {
 				return fmt.Errorf("--sample %d: want 0 to 1000", sample)
 			}
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			ev, err := previewEval(cmd, g, a, args, rule)
-			if err != nil {
-				return err
-			}
-			return printPreview(cmd, g, a, ev, sample)
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				ev, err := previewEval(cmd, g, a, args, rule)
+				if err != nil {
+					return err
+				}
+				return printPreview(cmd, g, a, ev, sample)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&rule, "rule", "", "preview an unsaved CEL rule instead of a stored segment")
@@ -93,35 +90,33 @@ func newSegmentRefreshCmd(g *globals) *cobra.Command {
 		Short: "Evaluate segments and store their membership (all segments without NAME)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			var segs []segment.Segment
-			if len(args) == 1 {
-				seg, err := findSegment(cmd, a, args[0])
-				if err != nil {
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				var segs []segment.Segment
+				var err error
+				if len(args) == 1 {
+					seg, err := findSegment(cmd, a, args[0])
+					if err != nil {
+						return err
+					}
+					segs = append(segs, seg)
+				} else if segs, err = a.Store.ListSegments(cmd.Context()); err != nil {
 					return err
 				}
-				segs = append(segs, seg)
-			} else if segs, err = a.Store.ListSegments(cmd.Context()); err != nil {
-				return err
-			}
-			if len(segs) == 0 {
-				return fmt.Errorf("no segments yet (create one with: segbridge segment create NAME --rule EXPR)")
-			}
-			for _, seg := range segs {
-				start := time.Now()
-				res, err := segment.Refresh(cmd.Context(), a.Store, seg, a.Now())
-				if err != nil {
-					return err
+				if len(segs) == 0 {
+					return fmt.Errorf("no segments yet (create one with: segbridge segment create NAME --rule EXPR)")
 				}
-				fmt.Fprintf(g.out, "refreshed %q: %d members of %d profiles (+%d joined, -%d left) in %s\n",
-					seg.Name, len(res.Members), res.Profiles, res.Joined, res.Left, time.Since(start).Round(time.Millisecond))
-				warnEvaluation(g, res.Evaluation)
-			}
-			return nil
+				for _, seg := range segs {
+					start := time.Now()
+					res, err := segment.Refresh(cmd.Context(), a.Store, seg, a.Now())
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(g.out, "refreshed %q: %d members of %d profiles (+%d joined, -%d left) in %s\n",
+						seg.Name, len(res.Members), res.Profiles, res.Joined, res.Left, time.Since(start).Round(time.Millisecond))
+					warnEvaluation(g, res.Evaluation)
+				}
+				return nil
+			})
 		},
 	}
 }
