@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -32,7 +31,7 @@ func (s *Store) AddDesired(ctx context.Context, runID int64, ds []run.Desired) (
 			n := len(c)
 			emails, ids, contacts, hashes, tags := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 			for i, d := range c {
-				emails[i], ids[i], contacts[i], hashes[i], tags[i] = d.Email, d.ProfileID, string(d.Contact), d.Hash, tagsJSON(d.Tags)
+				emails[i], ids[i], contacts[i], hashes[i], tags[i] = d.Email, d.ProfileID, string(d.Contact), d.Hash, store.TagsJSON(d.Tags)
 			}
 			rs, err := tx.Query(ctx, `INSERT INTO run_desired (run_id, email, profile_id, contact, hash, tags)
 				SELECT $1, email, profile_id, contact, hash, tags
@@ -78,11 +77,11 @@ func (s *Store) ScanPlanDiff(ctx context.Context, runID, exportID int64, fn func
 	var se, sp, sh, stags *string
 	_, err = pgx.ForEachRow(rs, []any{&d.Email, &d.ProfileID, &contact, &d.Hash, &dtags, &se, &sp, &sh, &stags}, func() error {
 		d := d // fn may keep the pointer
-		d.Contact, d.Tags = []byte(contact), parseTags(dtags)
+		d.Contact, d.Tags = []byte(contact), store.ParseTags(dtags)
 		if se == nil {
 			return fn(&d, nil)
 		}
-		return fn(&d, &run.StateEntry{Email: *se, ProfileID: *sp, Hash: *sh, Tags: parseTags(*stags)})
+		return fn(&d, &run.StateEntry{Email: *se, ProfileID: *sp, Hash: *sh, Tags: store.ParseTags(*stags)})
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: plan diff: %w", err)
@@ -97,7 +96,7 @@ func (s *Store) ScanPlanDiff(ctx context.Context, runID, exportID int64, fn func
 	var tags string
 	_, err = pgx.ForEachRow(rs, []any{&st.Email, &st.ProfileID, &st.Hash, &tags}, func() error {
 		st := st
-		st.Tags = parseTags(tags)
+		st.Tags = store.ParseTags(tags)
 		return fn(nil, &st)
 	})
 	if err != nil {
@@ -118,7 +117,7 @@ func (s *Store) AddOps(ctx context.Context, ops []run.Op) error {
 			contacts := make([]*string, n)
 			for i, op := range c {
 				runIDs[i], seqs[i], kinds[i], emails[i], ids[i] = op.RunID, op.Seq, string(op.Kind), op.Email, op.ProfileID
-				isNew[i], leaves[i], hashes[i], tags[i] = op.New, op.Leaves, op.Hash, tagsJSON(op.Tags)
+				isNew[i], leaves[i], hashes[i], tags[i] = op.New, op.Leaves, op.Hash, store.TagsJSON(op.Tags)
 				statuses[i], reasons[i] = string(op.Status), op.Reason
 				if op.Contact != nil {
 					v := string(op.Contact)
@@ -137,18 +136,4 @@ func (s *Store) AddOps(ctx context.Context, ops []run.Op) error {
 		return fmt.Errorf("postgres: add ops: %w", err)
 	}
 	return nil
-}
-
-func tagsJSON(tags []string) string {
-	if len(tags) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(tags) // []string always marshals
-	return string(b)
-}
-
-func parseTags(s string) []string {
-	var tags []string
-	_ = json.Unmarshal([]byte(s), &tags) // written by tagsJSON
-	return tags
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 
 	"segbridge/internal/run"
@@ -29,7 +28,7 @@ func (s *Store) AddDesired(ctx context.Context, runID int64, ds []run.Desired) (
 		return store.Chunks(ds, 150, func(c []run.Desired) error {
 			args := make([]any, 0, 6*len(c))
 			for _, d := range c {
-				args = append(args, runID, d.Email, d.ProfileID, string(d.Contact), d.Hash, tagsJSON(d.Tags))
+				args = append(args, runID, d.Email, d.ProfileID, string(d.Contact), d.Hash, store.TagsJSON(d.Tags))
 			}
 			rs, err := tx.QueryContext(ctx, `INSERT INTO run_desired (run_id, email, profile_id, contact, hash, tags) VALUES `+
 				placeholders(len(c), 6)+` ON CONFLICT DO NOTHING RETURNING profile_id`, args...)
@@ -76,11 +75,11 @@ func (s *Store) ScanPlanDiff(ctx context.Context, runID, exportID int64, fn func
 		if err := rs.Scan(&d.Email, &d.ProfileID, &contact, &d.Hash, &dtags, &se, &sp, &sh, &stags); err != nil {
 			return err
 		}
-		d.Contact, d.Tags = []byte(contact), parseTags(dtags)
+		d.Contact, d.Tags = []byte(contact), store.ParseTags(dtags)
 		if !se.Valid {
 			return fn(&d, nil)
 		}
-		return fn(&d, &run.StateEntry{Email: se.String, ProfileID: sp.String, Hash: sh.String, Tags: parseTags(stags.String)})
+		return fn(&d, &run.StateEntry{Email: se.String, ProfileID: sp.String, Hash: sh.String, Tags: store.ParseTags(stags.String)})
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: plan diff: %w", err)
@@ -96,7 +95,7 @@ func (s *Store) ScanPlanDiff(ctx context.Context, runID, exportID int64, fn func
 		if err := rs.Scan(&st.Email, &st.ProfileID, &st.Hash, &tags); err != nil {
 			return err
 		}
-		st.Tags = parseTags(tags)
+		st.Tags = store.ParseTags(tags)
 		return fn(nil, &st)
 	})
 	if err != nil {
@@ -127,7 +126,7 @@ func (s *Store) AddOps(ctx context.Context, ops []run.Op) error {
 					contact = string(op.Contact)
 				}
 				args = append(args, op.RunID, op.Seq, string(op.Kind), op.Email, op.ProfileID, op.New, op.Leaves,
-					contact, op.Hash, tagsJSON(op.Tags), string(op.Status), op.Reason)
+					contact, op.Hash, store.TagsJSON(op.Tags), string(op.Status), op.Reason)
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO run_ops (run_id, seq, kind, email, profile_id, is_new, leaves,
 				contact, hash, tags, status, reason) VALUES `+placeholders(len(c), 12), args...)
@@ -138,18 +137,4 @@ func (s *Store) AddOps(ctx context.Context, ops []run.Op) error {
 		return fmt.Errorf("sqlite: add ops: %w", err)
 	}
 	return nil
-}
-
-func tagsJSON(tags []string) string {
-	if len(tags) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(tags) // []string always marshals
-	return string(b)
-}
-
-func parseTags(s string) []string {
-	var tags []string
-	_ = json.Unmarshal([]byte(s), &tags) // written by tagsJSON
-	return tags
 }

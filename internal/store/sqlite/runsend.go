@@ -25,7 +25,7 @@ func (s *Store) queryOps(ctx context.Context, q string, args ...any) ([]run.Op, 
 			&op.Hash, &tags, &status, &op.Reason, &op.Message, &op.BatchNo, &op.BatchID); err != nil {
 			return err
 		}
-		op.Kind, op.Status, op.Tags = run.OpKind(kind), run.OpStatus(status), parseTags(tags)
+		op.Kind, op.Status, op.Tags = run.OpKind(kind), run.OpStatus(status), store.ParseTags(tags)
 		if contact.Valid {
 			op.Contact = []byte(contact.String)
 		}
@@ -45,11 +45,7 @@ func (s *Store) NextUpserts(ctx context.Context, runID int64, limit int) ([]run.
 		return nil, fmt.Errorf("sqlite: next upserts of run %d: %w", runID, err)
 	}
 	if len(ops) > 0 {
-		n := 0
-		for n < len(ops) && ops[n].BatchNo == ops[0].BatchNo {
-			n++
-		}
-		return ops[:n], nil
+		return store.FirstBatch(ops), nil
 	}
 	return s.FreshUpserts(ctx, runID, limit)
 }
