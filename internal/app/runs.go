@@ -80,8 +80,9 @@ func (rv resolver) refreshSegments(ctx context.Context, ex export.Export) (map[i
 // members streams the export's members with their segment tags.
 func (rv resolver) members(ex export.Export, segs map[int64]segment.Segment) func(context.Context, func(profile.Profile, []string) error) error {
 	return func(ctx context.Context, fn func(profile.Profile, []string) error) error {
+		want := ex.Mapping.Attributes()
 		return rv.a.Store.ScanMemberProfiles(ctx, ex.Segments, func(id string, raw []byte, in []int64) error {
-			attrs, err := profile.DecodeAttrs(raw)
+			attrs, err := profile.DecodeSelected(raw, want)
 			if err != nil {
 				return fmt.Errorf("profile %q: %w", id, err)
 			}

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,4 +117,13 @@ func TestTags(t *testing.T) {
 	}
 	longest := SegmentTag(strings.Repeat("x", 32), strings.Repeat("s", 64))
 	require.LessOrEqual(t, len(longest), 128, "Omnisend's tag limit")
+}
+
+func TestMappingAttributes(t *testing.T) {
+	m := Mapping{Email: "mail", FirstName: "first", City: "first", Custom: map[string]string{"ltv": "ltv"},
+		Consent: &ConsentMapping{Attribute: "optin", DateAttribute: "optin_at"}}
+	got := m.Attributes()
+	slices.Sort(got)
+	require.Equal(t, []string{"first", "ltv", "mail", "optin", "optin_at"}, got, "each read attribute once")
+	require.Equal(t, []string{"email"}, Mapping{Email: "email"}.Attributes())
 }

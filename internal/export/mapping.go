@@ -110,6 +110,29 @@ func (m Mapping) Get(name string) string {
 	return ""
 }
 
+// Attributes returns the profile attributes the mapping reads, each once
+// (never nil: a mapping always reads its e-mail attribute). Decoding only
+// these is all a run needs of a profile.
+func (m Mapping) Attributes() []string {
+	out := []string{}
+	add := func(a string) {
+		if a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	for _, f := range FieldNames() {
+		add(m.Get(f))
+	}
+	for _, a := range m.Custom {
+		add(a)
+	}
+	if m.Consent != nil {
+		add(m.Consent.Attribute)
+		add(m.Consent.DateAttribute)
+	}
+	return out
+}
+
 // SetCustom maps custom property prop to attribute attr; an empty attr
 // removes it.
 func (m *Mapping) SetCustom(prop, attr string) {

@@ -5,50 +5,80 @@ import (
 	"fmt"
 	"slices"
 
+	"golang.org/x/sync/errgroup"
+
 	"segbridge/internal/profile"
 )
 
-// plan maps every member to its desired contact, stages them, and diffs
-// them against the export's confirmed state into ops. A plan interrupted
-// part-way starts over: nothing has been sent yet.
+// plan maps every member to its desired contact and diffs it against the
+// export's confirmed state into ops, a chunk at a time, then adds an untag
+// for every state entry no member wants. Reading and mapping members runs
+// on one goroutine, matching and writing ops on another, so the two
+// overlap. The e-mails already planned are kept in memory as fingerprints
+// (see wantedSet), to drop duplicates and find the leavers without writing
+// them anywhere. A plan interrupted part-way starts over: nothing has been
+// sent yet.
 func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 	st := e.cfg.Store
 	if err := st.ClearPlan(ctx, r.ID); err != nil {
 		return err
 	}
-	p := planner{e: e, r: r, seq: 0}
+	p := planner{e: e, r: r, keep: t.KeepLeavers, wanted: newWantedSet()}
+	chunks := make(chan []planItem, 2)
+	g, gctx := errgroup.WithContext(ctx)
 	members := 0
-	err := t.Members(ctx, func(prof profile.Profile, tags []string) error {
-		members++
-		if t.Cap > 0 && members > t.Cap {
-			return fmt.Errorf("the export's segments have more than %d members (its profile cap); nothing was sent — raise the cap or narrow the segments", t.Cap)
+	g.Go(func() error {
+		defer close(chunks)
+		buf := make([]planItem, 0, e.cfg.PlanChunk)
+		send := func() error {
+			select {
+			case chunks <- buf:
+				buf = make([]planItem, 0, e.cfg.PlanChunk)
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
 		}
-		d, reason := t.Map(prof, tags)
-		if reason != "" {
-			p.skip(prof.ID, d.Email, reason)
-		} else {
-			p.desired = append(p.desired, d)
+		err := t.Members(gctx, func(prof profile.Profile, tags []string) error {
+			members++
+			if t.Cap > 0 && members > t.Cap {
+				return fmt.Errorf("the export's segments have more than %d members (its profile cap); nothing was sent — raise the cap or narrow the segments", t.Cap)
+			}
+			d, reason := t.Map(prof, tags)
+			buf = append(buf, planItem{d: d, reason: reason})
+			if len(buf) == cap(buf) {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && len(buf) > 0 {
+			err = send()
 		}
-		if len(p.desired)+len(p.ops) >= e.cfg.PlanChunk {
-			return p.flushDesired(ctx)
+		return err
+	})
+	g.Go(func() error {
+		for items := range chunks {
+			if err := p.match(gctx, items); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
-	if err == nil {
-		err = p.flushDesired(ctx)
-	}
-	if err != nil {
+	if err := g.Wait(); err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
 	r.Counts.Members = members
-	if err := st.ScanPlanDiff(ctx, r.ID, r.ExportID, func(d *Desired, s *StateEntry) error {
-		p.diff(d, s, t.KeepLeavers)
+	if err := st.ScanState(ctx, r.ExportID, func(s StateEntry) error {
+		if p.wanted.has(s.Email) {
+			return nil
+		}
+		p.diff(nil, &s)
 		if len(p.ops) >= e.cfg.PlanChunk {
 			return p.flushOps(ctx)
 		}
 		return nil
 	}); err != nil {
-		return fmt.Errorf("plan: diff against confirmed state: %w", err)
+		return fmt.Errorf("plan: find leavers: %w", err)
 	}
 	if err := p.flushOps(ctx); err != nil {
 		return fmt.Errorf("plan: %w", err)
@@ -58,13 +88,22 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 	return nil
 }
 
-// planner buffers what plan writes.
+// planItem is one mapped member: its desired contact, or why it is skipped.
+type planItem struct {
+	d      Desired
+	reason string
+}
+
+// planner turns matched members into ops and writes them.
 type planner struct {
-	e       *Executor
-	r       *Run
-	seq     int64
-	desired []Desired
-	ops     []Op
+	e    *Executor
+	r    *Run
+	keep bool // leave leavers tagged
+	seq  int64
+	ops  []Op
+	// wanted holds the e-mails planned so far.
+	wanted wantedSet
+	emails []string
 	// unchanged and kept are counted, not written as ops.
 	unchanged, kept int
 }
@@ -82,15 +121,38 @@ func (p *planner) skip(profileID, email, reason string) {
 	p.add(Op{Kind: OpSkip, ProfileID: profileID, Email: email, Status: OpSkipped, Reason: reason})
 }
 
-func (p *planner) flushDesired(ctx context.Context) error {
-	dups, err := p.e.cfg.Store.AddDesired(ctx, p.r.ID, p.desired)
+// match diffs a chunk of members against the export's state, in member
+// order, and writes the ops. The first member with an e-mail wins; later
+// ones are skipped as duplicates.
+func (p *planner) match(ctx context.Context, items []planItem) error {
+	p.emails = p.emails[:0]
+	for i := range items {
+		it := &items[i]
+		if it.reason != "" {
+			continue
+		}
+		if !p.wanted.add(it.d.Email) {
+			it.reason = ReasonDuplicateEmail
+			continue
+		}
+		p.emails = append(p.emails, it.d.Email)
+	}
+	state, err := p.e.cfg.Store.StateOf(ctx, p.r.ExportID, p.emails)
 	if err != nil {
 		return err
 	}
-	for _, d := range dups {
-		p.skip(d.ProfileID, d.Email, ReasonDuplicateEmail)
+	for i := range items {
+		it := &items[i]
+		if it.reason != "" {
+			p.skip(it.d.ProfileID, it.d.Email, it.reason)
+			continue
+		}
+		if s, ok := state[it.d.Email]; ok {
+			p.diff(&it.d, &s)
+		} else {
+			p.diff(&it.d, nil)
+		}
 	}
-	p.desired = p.desired[:0]
 	return p.flushOps(ctx)
 }
 
@@ -106,17 +168,17 @@ func (p *planner) flushOps(ctx context.Context) error {
 }
 
 // diff turns one desired/state pair into ops.
-func (p *planner) diff(d *Desired, s *StateEntry, keepLeavers bool) {
+func (p *planner) diff(d *Desired, s *StateEntry) {
 	switch {
 	case s == nil:
 		p.add(Op{Kind: OpUpsert, New: true, Email: d.Email, ProfileID: d.ProfileID, Contact: d.Contact, Hash: d.Hash, Tags: d.Tags})
-	case d == nil && keepLeavers:
+	case d == nil && p.keep:
 		p.kept++
 	case d == nil:
 		p.add(Op{Kind: OpUntag, Leaves: true, Email: s.Email, ProfileID: s.ProfileID, Tags: s.Tags})
 	case d.Hash != s.Hash:
 		p.add(Op{Kind: OpUpsert, Email: d.Email, ProfileID: d.ProfileID, Contact: d.Contact, Hash: d.Hash, Tags: d.Tags})
-		if gone := removedTags(s.Tags, d.Tags); len(gone) > 0 && !keepLeavers {
+		if gone := removedTags(s.Tags, d.Tags); len(gone) > 0 && !p.keep {
 			p.add(Op{Kind: OpUntag, Email: d.Email, ProfileID: d.ProfileID, Tags: gone})
 		}
 	default:

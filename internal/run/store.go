@@ -51,14 +51,13 @@ type Store interface {
 	// RequestCancel flags an active run for cancellation.
 	RequestCancel(ctx context.Context, id int64) error
 
-	// ClearPlan forgets a run's desired contacts and ops (a restarted plan).
+	// ClearPlan forgets a run's ops (a restarted plan).
 	ClearPlan(ctx context.Context, runID int64) error
-	// AddDesired stages desired contacts; a contact whose e-mail is already
-	// staged for the run is not added and is returned.
-	AddDesired(ctx context.Context, runID int64, ds []Desired) (duplicates []Desired, err error)
-	// ScanPlanDiff pairs the run's desired contacts with the export's state
-	// by e-mail (either side may be nil).
-	ScanPlanDiff(ctx context.Context, runID, exportID int64, fn func(d *Desired, s *StateEntry) error) error
+	// StateOf returns the export's confirmed state for those of emails it
+	// has, by e-mail.
+	StateOf(ctx context.Context, exportID int64, emails []string) (map[string]StateEntry, error)
+	// ScanState streams the export's whole confirmed state.
+	ScanState(ctx context.Context, exportID int64, fn func(StateEntry) error) error
 	// AddOps appends ops (Seq set by the caller, unique per run).
 	AddOps(ctx context.Context, ops []Op) error
 

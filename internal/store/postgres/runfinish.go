@@ -62,9 +62,6 @@ func (s *Store) FinishRun(ctx context.Context, r run.Run) error {
 		if err != nil {
 			return fmt.Errorf("fold leavers: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM run_desired WHERE run_id = $1`, r.ID); err != nil {
-			return fmt.Errorf("drop staged contacts: %w", err)
-		}
 		return saveRun(ctx, tx, r)
 	})
 	if err != nil {

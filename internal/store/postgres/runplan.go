@@ -13,96 +13,55 @@ import (
 // ClearPlan implements run.Store.
 func (s *Store) ClearPlan(ctx context.Context, runID int64) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		for _, q := range []string{`DELETE FROM run_ops WHERE run_id = $1`, `DELETE FROM run_desired WHERE run_id = $1`} {
-			if _, err := tx.Exec(ctx, q, runID); err != nil {
-				return fmt.Errorf("postgres: clear plan of run %d: %w", runID, err)
-			}
+		if _, err := tx.Exec(ctx, `DELETE FROM run_ops WHERE run_id = $1`, runID); err != nil {
+			return fmt.Errorf("postgres: clear plan of run %d: %w", runID, err)
 		}
 		return nil
 	})
 }
 
-// AddDesired implements run.Store. Rows go in in the given order, so the
-// first contact with an e-mail wins.
-func (s *Store) AddDesired(ctx context.Context, runID int64, ds []run.Desired) ([]run.Desired, error) {
-	inserted := make(map[string]bool, len(ds))
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		return store.Chunks(ds, 1000, func(c []run.Desired) error {
-			n := len(c)
-			emails, ids, contacts, hashes, tags := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-			for i, d := range c {
-				emails[i], ids[i], contacts[i], hashes[i], tags[i] = d.Email, d.ProfileID, string(d.Contact), d.Hash, store.TagsJSON(d.Tags)
-			}
-			rs, err := tx.Query(ctx, `INSERT INTO run_desired (run_id, email, profile_id, contact, hash, tags)
-				SELECT $1, email, profile_id, contact, hash, tags
-				FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-					WITH ORDINALITY AS t (email, profile_id, contact, hash, tags, ord)
-				ORDER BY ord
-				ON CONFLICT DO NOTHING RETURNING profile_id`, runID, emails, ids, contacts, hashes, tags)
-			if err != nil {
-				return err
-			}
-			var id string
-			_, err = pgx.ForEachRow(rs, []any{&id}, func() error {
-				inserted[id] = true
-				return nil
-			})
-			return err
-		})
-	})
+// StateOf implements run.Store.
+func (s *Store) StateOf(ctx context.Context, exportID int64, emails []string) (map[string]run.StateEntry, error) {
+	out := make(map[string]run.StateEntry)
+	if len(emails) == 0 {
+		return out, nil
+	}
+	rs, err := s.pool.Query(ctx, `SELECT email, profile_id, hash, tags FROM export_state
+		WHERE export_id = $1 AND email = ANY($2::text[])`, exportID, emails)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: stage desired contacts of run %d: %w", runID, err)
+		return nil, fmt.Errorf("postgres: confirmed state of export %d: %w", exportID, err)
 	}
-	var dups []run.Desired
-	for _, d := range ds {
-		if !inserted[d.ProfileID] {
-			dups = append(dups, d)
-		}
+	if err := eachState(rs, func(st run.StateEntry) error {
+		out[st.Email] = st
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("postgres: confirmed state of export %d: %w", exportID, err)
 	}
-	return dups, nil
+	return out, nil
 }
 
-// ScanPlanDiff implements run.Store: desired contacts with their state (if
-// any), then state entries no desired contact matches.
-func (s *Store) ScanPlanDiff(ctx context.Context, runID, exportID int64, fn func(d *run.Desired, st *run.StateEntry) error) error {
-	rs, err := s.pool.Query(ctx, `SELECT d.email, d.profile_id, d.contact, d.hash, d.tags,
-			s.email, s.profile_id, s.hash, s.tags
-		FROM run_desired d LEFT JOIN export_state s ON s.export_id = $1 AND s.email = d.email
-		WHERE d.run_id = $2`, exportID, runID)
-	if err != nil {
-		return fmt.Errorf("postgres: plan diff: %w", err)
+// ScanState implements run.Store.
+func (s *Store) ScanState(ctx context.Context, exportID int64, fn func(run.StateEntry) error) error {
+	rs, err := s.pool.Query(ctx, `SELECT email, profile_id, hash, tags FROM export_state WHERE export_id = $1`, exportID)
+	if err == nil {
+		err = eachState(rs, fn)
 	}
-	var d run.Desired
-	var contact, dtags string
-	var se, sp, sh, stags *string
-	_, err = pgx.ForEachRow(rs, []any{&d.Email, &d.ProfileID, &contact, &d.Hash, &dtags, &se, &sp, &sh, &stags}, func() error {
-		d := d // fn may keep the pointer
-		d.Contact, d.Tags = []byte(contact), store.ParseTags(dtags)
-		if se == nil {
-			return fn(&d, nil)
-		}
-		return fn(&d, &run.StateEntry{Email: *se, ProfileID: *sp, Hash: *sh, Tags: store.ParseTags(*stags)})
-	})
 	if err != nil {
-		return fmt.Errorf("postgres: plan diff: %w", err)
-	}
-	rs, err = s.pool.Query(ctx, `SELECT s.email, s.profile_id, s.hash, s.tags FROM export_state s
-		WHERE s.export_id = $1 AND NOT EXISTS (SELECT 1 FROM run_desired d WHERE d.run_id = $2 AND d.email = s.email)`,
-		exportID, runID)
-	if err != nil {
-		return fmt.Errorf("postgres: plan diff (leavers): %w", err)
-	}
-	var st run.StateEntry
-	var tags string
-	_, err = pgx.ForEachRow(rs, []any{&st.Email, &st.ProfileID, &st.Hash, &tags}, func() error {
-		st := st
-		st.Tags = store.ParseTags(tags)
-		return fn(nil, &st)
-	})
-	if err != nil {
-		return fmt.Errorf("postgres: plan diff (leavers): %w", err)
+		return fmt.Errorf("postgres: scan confirmed state of export %d: %w", exportID, err)
 	}
 	return nil
+}
+
+// eachState calls fn for every state row of rs and closes it.
+func eachState(rs pgx.Rows, fn func(run.StateEntry) error) error {
+	var st run.StateEntry
+	var tags string
+	_, err := pgx.ForEachRow(rs, []any{&st.Email, &st.ProfileID, &st.Hash, &tags}, func() error {
+		e := st
+		e.Tags = store.ParseTags(tags)
+		return fn(e)
+	})
+	return err
 }
 
 // AddOps implements run.Store.

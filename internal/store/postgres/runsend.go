@@ -113,7 +113,7 @@ func (s *Store) OpenBatches(ctx context.Context, runID int64) ([]run.BatchRef, e
 
 // ResolveBatch implements run.Store.
 func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome) error {
-	const mark = `UPDATE run_ops SET status = $1, reason = $2, message = $3 WHERE run_id = $4 AND batch_id = $5 AND status = 'pending'`
+	const mark = `UPDATE run_ops SET status = $1, reason = $2, message = $3 WHERE run_id = $4 AND batch_id = $5 AND kind = 'upsert' AND status = 'pending'`
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		for _, email := range slices.Sorted(maps.Keys(out.Failed)) {
 			if _, err := tx.Exec(ctx, mark+` AND email = $6`, string(run.OpFailed), run.ReasonRejected, out.Failed[email],

@@ -128,7 +128,7 @@ func (s *Store) OpenBatches(ctx context.Context, runID int64) ([]run.BatchRef, e
 
 // ResolveBatch implements run.Store.
 func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome) error {
-	const mark = `UPDATE run_ops SET status = ?, reason = ?, message = ? WHERE run_id = ? AND batch_id = ? AND status = 'pending'`
+	const mark = `UPDATE run_ops SET status = ?, reason = ?, message = ? WHERE run_id = ? AND batch_id = ? AND kind = 'upsert' AND status = 'pending'`
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for email, msg := range out.Failed {
 			if _, err := tx.ExecContext(ctx, mark+` AND email = ?`, string(run.OpFailed), run.ReasonRejected, msg, runID, batchID, email); err != nil {

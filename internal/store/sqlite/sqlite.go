@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -25,6 +26,8 @@ var migrationsFS embed.FS
 // Store is the SQLite engine of store.Store.
 type Store struct {
 	db *sql.DB
+	// stmts caches prepared statements by SQL text (see txQuery).
+	stmts sync.Map
 }
 
 var _ store.Store = (*Store)(nil)
@@ -86,7 +89,56 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func (s *Store) Engine() string { return "sqlite" }
 
 // Close implements store.Store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
+
+// txQuery runs q in tx. When reuse is set the statement is prepared once
+// per store (and by database/sql once per connection) and kept, so the
+// large multi-row statements a plan runs thousands of times are parsed
+// once; set it only for a bounded set of SQL texts (full-size chunks).
+func (s *Store) txQuery(ctx context.Context, tx *sql.Tx, reuse bool, q string, args ...any) (*sql.Rows, error) {
+	if !reuse {
+		return tx.QueryContext(ctx, q, args...)
+	}
+	st, err := s.prepared(ctx, tx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// txExec is txQuery for statements that return no rows.
+func (s *Store) txExec(ctx context.Context, tx *sql.Tx, reuse bool, q string, args ...any) error {
+	if !reuse {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	}
+	st, err := s.prepared(ctx, tx, q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
+	return err
+}
+
+func (s *Store) prepared(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	v, ok := s.stmts.Load(q)
+	if !ok {
+		st, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if v, ok = s.stmts.LoadOrStore(q, st); ok {
+			st.Close()
+		}
+	}
+	return tx.StmtContext(ctx, v.(*sql.Stmt)), nil
+}
 
 // Migrate implements store.Store: each pending migration runs in its own
 // transaction together with its bookkeeping row.

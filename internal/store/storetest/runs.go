@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -20,8 +21,7 @@ func runRuns(t *testing.T, newStore NewStore) {
 	t.Run("OneActiveRunConcurrently", func(t *testing.T) { testRunOneActiveConcurrently(t, newStore) })
 	t.Run("SaveRoundTrip", func(t *testing.T) { testRunSaveRoundTrip(t, newStore) })
 	t.Run("RequestCancel", func(t *testing.T) { testRunRequestCancel(t, newStore) })
-	t.Run("AddDesiredDuplicates", func(t *testing.T) { testRunAddDesiredDuplicates(t, newStore) })
-	t.Run("PlanDiffAndClear", func(t *testing.T) { testRunPlanDiff(t, newStore) })
+	t.Run("StateAndClear", func(t *testing.T) { testRunState(t, newStore) })
 	t.Run("AddAndListOps", func(t *testing.T) { testRunListOps(t, newStore) })
 	t.Run("NextUpserts", func(t *testing.T) { testRunNextUpserts(t, newStore) })
 	t.Run("ResolveBatches", func(t *testing.T) { testRunResolveBatches(t, newStore) })
@@ -240,60 +240,63 @@ func testRunRequestCancel(t *testing.T, newStore NewStore) {
 	require.ErrorIs(t, f.rs.RequestCancel(f.ctx, r.ID+1000), store.ErrNotFound)
 }
 
-func testRunAddDesiredDuplicates(t *testing.T, newStore NewStore) {
-	f := setupRuns(t, newStore)
-	r := f.newRun(t)
-	dups, err := f.rs.AddDesired(f.ctx, r.ID, []run.Desired{
-		desired("a@example.com", "p1"), desired("b@example.com", "p2"), desired("a@example.com", "p3"),
-	})
-	require.NoError(t, err)
-	require.Equal(t, []run.Desired{desired("a@example.com", "p3")}, dups, "within a call the first wins")
-
-	dups, err = f.rs.AddDesired(f.ctx, r.ID, []run.Desired{desired("c@example.com", "p4"), desired("b@example.com", "p5")})
-	require.NoError(t, err)
-	require.Equal(t, []run.Desired{desired("b@example.com", "p5")}, dups, "across calls the first wins")
-
-	// Another run stages its own contacts.
-	o, err := f.rs.CreateRun(f.ctx, f.other, run.TriggerManual, f.now)
-	require.NoError(t, err)
-	dups, err = f.rs.AddDesired(f.ctx, o.ID, []run.Desired{desired("a@example.com", "p1")})
-	require.NoError(t, err)
-	require.Empty(t, dups)
-
-	got := f.diff(t, r)
-	require.Equal(t, map[string]diffPair{
-		"a@example.com": {d: ptr(desired("a@example.com", "p1"))},
-		"b@example.com": {d: ptr(desired("b@example.com", "p2"))},
-		"c@example.com": {d: ptr(desired("c@example.com", "p4"))},
-	}, got)
-}
-
-type diffPair struct {
-	d *run.Desired
-	s *run.StateEntry
-}
-
-func ptr[T any](v T) *T { return &v }
-
-// diff collects ScanPlanDiff of r by e-mail.
-func (f *runFixture) diff(t *testing.T, r run.Run) map[string]diffPair {
+// state collects ScanState of exportID by e-mail.
+func (f *runFixture) state(t *testing.T, exportID int64) map[string]run.StateEntry {
 	t.Helper()
-	got := map[string]diffPair{}
-	err := f.rs.ScanPlanDiff(f.ctx, r.ID, r.ExportID, func(d *run.Desired, s *run.StateEntry) error {
-		require.True(t, d != nil || s != nil, "one side at least")
-		email := ""
-		if d != nil {
-			email = d.Email
-		} else {
-			email = s.Email
-		}
-		_, seen := got[email]
-		require.False(t, seen, "%s paired twice", email)
-		got[email] = diffPair{d: d, s: s}
+	got := map[string]run.StateEntry{}
+	err := f.rs.ScanState(f.ctx, exportID, func(s run.StateEntry) error {
+		_, seen := got[s.Email]
+		require.False(t, seen, "%s listed twice", s.Email)
+		got[s.Email] = s
 		return nil
 	})
 	require.NoError(t, err)
 	return got
+}
+
+func testRunState(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	f.seedState(t, "both@example.com", "gone@example.com")
+	r := f.newRun(t)
+
+	got, err := f.rs.StateOf(f.ctx, f.exp, []string{"new@example.com", "both@example.com"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]run.StateEntry{"both@example.com": *state("both@example.com")}, got)
+	got, err = f.rs.StateOf(f.ctx, f.exp, nil)
+	require.NoError(t, err)
+	require.Empty(t, got)
+	got, err = f.rs.StateOf(f.ctx, f.other, []string{"both@example.com"})
+	require.NoError(t, err)
+	require.Empty(t, got, "another export's state is its own")
+
+	// StateOf over more e-mails than one statement takes.
+	many := make([]string, 0, 1300)
+	for i := range 1300 {
+		many = append(many, fmt.Sprintf("m%04d@example.com", i))
+	}
+	many[1234] = "gone@example.com"
+	got, err = f.rs.StateOf(f.ctx, f.exp, many)
+	require.NoError(t, err)
+	require.Equal(t, map[string]run.StateEntry{"gone@example.com": *state("gone@example.com")}, got)
+
+	require.Equal(t, map[string]run.StateEntry{
+		"both@example.com": *state("both@example.com"),
+		"gone@example.com": *state("gone@example.com"),
+	}, f.state(t, f.exp))
+	require.Empty(t, f.state(t, f.other))
+
+	// A callback error stops the scan and is returned.
+	stop := errStop{}
+	err = f.rs.ScanState(f.ctx, f.exp, func(run.StateEntry) error { return stop })
+	require.ErrorIs(t, err, stop)
+
+	// ClearPlan forgets the ops, not the state.
+	f.addOps(t, f.upsert(r, "new@example.com", true))
+	require.NoError(t, f.rs.ClearPlan(f.ctx, r.ID))
+	ops, err := f.rs.ListOps(f.ctx, r.ID, run.OpFilter{})
+	require.NoError(t, err)
+	require.Empty(t, ops)
+	require.Len(t, f.state(t, f.exp), 2)
 }
 
 // seedState gives the fixture's export confirmed state for emails through
@@ -312,45 +315,6 @@ func (f *runFixture) seedState(t *testing.T, emails ...string) run.Run {
 
 func state(email string) *run.StateEntry {
 	return &run.StateEntry{Email: email, ProfileID: "p-" + email, Hash: "h1-" + email, Tags: []string{"segbridge: vip-buyers"}}
-}
-
-func testRunPlanDiff(t *testing.T, newStore NewStore) {
-	f := setupRuns(t, newStore)
-	f.seedState(t, "both@example.com", "gone@example.com")
-	r := f.newRun(t)
-	_, err := f.rs.AddDesired(f.ctx, r.ID, []run.Desired{desired("new@example.com", "p1"), desired("both@example.com", "p2")})
-	require.NoError(t, err)
-	require.Equal(t, map[string]diffPair{
-		"new@example.com":  {d: ptr(desired("new@example.com", "p1"))},
-		"both@example.com": {d: ptr(desired("both@example.com", "p2")), s: state("both@example.com")},
-		"gone@example.com": {s: state("gone@example.com")},
-	}, f.diff(t, r))
-
-	// The other export has no state: everything desired is new there.
-	o, err := f.rs.CreateRun(f.ctx, f.other, run.TriggerManual, f.now)
-	require.NoError(t, err)
-	_, err = f.rs.AddDesired(f.ctx, o.ID, []run.Desired{desired("both@example.com", "p2")})
-	require.NoError(t, err)
-	require.Equal(t, map[string]diffPair{"both@example.com": {d: ptr(desired("both@example.com", "p2"))}}, f.diff(t, o))
-
-	// A callback error stops the scan and is returned.
-	stop := errStop{}
-	err = f.rs.ScanPlanDiff(f.ctx, r.ID, f.exp, func(*run.Desired, *run.StateEntry) error { return stop })
-	require.ErrorIs(t, err, stop)
-
-	// ClearPlan forgets the staged contacts and the ops, not the state.
-	f.addOps(t, f.upsert(r, "new@example.com", true))
-	require.NoError(t, f.rs.ClearPlan(f.ctx, r.ID))
-	ops, err := f.rs.ListOps(f.ctx, r.ID, run.OpFilter{})
-	require.NoError(t, err)
-	require.Empty(t, ops)
-	require.Equal(t, map[string]diffPair{
-		"both@example.com": {s: state("both@example.com")},
-		"gone@example.com": {s: state("gone@example.com")},
-	}, f.diff(t, r))
-	dups, err := f.rs.AddDesired(f.ctx, r.ID, []run.Desired{desired("new@example.com", "p1")})
-	require.NoError(t, err)
-	require.Empty(t, dups, "a cleared plan stages afresh")
 }
 
 type errStop struct{}
@@ -614,8 +578,6 @@ func testRunFinish(t *testing.T, newStore NewStore) {
 	require.Equal(t, first, got, "FinishRun saves the run")
 
 	r := f.newRun(t)
-	_, err = f.rs.AddDesired(f.ctx, r.ID, []run.Desired{desired("stay@example.com", "p-stay@example.com")})
-	require.NoError(t, err)
 	change := f.upsert(r, "change@example.com", false)
 	change.Hash, change.Tags = "h2-change", []string{"segbridge: lapsed"}
 	ops := f.addOps(t,
@@ -635,23 +597,16 @@ func testRunFinish(t *testing.T, newStore NewStore) {
 	require.NoError(t, err)
 	require.Equal(t, r, got, "FinishRun saves the run")
 
-	next := f.newRun(t)
 	changed := &run.StateEntry{Email: "change@example.com", ProfileID: "p-change@example.com", Hash: "h2-change", Tags: []string{"segbridge: lapsed"}}
-	require.Equal(t, map[string]diffPair{
-		"stay@example.com":      {s: state("stay@example.com")},
-		"change@example.com":    {s: changed},
-		"add@example.com":       {s: state("add@example.com")},
-		"leavefail@example.com": {s: state("leavefail@example.com")},
-		"keep@example.com":      {s: state("keep@example.com")},
-	}, f.diff(t, next), "ok upserts folded, ok leavers dropped, failed and pending ops not folded")
-	require.Empty(t, f.diff(t, run.Run{ID: next.ID, ExportID: f.other}), "another export's state is its own")
+	require.Equal(t, map[string]run.StateEntry{
+		"stay@example.com":      *state("stay@example.com"),
+		"change@example.com":    *changed,
+		"add@example.com":       *state("add@example.com"),
+		"leavefail@example.com": *state("leavefail@example.com"),
+		"keep@example.com":      *state("keep@example.com"),
+	}, f.state(t, f.exp), "ok upserts folded, ok leavers dropped, failed and pending ops not folded")
+	require.Empty(t, f.state(t, f.other), "another export's state is its own")
 
-	// The finished run's staged contacts are gone.
-	err = f.rs.ScanPlanDiff(f.ctx, r.ID, f.other, func(d *run.Desired, _ *run.StateEntry) error {
-		require.Nil(t, d, "staged contact left after finish: %+v", d)
-		return nil
-	})
-	require.NoError(t, err)
 }
 
 func testRunLargePlan(t *testing.T, newStore NewStore) {
@@ -672,36 +627,47 @@ func testRunLargePlan(t *testing.T, newStore NewStore) {
 	for _, i := range []int{3, 1999, 2400} {
 		ds = append(ds, desired(fmt.Sprintf("s%04d@example.com", i), fmt.Sprintf("dup%04d", i)))
 	}
-	dups, err := f.rs.AddDesired(f.ctx, r.ID, ds)
-	require.NoError(t, err)
-	require.Equal(t, ds[2500:], dups)
-
-	// Ops written from inside the scan, as the planner does.
+	// Ops written as the planner does: state looked up in chunks, then the
+	// state no contact matched.
 	var buf []run.Op
 	pairs := map[string]int{}
-	err = f.rs.ScanPlanDiff(f.ctx, r.ID, f.exp, func(d *run.Desired, s *run.StateEntry) error {
-		switch {
-		case s == nil:
-			pairs["new"]++
-			buf = append(buf, f.upsert(r, d.Email, true))
-		case d == nil:
+	seen := map[string]bool{}
+	for c := range slices.Chunk(ds, 700) {
+		var emails []string
+		for _, d := range c {
+			if !seen[d.Email] {
+				emails = append(emails, d.Email)
+			}
+		}
+		st, err := f.rs.StateOf(f.ctx, f.exp, emails)
+		require.NoError(t, err)
+		for _, d := range c {
+			_, has := st[d.Email]
+			switch {
+			case seen[d.Email]:
+				pairs["dup"]++
+			case !has:
+				pairs["new"]++
+				buf = append(buf, f.upsert(r, d.Email, true))
+			default:
+				pairs["both"]++
+				buf = append(buf, f.upsert(r, d.Email, false))
+			}
+			seen[d.Email] = true
+		}
+		f.addOps(t, buf...)
+		buf = buf[:0]
+	}
+	err := f.rs.ScanState(f.ctx, f.exp, func(s run.StateEntry) error {
+		if !seen[s.Email] {
 			pairs["gone"]++
 			buf = append(buf, f.untag(r, s.Email, true))
-		default:
-			pairs["both"]++
-			buf = append(buf, f.upsert(r, d.Email, false))
-		}
-		if len(buf) >= 700 {
-			if err := f.rs.AddOps(f.ctx, buf); err != nil {
-				return err
-			}
-			buf = buf[:0]
 		}
 		return nil
 	})
 	require.NoError(t, err)
 	f.addOps(t, buf...)
-	require.Equal(t, map[string]int{"new": 2250, "both": 250, "gone": 50}, pairs)
+	require.Equal(t, map[string]int{"new": 2250, "both": 250, "gone": 50, "dup": 3}, pairs)
 
 	var all []run.Op
 	for after := int64(0); ; {
@@ -732,8 +698,6 @@ func testRunDeleteExport(t *testing.T, newStore NewStore) {
 	done := f.seedState(t, "a@example.com")
 	r := f.newRun(t)
 	f.addOps(t, f.upsert(r, "b@example.com", true))
-	_, err := f.rs.AddDesired(f.ctx, r.ID, []run.Desired{desired("b@example.com", "p1")})
-	require.NoError(t, err)
 
 	require.NoError(t, f.st.DeleteExport(f.ctx, f.exp))
 	for _, id := range []int64{done.ID, r.ID} {
@@ -746,5 +710,5 @@ func testRunDeleteExport(t *testing.T, newStore NewStore) {
 	ops, err := f.rs.ListOps(f.ctx, r.ID, run.OpFilter{})
 	require.NoError(t, err)
 	require.Empty(t, ops)
-	require.Empty(t, f.diff(t, r), "and its staged contacts and state")
+	require.Empty(t, f.state(t, f.exp), "and its state")
 }
