@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"segbridge/internal/audit"
 	"segbridge/internal/connection"
 	"segbridge/internal/jobs"
 	"segbridge/internal/omnisend"
@@ -21,6 +22,7 @@ import (
 	"segbridge/internal/store"
 	"segbridge/internal/store/postgres"
 	"segbridge/internal/store/sqlite"
+	"segbridge/internal/user"
 )
 
 // DefaultDataDir is where the embedded database lives unless configured.
@@ -47,6 +49,9 @@ type Config struct {
 	Omnisend OmnisendConfig
 	// Worker tunes the background jobs (River).
 	Worker WorkerConfig
+	// PasswordCost is the bcrypt cost of password hashes (default 12;
+	// tests set bcrypt.MinCost).
+	PasswordCost int
 }
 
 // WorkerConfig tunes the background jobs; see jobs.Config.
@@ -136,6 +141,10 @@ type App struct {
 	Runs *run.Executor
 	// Jobs enqueues runs as River jobs; commands that work jobs start it.
 	Jobs *jobs.Client
+	// Users manages users, sessions and API tokens.
+	Users *user.Service
+	// Audit records who did what.
+	Audit *audit.Log
 }
 
 // Open opens the store the configuration names and applies migrations.
@@ -154,6 +163,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	cfg.Logger.Debug("store open", "engine", st.Engine())
 	a := &App{Config: cfg, Store: st}
 	if err := a.openSecrets(); err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
+	if err := a.openUsers(); err != nil {
 		return nil, errors.Join(err, st.Close())
 	}
 	if err := a.openJobs(ctx); err != nil {

@@ -84,6 +84,7 @@ Start with: segbridge demo`,
 		newSandboxCmd(g),
 		newDemoCmd(g),
 		newWorkerCmd(g),
+		newUserCmd(g),
 	)
 	return root
 }

@@ -34,6 +34,8 @@ type Store interface {
 	run.Store
 	Exports
 	Refreshes
+	Users
+	Audit
 }
 
 // ListOptions pages through rows ordered by id.
