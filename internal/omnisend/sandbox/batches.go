@@ -34,9 +34,20 @@ type batch struct {
 	EndedAt   time.Time
 }
 
+// batchResult is one processed item's answer. The body is kept encoded:
+// a million kept answers as JSON bytes hold no pointers for the garbage
+// collector to trace, unlike the maps they are rendered from.
 type batchResult struct {
 	code int
-	body any
+	body json.RawMessage
+}
+
+func newBatchResult(code int, body any) batchResult {
+	b, err := json.Marshal(body)
+	if err != nil { // the sandbox's own maps always encode
+		b = []byte(`{"error":"unencodable response"}`)
+	}
+	return batchResult{code, b}
 }
 
 // nextBatchItem returns the active batch whose next item is due first.
@@ -92,9 +103,9 @@ func (s *Server) applyBatchItem(b *brandState, bat *batch, item json.RawMessage,
 	}
 	if err != nil {
 		ae := asAPIError(err)
-		return batchResult{ae.Status, ae.body(bat.d, s.requestID())}
+		return newBatchResult(ae.Status, ae.body(bat.d, s.requestID()))
 	}
-	return batchResult{resp.status, resp.body}
+	return newBatchResult(resp.status, resp.body)
 }
 
 func (s *Server) putItem(b *brandState, d dialect, in *contactInput, now time.Time) (*response, error) {
