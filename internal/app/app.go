@@ -16,6 +16,7 @@ import (
 	"segbridge/internal/audit"
 	"segbridge/internal/connection"
 	"segbridge/internal/jobs"
+	"segbridge/internal/metrics"
 	"segbridge/internal/omnisend"
 	"segbridge/internal/run"
 	"segbridge/internal/secret"
@@ -141,6 +142,9 @@ type App struct {
 	Runs *run.Executor
 	// Jobs enqueues runs as River jobs; commands that work jobs start it.
 	Jobs *jobs.Client
+	// Metrics instruments runs and Omnisend requests; serve exposes its
+	// registry at /metrics.
+	Metrics *metrics.Metrics
 	// Users manages users, sessions and API tokens.
 	Users *user.Service
 	// Audit records who did what.
@@ -162,6 +166,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	cfg.Logger.Debug("store open", "engine", st.Engine())
 	a := &App{Config: cfg, Store: st}
+	a.Metrics = metrics.New(func(ctx context.Context) (map[string]int, error) {
+		if a.Jobs == nil {
+			return nil, errors.New("jobs not open")
+		}
+		return a.Jobs.JobCounts(ctx)
+	})
 	if err := a.openSecrets(); err != nil {
 		return nil, errors.Join(err, st.Close())
 	}
@@ -204,7 +214,7 @@ func (a *App) openSecrets() error {
 	}
 	a.Runs, err = run.NewExecutor(run.Config{
 		Store: a.Store, Resolver: resolver{a: a}, Now: a.Now, Logger: a.Logger,
-		PollInterval: a.Omnisend.PollInterval,
+		PollInterval: a.Omnisend.PollInterval, OnEnd: a.Metrics.RunEnded,
 	})
 	return err
 }

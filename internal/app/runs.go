@@ -136,7 +136,7 @@ func (rv resolver) client(ctx context.Context, ex export.Export) (*omnisend.Clie
 	c, err := omnisend.New(omnisend.Config{
 		BaseURL: conn.BaseURL, Dialect: conn.Dialect, APIKey: key, BrandID: conn.BrandID,
 		Budget: a.budget(), Logger: a.Logger,
-		HTTPClient: &http.Client{Transport: countingTransport{next: a.transport(), n: counter}},
+		HTTPClient: &http.Client{Transport: countingTransport{next: a.Metrics.Transport(a.transport()), n: counter}},
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("connection %q: %w", conn.Name, err)

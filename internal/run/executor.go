@@ -50,6 +50,9 @@ type Config struct {
 	// PlanChunk is how many members are mapped and written at a time
 	// (default 1000).
 	PlanChunk int
+	// OnEnd, if set, is called with every run that reaches a final status
+	// (succeeded, failed or cancelled), after it is saved.
+	OnEnd func(Run)
 }
 
 // WithDefaults fills unset fields.
@@ -182,6 +185,7 @@ func (e *Executor) end(ctx context.Context, r Run, err error) (Run, error) {
 		return r, errors.Join(err, serr)
 	}
 	e.cfg.Logger.Warn("run ended", "run", r.ID, "status", r.Status, "message", r.Message)
+	e.ended(r)
 	return r, nil
 }
 
@@ -191,7 +195,17 @@ func (e *Executor) finish(ctx context.Context, r *Run) error {
 		return err
 	}
 	r.Counts, r.Status, r.Step, r.FinishedAt = withPlanCounts(counts, r.Counts), StatusSucceeded, StepDone, e.cfg.Now()
-	return e.cfg.Store.FinishRun(ctx, *r)
+	if err := e.cfg.Store.FinishRun(ctx, *r); err != nil {
+		return err
+	}
+	e.ended(*r)
+	return nil
+}
+
+func (e *Executor) ended(r Run) {
+	if e.cfg.OnEnd != nil {
+		e.cfg.OnEnd(r)
+	}
 }
 
 // withPlanCounts adds the counts only the plan knows (they are not ops) to
