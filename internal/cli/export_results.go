@@ -134,13 +134,7 @@ type resultRow struct {
 }
 
 func rowOf(op run.Op) resultRow {
-	action := string(op.Kind)
-	if op.Kind == run.OpUpsert && op.New {
-		action = "add"
-	} else if op.Kind == run.OpUpsert {
-		action = "update"
-	}
-	return resultRow{Seq: op.Seq, Action: action, Email: op.Email, ProfileID: op.ProfileID, Status: string(op.Status),
+	return resultRow{Seq: op.Seq, Action: op.Action(), Email: op.Email, ProfileID: op.ProfileID, Status: string(op.Status),
 		Reason: op.Reason, Message: op.Message, Tags: op.Tags, BatchID: op.BatchID}
 }
 

@@ -64,6 +64,10 @@ Environment:
                              master.key, mode 0600, created in the data directory)
   SEGBRIDGE_OMNISEND_WINDOW  Omnisend's rate-limit window (default 1m); set 1s to
                              match a sandbox started with --time-scale 60
+  SEGBRIDGE_OMNISEND_BUDGET  requests per brand and window segbridge allows itself
+                             (default 360 of Omnisend's 400; tag routes the same
+                             fraction of their 60); shared by every process on
+                             one PostgreSQL database
 
 Start with: segbridge demo`,
 		SilenceErrors: true,
@@ -84,6 +88,7 @@ Start with: segbridge demo`,
 		newSandboxCmd(g),
 		newDemoCmd(g),
 		newWorkerCmd(g),
+		newServeCmd(g),
 		newUserCmd(g),
 	)
 	return root

@@ -23,6 +23,9 @@ type Store interface {
 	ConnectionKey(ctx context.Context, id int64) ([]byte, error)
 	// UpdateConnectionCheck records a successful key check.
 	UpdateConnectionCheck(ctx context.Context, id int64, c Check) error
+	// UpdateConnection stores a changed connection and, when seal is not
+	// nil, the sealed key it returns, in one transaction.
+	UpdateConnection(ctx context.Context, c Connection, seal func(id int64) ([]byte, error)) (Connection, error)
 	// DeleteConnection removes a connection.
 	DeleteConnection(ctx context.Context, id int64) error
 }

@@ -98,6 +98,11 @@ type Connections interface {
 	// UpdateConnectionCheck records a successful key check: the brand and
 	// the time (also the new UpdatedAt).
 	UpdateConnectionCheck(ctx context.Context, id int64, c connection.Check) error
+	// UpdateConnection stores c's name, access, key_last4, brand, check
+	// time, export user and UpdatedAt (the rest is kept) and, when seal is
+	// not nil, in the same transaction the sealed key it returns. A taken
+	// name is ErrConflict; a missing connection ErrNotFound.
+	UpdateConnection(ctx context.Context, c connection.Connection, seal func(id int64) ([]byte, error)) (connection.Connection, error)
 	// DeleteConnection removes connection id and its sealed key.
 	DeleteConnection(ctx context.Context, id int64) error
 }

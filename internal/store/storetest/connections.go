@@ -19,6 +19,7 @@ func runConnections(t *testing.T, newStore NewStore) {
 	t.Run("NameConflict", func(t *testing.T) { testConnectionConflict(t, newStore) })
 	t.Run("SealFailureSavesNothing", func(t *testing.T) { testConnectionSealFailure(t, newStore) })
 	t.Run("UpdateCheck", func(t *testing.T) { testConnectionUpdateCheck(t, newStore) })
+	t.Run("Update", func(t *testing.T) { testConnectionUpdate(t, newStore) })
 	t.Run("Delete", func(t *testing.T) { testConnectionDelete(t, newStore) })
 }
 

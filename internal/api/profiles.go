@@ -1,0 +1,224 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"segbridge/internal/profile"
+	"segbridge/internal/store"
+)
+
+// profileJSON is a profile as the API shows it.
+type profileJSON struct {
+	ID         string         `json:"id"`
+	Attributes map[string]any `json:"attributes"`
+	CreatedAt  time.Time      `json:"created_at"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+}
+
+func toProfileJSON(p profile.Profile) profileJSON {
+	attrs := map[string]any(p.Attrs)
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	return profileJSON{ID: p.ID, Attributes: attrs, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+type listProfilesInput struct {
+	After string `query:"after" maxLength:"1000" doc:"start after this profile id (the last id of the previous page)"`
+	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
+	Q     string `query:"q" maxLength:"1000" doc:"only profiles whose id starts with this"`
+}
+
+type listProfilesOutput struct {
+	Body struct {
+		Profiles []profileJSON `json:"profiles"`
+		// Next is the after value of the next page; empty on the last page.
+		Next string `json:"next,omitempty"`
+	}
+}
+
+type profileIDInput struct {
+	ID string `path:"id" minLength:"1" maxLength:"1000"`
+}
+
+type profileOutput struct {
+	Body profileJSON
+}
+
+type importInput struct {
+	Format      string `query:"format" enum:"csv,jsonl" doc:"csv or jsonl (default: from the Content-Type: text/csv, application/x-ndjson)"`
+	ID          string `query:"id" required:"true" minLength:"1" maxLength:"256" doc:"the CSV column or JSONL field holding the profile id" example:"id"`
+	Delimiter   string `query:"delimiter" enum:"comma,semicolon,tab" doc:"CSV delimiter (default: detected from the header)"`
+	Strict      bool   `query:"strict" doc:"write nothing if any row is rejected"`
+	ContentType string `header:"Content-Type"`
+}
+
+// rowErrorJSON is a rejected row.
+type rowErrorJSON struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+type importOutput struct {
+	Body struct {
+		Rows      int            `json:"rows"`
+		Imported  int            `json:"imported"`
+		Updated   int            `json:"updated"`
+		Unchanged int            `json:"unchanged"`
+		Rejected  int            `json:"rejected"`
+		Errors    []rowErrorJSON `json:"errors" doc:"the first 100 rejected rows"`
+	}
+}
+
+func (s *server) registerProfiles(api huma.API) {
+	huma.Register(api, operation("list-profiles", http.MethodGet, "/profiles", "List profiles in id order, a page at a time", "profiles", 200), s.listProfiles)
+	huma.Register(api, operation("get-profile", http.MethodGet, "/profiles/{id}", "Get one profile", "profiles", 200), s.getProfile)
+	imp := operation("import-profiles", http.MethodPost, "/profiles/import", "Import profiles from an uploaded CSV or JSON Lines file (admin, contributor)", "profiles", 200)
+	imp.Description = "The request body is the file. Re-importing upserts by id: new profiles are added, changed ones updated, " +
+		"unchanged ones left alone. A bad row is reported with its line number and the good rows are imported, unless strict is set."
+	imp.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
+		"text/csv":             {Schema: &huma.Schema{Type: "string", Format: "binary"}},
+		"application/x-ndjson": {Schema: &huma.Schema{Type: "string", Format: "binary"}},
+	}}
+	huma.Register(api, imp, s.importProfiles)
+}
+
+func (s *server) listProfiles(ctx context.Context, in *listProfilesInput) (*listProfilesOutput, error) {
+	if _, err := principal(ctx); err != nil {
+		return nil, err
+	}
+	out := &listProfilesOutput{}
+	out.Body.Profiles = []profileJSON{}
+	after := in.After
+	if in.Q != "" && after < in.Q {
+		// The first page of a search: the id q itself, then those after it.
+		if p, err := s.a.Store.GetProfile(ctx, in.Q); err == nil {
+			out.Body.Profiles = append(out.Body.Profiles, toProfileJSON(p))
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, s.problem(ctx, err)
+		}
+		after = in.Q
+	}
+	ps, err := s.a.Store.ListProfiles(ctx, store.ListOptions{After: after, Limit: in.Limit - len(out.Body.Profiles)})
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	for _, p := range ps {
+		if !strings.HasPrefix(p.ID, in.Q) {
+			return out, nil // ids are sorted: no later one has the prefix
+		}
+		out.Body.Profiles = append(out.Body.Profiles, toProfileJSON(p))
+	}
+	if n := len(out.Body.Profiles); n == in.Limit && n > 0 {
+		out.Body.Next = out.Body.Profiles[n-1].ID
+	}
+	return out, nil
+}
+
+func (s *server) getProfile(ctx context.Context, in *profileIDInput) (*profileOutput, error) {
+	if _, err := principal(ctx); err != nil {
+		return nil, err
+	}
+	p, err := s.a.Store.GetProfile(ctx, in.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, huma.Error404NotFound(fmt.Sprintf("no profile with id %q", in.ID))
+	}
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &profileOutput{Body: toProfileJSON(p)}, nil
+}
+
+// importOptions reads the import's options from the query and headers.
+func (in *importInput) readOptions() (profile.ReadOptions, error) {
+	opts := profile.ReadOptions{IDColumn: in.ID, Format: profile.FormatCSV}
+	mt, _, _ := mime.ParseMediaType(in.ContentType)
+	switch {
+	case in.Format != "":
+		f, err := profile.ParseFormat(in.Format)
+		if err != nil {
+			return opts, huma.Error422UnprocessableEntity("format: " + err.Error())
+		}
+		opts.Format = f
+	case mt == "application/x-ndjson" || mt == "application/jsonl" || mt == "application/json-lines" || mt == "application/json":
+		opts.Format = profile.FormatJSONL
+	}
+	opts.Delimiter = map[string]rune{"comma": ',', "semicolon": ';', "tab": '\t'}[in.Delimiter]
+	return opts, nil
+}
+
+func (s *server) importProfiles(ctx context.Context, in *importInput) (*importOutput, error) {
+	p, err := writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ropts, err := in.readOptions()
+	if err != nil {
+		return nil, err
+	}
+	path, size, err := s.spool(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(path)
+	open := func() (io.ReadCloser, error) { return os.Open(path) }
+	sum, err := profile.Import(ctx, open, s.a.Store, profile.ImportOptions{Read: ropts, Strict: in.Strict, Now: s.cfg.Now})
+	out := &importOutput{}
+	out.Body.Rows, out.Body.Rejected = sum.Rows, sum.Rejected
+	out.Body.Imported, out.Body.Updated, out.Body.Unchanged = sum.Inserted, sum.Updated, sum.Unchanged
+	out.Body.Errors = make([]rowErrorJSON, len(sum.Errors))
+	details := make([]error, 0, len(sum.Errors))
+	for i, re := range sum.Errors {
+		out.Body.Errors[i] = rowErrorJSON{Line: re.Line, Reason: re.Reason}
+		details = append(details, &huma.ErrorDetail{Location: fmt.Sprintf("body line %d", re.Line), Message: re.Reason})
+	}
+	if errors.Is(err, profile.ErrStrictRejected) {
+		return nil, huma.Error422UnprocessableEntity(err.Error()+" (import without strict to write the good rows)", details...)
+	}
+	if err != nil {
+		if classify(err) == nil && !errors.Is(err, context.Canceled) && sum.Rows == 0 {
+			return nil, huma.Error422UnprocessableEntity("the file cannot be read: " + err.Error())
+		}
+		return nil, s.problem(ctx, err)
+	}
+	s.record(ctx, p, "profiles.import", fmt.Sprintf("%d bytes of %s", size, ropts.Format), sum.String())
+	return out, nil
+}
+
+// spool copies the request body to a temporary file (an import reads it
+// twice when strict) and returns its path and size.
+func (s *server) spool(ctx context.Context) (string, int64, error) {
+	r, w, ok := rawRequest(ctx)
+	if !ok {
+		return "", 0, huma.Error500InternalServerError("no request")
+	}
+	f, err := os.CreateTemp(s.cfg.TempDir, "segbridge-import-*")
+	if err != nil {
+		return "", 0, s.problem(ctx, fmt.Errorf("spool the upload: %w", err))
+	}
+	defer f.Close()
+	n, err := io.Copy(f, http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		os.Remove(f.Name())
+		return "", 0, huma.Error413RequestEntityTooLarge(fmt.Sprintf("the upload is larger than %d bytes", mbe.Limit))
+	case err != nil:
+		os.Remove(f.Name())
+		return "", 0, huma.Error400BadRequest("reading the upload: " + err.Error())
+	case n == 0:
+		os.Remove(f.Name())
+		return "", 0, huma.Error422UnprocessableEntity("the request body is empty: send the CSV or JSON Lines file as the body")
+	}
+	return f.Name(), n, nil
+}

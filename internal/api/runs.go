@@ -1,0 +1,344 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"segbridge/internal/export"
+	"segbridge/internal/run"
+	"segbridge/internal/store"
+	"segbridge/internal/user"
+)
+
+// runJSON is a run as the API shows it.
+type runJSON struct {
+	ID              int64         `json:"id"`
+	ExportID        int64         `json:"export_id"`
+	Export          string        `json:"export"`
+	Trigger         string        `json:"trigger" enum:"manual,refresh,schedule"`
+	Status          string        `json:"status" enum:"queued,running,succeeded,failed,cancelled"`
+	Step            string        `json:"step"`
+	Message         string        `json:"message,omitempty"`
+	CancelRequested bool          `json:"cancel_requested"`
+	QueuedAt        time.Time     `json:"queued_at"`
+	StartedAt       *time.Time    `json:"started_at"`
+	FinishedAt      *time.Time    `json:"finished_at"`
+	Requests        int           `json:"requests" doc:"Omnisend API requests the run made"`
+	Counts          run.Counts    `json:"counts"`
+	Progress        *run.Progress `json:"progress,omitempty" doc:"how far the send, confirm and untag steps are; while the run is active"`
+}
+
+func toRunJSON(r run.Run, exportName string) runJSON {
+	j := runJSON{ID: r.ID, ExportID: r.ExportID, Export: exportName, Trigger: string(r.Trigger), Status: string(r.Status),
+		Step: string(r.Step), Message: r.Message, CancelRequested: r.CancelRequested, QueuedAt: r.QueuedAt,
+		Requests: r.Requests, Counts: r.Counts}
+	if !r.StartedAt.IsZero() {
+		t := r.StartedAt
+		j.StartedAt = &t
+	}
+	if !r.FinishedAt.IsZero() {
+		t := r.FinishedAt
+		j.FinishedAt = &t
+	}
+	return j
+}
+
+type runsInput struct {
+	Name  string `path:"name" minLength:"1" doc:"the export's name or id"`
+	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"20"`
+}
+
+type runsOutput struct {
+	Body []runJSON
+}
+
+type runIDInput struct {
+	ID int64 `path:"id" minimum:"1"`
+}
+
+type runOutput struct {
+	Body runJSON
+}
+
+type startRunOutput struct {
+	Body struct {
+		Run runJSON `json:"run"`
+		// JobID is the River job that works the run.
+		JobID int64 `json:"job_id"`
+	}
+}
+
+type resultsInput struct {
+	ID     int64  `path:"id" minimum:"1"`
+	Status string `query:"status" enum:"ok,failed,skipped,pending" doc:"only results with this status"`
+	Format string `query:"format" enum:"json,csv" doc:"csv downloads the results as CSV (as does Accept: text/csv)"`
+	Accept string `header:"Accept"`
+}
+
+type resultsOutput struct {
+	Body func(huma.Context)
+}
+
+// resultRow is one per-contact result as shown and downloaded.
+type resultRow struct {
+	Seq       int64    `json:"seq"`
+	Action    string   `json:"action" enum:"add,update,untag,skip"`
+	Email     string   `json:"email"`
+	ProfileID string   `json:"profile_id,omitempty"`
+	Status    string   `json:"status" enum:"pending,ok,failed,skipped"`
+	Reason    string   `json:"reason,omitempty"`
+	Message   string   `json:"message,omitempty"`
+	Tags      []string `json:"tags,omitempty"`
+	BatchID   string   `json:"batch_id,omitempty"`
+}
+
+func rowOf(op run.Op) resultRow {
+	return resultRow{Seq: op.Seq, Action: op.Action(), Email: op.Email, ProfileID: op.ProfileID, Status: string(op.Status),
+		Reason: op.Reason, Message: op.Message, Tags: op.Tags, BatchID: op.BatchID}
+}
+
+func (s *server) registerRuns(api huma.API) {
+	huma.Register(api, operation("list-runs", http.MethodGet, "/exports/{name}/runs", "An export's runs, newest first, with their counts", "runs", 200), s.listRuns)
+	start := operation("start-run", http.MethodPost, "/exports/{name}/run", "Run an export now: queue a run for the workers", "runs", 202)
+	start.Description = "Queues a run (one per export at a time: 409 while one is in progress) and its job; a worker " +
+		"(segbridge serve or segbridge worker) runs it. Follow it with GET /runs/{id}."
+	huma.Register(api, start, s.startRun)
+	huma.Register(api, operation("get-run", http.MethodGet, "/runs/{id}", "Get a run with its counts and, while active, its progress", "runs", 200), s.getRun)
+	huma.Register(api, operation("cancel-run", http.MethodPost, "/runs/{id}/cancel", "Ask an active run to stop at its next checkpoint", "runs", 202), s.cancelRun)
+	results := operation("run-results", http.MethodGet, "/runs/{id}/results", "A run's per-contact results (JSON, or CSV with Accept: text/csv or format=csv)", "runs", 200)
+	results.Responses = map[string]*huma.Response{"200": {
+		Description: "the per-contact results",
+		Content: map[string]*huma.MediaType{
+			"application/json": {Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[[]resultRow](), true, "ResultRows")},
+			"text/csv":         {Schema: &huma.Schema{Type: "string", Description: "seq,action,email,profile_id,status,reason,message,batch_id"}},
+		},
+	}}
+	huma.Register(api, results, s.runResults)
+}
+
+func (s *server) listRuns(ctx context.Context, in *runsInput) (*runsOutput, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, _, err := s.findExport(ctx, p, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	runs, err := s.a.Store.ListRuns(ctx, e.ID, in.Limit)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := &runsOutput{Body: make([]runJSON, len(runs))}
+	for i, r := range runs {
+		out.Body[i] = toRunJSON(r, e.Name)
+	}
+	return out, nil
+}
+
+func (s *server) startRun(ctx context.Context, in *exportRefInput) (*startRunOutput, error) {
+	p, e, _, err := s.writableExport(ctx, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	if e.Detached() {
+		return nil, huma.Error409Conflict(fmt.Sprintf("export %q cannot run: %s; attach it to a connection first", e.Name, e.DetachedText()))
+	}
+	r, err := s.a.Store.CreateRun(ctx, e.ID, run.TriggerManual, s.cfg.Now())
+	if errors.Is(err, run.ErrActiveRun) {
+		return nil, s.activeRunConflict(ctx, e)
+	}
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	job, err := s.a.Jobs.Enqueue(ctx, r.ID)
+	if err != nil {
+		r.Status, r.Message, r.FinishedAt = run.StatusFailed, "could not queue the run: "+err.Error(), s.cfg.Now()
+		return nil, s.problem(ctx, errors.Join(err, s.a.Store.SaveRun(context.WithoutCancel(ctx), r)))
+	}
+	s.record(ctx, p, "run.start", e.Name, fmt.Sprintf("run %d (job %d)", r.ID, job.ID))
+	out := &startRunOutput{}
+	out.Body.Run, out.Body.JobID = toRunJSON(r, e.Name), job.ID
+	return out, nil
+}
+
+// activeRunConflict is the 409 of starting a run while one is active.
+func (s *server) activeRunConflict(ctx context.Context, e export.Export) error {
+	runs, err := s.a.Store.ListRuns(ctx, e.ID, 5)
+	if err != nil {
+		return s.problem(ctx, err)
+	}
+	for _, r := range runs {
+		if !r.Status.Final() {
+			return huma.Error409Conflict(fmt.Sprintf("export %q has run %d in progress (step %s); wait for it or cancel it (POST /api/v1/runs/%d/cancel)",
+				e.Name, r.ID, r.Step, r.ID))
+		}
+	}
+	return huma.Error409Conflict(fmt.Sprintf("export %q has a run in progress", e.Name))
+}
+
+// findRun looks up a run of an export p may see.
+func (s *server) findRun(ctx context.Context, p user.Principal, id int64) (run.Run, export.Export, error) {
+	notFound := huma.Error404NotFound(fmt.Sprintf("no run %d of an export you may see", id))
+	r, err := s.a.Store.GetRun(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return r, export.Export{}, notFound
+	}
+	if err != nil {
+		return r, export.Export{}, s.problem(ctx, err)
+	}
+	e, _, err := s.findExport(ctx, p, strconv.FormatInt(r.ExportID, 10))
+	if err != nil {
+		return r, e, notFound
+	}
+	return r, e, nil
+}
+
+func (s *server) getRun(ctx context.Context, in *runIDInput) (*runOutput, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, e, err := s.findRun(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	j := toRunJSON(r, e.Name)
+	if !r.Status.Final() {
+		pr, err := s.a.Store.RunProgress(ctx, r.ID)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		j.Progress = &pr
+	}
+	return &runOutput{Body: j}, nil
+}
+
+func (s *server) cancelRun(ctx context.Context, in *runIDInput) (*runOutput, error) {
+	p, err := writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, e, err := s.findRun(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status.Final() {
+		return nil, huma.Error409Conflict(fmt.Sprintf("run %d already ended (%s)", r.ID, r.Status))
+	}
+	if err := s.a.Store.RequestCancel(ctx, r.ID); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	s.record(ctx, p, "run.cancel", e.Name, fmt.Sprintf("run %d", r.ID))
+	if r, err = s.a.Store.GetRun(ctx, r.ID); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &runOutput{Body: toRunJSON(r, e.Name)}, nil
+}
+
+// wantsCSV reports whether the results are asked for as CSV.
+func (in *resultsInput) wantsCSV() bool {
+	if in.Format != "" {
+		return in.Format == "csv"
+	}
+	for _, part := range strings.Split(in.Accept, ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/csv" {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *server) runResults(ctx context.Context, in *resultsInput) (*resultsOutput, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, _, err := s.findRun(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	f := run.OpFilter{Status: run.OpStatus(in.Status), Limit: 1000}
+	first, err := s.a.Store.ListOps(ctx, r.ID, f)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	asCSV := in.wantsCSV()
+	return &resultsOutput{Body: func(hc huma.Context) {
+		w := newResultWriter(hc, asCSV, r.ID)
+		ops := first
+		for {
+			for _, op := range ops {
+				if err := w.write(rowOf(op)); err != nil {
+					return // the client went away
+				}
+			}
+			if len(ops) < f.Limit {
+				break
+			}
+			f.AfterSeq = ops[len(ops)-1].Seq
+			if ops, err = s.a.Store.ListOps(ctx, r.ID, f); err != nil {
+				s.log.ErrorContext(ctx, "run results cut short", "run", r.ID, "error", err)
+				break
+			}
+		}
+		w.close()
+	}}, nil
+}
+
+// resultWriter streams result rows as a JSON array or CSV.
+type resultWriter struct {
+	csv   *csv.Writer
+	json  *json.Encoder
+	hc    huma.Context
+	first bool
+}
+
+func newResultWriter(hc huma.Context, asCSV bool, runID int64) *resultWriter {
+	w := &resultWriter{hc: hc, first: true}
+	if asCSV {
+		hc.SetHeader("Content-Type", "text/csv; charset=utf-8")
+		hc.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="run-%d-results.csv"`, runID))
+		hc.SetStatus(http.StatusOK)
+		w.csv = csv.NewWriter(hc.BodyWriter())
+		_ = w.csv.Write([]string{"seq", "action", "email", "profile_id", "status", "reason", "message", "batch_id"})
+		return w
+	}
+	hc.SetHeader("Content-Type", "application/json")
+	hc.SetStatus(http.StatusOK)
+	w.json = json.NewEncoder(hc.BodyWriter())
+	_, _ = hc.BodyWriter().Write([]byte("["))
+	return w
+}
+
+func (w *resultWriter) write(r resultRow) error {
+	if w.csv != nil {
+		return w.csv.Write([]string{strconv.FormatInt(r.Seq, 10), r.Action, r.Email, r.ProfileID, r.Status, r.Reason, r.Message, r.BatchID})
+	}
+	if !w.first {
+		if _, err := w.hc.BodyWriter().Write([]byte(",")); err != nil {
+			return err
+		}
+	}
+	w.first = false
+	return w.json.Encode(r)
+}
+
+func (w *resultWriter) close() {
+	if w.csv != nil {
+		w.csv.Flush()
+		return
+	}
+	_, _ = w.hc.BodyWriter().Write([]byte("]\n"))
+}

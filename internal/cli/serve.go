@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/spf13/cobra"
+
+	"segbridge/internal/app"
+	"segbridge/internal/jobs"
+	"segbridge/internal/server"
+)
+
+// serveFlags are the flags of `segbridge serve`.
+type serveFlags struct {
+	addr    string
+	workers int
+	worker  workerFlags
+}
+
+// validate checks the flags and names the one that is wrong.
+func (f serveFlags) validate() error {
+	if _, _, err := net.SplitHostPort(f.addr); err != nil {
+		return fmt.Errorf("--addr %q: want HOST:PORT, such as 127.0.0.1:8080 or :8080 (all interfaces)", f.addr)
+	}
+	if f.workers < 0 || f.workers > 100 {
+		return fmt.Errorf("--workers %d: want 0 (no workers in this process) to 100", f.workers)
+	}
+	w := f.worker
+	w.concurrency = max(f.workers, 1)
+	return w.validate()
+}
+
+func newServeCmd(g *globals) *cobra.Command {
+	f := serveFlags{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the web UI and the HTTP API, and work background jobs",
+		Long: `Serve segbridge until interrupted (SIGINT or SIGTERM):
+
+  - the web UI at / and the HTTP API at /api/v1 (OpenAPI document at
+    /api/v1/openapi.json; authenticate with a session or an API token);
+  - /healthz (the process is up), /readyz (the database answers) and
+    /metrics (Prometheus);
+  - with --workers N > 0, the background jobs as "segbridge worker" works
+    them: export runs, the system refresh on --refresh-schedule, cron
+    exports. --workers 0 leaves them to separate "segbridge worker"
+    processes (PostgreSQL).
+
+On the first start with no users, an admin is created: SEGBRIDGE_ADMIN_EMAIL
+(default admin@localhost) with SEGBRIDGE_ADMIN_PASSWORD, or with a generated
+one-time password that is printed once. Add more with "segbridge user add".
+
+It listens on 127.0.0.1:8080 by default (this machine only). To serve other
+machines, put it behind a TLS-terminating proxy and pass --addr :8080;
+session cookies are marked Secure for any host but localhost.
+
+On interrupt it stops accepting connections, lets in-flight requests finish,
+and stops running exports at their next checkpoint (they continue later).`,
+		Example: `  segbridge serve
+  SEGBRIDGE_ADMIN_EMAIL=me@example.com SEGBRIDGE_ADMIN_PASSWORD=... segbridge serve --addr :8080
+  segbridge serve --db postgres://segbridge@db/segbridge --workers 4 --refresh-schedule "30 1 * * *" --time-zone Europe/Prague`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			if !cmd.Root().PersistentFlags().Changed("log-level") {
+				g.logLevel = "info" // a server says what it does
+			}
+			cfg, err := g.config()
+			if err != nil {
+				return err
+			}
+			cfg.Worker = app.WorkerConfig{Concurrency: max(f.workers, 1), RefreshSchedule: f.worker.refreshSchedule, TimeZone: f.worker.timeZone}
+			a, err := app.Open(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return runServe(cmd.Context(), g, a, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", server.DefaultAddr, "listen address HOST:PORT (:8080 listens on every interface)")
+	fl.IntVar(&f.workers, "workers", jobs.DefaultConcurrency, "jobs worked at once in this process (0: none; leave them to segbridge worker)")
+	fl.StringVar(&f.worker.refreshSchedule, "refresh-schedule", jobs.DefaultRefreshSchedule, "cron expression (5 fields) of the system refresh")
+	fl.StringVar(&f.worker.timeZone, "time-zone", jobs.DefaultTimeZone, "IANA time zone of --refresh-schedule")
+	return cmd
+}
+
+// runServe bootstraps the first admin, then serves until ctx ends.
+func runServe(ctx context.Context, g *globals, a *app.App, f serveFlags) error {
+	if err := bootstrapAdmin(ctx, g, a); err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{App: a, Addr: f.addr, Workers: f.workers > 0})
+	if err != nil {
+		return err
+	}
+	addr, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.errOut, "segbridge serve: http://%s/ on %s (Ctrl-C to stop)\n", addr, a.Store.Engine())
+	if err := srv.Run(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(g.errOut, "segbridge serve: stopped")
+	return nil
+}
+
+// bootstrapAdmin creates the first admin when there are no users, and
+// prints a generated password once.
+func bootstrapAdmin(ctx context.Context, g *globals, a *app.App) error {
+	u, generated, err := a.Users.Bootstrap(ctx, g.getenv("SEGBRIDGE_ADMIN_EMAIL"), g.getenv("SEGBRIDGE_ADMIN_PASSWORD"))
+	if err != nil {
+		return fmt.Errorf("create the first admin: %w", err)
+	}
+	switch {
+	case u.ID == 0:
+	case generated != "":
+		fmt.Fprintf(g.errOut, "segbridge serve: created the first admin %s with the one-time password\n\n    %s\n\n"+
+			"Sign in and change it (segbridge user set-password %s); it is not shown again.\n", u.Email, generated, u.Email)
+	default:
+		fmt.Fprintf(g.errOut, "segbridge serve: created the first admin %s (password from SEGBRIDGE_ADMIN_PASSWORD)\n", u.Email)
+	}
+	return nil
+}

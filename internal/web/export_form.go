@@ -1,0 +1,232 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"segbridge/internal/connection"
+	"segbridge/internal/export"
+	"segbridge/internal/segment"
+	"segbridge/internal/store"
+)
+
+// optionalFields are the mapping's optional fields as the form offers
+// them ("Add attribute"), with their labels.
+var optionalFields = []fieldOption{
+	{"first_name", "First name"}, {"last_name", "Last name"}, {"address", "Address"},
+	{"country", "Country/region"}, {"state", "State"}, {"city", "City"}, {"postal_code", "Postal code"},
+	{"phone", "Phone"}, {"birthdate", "Birthdate"}, {"gender", "Gender"},
+	{"custom", "Custom property"}, {"consent", "Consent status"}, {"consent_date", "Consent date"},
+}
+
+type fieldOption struct{ Value, Label string }
+
+// mappingRows is how many optional mapping rows the form has without
+// JavaScript; the script shows them one at a time ("Add attribute").
+const mappingRows = 8
+
+// mappingRow is one optional mapping row of the form.
+type mappingRow struct {
+	Field    string // an optionalFields value, "" = unused
+	Property string // the custom property name (Field "custom")
+	Attr     string
+}
+
+// exportForm is the Add destination form as filled in.
+type exportForm struct {
+	Name         string
+	ConnectionID int64
+	Segments     []int64
+	Email        string
+	Rows         []mappingRow
+	TagPrefix    string
+	Leave        string
+	Schedule     string
+	Cron         string
+	TimeZone     string
+	Cap          string
+	Active       bool
+
+	// Choices.
+	Connections []connection.Connection
+	AllSegments []segment.Segment
+	Fields      []fieldOption
+	Attributes  []string
+}
+
+func (f exportForm) HasSegment(id int64) bool { return slices.Contains(f.Segments, id) }
+
+func defaultExportForm() exportForm {
+	return exportForm{Email: "email", TagPrefix: export.DefaultTagPrefix, Leave: string(export.LeaveUntag),
+		Schedule: string(export.ScheduleRefresh), TimeZone: export.DefaultTimeZone,
+		Cap: strconv.Itoa(export.DefaultProfileCap), Active: true}
+}
+
+// withChoices fills the form's choices: connections p may use, segments
+// with their member counts, and the attribute names seen on profiles.
+func (s *server) withChoices(ctx context.Context, r *http.Request, f exportForm) (exportForm, error) {
+	var err error
+	if f.Connections, err = s.usableConnections(ctx, principal(r)); err != nil {
+		return f, err
+	}
+	if f.AllSegments, err = s.app.Store.ListSegments(ctx); err != nil {
+		return f, err
+	}
+	if f.Attributes, err = s.attributeNames(ctx); err != nil {
+		return f, err
+	}
+	f.Fields = optionalFields
+	for len(f.Rows) < mappingRows {
+		f.Rows = append(f.Rows, mappingRow{})
+	}
+	return f, nil
+}
+
+// attributeNames are the attribute names of a sample of profiles, sorted,
+// offered as suggestions for the mapping.
+func (s *server) attributeNames(ctx context.Context) ([]string, error) {
+	sample, err := s.app.Store.ListProfiles(ctx, store.ListOptions{Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, p := range sample {
+		for k := range p.Attrs {
+			seen[k] = true
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for k := range seen {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// exportFromForm reads the form into f and the export it describes.
+func exportFromForm(r *http.Request, now time.Time) (exportForm, export.Export, error) {
+	pf := r.PostForm
+	f := exportForm{
+		Name: pf.Get("name"), Email: strings.TrimSpace(pf.Get("map_email")), TagPrefix: pf.Get("tag_prefix"),
+		Leave: pf.Get("leave"), Schedule: pf.Get("schedule"), Cron: pf.Get("cron"), TimeZone: pf.Get("time_zone"),
+		Cap: pf.Get("cap"), Active: pf.Get("active") == "yes",
+	}
+	e := export.Export{CreatedAt: now, UpdatedAt: now}
+	f.ConnectionID, _ = strconv.ParseInt(pf.Get("connection"), 10, 64)
+	for _, v := range pf["segment"] {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && !slices.Contains(f.Segments, id) {
+			f.Segments = append(f.Segments, id)
+		}
+	}
+	fields, props, attrs := pf["field"], pf["property"], pf["attr"]
+	for i := range fields {
+		f.Rows = append(f.Rows, mappingRow{Field: fields[i], Property: at(props, i), Attr: at(attrs, i)})
+	}
+	e.Name, e.ConnectionID, e.Segments, e.TagPrefix = strings.TrimSpace(f.Name), f.ConnectionID, f.Segments, f.TagPrefix
+	e.Leave, e.Active = export.Leave(f.Leave), f.Active
+	m, err := mappingFromRows(f.Email, f.Rows)
+	if err != nil {
+		return f, e, err
+	}
+	e.Mapping = m
+	if e.Schedule, err = scheduleFromForm(f); err != nil {
+		return f, e, err
+	}
+	if e.ProfileCap, err = strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(f.Cap), ",", "")); err != nil {
+		return f, e, &export.FieldError{Field: "profile_cap", Msg: fmt.Sprintf("%q is not a whole number", f.Cap)}
+	}
+	return f, e.WithDefaults(), nil
+}
+
+func at(vals []string, i int) string {
+	if i < len(vals) {
+		return strings.TrimSpace(vals[i])
+	}
+	return ""
+}
+
+// mappingFromRows builds the mapping: Email plus each used optional row.
+func mappingFromRows(email string, rows []mappingRow) (export.Mapping, error) {
+	m := export.Mapping{Email: email}
+	seen := map[string]bool{}
+	for _, row := range rows {
+		if row.Field == "" || row.Attr == "" {
+			continue
+		}
+		key := row.Field
+		if row.Field == "custom" {
+			key += ":" + row.Property
+		}
+		if seen[key] {
+			return m, &export.FieldError{Field: "mapping." + row.Field, Msg: "mapped twice; keep one row per field"}
+		}
+		seen[key] = true
+		switch row.Field {
+		case "custom":
+			if row.Property == "" {
+				return m, &export.FieldError{Field: "mapping.custom", Msg: "name the Omnisend custom property of attribute " + strconv.Quote(row.Attr)}
+			}
+			m.SetCustom(row.Property, row.Attr)
+		case "consent", "consent_date":
+			if m.Consent == nil {
+				m.Consent = &export.ConsentMapping{}
+			}
+			if row.Field == "consent" {
+				m.Consent.Attribute = row.Attr
+			} else {
+				m.Consent.DateAttribute = row.Attr
+			}
+		default:
+			if err := m.Set(row.Field, row.Attr); err != nil {
+				return m, err
+			}
+		}
+	}
+	return m, nil
+}
+
+// scheduleFromForm reads the schedule radio and its cron fields.
+func scheduleFromForm(f exportForm) (export.Schedule, error) {
+	switch export.ScheduleKind(f.Schedule) {
+	case export.ScheduleCron:
+		sc := export.Schedule{Kind: export.ScheduleCron, Cron: strings.TrimSpace(f.Cron), TimeZone: strings.TrimSpace(f.TimeZone)}.WithDefaults()
+		return sc, sc.Validate()
+	case "", export.ScheduleRefresh, export.ScheduleManual:
+		return export.Schedule{Kind: export.ScheduleKind(f.Schedule)}.WithDefaults(), nil
+	}
+	return export.Schedule{}, &export.FieldError{Field: "schedule", Msg: fmt.Sprintf("%q: want refresh, manual or cron", f.Schedule)}
+}
+
+// mappingLines describes a mapping for the export page.
+func mappingLines(m export.Mapping) [][2]string {
+	lines := [][2]string{{"Email", m.Email}}
+	for _, fo := range optionalFields {
+		if v := m.Get(fo.Value); v != "" {
+			lines = append(lines, [2]string{fo.Label, v})
+		}
+	}
+	for _, k := range sortedKeys(m.Custom) {
+		lines = append(lines, [2]string{"Custom property " + k, m.Custom[k]})
+	}
+	if m.Consent != nil {
+		lines = append(lines, [2]string{"Consent status", m.Consent.Attribute})
+		if m.Consent.DateAttribute != "" {
+			lines = append(lines, [2]string{"Consent date", m.Consent.DateAttribute})
+		}
+	}
+	return lines
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

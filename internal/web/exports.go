@@ -1,0 +1,329 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"segbridge/internal/connection"
+	"segbridge/internal/export"
+	"segbridge/internal/jobs"
+	"segbridge/internal/run"
+	"segbridge/internal/segment"
+	"segbridge/internal/store"
+	"segbridge/internal/user"
+)
+
+// exportRow is one export in the list.
+type exportRow struct {
+	E          export.Export
+	Connection string
+	Detached   string
+	Segments   []string
+	LastRun    *run.Run
+	Next       string
+}
+
+type exportsView struct {
+	Exports []exportRow
+	// CanAdd is false when p may not write or has no usable connection.
+	CanAdd       bool
+	NoConnection bool
+}
+
+// exportsPage lists the exports p may see with their last and next run.
+func (s *server) exportsPage(w http.ResponseWriter, r *http.Request) error {
+	ctx, p := r.Context(), principal(r)
+	all, err := s.app.Store.ListExports(ctx)
+	if err != nil {
+		return err
+	}
+	conns, err := s.connectionsByID(ctx)
+	if err != nil {
+		return err
+	}
+	segs, err := s.segmentsByID(ctx)
+	if err != nil {
+		return err
+	}
+	v := exportsView{}
+	for _, e := range all {
+		if !exportVisible(p, e, conns) {
+			continue
+		}
+		row, err := s.exportRow(ctx, e, conns, segs)
+		if err != nil {
+			return err
+		}
+		v.Exports = append(v.Exports, row)
+	}
+	usable := 0
+	for _, c := range conns {
+		if canUse(p, c) {
+			usable++
+		}
+	}
+	v.CanAdd, v.NoConnection = p.CanWrite() && usable > 0, usable == 0
+	s.render(w, r, http.StatusOK, "exports", v)
+	return nil
+}
+
+func (s *server) exportRow(ctx context.Context, e export.Export, conns map[int64]connection.Connection, segs map[int64]segment.Segment) (exportRow, error) {
+	row := exportRow{E: e, Detached: e.DetachedText(), Next: s.nextRun(e)}
+	if c, ok := conns[e.ConnectionID]; ok {
+		row.Connection = c.Name
+	}
+	for _, id := range e.Segments {
+		row.Segments = append(row.Segments, segs[id].Name)
+	}
+	runs, err := s.app.Store.ListRuns(ctx, e.ID, 1)
+	if err != nil {
+		return row, err
+	}
+	if len(runs) == 1 {
+		row.LastRun = &runs[0]
+	}
+	return row, nil
+}
+
+// nextRun says when e runs by itself next.
+func (s *server) nextRun(e export.Export) string {
+	switch {
+	case e.Detached():
+		return "never (detached)"
+	case !e.Active:
+		return "paused"
+	case e.Schedule.Kind == export.ScheduleManual:
+		return "on demand only"
+	case e.Schedule.Kind == export.ScheduleCron:
+		return fmtTime(e.Schedule.NextRun(s.cfg.Now())) + " (cron)"
+	}
+	return fmtTime(s.refreshSchedule().NextRun(s.cfg.Now())) + " (after the system refresh)"
+}
+
+// refreshSchedule is the system refresh's schedule as configured.
+func (s *server) refreshSchedule() export.Schedule {
+	cron, tz := s.app.Jobs.RefreshSchedule()
+	sc := export.Schedule{Kind: export.ScheduleCron, Cron: cron, TimeZone: tz}
+	if sc.Cron == "" {
+		sc.Cron = jobs.DefaultRefreshSchedule
+	}
+	if sc.TimeZone == "" {
+		sc.TimeZone = jobs.DefaultTimeZone
+	}
+	return sc
+}
+
+func (s *server) segmentsByID(ctx context.Context) (map[int64]segment.Segment, error) {
+	all, err := s.app.Store.ListSegments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]segment.Segment, len(all))
+	for _, sg := range all {
+		out[sg.ID] = sg
+	}
+	return out, nil
+}
+
+func (s *server) newExportPage(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.withChoices(r.Context(), r, defaultExportForm())
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "export_new", f)
+	return nil
+}
+
+// createExport saves the Add destination form; saving never runs it.
+func (s *server) createExport(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return badInput("unreadable form: %v", err)
+	}
+	ctx, p := r.Context(), principal(r)
+	f, e, err := exportFromForm(r, s.cfg.Now())
+	if err == nil {
+		err = s.checkExport(ctx, p, e)
+	}
+	if err == nil {
+		e, err = s.app.Store.CreateExport(ctx, e)
+	}
+	if err != nil {
+		return s.exportFormError(w, r, f, err)
+	}
+	s.record(ctx, p, "export.create", e.Name, fmt.Sprintf("connection %s; %d segments; schedule %s", e.ConnectionName, len(e.Segments), e.Schedule))
+	redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), fmt.Sprintf("Export %q saved. It runs %s; use Run now to run it at once.", e.Name, scheduleText(e)), false)
+	return nil
+}
+
+// checkExport validates e and that p may use its connection.
+func (s *server) checkExport(ctx context.Context, p user.Principal, e export.Export) error {
+	if e.ConnectionID == 0 {
+		return &export.FieldError{Field: "connection", Msg: "choose the connection to send to"}
+	}
+	c, err := s.app.Store.GetConnection(ctx, strconv.FormatInt(e.ConnectionID, 10))
+	if err != nil || c.ID != e.ConnectionID || !canUse(p, c) {
+		return &export.FieldError{Field: "connection", Msg: "choose one of the connections listed"}
+	}
+	return e.Validate()
+}
+
+func (s *server) exportFormError(w http.ResponseWriter, r *http.Request, f exportForm, err error) error {
+	cat, msg := classify(err)
+	if cat == catInternal {
+		return err
+	}
+	if errors.Is(err, store.ErrConflict) {
+		msg = fmt.Sprintf("An export named %q already exists; choose another name.", strings.TrimSpace(f.Name))
+	}
+	f, verr := s.withChoices(r.Context(), r, f)
+	if verr != nil {
+		return verr
+	}
+	s.renderForm(w, r, cat.status(), "export_new", f, msg)
+	return nil
+}
+
+func scheduleText(e export.Export) string {
+	switch e.Schedule.Kind {
+	case export.ScheduleManual:
+		return "only on demand"
+	case export.ScheduleCron:
+		return "on its cron schedule " + e.Schedule.Cron + " (" + e.Schedule.TimeZone + ")"
+	}
+	return "after each system refresh"
+}
+
+type exportView struct {
+	exportRow
+	Mapping   [][2]string
+	Schedule  string
+	Runs      []run.Run
+	Active    *run.Run
+	Chart     chart
+	CanChange bool
+}
+
+// exportPage shows an export's settings, its runs and their chart.
+func (s *server) exportPage(w http.ResponseWriter, r *http.Request) error {
+	ctx, p := r.Context(), principal(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	e, err := s.visibleExport(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	conns, err := s.connectionsByID(ctx)
+	if err != nil {
+		return err
+	}
+	segs, err := s.segmentsByID(ctx)
+	if err != nil {
+		return err
+	}
+	row, err := s.exportRow(ctx, e, conns, segs)
+	if err != nil {
+		return err
+	}
+	runs, err := s.app.Store.ListRuns(ctx, e.ID, chartRuns)
+	if err != nil {
+		return err
+	}
+	v := exportView{exportRow: row, Mapping: mappingLines(e.Mapping), Schedule: scheduleText(e), Runs: runs,
+		Chart: newChart(runs), CanChange: p.CanWrite()}
+	for i := range runs {
+		if !runs[i].Status.Final() {
+			v.Active = &runs[i]
+		}
+	}
+	s.render(w, r, http.StatusOK, "export", v)
+	return nil
+}
+
+// runExport is Run now: it queues a manual run and its job, then shows the
+// run.
+func (s *server) runExport(w http.ResponseWriter, r *http.Request) error {
+	ctx, p := r.Context(), principal(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	e, err := s.visibleExport(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	back := fmt.Sprintf("/exports/%d", e.ID)
+	if e.Detached() {
+		redirect(w, r, back, "This export cannot run: "+e.DetachedText()+".", true)
+		return nil
+	}
+	rn, err := s.app.Store.CreateRun(ctx, e.ID, run.TriggerManual, s.cfg.Now())
+	if errors.Is(err, run.ErrActiveRun) {
+		redirect(w, r, back, "This export already has a run in progress; wait for it or cancel it.", true)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := s.app.Jobs.Enqueue(ctx, rn.ID); err != nil {
+		rn.Status, rn.Step, rn.Message, rn.FinishedAt = run.StatusFailed, run.StepDone, "could not queue the run: "+oneLine(err), s.cfg.Now()
+		return errors.Join(err, s.app.Store.SaveRun(context.WithoutCancel(ctx), rn))
+	}
+	s.record(ctx, p, "export.run", e.Name, fmt.Sprintf("run %d queued", rn.ID))
+	redirect(w, r, fmt.Sprintf("/runs/%d", rn.ID), fmt.Sprintf("Run %d of %q queued.", rn.ID, e.Name), false)
+	return nil
+}
+
+// cancelExport asks the export's run in progress to stop.
+func (s *server) cancelExport(w http.ResponseWriter, r *http.Request) error {
+	ctx, p := r.Context(), principal(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	e, err := s.visibleExport(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	runs, err := s.app.Store.ListRuns(ctx, e.ID, 5)
+	if err != nil {
+		return err
+	}
+	for _, rn := range runs {
+		if rn.Status.Final() {
+			continue
+		}
+		if err := s.app.Store.RequestCancel(ctx, rn.ID); err != nil {
+			return err
+		}
+		s.record(ctx, p, "export.cancel", e.Name, fmt.Sprintf("run %d", rn.ID))
+		redirect(w, r, fmt.Sprintf("/runs/%d", rn.ID), fmt.Sprintf("Asked run %d to stop; it stops at its next checkpoint.", rn.ID), false)
+		return nil
+	}
+	redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), "This export has no run in progress.", true)
+	return nil
+}
+
+// removeExport deletes an export; contacts keep their tags in Omnisend.
+func (s *server) removeExport(w http.ResponseWriter, r *http.Request) error {
+	ctx, p := r.Context(), principal(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	e, err := s.visibleExport(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if err := s.app.Store.DeleteExport(ctx, e.ID); err != nil {
+		return err
+	}
+	s.record(ctx, p, "export.remove", e.Name, "")
+	redirect(w, r, "/exports", fmt.Sprintf("Export %q removed. Nothing was sent; contacts keep their tags in Omnisend.", e.Name), false)
+	return nil
+}

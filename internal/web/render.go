@@ -1,0 +1,212 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"segbridge/internal/run"
+	"segbridge/internal/user"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages are the parsed page templates by name ("exports" for
+// templates/exports.html), each with the layout and the shared partials.
+type pages struct {
+	byName map[string]*template.Template
+}
+
+// parsePages parses every template once: the layout and partials, then each
+// page on a clone of them.
+func parsePages() (*pages, error) {
+	base, err := template.New("").Funcs(funcs()).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, f)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", f, err)
+		}
+		p.byName[name] = t
+	}
+	return p, nil
+}
+
+// staticHandler serves the embedded CSS and JavaScript.
+func staticHandler() http.Handler {
+	sub, _ := fs.Sub(staticFS, "static") // the directory is embedded
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// view is what every page template gets: the signed-in user, the flash
+// message of the previous POST, a form error and the page's own data (D).
+type view struct {
+	User     user.Principal
+	SignedIn bool
+	Section  string
+	Flash    string
+	FlashErr bool
+	Error    string
+	D        any
+}
+
+// sections put pages under a navigation entry.
+var sections = map[string]string{
+	"connections": "connections", "connection": "connections", "connection_new": "connections",
+	"exports": "exports", "export": "exports", "export_new": "exports", "run": "exports",
+	"segments": "segments", "segment_new": "segments",
+	"system": "system", "users": "users", "audit": "audit", "tokens": "tokens",
+}
+
+// render writes page name with status and data d.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, d any) {
+	s.renderForm(w, r, status, name, d, "")
+}
+
+// renderForm writes page name with a form error message shown above it.
+func (s *server) renderForm(w http.ResponseWriter, r *http.Request, status int, name string, d any, formErr string) {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		s.log.Error("no template", "name", name)
+		http.Error(w, "internal error: no page "+name, http.StatusInternalServerError)
+		return
+	}
+	v := view{Section: sections[name], Error: sentence(formErr), D: d}
+	v.User, v.SignedIn = user.FromContext(r.Context())
+	v.Flash, v.FlashErr = takeFlash(w, r)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.log.Error("render page", "name", name, "error", err)
+		http.Error(w, "internal error: rendering the page failed", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// sentence starts msg with a capital letter (errors of the domain
+// packages start in lower case).
+func sentence(msg string) string {
+	r, n := utf8.DecodeRuneInString(msg)
+	if n == 0 {
+		return msg
+	}
+	return string(unicode.ToUpper(r)) + msg[n:]
+}
+
+const flashCookie = "segbridge_flash"
+
+// redirect answers a POST with a redirect to target carrying a one-time
+// message for the next page.
+func redirect(w http.ResponseWriter, r *http.Request, target, msg string, isErr bool) {
+	if msg != "" {
+		kind := "ok:"
+		if isErr {
+			kind = "err:"
+		}
+		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(kind + msg), Path: "/",
+			MaxAge: 60, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// takeFlash returns the flash message, if any, and clears it.
+func takeFlash(w http.ResponseWriter, r *http.Request) (string, bool) {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return "", false
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	v, err := url.QueryUnescape(c.Value)
+	if err != nil {
+		return "", false
+	}
+	if msg, ok := strings.CutPrefix(v, "err:"); ok {
+		return msg, true
+	}
+	return strings.TrimPrefix(v, "ok:"), false
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// funcs are the template helpers.
+func funcs() template.FuncMap {
+	return template.FuncMap{
+		"when":     fmtTime,
+		"sentence": sentence,
+		"duration": runDuration,
+		"final":    func(s run.Status) bool { return s.Final() },
+		"join":     strings.Join,
+		"add":      func(a, b int) int { return a + b },
+		"pct": func(n, of int) int {
+			if of <= 0 {
+				return 0
+			}
+			return min(100, n*100/of)
+		},
+		"last4": func(s string) string { return "••••" + s },
+	}
+}
+
+// fmtTime shows a time in UTC to the second ("-" when zero).
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// runDuration is how long a run took, or has been running ("-" if not
+// started).
+func runDuration(r run.Run) string {
+	if r.StartedAt.IsZero() {
+		return "-"
+	}
+	end := r.FinishedAt
+	if end.IsZero() {
+		return "running"
+	}
+	return end.Sub(r.StartedAt).Round(time.Millisecond).String()
+}

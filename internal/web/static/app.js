@@ -1,0 +1,113 @@
+// segbridge: small conveniences on top of pages that work without JavaScript.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", function () {
+  confirmButtons();
+  mappingRows();
+  connectButton();
+  runProgress();
+});
+
+// Buttons with data-confirm ask before their form is sent.
+function confirmButtons() {
+  document.querySelectorAll("button[data-confirm]").forEach(function (b) {
+    b.addEventListener("click", function (ev) {
+      if (!window.confirm(b.dataset.confirm)) ev.preventDefault();
+    });
+  });
+}
+
+// The mapping shows only the optional rows in use; "Add attribute" shows
+// the next one. The property name is shown only for custom properties.
+function mappingRows() {
+  var box = document.getElementById("mapping");
+  var add = document.getElementById("add-attribute");
+  if (!box || !add) return;
+  var rows = Array.prototype.slice.call(box.querySelectorAll(".maprow.optional"));
+  function syncProp(row) {
+    var sel = row.querySelector("select");
+    row.querySelector(".prop").hidden = sel.value !== "custom";
+  }
+  rows.forEach(function (row) {
+    var used = row.querySelector("select").value !== "" || row.querySelector("input[name=attr]").value !== "";
+    row.hidden = !used;
+    syncProp(row);
+    row.querySelector("select").addEventListener("change", function () { syncProp(row); });
+  });
+  function update() {
+    add.disabled = !rows.some(function (r) { return r.hidden; });
+  }
+  add.classList.remove("js-only");
+  add.addEventListener("click", function () {
+    var next = rows.find(function (r) { return r.hidden; });
+    if (next) {
+      next.hidden = false;
+      next.querySelector("select").focus();
+    }
+    update();
+  });
+  update();
+}
+
+// Connect checks the key without reloading, so the key stays in its field.
+function connectButton() {
+  var btn = document.getElementById("connect");
+  var form = document.getElementById("connection-form");
+  var out = document.getElementById("connect-result");
+  if (!btn || !form || !out) return;
+  btn.addEventListener("click", function (ev) {
+    ev.preventDefault();
+    out.className = "";
+    out.textContent = "Checking the key with Omnisend…";
+    fetch("/admin/connections/connect.json", {
+      method: "POST",
+      body: new URLSearchParams(new FormData(form)),
+      credentials: "same-origin",
+    }).then(function (r) { return r.json(); }).then(function (res) {
+      if (res.brand) {
+        out.className = "ok";
+        out.textContent = "Connected: the key works for brand " + res.brand + ".";
+      } else {
+        out.className = "bad";
+        out.textContent = res.error || "The check failed.";
+      }
+    }).catch(function () {
+      out.className = "bad";
+      out.textContent = "Could not reach segbridge; try again.";
+    });
+  });
+}
+
+// A run page in progress polls the run's progress and reloads when it ends.
+function runProgress() {
+  var box = document.getElementById("run");
+  if (!box || box.dataset.final === "true") return;
+  var url = box.dataset.progress;
+  function set(id, v) {
+    var el = document.getElementById(id);
+    if (el) el.textContent = v;
+  }
+  function tick() {
+    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (p) {
+      var st = document.getElementById("run-status");
+      st.textContent = p.status;
+      st.className = "status s-" + p.status;
+      set("run-step", p.final ? "" : "step " + p.step);
+      set("run-message", p.message || "");
+      set("sent", p.progress.sent);
+      set("upserts", p.progress.upserts);
+      set("confirmed", p.progress.confirmed);
+      set("untagged-live", p.progress.untagged);
+      set("untags", p.progress.untags);
+      var bar = document.getElementById("sent-bar");
+      if (bar) { bar.max = Math.max(p.progress.upserts, 1); bar.value = p.progress.sent; }
+      set("requests", p.requests);
+      if (p.final) {
+        window.location.reload();
+        return;
+      }
+      setTimeout(tick, 1000);
+    }).catch(function () { setTimeout(tick, 3000); });
+  }
+  setTimeout(tick, 500);
+}

@@ -1,0 +1,143 @@
+// Package web is segbridge's browser interface: server-rendered pages
+// (html/template, parsed once from embedded files) for the reference flows —
+// Admin → Connections, Data → Exports with their runs, Segments, Settings →
+// System, Users, the audit log and personal API tokens. Forms work without
+// JavaScript (POST, then redirect); a little vanilla JavaScript adds live run
+// progress and the "Add attribute" control.
+//
+// Handlers return an error; one adapter maps its category (not found,
+// forbidden, bad input, conflict) to the HTTP status and an error page. Every
+// page asks user.Principal what the signed-in user may do: pages hide what
+// a role cannot do and the POST handlers refuse it with 403 anyway.
+// Authentication (the session cookie) and cross-origin protection are the
+// job of internal/httpauth, which wraps this handler.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"segbridge/internal/app"
+)
+
+// Config is what the web UI needs.
+type Config struct {
+	// App is the open application: store, services, jobs.
+	App *app.App
+	// Logger receives one line per failed request (default: discard).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// WithDefaults returns c with the logger and clock set.
+func (c Config) WithDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Validate reports the first missing field.
+func (c Config) Validate() error {
+	switch {
+	case c.App == nil:
+		return errors.New("web: Config.App is required")
+	case c.App.Store == nil:
+		return errors.New("web: Config.App.Store is required")
+	case c.App.Users == nil:
+		return errors.New("web: Config.App.Users is required")
+	case c.App.Audit == nil:
+		return errors.New("web: Config.App.Audit is required")
+	}
+	return nil
+}
+
+// server holds the parsed templates and the application.
+type server struct {
+	cfg   Config
+	app   *app.App
+	log   *slog.Logger
+	pages *pages
+	mux   *http.ServeMux
+}
+
+// New returns the web UI's handler. Wrap it in httpauth.Middleware (which
+// puts the signed-in user in the request context) and httpauth.CrossOrigin.
+func New(cfg Config) (http.Handler, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := parsePages()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s := &server{cfg: cfg, app: cfg.App, log: cfg.Logger.With(slog.String("component", "web")), pages: p, mux: http.NewServeMux()}
+	s.routes()
+	return s.mux, nil
+}
+
+// routes registers every page. The access level is checked before the
+// handler runs.
+func (s *server) routes() {
+	s.mux.Handle("GET /static/", staticHandler())
+	s.handle("GET /{$}", signedIn, s.home)
+	s.handle("GET /login", public, s.loginPage)
+	s.handle("POST /login", public, s.login)
+	s.handle("POST /logout", signedIn, s.logout)
+
+	s.handle("GET /admin/connections", admin, s.connectionsPage)
+	s.handle("GET /admin/connections/new", admin, s.newConnectionPage)
+	s.handle("POST /admin/connections", admin, s.createConnection)
+	s.handle("POST /admin/connections/connect.json", admin, s.connectJSON)
+	s.handle("GET /admin/connections/{id}", admin, s.connectionPage)
+	s.handle("POST /admin/connections/{id}/check", admin, s.checkConnection)
+	s.handle("POST /admin/connections/{id}/remove", admin, s.removeConnection)
+
+	s.handle("GET /exports", signedIn, s.exportsPage)
+	s.handle("GET /exports/new", writer, s.newExportPage)
+	s.handle("POST /exports", writer, s.createExport)
+	s.handle("GET /exports/{id}", signedIn, s.exportPage)
+	s.handle("POST /exports/{id}/run", writer, s.runExport)
+	s.handle("POST /exports/{id}/cancel", writer, s.cancelExport)
+	s.handle("POST /exports/{id}/remove", writer, s.removeExport)
+
+	s.handle("GET /runs/{id}", signedIn, s.runPage)
+	s.handle("GET /runs/{id}/progress.json", signedIn, s.runProgress)
+	s.handle("GET /runs/{id}/results.csv", signedIn, s.runResultsCSV)
+
+	s.handle("GET /segments", signedIn, s.segmentsPage)
+	s.handle("GET /segments/new", writer, s.newSegmentPage)
+	s.handle("POST /segments", writer, s.createSegment)
+	s.handle("POST /segments/{slug}/refresh", writer, s.refreshSegment)
+
+	s.handle("GET /settings/system", signedIn, s.systemPage)
+
+	s.handle("GET /admin/users", admin, s.usersPage)
+	s.handle("POST /admin/users", admin, s.addUser)
+	s.handle("POST /admin/users/{id}/role", admin, s.setUserRole)
+	s.handle("POST /admin/users/{id}/remove", admin, s.removeUser)
+	s.handle("GET /admin/audit", admin, s.auditPage)
+
+	s.handle("GET /tokens", signedIn, s.tokensPage)
+	s.handle("POST /tokens", signedIn, s.createToken)
+	s.handle("POST /tokens/{id}/revoke", signedIn, s.revokeToken)
+
+	s.handle("/", public, func(http.ResponseWriter, *http.Request) error {
+		return notFound("no such page")
+	})
+}
+
+// home sends the user to the export list, the page most work starts from.
+func (s *server) home(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/exports", http.StatusSeeOther)
+	return nil
+}
