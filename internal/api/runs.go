@@ -155,17 +155,12 @@ func (s *server) startRun(ctx context.Context, in *exportRefInput) (*startRunOut
 	if e.Detached() {
 		return nil, huma.Error409Conflict(fmt.Sprintf("export %q cannot run: %s; attach it to a connection first", e.Name, e.DetachedText()))
 	}
-	r, err := s.a.Store.CreateRun(ctx, e.ID, run.TriggerManual, s.cfg.Now())
+	r, job, err := s.a.Jobs.StartRun(ctx, e.ID, run.TriggerManual)
 	if errors.Is(err, run.ErrActiveRun) {
 		return nil, s.activeRunConflict(ctx, e)
 	}
 	if err != nil {
 		return nil, s.problem(ctx, err)
-	}
-	job, err := s.a.Jobs.Enqueue(ctx, r.ID)
-	if err != nil {
-		r.Status, r.Message, r.FinishedAt = run.StatusFailed, "could not queue the run: "+err.Error(), s.cfg.Now()
-		return nil, s.problem(ctx, errors.Join(err, s.a.Store.SaveRun(context.WithoutCancel(ctx), r)))
 	}
 	s.record(ctx, p, "run.start", e.Name, fmt.Sprintf("run %d (job %d)", r.ID, job.ID))
 	out := &startRunOutput{}

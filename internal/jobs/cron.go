@@ -52,7 +52,7 @@ func (c *Client) CheckCron(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		started, err := c.startRun(ctx, ex, run.TriggerSchedule)
+		started, err := c.startRun(ctx, ex.ID, ex.Name, run.TriggerSchedule)
 		if err != nil {
 			return queued, err
 		}

@@ -78,7 +78,7 @@ func (c *Client) refreshAll(ctx context.Context, rec *store.SystemRefresh) (stri
 		if !ex.Active || ex.Detached() || ex.Schedule.Kind != export.ScheduleRefresh {
 			continue
 		}
-		started, err := c.startRun(ctx, ex, run.TriggerRefresh)
+		started, err := c.startRun(ctx, ex.ID, ex.Name, run.TriggerRefresh)
 		if err != nil {
 			return "", err
 		}
@@ -92,24 +92,4 @@ func (c *Client) refreshAll(ctx context.Context, rec *store.SystemRefresh) (stri
 		return "", nil
 	}
 	return "skipped: " + strings.Join(skipped, ", "), nil
-}
-
-// startRun queues a run of ex and enqueues its job. It reports false when
-// ex already has a run in progress (one run per export at a time). A run
-// whose job cannot be enqueued is failed, so it does not block the export.
-func (c *Client) startRun(ctx context.Context, ex export.Export, trigger run.Trigger) (bool, error) {
-	r, err := c.cfg.Store.CreateRun(ctx, ex.ID, trigger, c.cfg.Now())
-	if errors.Is(err, run.ErrActiveRun) {
-		c.cfg.Logger.Info("jobs: export has a run in progress; not starting another", "export", ex.Name)
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("export %q: %w", ex.Name, err)
-	}
-	if _, err := c.Enqueue(ctx, r.ID); err != nil {
-		r.Status, r.Message, r.FinishedAt = run.StatusFailed, err.Error(), c.cfg.Now()
-		return false, errors.Join(err, c.cfg.Store.SaveRun(context.WithoutCancel(ctx), r))
-	}
-	c.cfg.Logger.Info("jobs: run queued", "export", ex.Name, "run", r.ID, "trigger", trigger)
-	return true, nil
 }

@@ -262,17 +262,13 @@ func (s *server) runExport(w http.ResponseWriter, r *http.Request) error {
 		redirect(w, r, back, "This export cannot run: "+e.DetachedText()+".", true)
 		return nil
 	}
-	rn, err := s.app.Store.CreateRun(ctx, e.ID, run.TriggerManual, s.cfg.Now())
+	rn, _, err := s.app.Jobs.StartRun(ctx, e.ID, run.TriggerManual)
 	if errors.Is(err, run.ErrActiveRun) {
 		redirect(w, r, back, "This export already has a run in progress; wait for it or cancel it.", true)
 		return nil
 	}
 	if err != nil {
 		return err
-	}
-	if _, err := s.app.Jobs.Enqueue(ctx, rn.ID); err != nil {
-		rn.Status, rn.Step, rn.Message, rn.FinishedAt = run.StatusFailed, run.StepDone, "could not queue the run: "+oneLine(err), s.cfg.Now()
-		return errors.Join(err, s.app.Store.SaveRun(context.WithoutCancel(ctx), rn))
 	}
 	s.record(ctx, p, "export.run", e.Name, fmt.Sprintf("run %d queued", rn.ID))
 	redirect(w, r, fmt.Sprintf("/runs/%d", rn.ID), fmt.Sprintf("Run %d of %q queued.", rn.ID, e.Name), false)
