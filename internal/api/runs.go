@@ -90,24 +90,6 @@ type resultsOutput struct {
 	Body func(huma.Context)
 }
 
-// resultRow is one per-contact result as shown and downloaded.
-type resultRow struct {
-	Seq       int64    `json:"seq"`
-	Action    string   `json:"action" enum:"add,update,untag,skip"`
-	Email     string   `json:"email"`
-	ProfileID string   `json:"profile_id,omitempty"`
-	Status    string   `json:"status" enum:"pending,ok,failed,skipped"`
-	Reason    string   `json:"reason,omitempty"`
-	Message   string   `json:"message,omitempty"`
-	Tags      []string `json:"tags,omitempty"`
-	BatchID   string   `json:"batch_id,omitempty"`
-}
-
-func rowOf(op run.Op) resultRow {
-	return resultRow{Seq: op.Seq, Action: op.Action(), Email: op.Email, ProfileID: op.ProfileID, Status: string(op.Status),
-		Reason: op.Reason, Message: op.Message, Tags: op.Tags, BatchID: op.BatchID}
-}
-
 func (s *server) registerRuns(api huma.API) {
 	huma.Register(api, operation("list-runs", http.MethodGet, "/exports/{name}/runs", "An export's runs, newest first, with their counts", "runs", 200), s.listRuns)
 	start := operation("start-run", http.MethodPost, "/exports/{name}/run", "Run an export now: queue a run for the workers", "runs", 202)
@@ -120,7 +102,7 @@ func (s *server) registerRuns(api huma.API) {
 	results.Responses = map[string]*huma.Response{"200": {
 		Description: "the per-contact results",
 		Content: map[string]*huma.MediaType{
-			"application/json": {Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[[]resultRow](), true, "ResultRows")},
+			"application/json": {Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[[]run.Result](), true, "ResultRows")},
 			"text/csv":         {Schema: &huma.Schema{Type: "string", Description: "seq,action,email,profile_id,status,reason,message,batch_id"}},
 		},
 	}}
@@ -275,7 +257,7 @@ func (s *server) runResults(ctx context.Context, in *resultsInput) (*resultsOutp
 		ops := first
 		for {
 			for _, op := range ops {
-				if err := w.write(rowOf(op)); err != nil {
+				if err := w.write(op.Result()); err != nil {
 					return // the client went away
 				}
 			}
@@ -307,7 +289,7 @@ func newResultWriter(hc huma.Context, asCSV bool, runID int64) *resultWriter {
 		hc.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="run-%d-results.csv"`, runID))
 		hc.SetStatus(http.StatusOK)
 		w.csv = csv.NewWriter(hc.BodyWriter())
-		_ = w.csv.Write([]string{"seq", "action", "email", "profile_id", "status", "reason", "message", "batch_id"})
+		_ = w.csv.Write(run.ResultCSVHeader)
 		return w
 	}
 	hc.SetHeader("Content-Type", "application/json")
@@ -317,9 +299,9 @@ func newResultWriter(hc huma.Context, asCSV bool, runID int64) *resultWriter {
 	return w
 }
 
-func (w *resultWriter) write(r resultRow) error {
+func (w *resultWriter) write(r run.Result) error {
 	if w.csv != nil {
-		return w.csv.Write([]string{strconv.FormatInt(r.Seq, 10), r.Action, r.Email, r.ProfileID, r.Status, r.Reason, r.Message, r.BatchID})
+		return w.csv.Write(r.CSVRecord())
 	}
 	if !w.first {
 		if _, err := w.hc.BodyWriter().Write([]byte(",")); err != nil {

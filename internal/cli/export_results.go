@@ -120,24 +120,6 @@ contacts need nothing and are only counted (see: segbridge export runs NAME).`,
 	return cmd
 }
 
-// resultRow is one per-contact result as shown and downloaded.
-type resultRow struct {
-	Seq       int64    `json:"seq"`
-	Action    string   `json:"action"`
-	Email     string   `json:"email"`
-	ProfileID string   `json:"profile_id"`
-	Status    string   `json:"status"`
-	Reason    string   `json:"reason,omitempty"`
-	Message   string   `json:"message,omitempty"`
-	Tags      []string `json:"tags,omitempty"`
-	BatchID   string   `json:"batch_id,omitempty"`
-}
-
-func rowOf(op run.Op) resultRow {
-	return resultRow{Seq: op.Seq, Action: op.Action(), Email: op.Email, ProfileID: op.ProfileID, Status: string(op.Status),
-		Reason: op.Reason, Message: op.Message, Tags: op.Tags, BatchID: op.BatchID}
-}
-
 type rowWriter struct {
 	write func(run.Op) error
 	flush func() error
@@ -146,15 +128,12 @@ type rowWriter struct {
 func resultWriter(g *globals, format string) rowWriter {
 	switch format {
 	case "json":
-		return rowWriter{write: func(op run.Op) error { return writeJSONLine(g.out, rowOf(op)) }, flush: func() error { return nil }}
+		return rowWriter{write: func(op run.Op) error { return writeJSONLine(g.out, op.Result()) }, flush: func() error { return nil }}
 	case "csv":
 		cw := csv.NewWriter(g.out)
-		_ = cw.Write([]string{"seq", "action", "email", "profile_id", "status", "reason", "message", "batch_id"})
+		_ = cw.Write(run.ResultCSVHeader)
 		return rowWriter{
-			write: func(op run.Op) error {
-				r := rowOf(op)
-				return cw.Write([]string{strconv.FormatInt(r.Seq, 10), r.Action, r.Email, r.ProfileID, r.Status, r.Reason, r.Message, r.BatchID})
-			},
+			write: func(op run.Op) error { return cw.Write(op.Result().CSVRecord()) },
 			flush: func() error {
 				cw.Flush()
 				return cw.Error()
@@ -165,7 +144,7 @@ func resultWriter(g *globals, format string) rowWriter {
 	fmt.Fprintln(tw, "SEQ\tACTION\tEMAIL\tPROFILE\tSTATUS\tREASON\tMESSAGE")
 	return rowWriter{
 		write: func(op run.Op) error {
-			r := rowOf(op)
+			r := op.Result()
 			_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Seq, r.Action, r.Email, r.ProfileID, r.Status, r.Reason, r.Message)
 			return err
 		},

@@ -45,7 +45,7 @@ type runView struct {
 	Progress  run.Progress
 	Skipped   []reasonCount
 	Failed    []reasonCount
-	Results   []resultRow
+	Results   []run.Result
 	Status    string // the results filter
 	Statuses  []string
 	NextAfter int64 // the next page's cursor, 0 if none
@@ -82,7 +82,7 @@ func (s *server) runPage(w http.ResponseWriter, r *http.Request) error {
 		v.NextAfter = ops[len(ops)-1].Seq
 	}
 	for _, op := range ops {
-		v.Results = append(v.Results, rowOf(op))
+		v.Results = append(v.Results, op.Result())
 	}
 	q := url.Values{}
 	if status != "" {
@@ -160,7 +160,7 @@ func (s *server) runResultsCSV(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="run-%d-results.csv"`, rn.ID))
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"seq", "action", "email", "profile_id", "status", "reason", "message", "batch_id"})
+	_ = cw.Write(run.ResultCSVHeader)
 	f := run.OpFilter{Status: status, Limit: 1000}
 	for {
 		ops, err := s.app.Store.ListOps(ctx, rn.ID, f)
@@ -168,9 +168,7 @@ func (s *server) runResultsCSV(w http.ResponseWriter, r *http.Request) error {
 			return err // headers may be out; the adapter logs it
 		}
 		for _, op := range ops {
-			row := rowOf(op)
-			_ = cw.Write([]string{strconv.FormatInt(row.Seq, 10), row.Action, csvSafe(row.Email), csvSafe(row.ProfileID),
-				row.Status, row.Reason, csvSafe(row.Message), row.BatchID})
+			_ = cw.Write(op.Result().CSVRecord())
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil || len(ops) < f.Limit {
@@ -178,29 +176,4 @@ func (s *server) runResultsCSV(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.AfterSeq = ops[len(ops)-1].Seq
 	}
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
-		return "'" + s
-	}
-	return s
-}
-
-// resultRow is one per-contact result as shown and downloaded.
-type resultRow struct {
-	Seq       int64
-	Action    string
-	Email     string
-	ProfileID string
-	Status    string
-	Reason    string
-	Message   string
-	BatchID   string
-}
-
-func rowOf(op run.Op) resultRow {
-	return resultRow{Seq: op.Seq, Action: op.Action(), Email: op.Email, ProfileID: op.ProfileID, Status: string(op.Status),
-		Reason: op.Reason, Message: op.Message, BatchID: op.BatchID}
 }
