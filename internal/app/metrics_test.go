@@ -53,3 +53,19 @@ segbridge_runs_total{status="succeeded"} 1
 	require.Equal(t, float64(r.Requests), requests, "every request the run made is counted by route and status")
 	_ = queue // the queue gauge has a sample only when River has jobs
 }
+
+// TestSavedProgressMatchesTheOps checks that the progress a run saves as it
+// works (what the interfaces poll) ends equal to the count from its ops.
+func TestSavedProgressMatchesTheOps(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, dbURL string) {
+		e := newE2E(t, dbURL, 400, sandbox.FaultConfig{})
+		r := e.run()
+		saved, err := e.a.Store.RunProgress(e.ctx, r.ID)
+		require.NoError(t, err)
+		counted, err := e.a.Store.CountProgress(e.ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, counted, saved)
+		require.Equal(t, r.Counts.Added, saved.Upserts)
+		require.Equal(t, saved.Upserts, saved.Confirmed)
+	})
+}

@@ -28,6 +28,8 @@ type Target struct {
 	Client *omnisend.Client
 	// Requests reports the API requests Client has made so far.
 	Requests func() int
+
+	progress *tracker // set by Execute
 }
 
 // Resolver resolves an export's Target. Its errors fail the run with their
@@ -118,6 +120,9 @@ func (e *Executor) Execute(ctx context.Context, id int64) (Run, error) {
 	if err != nil {
 		return e.end(ctx, r, err)
 	}
+	if t.progress, err = e.startTracking(ctx, r); err != nil {
+		return e.end(ctx, r, err)
+	}
 	for r.Step != StepDone {
 		if err := e.checkCancel(ctx, &r); err != nil {
 			return e.end(ctx, r, err)
@@ -133,6 +138,9 @@ func (e *Executor) Execute(ctx context.Context, id int64) (Run, error) {
 			return e.end(ctx, r, err)
 		}
 		if err := e.cfg.Store.SaveRun(ctx, r); err != nil {
+			return r, err
+		}
+		if err := t.progress.save(ctx); err != nil {
 			return r, err
 		}
 	}

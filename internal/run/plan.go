@@ -85,6 +85,7 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 	}
 	r.Counts.Unchanged, r.Counts.Kept = p.unchanged, p.kept
 	r.Step = StepSend
+	t.progress.add(ctx, func(pr *Progress) { *pr = Progress{Upserts: p.upserts, Untags: p.untags} })
 	return nil
 }
 
@@ -106,11 +107,19 @@ type planner struct {
 	emails []string
 	// unchanged and kept are counted, not written as ops.
 	unchanged, kept int
+	// upserts and untags count the ops written, for the run's progress.
+	upserts, untags int
 }
 
 func (p *planner) add(op Op) {
 	p.seq++
 	op.RunID, op.Seq = p.r.ID, p.seq
+	switch op.Kind {
+	case OpUpsert:
+		p.upserts++
+	case OpUntag:
+		p.untags++
+	}
 	if op.Status == "" {
 		op.Status = OpPending
 	}

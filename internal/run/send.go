@@ -111,11 +111,14 @@ func (e *Executor) sendBatch(ctx context.Context, r *Run, t Target, ops []Op) er
 		if serr := st.SetBatchID(ctx, r.ID, no, b.Emails, b.ID); serr != nil {
 			return serr
 		}
+		t.progress.add(ctx, func(p *Progress) { p.Sent += len(b.Emails) })
 	}
 	for _, rej := range res.Rejected {
-		if serr := st.SetOpStatus(ctx, r.ID, seqsByEmail(ops, rej.Email), OpFailed, ReasonRejected, oneLine(rej.Err)); serr != nil {
+		seqs := seqsByEmail(ops, rej.Email)
+		if serr := st.SetOpStatus(ctx, r.ID, seqs, OpFailed, ReasonRejected, oneLine(rej.Err)); serr != nil {
 			return serr
 		}
+		t.progress.add(ctx, func(p *Progress) { p.Sent, p.Confirmed = p.Sent+len(seqs), p.Confirmed+len(seqs) })
 	}
 	if err != nil {
 		return fmt.Errorf("send: Omnisend did not take a batch: %w", err)
@@ -231,7 +234,9 @@ func (e *Executor) resolve(ctx context.Context, r *Run, t Target, b omnisend.Bat
 		}
 		out = outcomeOf(items)
 	}
-	return e.cfg.Store.ResolveBatch(ctx, r.ID, b.ID, out)
+	n, err := e.cfg.Store.ResolveBatch(ctx, r.ID, b.ID, out)
+	t.progress.add(ctx, func(p *Progress) { p.Confirmed += n })
+	return err
 }
 
 // outcomeOf reads a done batch's item results.

@@ -76,8 +76,8 @@ type Store interface {
 	// OpenBatches lists batches that have pending ops, by number.
 	OpenBatches(ctx context.Context, runID int64) ([]BatchRef, error)
 	// ResolveBatch marks the pending ops of Omnisend batch batchID as the
-	// outcome says.
-	ResolveBatch(ctx context.Context, runID int64, batchID string, out BatchOutcome) error
+	// outcome says, and returns how many it marked.
+	ResolveBatch(ctx context.Context, runID int64, batchID string, out BatchOutcome) (int, error)
 	// PendingUntags returns up to limit pending untag ops in seq order.
 	PendingUntags(ctx context.Context, runID int64, limit int) ([]Op, error)
 	// SetOpStatus sets the status of ops.
@@ -85,6 +85,14 @@ type Store interface {
 
 	// CountOps summarises a run's ops.
 	CountOps(ctx context.Context, runID int64) (Counts, error)
+	// CountProgress counts a run's progress from its ops. It reads every
+	// op of the run, so only the executor calls it, when a run resumes.
+	CountProgress(ctx context.Context, runID int64) (Progress, error)
+	// SaveProgress records how far a run is (the executor, a few times a
+	// second at most).
+	SaveProgress(ctx context.Context, runID int64, p Progress) error
+	// RunProgress returns the progress last saved: cheap, for the
+	// interfaces that poll a run while it works.
 	RunProgress(ctx context.Context, runID int64) (Progress, error)
 	ListOps(ctx context.Context, runID int64, f OpFilter) ([]Op, error)
 	// FinishRun folds the run's confirmed ops into the export's state and

@@ -54,6 +54,7 @@ func (e *Executor) untagGroup(ctx context.Context, r *Run, t Target, g []Op) err
 		if err := e.cfg.Store.SetOpStatus(ctx, r.ID, seqsOf(chunk), st, reasonFor(st), msg); err != nil {
 			return err
 		}
+		t.progress.add(ctx, func(p *Progress) { p.Untagged += len(chunk) })
 	}
 	return nil
 }

@@ -2,11 +2,14 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"segbridge/internal/run"
+	"segbridge/internal/store"
 )
 
 // CountOps implements run.Store.
@@ -30,8 +33,8 @@ func (s *Store) CountOps(ctx context.Context, runID int64) (run.Counts, error) {
 	return c, nil
 }
 
-// RunProgress implements run.Store.
-func (s *Store) RunProgress(ctx context.Context, runID int64) (run.Progress, error) {
+// CountProgress implements run.Store.
+func (s *Store) CountProgress(ctx context.Context, runID int64) (run.Progress, error) {
 	var p run.Progress
 	err := s.pool.QueryRow(ctx, `SELECT
 			count(*) FILTER (WHERE kind = 'upsert'),
@@ -40,6 +43,32 @@ func (s *Store) RunProgress(ctx context.Context, runID int64) (run.Progress, err
 			count(*) FILTER (WHERE kind = 'untag'),
 			count(*) FILTER (WHERE kind = 'untag' AND status <> 'pending')
 		FROM run_ops WHERE run_id = $1`, runID).Scan(&p.Upserts, &p.Sent, &p.Confirmed, &p.Untags, &p.Untagged)
+	if err != nil {
+		return p, fmt.Errorf("postgres: progress of run %d: %w", runID, err)
+	}
+	return p, nil
+}
+
+// SaveProgress implements run.Store.
+func (s *Store) SaveProgress(ctx context.Context, runID int64, p run.Progress) error {
+	b, _ := json.Marshal(p) // plain ints always encode
+	if _, err := s.pool.Exec(ctx, `UPDATE export_runs SET progress = $1 WHERE id = $2`, string(b), runID); err != nil {
+		return fmt.Errorf("postgres: save progress of run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// RunProgress implements run.Store.
+func (s *Store) RunProgress(ctx context.Context, runID int64) (run.Progress, error) {
+	var p run.Progress
+	var raw string
+	err := s.pool.QueryRow(ctx, `SELECT progress FROM export_runs WHERE id = $1`, runID).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, fmt.Errorf("run %d: %w", runID, store.ErrNotFound)
+	}
+	if err == nil {
+		err = json.Unmarshal([]byte(raw), &p)
+	}
 	if err != nil {
 		return p, fmt.Errorf("postgres: progress of run %d: %w", runID, err)
 	}

@@ -112,33 +112,35 @@ func (s *Store) OpenBatches(ctx context.Context, runID int64) ([]run.BatchRef, e
 }
 
 // ResolveBatch implements run.Store.
-func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome) error {
+func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome) (int, error) {
 	const mark = `UPDATE run_ops SET status = $1, reason = $2, message = $3 WHERE run_id = $4 AND batch_id = $5 AND kind = 'upsert' AND status = 'pending'`
+	n := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		exec := func(q string, args ...any) error {
+			tag, err := tx.Exec(ctx, q, args...)
+			n += int(tag.RowsAffected())
+			return err
+		}
 		for _, email := range slices.Sorted(maps.Keys(out.Failed)) {
-			if _, err := tx.Exec(ctx, mark+` AND email = $6`, string(run.OpFailed), run.ReasonRejected, out.Failed[email],
-				runID, batchID, email); err != nil {
+			if err := exec(mark+` AND email = $6`, string(run.OpFailed), run.ReasonRejected, out.Failed[email], runID, batchID, email); err != nil {
 				return err
 			}
 		}
 		if !out.Stopped {
-			_, err := tx.Exec(ctx, mark, string(run.OpOK), "", "", runID, batchID)
-			return err
+			return exec(mark, string(run.OpOK), "", "", runID, batchID)
 		}
 		if len(out.OK) > 0 {
-			ok := slices.Collect(maps.Keys(out.OK))
-			if _, err := tx.Exec(ctx, mark+` AND email = ANY($6)`, string(run.OpOK), "", "", runID, batchID, ok); err != nil {
+			if err := exec(mark+` AND email = ANY($6)`, string(run.OpOK), "", "", runID, batchID, slices.Collect(maps.Keys(out.OK))); err != nil {
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, mark, string(run.OpFailed), run.ReasonNotConfirmed,
+		return exec(mark, string(run.OpFailed), run.ReasonNotConfirmed,
 			"Omnisend stopped the batch before processing this contact", runID, batchID)
-		return err
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: resolve batch %s of run %d: %w", batchID, runID, err)
+		return 0, fmt.Errorf("postgres: resolve batch %s of run %d: %w", batchID, runID, err)
 	}
-	return nil
+	return n, nil
 }
 
 // PendingUntags implements run.Store.

@@ -3,9 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	"segbridge/internal/run"
+	"segbridge/internal/store"
 )
 
 // CountOps implements run.Store.
@@ -32,8 +35,8 @@ func (s *Store) CountOps(ctx context.Context, runID int64) (run.Counts, error) {
 	return c, nil
 }
 
-// RunProgress implements run.Store.
-func (s *Store) RunProgress(ctx context.Context, runID int64) (run.Progress, error) {
+// CountProgress implements run.Store.
+func (s *Store) CountProgress(ctx context.Context, runID int64) (run.Progress, error) {
 	var p run.Progress
 	err := s.db.QueryRowContext(ctx, `SELECT
 			coalesce(sum(kind = 'upsert'), 0),
@@ -42,6 +45,32 @@ func (s *Store) RunProgress(ctx context.Context, runID int64) (run.Progress, err
 			coalesce(sum(kind = 'untag'), 0),
 			coalesce(sum(kind = 'untag' AND status <> 'pending'), 0)
 		FROM run_ops WHERE run_id = ?`, runID).Scan(&p.Upserts, &p.Sent, &p.Confirmed, &p.Untags, &p.Untagged)
+	if err != nil {
+		return p, fmt.Errorf("sqlite: progress of run %d: %w", runID, err)
+	}
+	return p, nil
+}
+
+// SaveProgress implements run.Store.
+func (s *Store) SaveProgress(ctx context.Context, runID int64, p run.Progress) error {
+	b, _ := json.Marshal(p) // plain ints always encode
+	if _, err := s.db.ExecContext(ctx, `UPDATE export_runs SET progress = ? WHERE id = ?`, string(b), runID); err != nil {
+		return fmt.Errorf("sqlite: save progress of run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// RunProgress implements run.Store.
+func (s *Store) RunProgress(ctx context.Context, runID int64) (run.Progress, error) {
+	var p run.Progress
+	var raw string
+	err := s.db.QueryRowContext(ctx, `SELECT progress FROM export_runs WHERE id = ?`, runID).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("run %d: %w", runID, store.ErrNotFound)
+	}
+	if err == nil {
+		err = json.Unmarshal([]byte(raw), &p)
+	}
 	if err != nil {
 		return p, fmt.Errorf("sqlite: progress of run %d: %w", runID, err)
 	}

@@ -127,31 +127,39 @@ func (s *Store) OpenBatches(ctx context.Context, runID int64) ([]run.BatchRef, e
 }
 
 // ResolveBatch implements run.Store.
-func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome) error {
+func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome) (int, error) {
 	const mark = `UPDATE run_ops SET status = ?, reason = ?, message = ? WHERE run_id = ? AND batch_id = ? AND kind = 'upsert' AND status = 'pending'`
+	n := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		exec := func(q string, args ...any) error {
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			n += int(k)
+			return err
+		}
 		for email, msg := range out.Failed {
-			if _, err := tx.ExecContext(ctx, mark+` AND email = ?`, string(run.OpFailed), run.ReasonRejected, msg, runID, batchID, email); err != nil {
+			if err := exec(mark+` AND email = ?`, string(run.OpFailed), run.ReasonRejected, msg, runID, batchID, email); err != nil {
 				return err
 			}
 		}
 		if !out.Stopped {
-			_, err := tx.ExecContext(ctx, mark, string(run.OpOK), "", "", runID, batchID)
-			return err
+			return exec(mark, string(run.OpOK), "", "", runID, batchID)
 		}
 		for email := range out.OK {
-			if _, err := tx.ExecContext(ctx, mark+` AND email = ?`, string(run.OpOK), "", "", runID, batchID, email); err != nil {
+			if err := exec(mark+` AND email = ?`, string(run.OpOK), "", "", runID, batchID, email); err != nil {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, mark, string(run.OpFailed), run.ReasonNotConfirmed,
+		return exec(mark, string(run.OpFailed), run.ReasonNotConfirmed,
 			"Omnisend stopped the batch before processing this contact", runID, batchID)
-		return err
 	})
 	if err != nil {
-		return fmt.Errorf("sqlite: resolve batch %s of run %d: %w", batchID, runID, err)
+		return 0, fmt.Errorf("sqlite: resolve batch %s of run %d: %w", batchID, runID, err)
 	}
-	return nil
+	return n, nil
 }
 
 // PendingUntags implements run.Store.

@@ -27,6 +27,7 @@ func runRuns(t *testing.T, newStore NewStore) {
 	t.Run("ResolveBatches", func(t *testing.T) { testRunResolveBatches(t, newStore) })
 	t.Run("Untags", func(t *testing.T) { testRunUntags(t, newStore) })
 	t.Run("CountsAndProgress", func(t *testing.T) { testRunCounts(t, newStore) })
+	t.Run("SavedProgress", func(t *testing.T) { testRunSavedProgress(t, newStore) })
 	t.Run("FinishFoldsState", func(t *testing.T) { testRunFinish(t, newStore) })
 	t.Run("LargePlan", func(t *testing.T) { testRunLargePlan(t, newStore) })
 	t.Run("DeleteExportDeletesRuns", func(t *testing.T) { testRunDeleteExport(t, newStore) })
@@ -442,18 +443,22 @@ func testRunResolveBatches(t *testing.T, newStore NewStore) {
 	}
 
 	// A finished batch: every op not failed succeeded.
-	require.NoError(t, f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{
+	n, err := f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{
 		Failed: map[string]string{"b@example.com": "email: invalid"},
-	}))
+	})
+	require.NoError(t, err)
+	require.Equal(t, 3, n, "every op of the batch resolved")
 	batches, err := f.rs.OpenBatches(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, []run.BatchRef{{No: 2, ID: "batch-2"}}, batches)
 
 	// A stopped batch: only the OK ones succeeded.
-	require.NoError(t, f.rs.ResolveBatch(f.ctx, r.ID, "batch-2", run.BatchOutcome{
+	n, err = f.rs.ResolveBatch(f.ctx, r.ID, "batch-2", run.BatchOutcome{
 		Stopped: true, OK: map[string]bool{"d@example.com": true},
 		Failed: map[string]string{"e@example.com": "phone: invalid"},
-	}))
+	})
+	require.NoError(t, err)
+	require.Equal(t, 4, n, "ok, failed and the unprocessed rest")
 	batches, err = f.rs.OpenBatches(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Empty(t, batches)
@@ -480,7 +485,9 @@ func testRunResolveBatches(t *testing.T, newStore NewStore) {
 	}, got)
 
 	// Resolving again changes nothing: only pending ops are marked.
-	require.NoError(t, f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{}))
+	n, err = f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{})
+	require.NoError(t, err)
+	require.Zero(t, n)
 	require.Equal(t, ops, f.opsBySeq(t, r))
 }
 
@@ -516,7 +523,7 @@ func testRunCounts(t *testing.T, newStore NewStore) {
 	c, err := f.rs.CountOps(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, run.Counts{}, c)
-	p, err := f.rs.RunProgress(f.ctx, r.ID)
+	p, err := f.rs.CountProgress(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, run.Progress{}, p)
 
@@ -530,25 +537,26 @@ func testRunCounts(t *testing.T, newStore NewStore) {
 		f.skip(r, "p1", run.ReasonMissingEmail), f.skip(r, "p2", run.ReasonMissingEmail),
 		f.skip(r, "p3", run.ReasonInvalidEmail), f.skip(r, "p4", run.ReasonDuplicateEmail),
 	)
-	p, err = f.rs.RunProgress(f.ctx, r.ID)
+	p, err = f.rs.CountProgress(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, run.Progress{Upserts: 6, Untags: 3}, p)
 
 	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ID, seqs(ups[:5]), 1))
-	p, err = f.rs.RunProgress(f.ctx, r.ID)
+	p, err = f.rs.CountProgress(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, run.Progress{Upserts: 6, Untags: 3}, p, "assigned is not sent")
 	require.NoError(t, f.rs.SetBatchID(f.ctx, r.ID, 1, emails(ups[:5]), "batch-1"))
-	p, err = f.rs.RunProgress(f.ctx, r.ID)
+	p, err = f.rs.CountProgress(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, run.Progress{Upserts: 6, Sent: 5, Untags: 3}, p)
 
-	require.NoError(t, f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{
+	_, err = f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{
 		Stopped: true, OK: map[string]bool{"new1@example.com": true, "new2@example.com": true, "old1@example.com": true},
 		Failed: map[string]string{"bad@example.com": "email: invalid"},
-	}))
+	})
+	require.NoError(t, err)
 	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, seqs(uts[:2]), run.OpOK, "", ""))
-	p, err = f.rs.RunProgress(f.ctx, r.ID)
+	p, err = f.rs.CountProgress(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, run.Progress{Upserts: 6, Sent: 5, Confirmed: 5, Untags: 3, Untagged: 2}, p)
 
@@ -562,12 +570,29 @@ func testRunCounts(t *testing.T, newStore NewStore) {
 
 	// A failed op that was never sent (the run was cancelled) counts as failed and confirmed.
 	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, seqs(ups[5:]), run.OpFailed, run.ReasonNotConfirmed, "cancelled"))
-	p, err = f.rs.RunProgress(f.ctx, r.ID)
+	p, err = f.rs.CountProgress(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, run.Progress{Upserts: 6, Sent: 6, Confirmed: 6, Untags: 3, Untagged: 2}, p)
 	c, err = f.rs.CountOps(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, 2, c.Failed[run.ReasonNotConfirmed])
+}
+
+func testRunSavedProgress(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	p, err := f.rs.RunProgress(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Zero(t, p, "a new run has made no progress")
+	want := run.Progress{Upserts: 1_000_000, Sent: 420_000, Confirmed: 410_000, Untags: 12, Untagged: 0}
+	require.NoError(t, f.rs.SaveProgress(f.ctx, r.ID, want))
+	r.Step = run.StepConfirm
+	require.NoError(t, f.rs.SaveRun(f.ctx, r))
+	p, err = f.rs.RunProgress(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, want, p, "saving the run keeps the progress")
+	_, err = f.rs.RunProgress(f.ctx, r.ID+1000)
+	require.ErrorIs(t, err, store.ErrNotFound)
 }
 
 func testRunFinish(t *testing.T, newStore NewStore) {
@@ -688,7 +713,7 @@ func testRunLargePlan(t *testing.T, newStore NewStore) {
 	c, err := f.rs.CountOps(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, run.Counts{Added: 2250, Updated: 250, Untagged: 50}, c)
-	p, err := f.rs.RunProgress(f.ctx, r.ID)
+	p, err := f.rs.CountProgress(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, run.Progress{Upserts: 2500, Sent: 2500, Confirmed: 2500, Untags: 50, Untagged: 50}, p)
 }
