@@ -18,6 +18,7 @@ import (
 	"segbridge/internal/jobs"
 	"segbridge/internal/metrics"
 	"segbridge/internal/omnisend"
+	"segbridge/internal/omnisend/pgbudget"
 	"segbridge/internal/run"
 	"segbridge/internal/secret"
 	"segbridge/internal/store"
@@ -67,14 +68,31 @@ type WorkerConfig struct {
 	// FetchPollInterval is how often workers look for jobs on SQLite
 	// (default 1 s).
 	FetchPollInterval time.Duration
+	// JobTimeout bounds one attempt of a job: a longer run stops at a
+	// checkpoint and continues in the next attempt (default 30 min).
+	JobTimeout time.Duration
+	// RescueAfter is when a job still marked running (its process died)
+	// is handed to another worker; it must exceed JobTimeout (default
+	// 1 h). River's rescuer looks every 30 s, so a dead process's run
+	// resumes elsewhere between RescueAfter and RescueAfter + 30 s (plus
+	// a second or two of retry backoff) after it started.
+	RescueAfter time.Duration
 }
 
 // OmnisendConfig tunes the clients runs use.
 type OmnisendConfig struct {
 	// Budget is the rate budget shared by every client of this process; it
-	// keeps one sliding window per brand (default: omnisend's
-	// WindowBudget, 360 general and 54 tag requests per Window).
+	// keeps one sliding window per brand, 360 general and 54 tag requests
+	// per Window. Default on PostgreSQL: pgbudget's, in the database, so
+	// that every process on it shares one budget per brand; on SQLite (one
+	// process): omnisend's in-process WindowBudget.
 	Budget omnisend.RateBudget
+	// Requests is how many requests of the general routes the default
+	// budget allows per brand and Window (default 360: 90 % of Omnisend's
+	// 400, leaving headroom for the brand's other apps; env
+	// SEGBRIDGE_OMNISEND_BUDGET). The 60/min tag routes get the same
+	// fraction of their limit (54 at the default).
+	Requests int
 	// Window is the length of Omnisend's rate-limit window (default 60 s,
 	// Omnisend's). Against a sandbox running at --time-scale K, set it to
 	// 60 s / K (env SEGBRIDGE_OMNISEND_WINDOW) to use the sandbox's speed.
@@ -104,14 +122,14 @@ func (c Config) WithDefaults() Config {
 	if c.Omnisend.Window <= 0 {
 		c.Omnisend.Window = time.Minute
 	}
+	if c.Omnisend.Requests <= 0 {
+		c.Omnisend.Requests = DefaultRequests
+	}
 	if c.Omnisend.PollInterval <= 0 {
 		c.Omnisend.PollInterval = c.Omnisend.Window / 30
 	}
-	if c.Omnisend.Budget == nil {
-		c.Omnisend.Budget = omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{
-			General: omnisend.Limit{Requests: 360, Window: c.Omnisend.Window},
-			Tags:    omnisend.Limit{Requests: 54, Window: c.Omnisend.Window},
-		}, nil)
+	if c.Omnisend.Budget == nil && !isPostgres(c.DatabaseURL) {
+		c.Omnisend.Budget = omnisend.NewWindowBudget(c.Omnisend.limits(), nil)
 	}
 	if c.Omnisend.Transport == nil {
 		c.Omnisend.Transport = http.DefaultTransport.(*http.Transport).Clone()
@@ -119,11 +137,28 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// DefaultRequests is the default budget of the general routes: 90 % of
+// Omnisend's 400 per minute.
+const DefaultRequests = 360
+
+// limits are the default budget's: Requests per Window for the general
+// routes, and as large a part of the 60 tag requests per Window.
+func (c OmnisendConfig) limits() omnisend.WindowBudgetConfig {
+	return omnisend.WindowBudgetConfig{
+		General: omnisend.Limit{Requests: c.Requests, Window: c.Window},
+		Tags:    omnisend.Limit{Requests: max(1, c.Requests*54/DefaultRequests), Window: c.Window},
+	}
+}
+
+func isPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
 	switch {
 	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
-	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+	case isPostgres(c.DatabaseURL):
 	default:
 		return fmt.Errorf("database URL %q: want sqlite:///path/file.db or postgres://user@host/db", redactURL(c.DatabaseURL))
 	}
@@ -149,6 +184,8 @@ type App struct {
 	Users *user.Service
 	// Audit records who did what.
 	Audit *audit.Log
+
+	closeBudget func() // the budget Open opened, if any
 }
 
 // Open opens the store the configuration names and applies migrations.
@@ -165,7 +202,16 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, errors.Join(fmt.Errorf("migrate %s database: %w", st.Engine(), err), st.Close())
 	}
 	cfg.Logger.Debug("store open", "engine", st.Engine())
-	a := &App{Config: cfg, Store: st}
+	a := &App{Config: cfg, Store: st, closeBudget: func() {}}
+	if a.Omnisend.Budget == nil {
+		// PostgreSQL: one budget per brand for every process on the
+		// database (its tables come with the store's migrations).
+		b, err := pgbudget.Open(ctx, cfg.DatabaseURL, pgbudget.Config{Limits: cfg.Omnisend.limits(), Logger: cfg.Logger})
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("rate budget: %w", err), st.Close())
+		}
+		a.Omnisend.Budget, a.closeBudget = b, b.Close
+	}
 	a.Metrics = metrics.New(func(ctx context.Context) (map[string]int, error) {
 		if a.Jobs == nil {
 			return nil, errors.New("jobs not open")
@@ -173,12 +219,15 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return a.Jobs.JobCounts(ctx)
 	})
 	if err := a.openSecrets(); err != nil {
+		a.closeBudget()
 		return nil, errors.Join(err, st.Close())
 	}
 	if err := a.openUsers(); err != nil {
+		a.closeBudget()
 		return nil, errors.Join(err, st.Close())
 	}
 	if err := a.openJobs(ctx); err != nil {
+		a.closeBudget()
 		return nil, errors.Join(err, st.Close())
 	}
 	return a, nil
@@ -189,7 +238,8 @@ func (a *App) openJobs(ctx context.Context) error {
 	jc, err := jobs.Open(ctx, jobs.Config{
 		DatabaseURL: a.DatabaseURL, Store: a.Store, Executor: a.Runs,
 		Concurrency: a.Worker.Concurrency, RefreshSchedule: a.Worker.RefreshSchedule, TimeZone: a.Worker.TimeZone,
-		FetchPollInterval: a.Worker.FetchPollInterval, Logger: a.Logger, Now: a.Now,
+		FetchPollInterval: a.Worker.FetchPollInterval, JobTimeout: a.Worker.JobTimeout, RescueAfter: a.Worker.RescueAfter,
+		Logger: a.Logger, Now: a.Now,
 	})
 	if err != nil {
 		return err
@@ -237,7 +287,9 @@ func OpenStore(ctx context.Context, url string) (store.Store, error) {
 
 // Close releases everything Open acquired (stopping the jobs first).
 func (a *App) Close() error {
-	return errors.Join(a.Jobs.Close(), a.Store.Close())
+	err := a.Jobs.Close()
+	a.closeBudget()
+	return errors.Join(err, a.Store.Close())
 }
 
 // redactURL hides a password in a database URL for error messages.

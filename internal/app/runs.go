@@ -117,8 +117,9 @@ func mapper(m export.Mapping) func(profile.Profile, []string) (run.Desired, stri
 }
 
 // client builds the Omnisend client of the export's connection, counting
-// its requests. Every client of this process shares one rate budget, which
-// keeps one sliding window per brand.
+// its requests. Every client shares one rate budget, which keeps one
+// sliding window per brand; each export is a share of it, so exports to
+// one brand divide its budget fairly.
 func (rv resolver) client(ctx context.Context, ex export.Export) (*omnisend.Client, *atomic.Int64, error) {
 	a := rv.a
 	conn, err := a.Store.GetConnection(ctx, strconv.FormatInt(ex.ConnectionID, 10))
@@ -135,7 +136,7 @@ func (rv resolver) client(ctx context.Context, ex export.Export) (*omnisend.Clie
 	counter := &atomic.Int64{}
 	c, err := omnisend.New(omnisend.Config{
 		BaseURL: conn.BaseURL, Dialect: conn.Dialect, APIKey: key, BrandID: conn.BrandID,
-		Budget: a.budget(), Logger: a.Logger,
+		Budget: a.budget(), Share: "export-" + strconv.FormatInt(ex.ID, 10), Logger: a.Logger,
 		HTTPClient: &http.Client{Transport: countingTransport{next: a.Metrics.Transport(a.transport()), n: counter}},
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,8 +33,16 @@ func (g *globals) config() (app.Config, error) {
 		}
 		window = d
 	}
+	var requests int
+	if v := g.getenv("SEGBRIDGE_OMNISEND_BUDGET"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 400 {
+			return app.Config{}, fmt.Errorf("SEGBRIDGE_OMNISEND_BUDGET %q: want 1 to 400 requests per window (Omnisend allows 400)", v)
+		}
+		requests = n
+	}
 	return app.Config{
-		Omnisend:    app.OmnisendConfig{Window: window},
+		Omnisend:    app.OmnisendConfig{Window: window, Requests: requests},
 		DatabaseURL: firstNonEmpty(g.dbURL, g.getenv("SEGBRIDGE_DATABASE_URL")),
 		DataDir:     firstNonEmpty(g.dataDir, g.getenv("SEGBRIDGE_DATA_DIR")),
 		Logger:      slog.New(slog.NewTextHandler(g.errOut, &slog.HandlerOptions{Level: level})),

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,12 +19,21 @@ type workerFlags struct {
 	refreshSchedule string
 	timeZone        string
 	concurrency     int
+	jobTimeout      time.Duration // 0: jobs.DefaultJobTimeout
+	rescueAfter     time.Duration // 0: jobs.DefaultRescueAfter
 }
 
 // validate checks the flags and names the one that is wrong.
 func (f workerFlags) validate() error {
 	if f.concurrency < 1 || f.concurrency > 100 {
 		return fmt.Errorf("--concurrency %d: want 1 to 100", f.concurrency)
+	}
+	if f.jobTimeout < 0 || f.rescueAfter < 0 {
+		return fmt.Errorf("--job-timeout %s, --rescue-after %s: must not be negative", f.jobTimeout, f.rescueAfter)
+	}
+	timeout := cmp.Or(f.jobTimeout, jobs.DefaultJobTimeout)
+	if rescue := cmp.Or(f.rescueAfter, max(jobs.DefaultRescueAfter, 2*timeout)); rescue <= timeout {
+		return fmt.Errorf("--rescue-after %s: must exceed --job-timeout (%s), or a live run could be handed to a second worker", rescue, timeout)
 	}
 	s := export.Schedule{Kind: export.ScheduleCron, Cron: f.refreshSchedule, TimeZone: f.timeZone}
 	var fe *export.FieldError
@@ -52,11 +62,17 @@ func newWorkerCmd(g *globals) *cobra.Command {
   - every minute, a run of each active export on its own cron schedule that
     is due.
 
-On PostgreSQL any number of workers on any number of machines share the work;
-scheduled jobs are started by one of them. On SQLite run one worker. On
-interrupt, running exports stop at their next checkpoint and continue later.`,
+On PostgreSQL any number of workers (and "serve --workers N" processes) on
+any number of machines share the work and one Omnisend rate budget per brand;
+scheduled jobs are started by one of them; all must share the master key
+(SEGBRIDGE_MASTER_KEY). On SQLite run one worker. On interrupt, running
+exports stop at their next checkpoint and continue later. If a worker dies,
+another continues its runs once --rescue-after has passed since they
+started (River's rescuer looks every 30 s); a run longer than --job-timeout
+stops at a checkpoint and continues in a new attempt.`,
 		Example: `  segbridge worker
-  segbridge worker --refresh-schedule "30 1 * * *" --time-zone Europe/Prague --concurrency 4`,
+  segbridge worker --refresh-schedule "30 1 * * *" --time-zone Europe/Prague --concurrency 4
+  segbridge worker --db postgres://segbridge@db/segbridge --job-timeout 10m --rescue-after 15m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.validate(); err != nil {
@@ -69,7 +85,8 @@ interrupt, running exports stop at their next checkpoint and continue later.`,
 			if err != nil {
 				return err
 			}
-			cfg.Worker = app.WorkerConfig{Concurrency: f.concurrency, RefreshSchedule: f.refreshSchedule, TimeZone: f.timeZone}
+			cfg.Worker = app.WorkerConfig{Concurrency: f.concurrency, RefreshSchedule: f.refreshSchedule, TimeZone: f.timeZone,
+				JobTimeout: f.jobTimeout, RescueAfter: f.rescueAfter}
 			a, err := app.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -81,6 +98,8 @@ interrupt, running exports stop at their next checkpoint and continue later.`,
 	cmd.Flags().StringVar(&f.refreshSchedule, "refresh-schedule", jobs.DefaultRefreshSchedule, "cron expression (5 fields) of the system refresh")
 	cmd.Flags().StringVar(&f.timeZone, "time-zone", jobs.DefaultTimeZone, "IANA time zone of --refresh-schedule")
 	cmd.Flags().IntVar(&f.concurrency, "concurrency", jobs.DefaultConcurrency, "jobs worked at once")
+	cmd.Flags().DurationVar(&f.jobTimeout, "job-timeout", jobs.DefaultJobTimeout, "longest attempt of a job; a longer run stops at a checkpoint and continues")
+	cmd.Flags().DurationVar(&f.rescueAfter, "rescue-after", jobs.DefaultRescueAfter, "when a job of a dead worker is handed to another (must exceed --job-timeout)")
 	return cmd
 }
 

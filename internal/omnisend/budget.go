@@ -3,6 +3,7 @@ package omnisend
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -135,6 +136,7 @@ type WindowBudget struct {
 	clock Clock
 	mu    sync.Mutex
 	logs  map[budgetKey]*windowLog
+	seq   int64 // waiters so far
 }
 
 type budgetKey struct {
@@ -156,50 +158,89 @@ func NewWindowBudget(cfg WindowBudgetConfig, clock Clock) *WindowBudget {
 	return &WindowBudget{cfg: cfg, clock: clock, logs: map[budgetKey]*windowLog{}}
 }
 
-// Wait implements RateBudget.
+// Wait implements RateBudget. While the window is full, waiters take the
+// slots that free up in fair order: the share (see WithShare) that has
+// used the fewest slots of the window first, then the earliest arrival.
+// A waiter sleeps until the slot it needs expires, or until another
+// request's admission, answer or departure changes the order.
 func (b *WindowBudget) Wait(ctx context.Context, brand string, class RouteClass) (func(), error) {
+	b.mu.Lock()
+	b.seq++
+	w := &waiter{share: ShareOf(ctx), seq: b.seq}
+	primary := b.log(brand, class)
+	primary.waiters = append(primary.waiters, w)
+	b.mu.Unlock()
+	defer b.leave(brand, primary, w)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		done, d := b.tryAdmit(brand, class)
+		sleep, wake := context.WithCancel(ctx)
+		b.mu.Lock()
+		done, d := b.tryAdmit(brand, class, w)
+		w.wake = wake
+		b.mu.Unlock()
 		if done != nil {
+			wake()
 			return done, nil
 		}
-		if err := b.clock.Sleep(ctx, d); err != nil {
+		// Being woken ends the sleep early, with an error: look again.
+		_ = b.clock.Sleep(sleep, d)
+		wake()
+		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 	}
 }
 
-// tryAdmit admits and returns the done function, or returns how long to
-// wait before trying again. All logs a class needs are checked and written
-// under one lock.
-func (b *WindowBudget) tryAdmit(brand string, class RouteClass) (func(), time.Duration) {
+// leave removes w from the waiters and lets the others look again.
+func (b *WindowBudget) leave(brand string, primary *windowLog, w *waiter) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if i := slices.Index(primary.waiters, w); i >= 0 {
+		primary.waiters = slices.Delete(primary.waiters, i, i+1)
+	}
+	b.wakeBrand(brand)
+}
+
+// wakeBrand wakes every waiter of brand (both classes: a tag request also
+// takes a general slot).
+func (b *WindowBudget) wakeBrand(brand string) {
+	for _, c := range []RouteClass{ClassGeneral, ClassTags} {
+		if l := b.logs[budgetKey{brand, c}]; l != nil {
+			l.wakeAll()
+		}
+	}
+}
+
+// tryAdmit admits w and returns the done function, or returns how long to
+// wait before trying again. All logs a class needs are checked and written
+// under one lock, which the caller holds.
+func (b *WindowBudget) tryAdmit(brand string, class RouteClass, w *waiter) (func(), time.Duration) {
 	now := b.clock.Now()
 	logs := []*windowLog{b.log(brand, class)}
 	if class != ClassGeneral && !b.cfg.TagsOutsideGeneral {
 		logs = append(logs, b.log(brand, ClassGeneral))
 	}
+	logs[0].expire(now)
+	ahead := logs[0].turn(w, now)
 	var wait time.Duration
 	for _, l := range logs {
-		wait = max(wait, l.waitFor(now))
+		wait = max(wait, l.waitFor(now, ahead))
 	}
 	if wait > 0 {
 		return nil, wait
 	}
 	slots := make([]*slot, len(logs))
 	for i, l := range logs {
-		slots[i] = l.admit()
+		slots[i] = l.admit(w.share)
 	}
-	return func() { b.release(slots) }, 0
+	return func() { b.release(brand, slots) }, 0
 }
 
 // release marks slots done at the current time; calling it again is a
 // no-op.
-func (b *WindowBudget) release(slots []*slot) {
+func (b *WindowBudget) release(brand string, slots []*slot) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.clock.Now()
@@ -208,6 +249,7 @@ func (b *WindowBudget) release(slots []*slot) {
 			s.open, s.done = false, now
 		}
 	}
+	b.wakeBrand(brand) // the expiry is known now
 }
 
 // Report429 implements RateBudget.
@@ -224,6 +266,7 @@ func (b *WindowBudget) Report429(brand string, class RouteClass, retryAfter time
 	if until := now.Add(retryAfter); until.After(l.pausedUntil) {
 		l.pausedUntil = until
 	}
+	b.wakeBrand(brand) // waits computed before the 429 are too short
 }
 
 func (b *WindowBudget) log(brand string, class RouteClass) *windowLog {

@@ -118,8 +118,12 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 	}
 	c.retries.deposit()
 	brand := c.cfg.budgetBrand()
+	wctx := ctx
+	if c.cfg.Share != "" && ShareOf(ctx) == "" {
+		wctx = WithShare(ctx, c.cfg.Share)
+	}
 	for n := 1; ; n++ {
-		done, err := c.cfg.Budget.Wait(ctx, brand, cl.class)
+		done, err := c.cfg.Budget.Wait(wctx, brand, cl.class)
 		if err != nil {
 			return 0, c.fail(cl, n-1, false, fmt.Errorf("wait for rate budget: %w", err))
 		}

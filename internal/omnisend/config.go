@@ -65,6 +65,11 @@ type Config struct {
 	// the brand. Default: a fresh in-process WindowBudget with default
 	// limits (which is only right if this is the brand's only client).
 	Budget RateBudget
+	// Share names who this client's requests are for inside the brand's
+	// budget (see WithShare): segbridge gives each export its own, so that
+	// exports to one brand share its budget fairly. A share carried by a
+	// request's context wins. Default "" (one share for all such clients).
+	Share string
 	// Retry bounds retries. Zero fields take defaults.
 	Retry RetryConfig
 	// HTTPClient sends requests. Default: a client with its own transport.

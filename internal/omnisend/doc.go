@@ -14,7 +14,11 @@
 //     (60 s) would hold more than the configured number of requests (360 for
 //     general routes, 54 for the 60/min tag routes) and slows down after 429s.
 //     A request keeps its place until its answer arrives, so network delay
-//     cannot make Omnisend see more than the budget in any window;
+//     cannot make Omnisend see more than the budget in any window. Requests
+//     carry a share (WithShare, Config.Share: segbridge uses the export),
+//     and a full window's free slots go to the shares fairly (Window.Turn).
+//     [WindowBudget] is the in-process budget; package pgbudget keeps the
+//     same budget in PostgreSQL for every process on the database;
 //   - one classification function, [Classify], that maps every response and
 //     transport error to ok, retry later or permanent, parsing Omnisend's
 //     message from both error formats;

@@ -1,6 +1,7 @@
 package omnisend
 
 import (
+	"context"
 	"slices"
 	"time"
 )
@@ -10,8 +11,9 @@ import (
 // request at some moment between sending and answering, so timing the
 // expiry from the answer keeps the guarantee whatever the network delay.
 type slot struct {
-	done time.Time
-	open bool // still in flight
+	done  time.Time
+	open  bool   // still in flight
+	share string // who the request was for (see WithShare)
 }
 
 // windowLog is the sliding-window log of one brand and class.
@@ -20,6 +22,7 @@ type windowLog struct {
 	span     time.Duration // window plus margin
 	recovery time.Duration
 	slots    []*slot // admitted and not yet expired, in admission order
+	waiters  []*waiter
 
 	factor      float64 // fraction of limit right after the last 429
 	hitAt       time.Time
@@ -41,21 +44,27 @@ func (l *windowLog) effective(now time.Time) int {
 	return max(1, int(float64(l.limit)*l.factorAt(now)))
 }
 
+// expire drops the slots that have left the window at now.
+func (l *windowLog) expire(now time.Time) {
+	cut := now.Add(-l.span)
+	l.slots = slices.DeleteFunc(l.slots, func(s *slot) bool { return !s.open && !s.done.After(cut) })
+}
+
 // waitFor drops expired slots and returns 0 if a request may be admitted
-// at now, or how long to wait before looking again.
-func (l *windowLog) waitFor(now time.Time) time.Duration {
+// at now with ahead other requests to admit first, or how long to wait
+// before looking again.
+func (l *windowLog) waitFor(now time.Time, ahead int) time.Duration {
 	if now.Before(l.pausedUntil) {
 		return l.pausedUntil.Sub(now)
 	}
-	cut := now.Add(-l.span)
-	l.slots = slices.DeleteFunc(l.slots, func(s *slot) bool { return !s.open && !s.done.After(cut) })
+	l.expire(now)
 	eff := l.effective(now)
-	if len(l.slots) < eff {
-		return 0
-	}
 	// need slots must expire before one more fits; in-flight ones cannot
 	// expire until they are done.
-	need := len(l.slots) - eff + 1
+	need := len(l.slots) - eff + 1 + ahead
+	if need <= 0 {
+		return 0
+	}
 	var expiries []time.Time
 	for _, s := range l.slots {
 		if !s.open {
@@ -76,9 +85,44 @@ func (l *windowLog) waitFor(now time.Time) time.Duration {
 	return wait
 }
 
-// admit records a new in-flight request.
-func (l *windowLog) admit() *slot {
-	s := &slot{open: true}
+// admit records a new in-flight request of share.
+func (l *windowLog) admit(share string) *slot {
+	s := &slot{open: true, share: share}
 	l.slots = append(l.slots, s)
 	return s
+}
+
+// waiter is one Wait call not admitted yet.
+type waiter struct {
+	share string
+	seq   int64              // arrival order
+	wake  context.CancelFunc // ends its current sleep early
+}
+
+// turn is w's Turn in the log's window at now. Call it after expire.
+func (l *windowLog) turn(w *waiter, now time.Time) int {
+	if len(l.waiters) < 2 && !slices.ContainsFunc(l.slots, func(s *slot) bool { return s.share != w.share }) {
+		return 0 // alone
+	}
+	win := Window{Limit: l.effective(now), Used: map[string]int{}, InFlight: map[string]int{},
+		Waiters: make([]Waiter, len(l.waiters))}
+	for _, s := range l.slots {
+		win.Used[s.share]++
+		if s.open {
+			win.InFlight[s.share]++
+		}
+	}
+	for i, o := range l.waiters {
+		win.Waiters[i] = Waiter{Share: o.share, Seq: o.seq}
+	}
+	return win.Turn(Waiter{Share: w.share, Seq: w.seq})
+}
+
+// wakeAll ends the sleep of every waiter, so each looks again.
+func (l *windowLog) wakeAll() {
+	for _, w := range l.waiters {
+		if w.wake != nil {
+			w.wake()
+		}
+	}
 }
