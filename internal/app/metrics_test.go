@@ -29,7 +29,7 @@ segbridge_runs_total{status="succeeded"} 1
 
 	mfs, err := reg.Gather()
 	require.NoError(t, err)
-	added, requests, queue := 0.0, 0.0, false
+	added, requests, queue, waits := 0.0, 0.0, false, uint64(0)
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
 			labels := map[string]string{}
@@ -46,11 +46,14 @@ segbridge_runs_total{status="succeeded"} 1
 				require.NotContains(t, labels["route"], "@", "routes carry no e-mail addresses")
 			case "segbridge_jobs":
 				queue = true
+			case "segbridge_rate_budget_wait_seconds":
+				waits += m.GetHistogram().GetSampleCount()
 			}
 		}
 	}
 	require.Equal(t, float64(r.Counts.Added), added)
 	require.Equal(t, float64(r.Requests), requests, "every request the run made is counted by route and status")
+	require.Equal(t, uint64(r.Requests), waits, "every request waited for the budget once")
 	_ = queue // the queue gauge has a sample only when River has jobs
 }
 

@@ -136,7 +136,7 @@ func (rv resolver) client(ctx context.Context, ex export.Export) (*omnisend.Clie
 	counter := &atomic.Int64{}
 	c, err := omnisend.New(omnisend.Config{
 		BaseURL: conn.BaseURL, Dialect: conn.Dialect, APIKey: key, BrandID: conn.BrandID,
-		Budget: a.budget(), Share: "export-" + strconv.FormatInt(ex.ID, 10), Logger: a.Logger,
+		Budget: a.Metrics.Budget(a.budget()), Share: "export-" + strconv.FormatInt(ex.ID, 10), Logger: a.Logger,
 		HTTPClient: &http.Client{Transport: countingTransport{next: a.Metrics.Transport(a.transport()), n: counter}},
 	})
 	if err != nil {

@@ -73,7 +73,8 @@ and stops running exports at their next checkpoint (they continue later).`,
 			if err != nil {
 				return err
 			}
-			cfg.Worker = app.WorkerConfig{Concurrency: max(f.workers, 1), RefreshSchedule: f.worker.refreshSchedule, TimeZone: f.worker.timeZone}
+			f.worker.concurrency = max(f.workers, 1)
+			cfg.Worker = f.worker.config()
 			a, err := app.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -85,8 +86,7 @@ and stops running exports at their next checkpoint (they continue later).`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", server.DefaultAddr, "listen address HOST:PORT (:8080 listens on every interface)")
 	fl.IntVar(&f.workers, "workers", jobs.DefaultConcurrency, "jobs worked at once in this process (0: none; leave them to segbridge worker)")
-	fl.StringVar(&f.worker.refreshSchedule, "refresh-schedule", jobs.DefaultRefreshSchedule, "cron expression (5 fields) of the system refresh")
-	fl.StringVar(&f.worker.timeZone, "time-zone", jobs.DefaultTimeZone, "IANA time zone of --refresh-schedule")
+	f.worker.register(fl)
 	return cmd
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"segbridge/internal/app"
 	"segbridge/internal/export"
@@ -85,8 +86,7 @@ stops at a checkpoint and continues in a new attempt.`,
 			if err != nil {
 				return err
 			}
-			cfg.Worker = app.WorkerConfig{Concurrency: f.concurrency, RefreshSchedule: f.refreshSchedule, TimeZone: f.timeZone,
-				JobTimeout: f.jobTimeout, RescueAfter: f.rescueAfter}
+			cfg.Worker = f.config()
 			a, err := app.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -95,12 +95,24 @@ stops at a checkpoint and continues in a new attempt.`,
 			return runWorker(cmd.Context(), g, a)
 		},
 	}
-	cmd.Flags().StringVar(&f.refreshSchedule, "refresh-schedule", jobs.DefaultRefreshSchedule, "cron expression (5 fields) of the system refresh")
-	cmd.Flags().StringVar(&f.timeZone, "time-zone", jobs.DefaultTimeZone, "IANA time zone of --refresh-schedule")
 	cmd.Flags().IntVar(&f.concurrency, "concurrency", jobs.DefaultConcurrency, "jobs worked at once")
-	cmd.Flags().DurationVar(&f.jobTimeout, "job-timeout", jobs.DefaultJobTimeout, "longest attempt of a job; a longer run stops at a checkpoint and continues")
-	cmd.Flags().DurationVar(&f.rescueAfter, "rescue-after", jobs.DefaultRescueAfter, "when a job of a dead worker is handed to another (must exceed --job-timeout)")
+	f.register(cmd.Flags())
 	return cmd
+}
+
+// register adds the flags worker and serve share: the system refresh's
+// schedule and how long jobs may run before another worker takes them.
+func (f *workerFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&f.refreshSchedule, "refresh-schedule", jobs.DefaultRefreshSchedule, "cron expression (5 fields) of the system refresh")
+	fl.StringVar(&f.timeZone, "time-zone", jobs.DefaultTimeZone, "IANA time zone of --refresh-schedule")
+	fl.DurationVar(&f.jobTimeout, "job-timeout", jobs.DefaultJobTimeout, "longest attempt of a job; a longer run stops at a checkpoint and continues")
+	fl.DurationVar(&f.rescueAfter, "rescue-after", jobs.DefaultRescueAfter, "when a job of a dead worker is handed to another (must exceed --job-timeout)")
+}
+
+// config is the application's worker configuration the flags give.
+func (f workerFlags) config() app.WorkerConfig {
+	return app.WorkerConfig{Concurrency: f.concurrency, RefreshSchedule: f.refreshSchedule, TimeZone: f.timeZone,
+		JobTimeout: f.jobTimeout, RescueAfter: f.rescueAfter}
 }
 
 // runWorker works jobs until ctx ends, then stops them at a checkpoint.

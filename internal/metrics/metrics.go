@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"segbridge/internal/omnisend"
 	"segbridge/internal/run"
 )
 
@@ -141,4 +142,24 @@ func (q queueCollector) Collect(ch chan<- prometheus.Metric) {
 	for state, n := range counts {
 		ch <- prometheus.MustNewConstMetric(q.desc, prometheus.GaugeValue, float64(n), state)
 	}
+}
+
+// Budget wraps b so that the time every request waits for a slot is
+// observed (segbridge_rate_budget_wait_seconds).
+func (m *Metrics) Budget(b omnisend.RateBudget) omnisend.RateBudget {
+	return budget{RateBudget: b, m: m}
+}
+
+type budget struct {
+	omnisend.RateBudget
+	m *Metrics
+}
+
+func (b budget) Wait(ctx context.Context, brand string, class omnisend.RouteClass) (func(), error) {
+	start := time.Now()
+	done, err := b.RateBudget.Wait(ctx, brand, class)
+	if err == nil {
+		b.m.BudgetWaited(string(class), time.Since(start))
+	}
+	return done, err
 }
