@@ -25,8 +25,8 @@ type batch struct {
 	Endpoint  string
 	Origin    string
 	EventID   string
-	items     []json.RawMessage
-	results   []batchResult // one per processed item, in item order
+	items     []json.RawMessage // slices of one buffer
+	results   []batchResult     // one per processed item, in item order; capacity len(items)
 	errors    int
 	Status    string
 	CreatedAt time.Time
@@ -34,20 +34,49 @@ type batch struct {
 	EndedAt   time.Time
 }
 
-// batchResult is one processed item's answer. The body is kept encoded:
-// a million kept answers as JSON bytes hold no pointers for the garbage
-// collector to trace, unlike the maps they are rendered from.
+// batchResult is one processed item's answer. Errors are kept encoded
+// (they carry a request ID of their own). A contact answer is rendered only
+// when a client lists the batch's items, which segbridge does only for
+// batches with errors: until then the result points at the contact, whose
+// state is the answer as long as it does not change. brandState.settle
+// renders it before the contact changes.
 type batchResult struct {
 	code int
-	body json.RawMessage
+	body json.RawMessage // the encoded answer, when rendered
+	c    *contact        // else the contact it shows
+	v3   bool            // v3's {email, contactID, phone} instead of the 2026-03-15 contact
 }
 
 func newBatchResult(code int, body any) batchResult {
+	return batchResult{code: code, body: encodeAnswer(body)}
+}
+
+func encodeAnswer(body any) json.RawMessage {
 	b, err := json.Marshal(body)
 	if err != nil { // the sandbox's own maps always encode
 		b = []byte(`{"error":"unencodable response"}`)
 	}
-	return batchResult{code, b}
+	return b
+}
+
+// answer returns r's encoded answer.
+func (b *brandState) answer(r *batchResult) json.RawMessage {
+	switch {
+	case r.c == nil:
+		return r.body
+	case r.v3:
+		return encodeAnswer(contactRefV3(r.c))
+	default:
+		return encodeAnswer(b.contact2026(r.c))
+	}
+}
+
+// settle renders the pending batch answer that shows c, if any, before c
+// changes. Every change to a stored contact calls it first.
+func (b *brandState) settle(c *contact) {
+	if r := c.answer; r != nil {
+		r.body, r.c, c.answer = b.answer(r), nil, nil
+	}
 }
 
 // nextBatchItem returns the active batch whose next item is due first.
@@ -71,7 +100,10 @@ func (s *Server) processBatchItem(b *brandState, bat *batch, due time.Time) {
 		bat.Status, bat.StartedAt = batchInProgress, bat.CreatedAt.Add(cfg.StartDelay)
 	}
 	res := s.applyBatchItem(b, bat, bat.items[len(bat.results)], due)
-	bat.results = append(bat.results, res)
+	bat.results = append(bat.results, res) // within capacity: results do not move
+	if res.c != nil {
+		res.c.answer = &bat.results[len(bat.results)-1]
+	}
 	if res.code >= 400 {
 		bat.errors++
 	}
@@ -88,27 +120,31 @@ func (s *Server) processBatchItem(b *brandState, bat *batch, due time.Time) {
 }
 
 // applyBatchItem runs one contacts item: POST upserts, PUT updates the
-// contact its e-mail identifies (404 when there is none).
+// contact its e-mail identifies (404 when there is none). The answer is
+// the single call's, rendered lazily (see batchResult).
 func (s *Server) applyBatchItem(b *brandState, bat *batch, item json.RawMessage, now time.Time) batchResult {
-	in, aerr := s.v.contactRequest(item, bat.d, true)
-	var resp *response
-	var err error
+	in, aerr := s.v.contactItem(item, bat.d)
+	var c *contact
+	code := http.StatusOK
 	switch {
 	case aerr != nil:
-		err = aerr
 	case bat.Method == http.MethodPut:
-		resp, err = s.putItem(b, bat.d, in, now)
+		c, aerr = b.putItem(in, now, s.cfg.ReplaceTags)
 	default:
-		resp, err = s.upsertResponse(b, in, bat.d, now)
+		var created bool
+		c, created, aerr = b.upsert(in, now, s.cfg.ReplaceTags)
+		if created && bat.d == dialect2026 {
+			code = http.StatusCreated
+		}
 	}
-	if err != nil {
-		ae := asAPIError(err)
-		return newBatchResult(ae.Status, ae.body(bat.d, s.requestID()))
+	if aerr != nil {
+		return newBatchResult(aerr.Status, aerr.body(bat.d, s.requestID()))
 	}
-	return newBatchResult(resp.status, resp.body)
+	return batchResult{code: code, c: c, v3: bat.d == dialectV3}
 }
 
-func (s *Server) putItem(b *brandState, d dialect, in *contactInput, now time.Time) (*response, error) {
+// putItem updates the contact in's e-mail (else phone) identifies.
+func (b *brandState) putItem(in *contactInput, now time.Time, replaceTags bool) (*contact, *apiError) {
 	var c *contact
 	if in.Email != nil {
 		c = b.byEmail[in.Email.ID]
@@ -118,13 +154,10 @@ func (s *Server) putItem(b *brandState, d dialect, in *contactInput, now time.Ti
 	if c == nil {
 		return nil, errNotFound("Contact not found.")
 	}
-	if aerr := b.update(c, in, now, conflictIgnore, s.cfg.ReplaceTags); aerr != nil {
+	if aerr := b.update(c, in, now, conflictIgnore, replaceTags); aerr != nil {
 		return nil, aerr
 	}
-	if d == dialectV3 {
-		return &response{http.StatusOK, contactRefV3(c)}, nil
-	}
-	return &response{http.StatusOK, b.contact2026(c)}, nil
+	return c, nil
 }
 
 // expireBatches marks due batches inProgress and forgets batches older than
@@ -138,10 +171,21 @@ func (b *brandState) expireBatches(now time.Time, cfg BatchConfig) {
 	cut := 0
 	for cut < len(b.batchLs) && b.batchLs[cut].Status != batchPending &&
 		b.batchLs[cut].Status != batchInProgress && now.Sub(b.batchLs[cut].CreatedAt) > cfg.Retention {
+		b.batchLs[cut].release()
 		delete(b.batches, b.batchLs[cut].ID)
 		cut++
 	}
 	b.batchLs = b.batchLs[cut:]
+}
+
+// release detaches a forgotten batch from the contacts whose answers it
+// still holds, so that they do not keep it in memory.
+func (bat *batch) release() {
+	for i := range bat.results {
+		if r := &bat.results[i]; r.c != nil && r.c.answer == r {
+			r.c.answer = nil
+		}
+	}
 }
 
 // header renders the batch information shared by every batch answer.
@@ -173,25 +217,25 @@ func (bat *batch) header() map[string]any {
 
 // itemView renders item i: {itemID, request, responseCode, response, status}.
 // Item IDs are 1-based positions in the batch.
-func (bat *batch) itemView(i int) map[string]any {
+func (b *brandState) itemView(bat *batch, i int) map[string]any {
 	m := map[string]any{"itemID": strconv.Itoa(i + 1), "request": bat.items[i], "status": "pending"}
 	if i < len(bat.results) {
 		m["status"] = "finished"
 		m["responseCode"] = bat.results[i].code
-		m["response"] = bat.results[i].body
+		m["response"] = b.answer(&bat.results[i])
 	}
 	return m
 }
 
 // withItems renders the header plus errors[] and responses[] of processed items.
-func (bat *batch) withItems() map[string]any {
+func (b *brandState) withItems(bat *batch) map[string]any {
 	m := bat.header()
 	errs, oks := []map[string]any{}, []map[string]any{}
 	for i := range bat.results {
 		if bat.results[i].code >= 400 {
-			errs = append(errs, bat.itemView(i))
+			errs = append(errs, b.itemView(bat, i))
 		} else {
-			oks = append(oks, bat.itemView(i))
+			oks = append(oks, b.itemView(bat, i))
 		}
 	}
 	m["errors"], m["responses"] = errs, oks

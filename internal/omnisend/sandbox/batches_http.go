@@ -35,9 +35,9 @@ func createBatch(s *Server, q *request) (*response, error) {
 	} else if bat.Endpoint != "" && bat.Endpoint != "contacts" {
 		e.add(fieldPath{"endpoint"}, "invalid_value", "The sandbox emulates only contacts batches")
 	}
-	bat.Origin, _ = decodeField[string](obj["origin"], fieldPath{"origin"}, &e, "a string")
-	bat.EventID, _ = decodeField[string](obj["eventID"], fieldPath{"eventID"}, &e, "a string")
-	items, _ := decodeField[[]json.RawMessage](obj["items"], fieldPath{"items"}, &e, "an array")
+	bat.Origin, _ = decodeField[string](obj.get("origin"), &e, "a string", nil, "origin")
+	bat.EventID, _ = decodeField[string](obj.get("eventID"), &e, "a string", nil, "eventID")
+	items, _ := decodeField[[]json.RawMessage](obj.get("items"), &e, "an array", nil, "items")
 	maxItems := s.cfg.Batches.MaxItems
 	if q.d == dialectV3 {
 		maxItems = s.cfg.Batches.MaxItemsV3
@@ -51,7 +51,7 @@ func createBatch(s *Server, q *request) (*response, error) {
 	if aerr := e.err(); aerr != nil {
 		return nil, aerr
 	}
-	bat.items = items
+	bat.items, bat.results = ownItems(items), make([]batchResult, 0, len(items))
 	bat.ID = s.ids.next(q.now)
 	b := q.brand
 	b.batches[bat.ID] = bat
@@ -64,8 +64,25 @@ func createBatch(s *Server, q *request) (*response, error) {
 	return &response{status, map[string]any{"batchID": bat.ID, "totalCount": len(items)}}, nil
 }
 
-func requiredString(obj map[string]json.RawMessage, name string, e *errs) string {
-	v, ok := decodeField[string](obj[name], fieldPath{name}, e, "a string")
+// ownItems copies items, slices of the request body, into one buffer of
+// their own: the body is not kept, and a batch is one allocation, not one
+// per item.
+func ownItems(items []json.RawMessage) []json.RawMessage {
+	n := 0
+	for _, it := range items {
+		n += len(it)
+	}
+	buf := make([]byte, 0, n)
+	out := make([]json.RawMessage, len(items))
+	for i, it := range items {
+		buf = append(buf, it...)
+		out[i] = buf[len(buf)-len(it) : len(buf) : len(buf)]
+	}
+	return out
+}
+
+func requiredString(obj rawObject, name string, e *errs) string {
+	v, ok := decodeField[string](obj.get(name), e, "a string", nil, name)
 	if !ok || v == "" {
 		e.add(fieldPath{name}, "required", "Field required")
 	}
@@ -103,7 +120,7 @@ func getBatchItems(s *Server, q *request) (*response, error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	return &response{http.StatusOK, bat.withItems()}, nil
+	return &response{http.StatusOK, q.brand.withItems(bat)}, nil
 }
 
 // getBatchItem is v3's GET /batches/{batchID}/items/{itemID}.
@@ -116,7 +133,7 @@ func getBatchItem(s *Server, q *request) (*response, error) {
 	if err != nil || n < 1 || n > len(bat.items) {
 		return nil, errNotFound(fmt.Sprintf("Item '%s' not found in batch '%s'.", q.r.PathValue("itemID"), bat.ID))
 	}
-	m := bat.itemView(n - 1)
+	m := q.brand.itemView(bat, n-1)
 	for k, v := range bat.header() {
 		if k == "batchID" || k == "method" || k == "endpoint" || k == "eventID" {
 			m[k] = v

@@ -137,3 +137,61 @@ func TestBatchRetention(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, b.api(http.MethodGet, "/api/batches/"+id, nil).status)
 	require.Len(t, b.srv.Contacts(""), 1)
 }
+
+// TestBatchAnswersShowTheContactWhenApplied: item answers are rendered
+// when listed, yet show each contact as the item left it, whatever
+// happened to it later (another item, a single call, a tag operation).
+func TestBatchAnswersShowTheContactWhenApplied(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) {
+		c.Batches.StartDelay, c.Batches.ItemInterval, c.TagDelay = time.Second, time.Second, time.Second
+	})
+	first := b.api(http.MethodPost, "/api/batches", batchBody(2, func(i int) map[string]any {
+		return contact2026(fmt.Sprintf("l%d@example.com", i), map[string]any{"firstName": "Before", "tags": []string{"a"}})
+	})).body["batchID"].(string)
+	b.clock.Advance(time.Minute)
+	before := list(t, b.api(http.MethodGet, "/api/batches/"+first+"/items", nil).body, "responses")
+	require.Len(t, before, 2)
+
+	second := b.api(http.MethodPost, "/api/batches", batchBody(1, func(int) map[string]any {
+		return contact2026("l0@example.com", map[string]any{"firstName": "Batch", "tags": []string{"b"}})
+	})).body["batchID"].(string)
+	b.clock.Advance(time.Minute)
+	b.api(http.MethodPost, "/api/contacts", contact2026("l0@example.com", map[string]any{"firstName": "Single"}))
+	require.Equal(t, http.StatusAccepted, b.api(http.MethodPost, "/api/contacts/tags",
+		map[string]any{"emails": []string{"l1@example.com"}, "tags": []string{"vip"}}).status)
+	b.clock.Advance(time.Minute)
+	require.Equal(t, []string{"a", "vip"}, b.srv.Contacts("brand-a")[1]["tags"])
+
+	after := list(t, b.api(http.MethodGet, "/api/batches/"+first+"/items", nil).body, "responses")
+	require.Equal(t, before, after, "answers of the first batch are unchanged")
+	resp := after[0].(map[string]any)["response"].(map[string]any)
+	require.Equal(t, "Before", resp["firstName"])
+	require.Equal(t, []any{"a"}, resp["tags"])
+	resp = list(t, b.api(http.MethodGet, "/api/batches/"+second+"/items", nil).body, "responses")[0].(map[string]any)["response"].(map[string]any)
+	require.Equal(t, "Batch", resp["firstName"])
+	require.Equal(t, []any{"a", "b"}, resp["tags"])
+}
+
+// TestForgottenBatchReleasesContacts: a batch past retention no longer
+// holds the answers its contacts point at.
+func TestForgottenBatchReleasesContacts(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.Batches.StartDelay, c.Batches.ItemInterval = time.Millisecond, time.Millisecond })
+	b.v3(http.MethodPost, "/v3/batches", batchBody(3, func(i int) map[string]any {
+		return contactV3(fmt.Sprintf("f%d@example.com", i), nil)
+	}))
+	b.clock.Advance(time.Second)
+	require.Len(t, b.srv.Contacts("brand-a"), 3) // advances: applies the items
+	brand := b.srv.brands["brand-a"]
+	brand.mu.Lock()
+	require.NotNil(t, brand.order[0].answer)
+	brand.mu.Unlock()
+	b.clock.Advance(8 * 24 * time.Hour)
+	require.Len(t, b.srv.Contacts("brand-a"), 3) // advances: forgets the batch
+	brand.mu.Lock()
+	defer brand.mu.Unlock()
+	for _, c := range brand.order {
+		require.Nil(t, c.answer)
+	}
+}

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,7 +12,19 @@ import (
 type idGen struct{ n atomic.Uint64 }
 
 func (g *idGen) next(now time.Time) string {
-	return fmt.Sprintf("%08x%016x", uint32(now.Unix()), g.n.Add(1))
+	var id [24]byte
+	putHex(id[:8], uint64(uint32(now.Unix())))
+	putHex(id[8:], g.n.Add(1))
+	return string(id[:])
+}
+
+// putHex writes v as len(dst) lower-case hex digits, zero-padded (as %0Nx
+// does for values that fit).
+func putHex(dst []byte, v uint64) {
+	for i := len(dst) - 1; i >= 0; i-- {
+		dst[i] = "0123456789abcdef"[v&0xf]
+		v >>= 4
+	}
 }
 
 // brandState is everything one brand owns: contacts, batches, pending tag
@@ -31,9 +42,10 @@ type brandState struct {
 	order    []*contact          // creation order
 
 	batches map[string]*batch
-	batchLs []*batch // creation order
-	active  []*batch // not yet finished or stopped
-	tagOps  []*tagOp // accepted, not yet applied, in due order
+	batchLs []*batch          // creation order
+	active  []*batch          // not yet finished or stopped
+	tagOps  []*tagOp          // accepted, not yet applied, in due order
+	tagPool map[string]string // interned tag names, see intern
 
 	limits map[string]*slidingWindow // "general", "tags"
 	seq    uint64                    // requests seen, the fault sequence number
@@ -58,11 +70,29 @@ func (b *brandState) reset(rl RateLimitConfig) {
 	b.order = nil
 	b.batches = map[string]*batch{}
 	b.batchLs, b.active, b.tagOps = nil, nil, nil
+	b.tagPool = map[string]string{}
 	b.limits = map[string]*slidingWindow{
 		limitGeneral: newSlidingWindow(rl.General, rl.Window, rl.CountRejected),
 		limitTags:    newSlidingWindow(rl.Tags, rl.Window, rl.CountRejected),
 	}
 	b.seq = 0
+}
+
+// maxInternedTags bounds the tag pool: past it, new names are stored as
+// they come (a pool of mostly unique names would only cost memory).
+const maxInternedTags = 1 << 16
+
+// intern replaces tags, in place, by the brand's copy of each name, so that
+// a million contacts tagged alike share a few strings.
+func (b *brandState) intern(tags []string) []string {
+	for i, t := range tags {
+		if p, ok := b.tagPool[t]; ok {
+			tags[i] = p
+		} else if len(b.tagPool) < maxInternedTags {
+			b.tagPool[t] = t
+		}
+	}
+	return tags
 }
 
 // segmentIDs returns the IDs of the tag-based segments c belongs to.

@@ -2,15 +2,95 @@ package sandbox
 
 import (
 	"fmt"
+	"iter"
 	"slices"
+	"strings"
 	"time"
 )
 
 // personalFields are the contact's plain string fields, identical in both
 // dialects' request and response bodies.
-var personalFields = []string{
+var personalFields = [numPersonal]string{
 	"firstName", "lastName", "address", "city", "state", "postalCode",
 	"country", "countryCode", "gender", "birthdate",
+}
+
+// personalPaths are the personalFields as field paths (shared: paths are
+// copied, never changed).
+var personalPaths = func() (ps [numPersonal]fieldPath) {
+	for i, f := range personalFields {
+		ps[i] = fieldPath{f}
+	}
+	return ps
+}()
+
+// Indexes into personalFields of the fields with rules of their own.
+const (
+	fieldCountryCode = 7
+	fieldGender      = 8
+	fieldBirthdate   = 9
+	numPersonal      = 10
+)
+
+// fieldValues are the personal fields of a request.
+type fieldValues struct {
+	vals [numPersonal]string
+	has  uint16 // bit i: personalFields[i] is present
+}
+
+func (f *fieldValues) set(i int, v string) { f.vals[i], f.has = v, f.has|1<<i }
+
+func (f *fieldValues) get(i int) (string, bool) { return f.vals[i], f.has&(1<<i) != 0 }
+
+// storedFields are a contact's personal fields, packed: the values of
+// personalFields one after the other in data, ends[i] where field i's ends.
+// One string instead of a map of them.
+type storedFields struct {
+	data string
+	ends [numPersonal]uint32
+	set  uint16 // bit i: personalFields[i] is present
+}
+
+func (f *storedFields) get(i int) (string, bool) {
+	start := uint32(0)
+	if i > 0 {
+		start = f.ends[i-1]
+	}
+	return f.data[start:f.ends[i]], f.set&(1<<i) != 0
+}
+
+// merge overwrites the fields present in in.
+func (f *storedFields) merge(in *fieldValues) {
+	if in.has == 0 {
+		return
+	}
+	vals, n := [numPersonal]string{}, 0
+	for i := range numPersonal {
+		if in.has&(1<<i) != 0 {
+			vals[i] = in.vals[i]
+		} else {
+			vals[i], _ = f.get(i)
+		}
+		n += len(vals[i])
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, v := range vals {
+		b.WriteString(v)
+		f.ends[i] = uint32(b.Len())
+	}
+	f.data, f.set = b.String(), f.set|in.has
+}
+
+// all yields the present fields as name, value.
+func (f *storedFields) all() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for i, name := range personalFields {
+			if v, ok := f.get(i); ok && !yield(name, v) {
+				return
+			}
+		}
+	}
 }
 
 type channelState struct {
@@ -32,6 +112,9 @@ type optIn struct {
 }
 
 // contact is one stored Omnisend contact. Emails are stored lower-cased.
+// It is kept compact, a million of them live in a benchmark: personal
+// fields packed in one string, tags interned per brand (no tag set: a
+// contact has few tags), custom properties allocated on first use.
 type contact struct {
 	ID        string
 	seq       int // creation order, the paging key
@@ -39,15 +122,17 @@ type contact struct {
 	Phone     string
 	EmailCh   *channelState
 	SMSCh     *channelState
-	Fields    map[string]string
+	Fields    storedFields
 	Tags      []string
-	tagSet    map[string]struct{}
-	Props     map[string]any
+	Props     map[string]any // nil until the first property
 	Consents  []consentRecord
 	OptIns    []optIn
 	Welcomed  int // welcome messages Omnisend would have sent to this contact
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// answer is the batch item whose answer shows this contact as it is
+	// now, rendered only when asked for; see brandState.settle.
+	answer *batchResult
 }
 
 // identifierInput is one validated, normalized identifier of a request.
@@ -63,7 +148,7 @@ type identifierInput struct {
 type contactInput struct {
 	Email   *identifierInput
 	Phone   *identifierInput
-	Fields  map[string]string
+	Fields  fieldValues
 	Tags    []string
 	HasTags bool
 	Props   map[string]any // a nil value deletes the property
@@ -97,8 +182,7 @@ func (b *brandState) upsert(in *contactInput, now time.Time, replaceTags bool) (
 	if in.Email == nil && in.Phone == nil {
 		return nil, false, errValidation(fieldError{fieldPath{"identifiers"}, "required", "At least one identifier is required"})
 	}
-	c = &contact{ID: b.ids.next(now), seq: len(b.order), Fields: map[string]string{}, Props: map[string]any{},
-		tagSet: map[string]struct{}{}, CreatedAt: now}
+	c = &contact{ID: b.ids.next(now), seq: len(b.order), CreatedAt: now}
 	if err := b.update(c, in, now, conflictIgnore, replaceTags); err != nil {
 		return nil, false, err
 	}
@@ -111,6 +195,7 @@ func (b *brandState) upsert(in *contactInput, now time.Time, replaceTags bool) (
 // statuses (last write by date wins), personal fields, tags (union unless
 // replaceTags), custom properties (per key).
 func (b *brandState) update(c *contact, in *contactInput, now time.Time, policy conflictPolicy, replaceTags bool) *apiError {
+	b.settle(c)
 	email, phone, err := b.claimIdentifiers(c, in, policy)
 	if err != nil {
 		return err
@@ -142,19 +227,20 @@ func (b *brandState) update(c *contact, in *contactInput, now time.Time, policy 
 		c.SMSCh = applyStatus(c, "sms", c.SMSCh, phone, now)
 		addConsent(c, "sms", phone.Consent, now)
 	}
-	for k, v := range in.Fields {
-		c.Fields[k] = v
-	}
+	c.Fields.merge(&in.Fields)
 	if in.HasTags {
 		if replaceTags {
-			c.Tags, c.tagSet = nil, map[string]struct{}{}
+			c.Tags = nil
 		}
-		c.addTags(in.Tags)
+		c.addTags(b.intern(in.Tags))
 	}
 	for k, v := range in.Props {
 		if v == nil {
 			delete(c.Props, k)
 			continue
+		}
+		if c.Props == nil {
+			c.Props = map[string]any{}
 		}
 		c.Props[k] = v
 	}
@@ -243,32 +329,29 @@ func addConsent(c *contact, channel string, rec *consentRecord, now time.Time) {
 }
 
 func (c *contact) addTags(tags []string) {
+	if c.Tags == nil {
+		c.Tags = make([]string, 0, len(tags))
+	}
 	for _, t := range tags {
-		if _, ok := c.tagSet[t]; ok {
-			continue
+		if !c.hasTag(t) {
+			c.Tags = append(c.Tags, t)
 		}
-		c.tagSet[t] = struct{}{}
-		c.Tags = append(c.Tags, t)
 	}
 }
 
 func (c *contact) removeTags(tags []string) bool {
 	changed := false
 	for _, t := range tags {
-		if _, ok := c.tagSet[t]; !ok {
+		if !c.hasTag(t) {
 			continue
 		}
-		delete(c.tagSet, t)
 		c.Tags = slices.DeleteFunc(c.Tags, func(x string) bool { return x == t })
 		changed = true
 	}
 	return changed
 }
 
-func (c *contact) hasTag(t string) bool {
-	_, ok := c.tagSet[t]
-	return ok
-}
+func (c *contact) hasTag(t string) bool { return slices.Contains(c.Tags, t) }
 
 func (c *contact) emailStatus() string {
 	if c.EmailCh == nil {

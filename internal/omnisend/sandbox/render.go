@@ -16,7 +16,7 @@ func (b *brandState) contact2026(c *contact) map[string]any {
 		"statuses":         statuses(c),
 		"phone":            []string{},
 		"tags":             append([]string{}, c.Tags...),
-		"customProperties": maps.Clone(c.Props),
+		"customProperties": props(c),
 		"consents":         consents2026(c),
 		"optIns":           optIns(c),
 		"segments":         b.segmentIDs(c),
@@ -29,7 +29,7 @@ func (b *brandState) contact2026(c *contact) map[string]any {
 	if c.Phone != "" {
 		m["phone"] = []string{c.Phone}
 	}
-	for k, v := range c.Fields {
+	for k, v := range c.Fields.all() {
 		m[k] = v
 	}
 	return m
@@ -43,7 +43,7 @@ func (b *brandState) contactV3(c *contact) map[string]any {
 		"createdAt":        ts(c.CreatedAt),
 		"updatedAt":        ts(c.UpdatedAt),
 		"tags":             append([]string{}, c.Tags...),
-		"customProperties": maps.Clone(c.Props),
+		"customProperties": props(c),
 		"consents":         consentsV3(c),
 		"segments":         b.segmentIDs(c),
 	}
@@ -53,10 +53,18 @@ func (b *brandState) contactV3(c *contact) map[string]any {
 	if c.Phone != "" {
 		m["phone"] = c.Phone
 	}
-	for k, v := range c.Fields {
+	for k, v := range c.Fields.all() {
 		m[k] = v
 	}
 	return m
+}
+
+// props copies c's custom properties ({} when there are none).
+func props(c *contact) map[string]any {
+	if c.Props == nil {
+		return map[string]any{}
+	}
+	return maps.Clone(c.Props)
 }
 
 // contactRefV3 is the v3 answer to POST and PATCH: {email, contactID, phone}.

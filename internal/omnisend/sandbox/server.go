@@ -209,7 +209,7 @@ func (s *Server) handle(q *request, rt route) (*response, error) {
 	if rt.write && q.key.ReadOnly {
 		return nil, errForbidden("Insufficient permissions: the API key is read-only")
 	}
-	body, err := io.ReadAll(io.LimitReader(q.r.Body, maxBodyBytes+1))
+	body, err := readBody(q.r)
 	if err != nil {
 		return nil, fmt.Errorf("read body: %w", err)
 	}
@@ -223,6 +223,30 @@ func (s *Server) handle(q *request, rt route) (*response, error) {
 	q.now = s.clock.Now()
 	s.advance(b, q.now)
 	return rt.handle(s, q)
+}
+
+// readBody reads at most maxBodyBytes+1 bytes of r's body, in one
+// allocation when the request announces its length.
+func readBody(r *http.Request) ([]byte, error) {
+	lr := io.LimitReader(r.Body, maxBodyBytes+1)
+	n := r.ContentLength
+	if n <= 0 || n > maxBodyBytes {
+		return io.ReadAll(lr)
+	}
+	buf := make([]byte, n+1) // the extra byte tells a longer body
+	read := 0
+	for read < len(buf) {
+		m, err := lr.Read(buf[read:])
+		read += m
+		if err == io.EOF {
+			return buf[:read], nil
+		}
+		if err != nil {
+			return buf[:read], err
+		}
+	}
+	rest, err := io.ReadAll(lr) // longer than announced
+	return append(buf, rest...), err
 }
 
 func asAPIError(err error) *apiError {

@@ -32,7 +32,7 @@ func (s *Server) acceptTagOp(q *request, add bool) (*response, error) {
 		return nil, e.err()
 	}
 	op := &tagOp{add: add, due: q.now.Add(s.cfg.TagDelay)}
-	tags, ok := decodeField[[]string](obj["tags"], fieldPath{"tags"}, &e, "an array of strings")
+	tags, ok := decodeField[[]string](obj.get("tags"), &e, "an array of strings", nil, "tags")
 	switch {
 	case !ok || len(tags) == 0:
 		e.add(fieldPath{"tags"}, "required", "At least one tag is required")
@@ -40,10 +40,10 @@ func (s *Server) acceptTagOp(q *request, add bool) (*response, error) {
 		s.v.tags(tags, fieldPath{"tags"}, &e)
 	}
 	op.tags = tags
-	op.contactIDs = selectorList(obj["contactIDs"], "contactIDs", &e)
-	op.emails = selectorList(obj["emails"], "emails", &e)
-	op.phones = selectorList(obj["phones"], "phones", &e)
-	op.segmentID, _ = decodeField[string](obj["segmentID"], fieldPath{"segmentID"}, &e, "a string")
+	op.contactIDs = selectorList(obj.get("contactIDs"), "contactIDs", &e)
+	op.emails = selectorList(obj.get("emails"), "emails", &e)
+	op.phones = selectorList(obj.get("phones"), "phones", &e)
+	op.segmentID, _ = decodeField[string](obj.get("segmentID"), &e, "a string", nil, "segmentID")
 	for i, raw := range op.emails {
 		norm, valid := validEmail(raw)
 		if !valid {
@@ -52,7 +52,7 @@ func (s *Server) acceptTagOp(q *request, add bool) (*response, error) {
 		op.emails[i] = norm
 	}
 	for i, p := range op.phones {
-		if !s.v.phone.MatchString(p) {
+		if !validPhone(p) {
 			e.add(fieldPath{"phones", i}, "invalid_format", "Must be a phone number in E.164 format")
 		}
 	}
@@ -62,12 +62,13 @@ func (s *Server) acceptTagOp(q *request, add bool) (*response, error) {
 	if aerr := e.err(); aerr != nil {
 		return nil, aerr
 	}
+	op.tags = q.brand.intern(op.tags)
 	q.brand.tagOps = append(q.brand.tagOps, op) // due times are non-decreasing
 	return &response{status: http.StatusAccepted}, nil
 }
 
 func selectorList(raw []byte, name string, e *errs) []string {
-	list, _ := decodeField[[]string](raw, fieldPath{name}, e, "an array of strings")
+	list, _ := decodeField[[]string](raw, e, "an array of strings", nil, name)
 	if len(list) > maxSelectors {
 		e.add(fieldPath{name}, "too_many", fmt.Sprintf("At most %d %s are allowed", maxSelectors, name))
 	}
@@ -90,6 +91,7 @@ func (b *brandState) applyTagOp(op *tagOp, now time.Time) {
 			return
 		}
 		seen[c] = true
+		b.settle(c)
 		changed := true
 		if op.add {
 			n := len(c.Tags)

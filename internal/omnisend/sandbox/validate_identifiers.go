@@ -2,8 +2,6 @@ package sandbox
 
 import (
 	"encoding/json"
-	"maps"
-	"slices"
 	"time"
 )
 
@@ -13,17 +11,16 @@ var subscriptionStatuses = map[string]bool{"subscribed": true, "unsubscribed": t
 // (e-mail, or E.164 phone), at most one of each type, channels matching the
 // type (required in v3), statuses and their dates.
 func (v *validator) identifiers(in *contactInput, raw json.RawMessage, d dialect, requireID, welcomeV3 bool, e *errs) {
-	p := fieldPath{"identifiers"}
-	list, ok := decodeField[[]json.RawMessage](raw, p, e, "an array")
+	list, ok := decodeField[[]json.RawMessage](raw, e, "an array", nil, "identifiers")
 	if !ok || len(list) == 0 {
 		if requireID {
-			e.add(p, "required", "At least one identifier (email or phone) is required")
+			e.add(fieldPath{"identifiers"}, "required", "At least one identifier (email or phone) is required")
 		}
 		return
 	}
 	for i, item := range list {
-		ip := at(p, i)
-		obj, ok := decodeField[map[string]json.RawMessage](item, ip, e, "an object")
+		ip := fieldPath{"identifiers", i}
+		obj, ok := decodeField[rawObject](item, e, "an object", ip)
 		if !ok {
 			continue
 		}
@@ -32,8 +29,8 @@ func (v *validator) identifiers(in *contactInput, raw json.RawMessage, d dialect
 			continue
 		}
 		ident := &identifierInput{ID: id, Welcome: v.welcome(obj, ip, d, welcomeV3, e)}
-		v.channels(ident, obj["channels"], typ, ip, d, e)
-		ident.Consent = consent(obj["consent"], at(ip, "consent"), e)
+		v.channels(ident, obj.get("channels"), typ, ip, d, e)
+		ident.Consent = consent(obj.get("consent"), ip, e)
 		slot := &in.Email
 		if typ == "phone" {
 			slot = &in.Phone
@@ -46,9 +43,9 @@ func (v *validator) identifiers(in *contactInput, raw json.RawMessage, d dialect
 	}
 }
 
-func (v *validator) identifierID(obj map[string]json.RawMessage, ip fieldPath, e *errs) (typ, id string, ok bool) {
-	typ, hasType := decodeField[string](obj["type"], at(ip, "type"), e, "a string")
-	id, hasID := decodeField[string](obj["id"], at(ip, "id"), e, "a string")
+func (v *validator) identifierID(obj rawObject, ip fieldPath, e *errs) (typ, id string, ok bool) {
+	typ, hasType := decodeField[string](obj.get("type"), e, "a string", ip, "type")
+	id, hasID := decodeField[string](obj.get("id"), e, "a string", ip, "id")
 	if !hasType {
 		e.add(at(ip, "type"), "required", "Field required")
 	}
@@ -64,7 +61,7 @@ func (v *validator) identifierID(obj map[string]json.RawMessage, ip fieldPath, e
 		}
 		return typ, norm, valid
 	case "phone":
-		if !v.phone.MatchString(id) {
+		if !validPhone(id) {
 			e.add(at(ip, "id"), "invalid_format", "Must be a phone number in E.164 format, e.g. +14155550123")
 			return typ, id, false
 		}
@@ -80,69 +77,93 @@ func (v *validator) identifierID(obj map[string]json.RawMessage, ip fieldPath, e
 // welcome reports whether a welcome message is requested: 2026-03-15
 // defaults sendWelcomeMessage to true; v3 defaults to false unless the
 // top-level sendWelcomeEmail or the identifier's sendWelcomeMessage is true.
-func (v *validator) welcome(obj map[string]json.RawMessage, ip fieldPath, d dialect, welcomeV3 bool, e *errs) bool {
-	w, ok := decodeField[bool](obj["sendWelcomeMessage"], at(ip, "sendWelcomeMessage"), e, "a boolean")
+func (v *validator) welcome(obj rawObject, ip fieldPath, d dialect, welcomeV3 bool, e *errs) bool {
+	w, ok := decodeField[bool](obj.get("sendWelcomeMessage"), e, "a boolean", ip, "sendWelcomeMessage")
 	if ok {
 		return w
 	}
 	return d == dialect2026 || welcomeV3
 }
 
+// channelOf is the channel an identifier type may carry.
+func channelOf(typ string) string {
+	if typ == "phone" {
+		return "sms"
+	}
+	return "email"
+}
+
+// statusDateField is the dialect's name of a channel status's date.
+func statusDateField(d dialect) string {
+	if d == dialectV3 {
+		return "statusDate"
+	}
+	return "statusChangedAt"
+}
+
 func (v *validator) channels(ident *identifierInput, raw json.RawMessage, typ string, ip fieldPath, d dialect, e *errs) {
-	cp := at(ip, "channels")
-	chans, ok := decodeField[map[string]json.RawMessage](raw, cp, e, "an object")
+	chans, ok := decodeField[rawObject](raw, e, "an object", ip, "channels")
 	if !ok {
 		if d == dialectV3 {
-			e.add(cp, "required", "field required but not found in Json")
+			e.add(at(ip, "channels"), "required", "field required but not found in Json")
 		}
 		return
 	}
-	want := map[string]string{"email": "email", "phone": "sms"}[typ]
-	dateField := map[dialect]string{dialect2026: "statusChangedAt", dialectV3: "statusDate"}[d]
-	for _, name := range slices.Sorted(maps.Keys(chans)) {
-		chRaw := chans[name]
-		chp := at(cp, name)
+	want, dateField := channelOf(typ), statusDateField(d)
+	names := chans.keys()
+	for _, name := range names {
 		if name != want {
-			e.add(chp, "invalid_value", "Channel "+name+" is not valid for identifier type "+typ+" (want "+want+")")
+			e.add(at(ip, "channels", name), "invalid_value", "Channel "+name+" is not valid for identifier type "+typ+" (want "+want+")")
 			continue
 		}
-		ch, ok := decodeField[map[string]json.RawMessage](chRaw, chp, e, "an object")
+		ch, ok := decodeField[rawObject](chans.get(name), e, "an object", ip, "channels", name)
 		if !ok {
 			continue
 		}
-		status, has := decodeField[string](ch["status"], at(chp, "status"), e, "a string")
+		status, has := decodeField[string](ch.get("status"), e, "a string", ip, "channels", name, "status")
 		switch {
 		case !has && d == dialect2026:
-			e.add(at(chp, "status"), "required", "Field required")
+			e.add(at(ip, "channels", name, "status"), "required", "Field required")
 		case !has:
 			status = "subscribed" // v3 schema default
 		case !subscriptionStatuses[status]:
-			e.add(at(chp, "status"), "invalid_value", "Must be one of: subscribed, unsubscribed, nonSubscribed")
+			e.add(at(ip, "channels", name, "status"), "invalid_value", "Must be one of: subscribed, unsubscribed, nonSubscribed")
 		}
-		ident.Status = status
-		if s, ok := decodeField[string](ch[dateField], at(chp, dateField), e, "a string"); ok {
+		ident.Status = canonicalStatus(status)
+		if s, ok := decodeField[string](ch.get(dateField), e, "a string", ip, "channels", name, dateField); ok {
 			t, err := time.Parse(time.RFC3339, s)
 			if err != nil {
-				e.add(at(chp, dateField), "invalid_format", "Must be an RFC3339 date-time")
+				e.add(at(ip, "channels", name, dateField), "invalid_format", "Must be an RFC3339 date-time")
 			}
 			ident.ChangedAt = t
 		}
 	}
 }
 
-func consent(raw json.RawMessage, p fieldPath, e *errs) *consentRecord {
-	obj, ok := decodeField[map[string]json.RawMessage](raw, p, e, "an object")
+// canonicalStatus returns the package's copy of a valid status, so that a
+// million stored statuses share three strings.
+func canonicalStatus(s string) string {
+	for _, c := range [...]string{"subscribed", "unsubscribed", "nonSubscribed"} {
+		if s == c {
+			return c
+		}
+	}
+	return s
+}
+
+func consent(raw json.RawMessage, ip fieldPath, e *errs) *consentRecord {
+	obj, ok := decodeField[rawObject](raw, e, "an object", ip, "consent")
 	if !ok {
 		return nil
 	}
 	rec := &consentRecord{}
-	rec.Source, _ = decodeField[string](obj["source"], at(p, "source"), e, "a string")
-	rec.IP, _ = decodeField[string](obj["ip"], at(p, "ip"), e, "a string")
-	rec.UserAgent, _ = decodeField[string](obj["userAgent"], at(p, "userAgent"), e, "a string")
-	if s, ok := decodeField[string](obj["createdAt"], at(p, "createdAt"), e, "a string"); ok {
+	rec.Source, _ = decodeField[string](obj.get("source"), e, "a string", ip, "consent", "source")
+	rec.IP, _ = decodeField[string](obj.get("ip"), e, "a string", ip, "consent", "ip")
+	rec.UserAgent, _ = decodeField[string](obj.get("userAgent"), e, "a string", ip, "consent", "userAgent")
+	if s, ok := decodeField[string](obj.get("createdAt"), e, "a string", ip, "consent", "createdAt"); ok {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			e.add(at(p, "createdAt"), "invalid_format", "Must be an RFC3339 date-time")
+			e.add(at(ip, "consent", "createdAt"), "invalid_format", "Must be an RFC3339 date-time")
 		}
 		rec.CreatedAt = t
 	}
