@@ -48,6 +48,11 @@ func createBatch(s *Server, q *request) (*response, error) {
 	case len(items) > maxItems:
 		e.add(fieldPath{"items"}, "too_many", fmt.Sprintf("At most %d items are allowed in one batch", maxItems))
 	}
+	for i, it := range items {
+		if isNull(it) { // an item is a request body: an object (others fail when applied)
+			e.add(at(nil, "items", i), "invalid_type", "Must be a JSON object")
+		}
+	}
 	if aerr := e.err(); aerr != nil {
 		return nil, aerr
 	}

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -194,4 +195,22 @@ func TestForgottenBatchReleasesContacts(t *testing.T) {
 	for _, c := range brand.order {
 		require.Nil(t, c.answer)
 	}
+}
+
+// TestNullBodyIsInvalid: a JSON null where a contact belongs is refused with
+// a 400, alone or as a batch item, and the brand keeps answering.
+func TestNullBodyIsInvalid(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.Batches.StartDelay, c.Batches.ItemInterval = time.Millisecond, time.Millisecond })
+	null := json.RawMessage("null")
+	require.Equal(t, http.StatusBadRequest, b.api(http.MethodPost, "/api/contacts", null).status)
+	require.Equal(t, http.StatusBadRequest, b.v3(http.MethodPost, "/v3/contacts", null).status)
+
+	body := batchBody(2, func(i int) map[string]any { return contact2026(fmt.Sprintf("n%d@example.com", i), nil) })
+	body["items"].([]any)[0] = null
+	res := b.api(http.MethodPost, "/api/batches", body)
+	require.Equal(t, http.StatusBadRequest, res.status, "a null item is not a request body")
+	require.Equal(t, "items.0", list(t, res.body, "errors")[0].(map[string]any)["field"])
+	require.Equal(t, http.StatusCreated, b.api(http.MethodPost, "/api/contacts", contact2026("n9@example.com", nil)).status,
+		"the brand keeps answering")
 }

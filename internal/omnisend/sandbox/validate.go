@@ -66,6 +66,10 @@ func decodeField[T any](raw json.RawMessage, e *errs, want string, p fieldPath, 
 	return v, ok
 }
 
+// isNull reports whether raw is JSON null: where an object is required it
+// is an invalid body, not an absent one.
+func isNull(raw []byte) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
+
 // decodeJSON is encoding/json's answer, numbers kept as json.Number.
 func decodeJSON[T any](raw json.RawMessage, v *T) bool {
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -134,6 +138,10 @@ func decodeObject(body []byte, p fieldPath, e *errs) (rawObject, bool) {
 		e.add(at(p, "body"), "required", "Request body is required")
 		return rawObject{}, false
 	}
+	if isNull(body) {
+		e.add(at(p, "body"), "invalid_type", "Must be a JSON object")
+		return rawObject{}, false
+	}
 	if obj, ok := firstObject(body); ok {
 		return decodeField[rawObject](obj, e, "a JSON object", p, "body")
 	}
@@ -157,6 +165,10 @@ func (v *validator) contactRequest(body []byte, d dialect, requireID bool) (*con
 // to be valid JSON (its batch's body was validated).
 func (v *validator) contactItem(item json.RawMessage, d dialect) (*contactInput, *apiError) {
 	var e errs
+	if isNull(item) {
+		e.add(at(nil, "body"), "invalid_type", "Must be a JSON object")
+		return nil, e.err()
+	}
 	obj, ok := decodeField[rawObject](item, &e, "a JSON object", nil, "body")
 	if !ok {
 		return nil, e.err()
