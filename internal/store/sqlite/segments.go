@@ -191,11 +191,19 @@ func (s *Store) ScanMemberProfiles(ctx context.Context, segmentIDs []int64, fn f
 		args[i] = id
 	}
 	// Group the small (profile, segment) pairs first, then fetch each
-	// profile once by its key: sorting whole profiles would spill.
-	rs, err := s.db.QueryContext(ctx, `SELECT p.id, p.attrs, g.segs FROM
+	// profile once by its key: sorting whole profiles would spill. One
+	// segment needs no grouping: its members come in profile order from
+	// the primary key, so rows stream from the first instead of after a
+	// sort of every member.
+	q := `SELECT p.id, p.attrs, g.segs FROM
 		(SELECT profile_id, group_concat(segment_id) AS segs FROM segment_members
-			WHERE segment_id IN (`+placeholders(len(args), 1)+`) GROUP BY profile_id) g
-		JOIN profiles p ON p.id = g.profile_id ORDER BY g.profile_id`, args...)
+			WHERE segment_id IN (` + placeholders(len(args), 1) + `) GROUP BY profile_id) g
+		JOIN profiles p ON p.id = g.profile_id ORDER BY g.profile_id`
+	if len(args) == 1 {
+		q = `SELECT p.id, p.attrs, CAST(m.segment_id AS TEXT) FROM segment_members m
+		JOIN profiles p ON p.id = m.profile_id WHERE m.segment_id = ? ORDER BY m.profile_id`
+	}
+	rs, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: scan member profiles: %w", err)
 	}

@@ -34,6 +34,9 @@ type Store struct {
 	// to 100 ms, hands the lock over as soon as it is free — a run's
 	// sender commits a few hundred small transactions a second.
 	txs chan struct{}
+	// stop ends checkpointLoop, which closes stopped.
+	stop, stopped chan struct{}
+	stopOnce      sync.Once
 }
 
 var _ store.Store = (*Store)(nil)
@@ -52,8 +55,9 @@ func PathFromURL(url string) (string, error) {
 }
 
 // DSN is the modernc.org/sqlite data source name segbridge opens path with:
-// immediate write transactions, WAL, a 10 s busy timeout, foreign keys.
-// Other pools on the same file (River's) use it too.
+// immediate write transactions, WAL, a 10 s busy timeout, foreign keys, and
+// no automatic checkpoints (the store checkpoints on its own, see
+// checkpointLoop). Other pools on the same file (River's) use it too.
 func DSN(path string) string { return dsn(path, 8<<10) }
 
 // dsn is DSN with a page cache of cacheKiB per connection.
@@ -61,6 +65,7 @@ func dsn(path string, cacheKiB int) string {
 	return "file:" + path + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)" +
 		"&_pragma=cache_size(-" + strconv.Itoa(cacheKiB) + ")"
 }
 
@@ -88,7 +93,34 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{db: db, txs: make(chan struct{}, 1)}, nil
+	s := &Store{db: db, txs: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go s.checkpointLoop()
+	return s, nil
+}
+
+// checkpointEvery is how often the store checkpoints the WAL.
+const checkpointEvery = time.Second
+
+// checkpointLoop copies the WAL back into the database file every
+// checkpointEvery, until Close. SQLite's automatic checkpoint runs inside
+// the commit that crosses its threshold, and while a long read (a plan's
+// member scan) pins part of the WAL, each such attempt sorts the whole WAL
+// index again: commits of a million-member plan got 60 % slower and River's
+// small transactions timed out. Here no commit pays for a checkpoint, and
+// one that cannot progress returns at once.
+func (s *Store) checkpointLoop() {
+	defer close(s.stopped)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			var busy, logFrames, done int
+			_ = s.db.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &done)
+		}
+	}
 }
 
 // Engine implements store.Store.
@@ -96,6 +128,8 @@ func (s *Store) Engine() string { return "sqlite" }
 
 // Close implements store.Store.
 func (s *Store) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	<-s.stopped
 	s.stmts.Range(func(_, v any) bool {
 		v.(*sql.Stmt).Close()
 		return true

@@ -301,4 +301,17 @@ func testScanMemberProfiles(t *testing.T, newStore NewStore) {
 		{"p2", int64(2), []int64{segs[1]}},
 		{"p3", int64(3), []int64{segs[0]}},
 	}, got, "members of any of the segments, once each, by id, with their segments")
+
+	got = nil
+	err = b.st.ScanMemberProfiles(b.ctx, segs[:1], func(id string, attrs []byte, in []int64) error {
+		a, err := profile.DecodeAttrs(attrs)
+		require.NoError(t, err)
+		got = append(got, row{id, a["n"], in})
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, []row{
+		{"p1", int64(1), []int64{segs[0]}},
+		{"p3", int64(3), []int64{segs[0]}},
+	}, got, "one segment's members by id")
 }
