@@ -69,6 +69,16 @@ func exportVisible(p user.Principal, e export.Export, conns map[int64]connection
 	return canUse(p, c)
 }
 
+// pathExport is the export the request's {id} names, if its principal may
+// see it.
+func (s *server) pathExport(r *http.Request) (export.Export, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return export.Export{}, err
+	}
+	return s.visibleExport(r.Context(), principal(r), id)
+}
+
 // visibleExport loads export id if p may see it; otherwise it is not found
 // (an export on an admin-only connection does not exist for others).
 func (s *server) visibleExport(ctx context.Context, p user.Principal, id int64) (export.Export, error) {

@@ -210,11 +210,7 @@ type exportView struct {
 // exportPage shows an export's settings, its runs and their chart.
 func (s *server) exportPage(w http.ResponseWriter, r *http.Request) error {
 	ctx, p := r.Context(), principal(r)
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	e, err := s.visibleExport(ctx, p, id)
+	e, err := s.pathExport(r)
 	if err != nil {
 		return err
 	}
@@ -249,11 +245,7 @@ func (s *server) exportPage(w http.ResponseWriter, r *http.Request) error {
 // run.
 func (s *server) runExport(w http.ResponseWriter, r *http.Request) error {
 	ctx, p := r.Context(), principal(r)
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	e, err := s.visibleExport(ctx, p, id)
+	e, err := s.pathExport(r)
 	if err != nil {
 		return err
 	}
@@ -278,11 +270,7 @@ func (s *server) runExport(w http.ResponseWriter, r *http.Request) error {
 // cancelExport asks the export's run in progress to stop.
 func (s *server) cancelExport(w http.ResponseWriter, r *http.Request) error {
 	ctx, p := r.Context(), principal(r)
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	e, err := s.visibleExport(ctx, p, id)
+	e, err := s.pathExport(r)
 	if err != nil {
 		return err
 	}
@@ -308,11 +296,7 @@ func (s *server) cancelExport(w http.ResponseWriter, r *http.Request) error {
 // removeExport deletes an export; contacts keep their tags in Omnisend.
 func (s *server) removeExport(w http.ResponseWriter, r *http.Request) error {
 	ctx, p := r.Context(), principal(r)
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	e, err := s.visibleExport(ctx, p, id)
+	e, err := s.pathExport(r)
 	if err != nil {
 		return err
 	}
