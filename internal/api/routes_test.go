@@ -92,6 +92,10 @@ func routes() []route {
 		{method: "POST", path: "/segments", want: writers.with(201), req: func(_ *fixture, role string) request {
 			return request{method: "POST", path: "/segments", body: map[string]string{"name": "New " + role, "rule": "p.orders > 2"}}
 		}},
+		{method: "PATCH", path: "/segments/{name}", want: writers, req: func(f *fixture, role string) request {
+			f.segment("Edit "+role, "p.orders > 9")
+			return request{method: "PATCH", path: "/segments/" + esc("Edit "+role), body: map[string]string{"rule": "p.orders > 4"}}
+		}},
 		{method: "DELETE", path: "/segments/{name}", want: writers.with(204), req: func(f *fixture, role string) request {
 			f.segment("Gone "+role, "p.orders > 9")
 			return request{method: "DELETE", path: "/segments/" + esc("Gone "+role)}

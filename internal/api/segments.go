@@ -51,6 +51,13 @@ type segmentRefInput struct {
 	Name string `path:"name" minLength:"1" doc:"the segment's name or slug"`
 }
 
+type updateSegmentInput struct {
+	Name string `path:"name" minLength:"1" doc:"the segment's name or slug"`
+	Body struct {
+		Rule string `json:"rule" minLength:"1" maxLength:"10000" doc:"the new CEL rule over the profile p; members change at the next refresh" example:"p.orders > 12"`
+	}
+}
+
 type createSegmentInput struct {
 	Body struct {
 		Name string `json:"name" minLength:"1" maxLength:"200" example:"VIP buyers"`
@@ -97,6 +104,7 @@ func (s *server) registerSegments(api huma.API) {
 	huma.Register(api, operation("list-segments", http.MethodGet, "/segments", "List segments with member counts", "segments", 200), s.listSegments)
 	huma.Register(api, operation("get-segment", http.MethodGet, "/segments/{name}", "Get one segment", "segments", 200), s.getSegment)
 	huma.Register(api, operation("create-segment", http.MethodPost, "/segments", "Create a rule or static segment (admin, contributor)", "segments", 201), s.createSegment)
+	huma.Register(api, operation("update-segment", http.MethodPatch, "/segments/{name}", "Change a rule segment's rule; its name and slug (its tags) stay (admin, contributor)", "segments", 200), s.updateSegment)
 	huma.Register(api, operation("delete-segment", http.MethodDelete, "/segments/{name}", "Delete a segment no export uses (admin, contributor)", "segments", 204), s.deleteSegment)
 	huma.Register(api, operation("refresh-segment", http.MethodPost, "/segments/{name}/refresh", "Evaluate a segment and store its members (admin, contributor)", "segments", 200), s.refreshSegment)
 	huma.Register(api, operation("preview-segment", http.MethodPost, "/segments/preview", "Count a rule's matches now and show a sample; nothing is stored", "segments", 200), s.previewSegment)
@@ -165,6 +173,29 @@ func (s *server) createSegment(ctx context.Context, in *createSegmentInput) (*se
 		return nil, s.problem(ctx, err)
 	}
 	s.record(ctx, p, "segment.create", seg.Name, string(seg.Kind))
+	return &segmentOutput{Body: toSegmentJSON(seg)}, nil
+}
+
+func (s *server) updateSegment(ctx context.Context, in *updateSegmentInput) (*segmentOutput, error) {
+	p, err := writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seg, err := s.findSegment(ctx, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	if seg.Kind != segment.KindRule {
+		return nil, huma.Error422UnprocessableEntity(fmt.Sprintf("segment %q is static: it has no rule to change", seg.Name))
+	}
+	if _, err := segment.Compile(in.Body.Rule); err != nil {
+		return nil, huma.Error422UnprocessableEntity(err.Error())
+	}
+	seg, err = s.a.Store.UpdateSegmentRule(ctx, seg.ID, in.Body.Rule, s.cfg.Now())
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	s.record(ctx, p, "segment.update", seg.Name, seg.Rule)
 	return &segmentOutput{Body: toSegmentJSON(seg)}, nil
 }
 

@@ -202,6 +202,23 @@ func testStaticSegment(t *testing.T, b *bundle) {
 	require.NotContains(t, b.ok("segment", "list"), "Hand picked")
 }
 
+func TestSegmentUpdate(t *testing.T) { onEachEngine(t, testSegmentUpdate) }
+
+func testSegmentUpdate(t *testing.T, b *bundle) {
+	b.ok("import", "profiles", b.file("c.csv", customersCSV), "--id", "id")
+	b.ok("segment", "create", "Buyers", "--rule", "p.orders >= 1")
+	before := b.ok("segment", "refresh", "Buyers")
+	require.Contains(t, b.ok("segment", "update", "Buyers", "--rule", "p.orders >= 1000"), `updated the rule of segment "Buyers"`)
+	require.Contains(t, b.ok("segment", "list"), "p.orders >= 1000")
+	after := b.ok("segment", "refresh", "Buyers")
+	require.NotEqual(t, before, after)
+	require.Contains(t, after, "0 members")
+	require.Contains(t, b.fails("segment", "update", "Buyers", "--rule", "p.orders >="), "rule error at line 1")
+	require.Contains(t, b.fails("segment", "update", "Nobody", "--rule", "true"), "Nobody")
+	b.ok("segment", "create", "Hand picked", "--ids", b.file("ids.txt", "c1\n"))
+	require.Contains(t, b.fails("segment", "update", "Hand picked", "--rule", "true"), "static")
+}
+
 func TestHelpEverywhere(t *testing.T) {
 	b := setup(t)
 	for _, args := range [][]string{{}, {"import", "profiles"}, {"segment", "create"}, {"demo-data"}, {"profiles", "list"}, {"demo"}} {

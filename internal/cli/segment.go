@@ -25,7 +25,7 @@ p.email.endsWith("@example.com"), p.city in ["Prague", "Brno"]) or by a
 static list of profile ids. A profile without an attribute the rule uses does
 not match.`,
 	}
-	cmd.AddCommand(newSegmentCreateCmd(g), newSegmentListCmd(g), newSegmentPreviewCmd(g),
+	cmd.AddCommand(newSegmentCreateCmd(g), newSegmentUpdateCmd(g), newSegmentListCmd(g), newSegmentPreviewCmd(g),
 		newSegmentRefreshCmd(g), newSegmentDeleteCmd(g))
 	return cmd
 }
@@ -153,6 +153,43 @@ func findSegment(cmd *cobra.Command, a *app.App, name string) (segment.Segment, 
 		return seg, fmt.Errorf("no segment named %q (see: segbridge segment list)", name)
 	}
 	return seg, err
+}
+
+func newSegmentUpdateCmd(g *globals) *cobra.Command {
+	var rule string
+	cmd := &cobra.Command{
+		Use:   "update NAME --rule EXPR",
+		Short: "Change a rule segment's rule (checked; members change at the next refresh)",
+		Long: `Change a rule segment's rule. The rule is checked first; the stored members
+stay until the segment is refreshed (segment refresh, or an export run). The
+segment's name and slug, which its Omnisend tags are made of, do not change.`,
+		Example: `  segbridge segment update "VIP buyers" --rule 'p.orders > 12'`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := segment.Compile(rule)
+			g.showRuleError(err)
+			if err != nil {
+				return err
+			}
+			return g.withApp(cmd.Context(), func(a *app.App) error {
+				seg, err := findSegment(cmd, a, args[0])
+				if err != nil {
+					return err
+				}
+				if seg.Kind != segment.KindRule {
+					return fmt.Errorf("segment %q is static: it has no rule to change (create a rule segment instead)", seg.Name)
+				}
+				if _, err := a.Store.UpdateSegmentRule(cmd.Context(), seg.ID, rule, a.Now()); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.out, "updated the rule of segment %q; compute its members with: segbridge segment refresh %q\n", seg.Name, seg.Slug)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&rule, "rule", "", "the new CEL rule over the profile p")
+	_ = cmd.MarkFlagRequired("rule")
+	return cmd
 }
 
 func newSegmentDeleteCmd(g *globals) *cobra.Command {

@@ -68,6 +68,11 @@ type Segments interface {
 	// GetSegment finds a segment by name or slug.
 	GetSegment(ctx context.Context, nameOrSlug string) (segment.Segment, error)
 	ListSegments(ctx context.Context) ([]segment.Segment, error)
+	// UpdateSegmentRule replaces a rule segment's rule (UpdatedAt = now).
+	// Its stored members stay until the next refresh; its name and slug,
+	// which exports' tags are made of, never change. A static segment or
+	// a missing one is ErrNotFound.
+	UpdateSegmentRule(ctx context.Context, id int64, rule string, now time.Time) (segment.Segment, error)
 	DeleteSegment(ctx context.Context, id int64) error
 	// ScanStaticIDs streams a static segment's listed ids in order.
 	ScanStaticIDs(ctx context.Context, segmentID int64, fn func(id string) error) error

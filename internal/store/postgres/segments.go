@@ -35,6 +35,18 @@ func (s *Store) CreateSegment(ctx context.Context, n segment.Draft, now time.Tim
 	return s.getSegment(ctx, `id = $1`, id)
 }
 
+// UpdateSegmentRule implements store.Segments.
+func (s *Store) UpdateSegmentRule(ctx context.Context, id int64, rule string, now time.Time) (segment.Segment, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE segments SET rule = $1, updated_at = $2 WHERE id = $3 AND kind = 'rule'`, rule, now, id)
+	if err != nil {
+		return segment.Segment{}, fmt.Errorf("postgres: update segment %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return segment.Segment{}, fmt.Errorf("rule segment %d: %w", id, store.ErrNotFound)
+	}
+	return s.getSegment(ctx, `id = $1`, id)
+}
+
 // insertPairs inserts (segmentID, id) rows into table, ignoring repeats.
 func insertPairs(ctx context.Context, tx pgx.Tx, table string, segmentID int64, ids []string) error {
 	if len(ids) == 0 {

@@ -36,6 +36,18 @@ func (s *Store) CreateSegment(ctx context.Context, n segment.Draft, now time.Tim
 	return s.getSegment(ctx, `id = ?`, id)
 }
 
+// UpdateSegmentRule implements store.Segments.
+func (s *Store) UpdateSegmentRule(ctx context.Context, id int64, rule string, now time.Time) (segment.Segment, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE segments SET rule = ?, updated_at = ? WHERE id = ? AND kind = 'rule'`, rule, micros(now), id)
+	if err != nil {
+		return segment.Segment{}, fmt.Errorf("sqlite: update segment %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return segment.Segment{}, fmt.Errorf("rule segment %d: %w", id, store.ErrNotFound)
+	}
+	return s.getSegment(ctx, `id = ?`, id)
+}
+
 // insertPairs inserts (segmentID, id) rows into table, ignoring repeats.
 func insertPairs(ctx context.Context, tx *sql.Tx, table string, segmentID int64, ids []string) error {
 	return store.Chunks(ids, 400, func(c []string) error {

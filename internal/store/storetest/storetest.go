@@ -222,6 +222,18 @@ func testSegments(t *testing.T, newStore NewStore) {
 	require.Len(t, all, 2)
 	require.Equal(t, "Hand picked", all[0].Name)
 
+	later := b.now.Add(time.Hour)
+	upd, err := b.st.UpdateSegmentRule(b.ctx, vip.ID, `p.orders > 5`, later)
+	require.NoError(t, err)
+	require.Equal(t, `p.orders > 5`, upd.Rule)
+	require.Equal(t, vip.Slug, upd.Slug, "the slug (tags) never changes")
+	require.True(t, later.Equal(upd.UpdatedAt), "updated at %s", upd.UpdatedAt)
+	require.True(t, vip.CreatedAt.Equal(upd.CreatedAt))
+	_, err = b.st.UpdateSegmentRule(b.ctx, st.ID, `true`, later)
+	require.ErrorIs(t, err, store.ErrNotFound, "a static segment has no rule")
+	_, err = b.st.UpdateSegmentRule(b.ctx, vip.ID+st.ID+100, `true`, later)
+	require.ErrorIs(t, err, store.ErrNotFound)
+
 	require.NoError(t, b.st.DeleteSegment(b.ctx, st.ID))
 	_, err = b.st.GetSegment(b.ctx, "hand-picked")
 	require.ErrorIs(t, err, store.ErrNotFound)
