@@ -68,6 +68,9 @@ Environment:
                              (default 360 of Omnisend's 400; tag routes the same
                              fraction of their 60); shared by every process on
                              one PostgreSQL database
+  SEGBRIDGE_ADMIN_EMAIL      serve: the first admin, created when there are no
+  SEGBRIDGE_ADMIN_PASSWORD   users (without a password, one is generated and
+                             printed once)
 
 Start with: segbridge demo`,
 		SilenceErrors: true,
