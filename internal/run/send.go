@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"segbridge/internal/omnisend"
 )
@@ -146,7 +145,7 @@ func (e *Executor) confirm(ctx context.Context, r *Run, t Target) error {
 			if err := e.checkCancel(ctx, r); err != nil {
 				return err
 			}
-			if err := sleep(ctx, e.cfg.PollInterval); err != nil {
+			if err := (omnisend.SystemClock{}).Sleep(ctx, e.cfg.PollInterval); err != nil {
 				return err
 			}
 		}
@@ -290,15 +289,4 @@ func seqsByEmail(ops []Op, email string) []int64 {
 
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -157,7 +157,7 @@ func (b *Budget) Wait(ctx context.Context, brand string, class omnisend.RouteCla
 			var once sync.Once
 			return func() { once.Do(func() { b.release(ids) }) }, nil
 		}
-		if err := sleep(ctx, b.jitter(wait)); err != nil {
+		if err := (omnisend.SystemClock{}).Sleep(ctx, b.jitter(wait)); err != nil {
 			return nil, err
 		}
 	}
@@ -202,16 +202,5 @@ func (b *Budget) Report429(brand string, class omnisend.RouteClass, retryAfter t
 	defer cancel()
 	if err := b.report429(ctx, brand, class, retryAfter); err != nil {
 		b.cfg.Logger.Warn("rate budget: record a 429", "brand", brand, "class", string(class), "error", err)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

@@ -29,23 +29,21 @@ const (
 // StateOf implements run.Store.
 func (s *Store) StateOf(ctx context.Context, exportID int64, emails []string) (map[string]run.StateEntry, error) {
 	out := make(map[string]run.StateEntry)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		return store.Chunks(emails, stateChunk, func(c []string) error {
-			args := make([]any, 0, 1+len(c))
-			args = append(args, exportID)
-			for _, e := range c {
-				args = append(args, e)
-			}
-			rs, err := s.txQuery(ctx, tx, len(c) == stateChunk, `SELECT email, profile_id, hash, tags FROM export_state
-				WHERE export_id = ? AND email IN (`+placeholders(len(c), 1)+`)`, args...)
-			if err != nil {
-				return err
-			}
-			return eachRow(rs, func() error {
-				st, err := scanState(rs)
-				out[st.Email] = st
-				return err
-			})
+	err := store.Chunks(emails, stateChunk, func(c []string) error {
+		args := make([]any, 0, 1+len(c))
+		args = append(args, exportID)
+		for _, e := range c {
+			args = append(args, e)
+		}
+		rs, err := s.query(ctx, len(c) == stateChunk, `SELECT email, profile_id, hash, tags FROM export_state
+			WHERE export_id = ? AND email IN (`+placeholders(len(c), 1)+`)`, args...)
+		if err != nil {
+			return err
+		}
+		return eachRow(rs, func() error {
+			st, err := scanState(rs)
+			out[st.Email] = st
+			return err
 		})
 	})
 	if err != nil {

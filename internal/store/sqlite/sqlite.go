@@ -166,7 +166,28 @@ func (s *Store) txExec(ctx context.Context, tx *sql.Tx, reuse bool, q string, ar
 	return err
 }
 
+// query is txQuery outside a transaction: a read that takes no lock.
+func (s *Store) query(ctx context.Context, reuse bool, q string, args ...any) (*sql.Rows, error) {
+	if !reuse {
+		return s.db.QueryContext(ctx, q, args...)
+	}
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
 func (s *Store) prepared(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// stmt returns q prepared on the pool, once per store.
+func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	v, ok := s.stmts.Load(q)
 	if !ok {
 		st, err := s.db.PrepareContext(ctx, q)
@@ -177,7 +198,7 @@ func (s *Store) prepared(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, 
 			st.Close()
 		}
 	}
-	return tx.StmtContext(ctx, v.(*sql.Stmt)), nil
+	return v.(*sql.Stmt), nil
 }
 
 // Migrate implements store.Store: each pending migration runs in its own
