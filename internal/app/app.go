@@ -103,6 +103,20 @@ type OmnisendConfig struct {
 	// PollInterval is the wait between batch status checks (default
 	// Window / 30: 2 s).
 	PollInterval time.Duration
+	// OutageLimit is how long a run waits out an Omnisend outage (refused
+	// connections, timeouts, 5xx, 429) before it fails with the cause
+	// (default 30 min; `--outage-limit`, env SEGBRIDGE_OUTAGE_LIMIT). A
+	// failed run is continued by the export's next run.
+	OutageLimit time.Duration
+	// Timeout bounds each request attempt (default 10 s).
+	Timeout time.Duration
+	// Clock drives the clients' backoff and outage timing (default: the
+	// wall clock; tests run it faster).
+	Clock omnisend.Clock
+	// RunLease is how long a run's executor holds it between renewals: a
+	// killed process's run can be taken over that long after (default
+	// 30 s; env SEGBRIDGE_RUN_LEASE).
+	RunLease time.Duration
 }
 
 // WithDefaults returns c with every unset field at its default.
@@ -264,7 +278,7 @@ func (a *App) openSecrets() error {
 	}
 	a.Runs, err = run.NewExecutor(run.Config{
 		Store: a.Store, Resolver: resolver{a: a}, Now: a.Now, Logger: a.Logger,
-		PollInterval: a.Omnisend.PollInterval, OnEnd: a.Metrics.RunEnded,
+		PollInterval: a.Omnisend.PollInterval, OnEnd: a.Metrics.RunEnded, Lease: a.Omnisend.RunLease,
 	})
 	return err
 }

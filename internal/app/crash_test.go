@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -30,23 +31,35 @@ func TestMain(m *testing.M) {
 
 // TestRunSurvivesSIGKILL kills the process running an export of 20,000
 // contacts at random moments, restarts it each time, and checks that the
-// final state is exact and that no more contacts were sent twice than the
-// batches in flight at the kills could hold.
+// final state is exact, that no more contacts were sent twice than the
+// batches in flight at the kills could hold, and that the requests the
+// runs recorded are exactly those the sandbox received. When a run ends
+// before the next kill, the export gets new work (1 % changed, 1 % out)
+// and runs again, so every run of the test makes its five kills.
 func TestRunSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test: skipped with -short")
 	}
 	onEachEngine(t, func(t *testing.T, dbURL string) {
 		e := newE2E(t, dbURL, 27_500, sandbox.FaultConfig{}) // about 20,500 members
+		base := e.sandboxRequests()
 		rng := rand.New(rand.NewPCG(7, uint64(len(dbURL))))
 		kills, starts, steps := 0, 0, map[run.Step]bool{}
+		left, resent := map[string]bool{}, 0
 		// Each kill waits for the run to reach a step, then strikes after a
 		// random moment in it, so the kills cover planning, sending and
 		// confirming.
 		targets := []run.Step{run.StepPlan, run.StepSend, run.StepConfirm, run.StepSend, run.StepConfirm}
-		for !e.succeeded() {
+		for kills < len(targets) || !e.succeeded() {
 			starts++
-			require.Less(t, starts, 40, "the run never finished")
+			require.Less(t, starts, 60, "the run never finished")
+			if kills < len(targets) && e.activeStep() == "" && e.succeeded() {
+				changed, gone := e.churn()
+				resent += len(changed)
+				maps.Copy(left, gone)
+				t.Logf("the run ended before kill %d: %d changed, %d out, run again", kills+1, len(changed), len(gone))
+			}
+			e.awaitLeaseFree()
 			w, done := e.startWorker()
 			if kills >= len(targets) {
 				require.NoError(t, <-done, "the last worker must finish the run")
@@ -69,16 +82,58 @@ func TestRunSurvivesSIGKILL(t *testing.T) {
 				t.Logf("kill %d, %s into step %q (run at step %q)", kills, delay, targets[kills-1], step)
 			}
 		}
-		require.GreaterOrEqual(t, kills, 5)
+		require.Equal(t, len(targets), kills)
 		require.GreaterOrEqual(t, len(steps), 2, "the kills hit more than one step: %v", steps)
-		e.requireExact(nil)
+		e.requireExact(left)
+		received := e.sandboxRequests() - base
+		recorded := e.recordedRequests()
 		sent, unique := e.sentContacts(), len(e.contacts())
-		t.Logf("%d kills, %d starts; %d contacts sent for %d unique", kills, starts, sent, unique)
+		t.Logf("%d kills, %d starts; %d contacts sent for %d unique (%d changed on purpose); requests: %d recorded, %d received",
+			kills, starts, sent, unique, resent, recorded, received)
+		require.Equal(t, received, recorded, "the runs recorded every request the sandbox received, and no other")
 		require.GreaterOrEqual(t, unique, 20_000, "a 20,000-contact export")
 		inFlight := run.MaxInFlight * omnisend.Dialect20260315.MaxBatchItems()
-		require.LessOrEqual(t, sent-unique, kills*inFlight, "contacts sent twice exceed the batches in flight at the kills")
+		require.LessOrEqual(t, sent-unique-resent, kills*inFlight, "contacts sent twice exceed the batches in flight at the kills")
 	})
 }
+
+// sandboxRequests is how many requests the sandbox has received.
+func (e *e2e) sandboxRequests() int {
+	n := 0
+	for _, byStatus := range e.sb.Stats().Requests {
+		for _, c := range byStatus {
+			n += c
+		}
+	}
+	return n
+}
+
+// recordedRequests adds up the requests the export's runs recorded.
+func (e *e2e) recordedRequests() int {
+	e.t.Helper()
+	runs, err := e.a.Store.ListRuns(e.ctx, e.export.ID, -1)
+	require.NoError(e.t, err)
+	n := 0
+	for _, r := range runs {
+		n += r.Requests
+	}
+	return n
+}
+
+// awaitLeaseFree waits until no live lease holds the export's run in
+// progress (a killed worker's lease runs out: see runLease).
+func (e *e2e) awaitLeaseFree() {
+	e.t.Helper()
+	require.Eventually(e.t, func() bool {
+		runs, err := e.a.Store.ListRuns(e.ctx, e.export.ID, 1)
+		require.NoError(e.t, err)
+		return len(runs) == 0 || runs[0].LeaseOwner == "" || !runs[0].LeaseUntil.After(time.Now())
+	}, 10*time.Second, 10*time.Millisecond)
+}
+
+// runLease is the lease of the worker processes the tests start: a killed
+// one's run can be taken over that long after.
+const runLease = time.Second
 
 // awaitStep waits until the run is at step (or past it), or until the
 // worker exits (then exited is true, with the worker's error).
@@ -104,17 +159,28 @@ func (e *e2e) startWorker() (*exec.Cmd, <-chan error) {
 	if e.activeStep() != "" {
 		args = append(args, "--resume")
 	}
-	c := exec.Command(os.Args[0], "-test.run=^$")
-	c.Env = append(os.Environ(), workerArgsEnv+"="+strings.Join(args, "\x1f"),
-		"SEGBRIDGE_DATA_DIR="+e.dataDir, "SEGBRIDGE_DATABASE_URL="+e.dbURL,
-		"SEGBRIDGE_OMNISEND_WINDOW="+(time.Minute/timeScale).String())
-	var stderr strings.Builder
-	c.Stderr = &stderr
+	c, _ := e.command(args...)
 	require.NoError(e.t, c.Start())
 	done := make(chan error, 1)
 	go func() { done <- c.Wait() }() // the only Wait
 	e.t.Cleanup(func() { _ = c.Process.Kill() })
 	return c, done
+}
+
+// command is `segbridge ARGS…` as a separate process on the test's
+// database and sandbox, with its standard error collected.
+func (e *e2e) command(args ...string) (*exec.Cmd, *strings.Builder) {
+	lease := e.workerLease
+	if lease == 0 {
+		lease = runLease
+	}
+	c := exec.Command(os.Args[0], "-test.run=^$")
+	c.Env = append(os.Environ(), workerArgsEnv+"="+strings.Join(args, "\x1f"),
+		"SEGBRIDGE_DATA_DIR="+e.dataDir, "SEGBRIDGE_DATABASE_URL="+e.dbURL,
+		"SEGBRIDGE_OMNISEND_WINDOW="+(time.Minute/timeScale).String(), "SEGBRIDGE_RUN_LEASE="+lease.String())
+	var stderr strings.Builder
+	c.Stderr = &stderr
+	return c, &stderr
 }
 
 // activeStep is the step of the export's run in progress ("" if none).

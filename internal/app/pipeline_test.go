@@ -37,7 +37,13 @@ type e2e struct {
 	ctx     context.Context
 	a       *app.App
 	sb      *sandbox.Server
-	export  export.Export
+	// sandboxURL is the sandbox's own address (the connection may go
+	// through a proxy).
+	sandboxURL string
+	export     export.Export
+	// workerLease is the run lease of the processes command starts
+	// (0: runLease).
+	workerLease time.Duration
 }
 
 func onEachEngine(t *testing.T, fn func(t *testing.T, dbURL string)) {
@@ -47,6 +53,13 @@ func onEachEngine(t *testing.T, fn func(t *testing.T, dbURL string)) {
 }
 
 func newE2E(t testing.TB, dbURL string, profiles int, faults sandbox.FaultConfig) *e2e {
+	return newE2EWith(t, dbURL, profiles, faults, nil)
+}
+
+// newE2EWith is newE2E with edit applied to the application's config
+// (nil: none) and, when it returns a non-empty URL, the connection made to
+// that URL (a proxy in front of the sandbox) instead.
+func newE2EWith(t testing.TB, dbURL string, profiles int, faults sandbox.FaultConfig, edit func(cfg *app.Config, sandboxURL string) string) *e2e {
 	t.Helper()
 	ctx := context.Background()
 	sb, err := sandbox.New(sandbox.Config{TimeScale: timeScale, Faults: faults})
@@ -55,7 +68,7 @@ func newE2E(t testing.TB, dbURL string, profiles int, faults sandbox.FaultConfig
 	t.Cleanup(srv.Close)
 	window := time.Minute / timeScale
 	dataDir := t.TempDir()
-	a, err := app.Open(ctx, app.Config{
+	cfg := app.Config{
 		DatabaseURL: dbURL, DataDir: dataDir,
 		Omnisend: app.OmnisendConfig{
 			Budget: omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{
@@ -64,15 +77,22 @@ func newE2E(t testing.TB, dbURL string, profiles int, faults sandbox.FaultConfig
 			}, nil),
 			PollInterval: 20 * time.Millisecond,
 		},
-	})
+	}
+	baseURL := srv.URL
+	if edit != nil {
+		if u := edit(&cfg, srv.URL); u != "" {
+			baseURL = u
+		}
+	}
+	a, err := app.Open(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { a.Close() })
 	conn, err := a.Connections.Create(ctx, connection.Draft{
-		Name: "Sandbox", APIKey: omnisend.NewSecret("sandbox-key"), BaseURL: srv.URL, ExportUser: "admin@example.com",
+		Name: "Sandbox", APIKey: omnisend.NewSecret("sandbox-key"), BaseURL: baseURL, ExportUser: "admin@example.com",
 		Consent: connection.Consent{By: "admin@example.com", At: time.Now(), NoticeVersion: connection.NoticeVersion},
 	})
 	require.NoError(t, err)
-	e := &e2e{t: t, dataDir: dataDir, dbURL: dbURL, ctx: ctx, a: a, sb: sb}
+	e := &e2e{t: t, dataDir: dataDir, dbURL: dbURL, ctx: ctx, a: a, sb: sb, sandboxURL: srv.URL}
 	e.importProfiles(sampleProfiles(t, profiles))
 	d, err := segment.NewRuleDraft("Buyers", `p.orders >= 1`)
 	require.NoError(t, err)
@@ -249,11 +269,7 @@ func (e *e2e) preSubscribe() string {
 	return email
 }
 
-func (e *e2e) sbURL() string {
-	conn, err := e.a.Store.GetConnection(e.ctx, "Sandbox")
-	require.NoError(e.t, err)
-	return conn.BaseURL
-}
+func (e *e2e) sbURL() string { return e.sandboxURL }
 
 // churn changes the first name of 1% of the members and moves another 1%
 // out of the segment; it returns their e-mails.

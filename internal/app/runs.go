@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
-	"sync/atomic"
 
 	"segbridge/internal/export"
 	"segbridge/internal/omnisend"
@@ -39,17 +39,20 @@ func (rv resolver) Resolve(ctx context.Context, exportID int64) (run.Target, err
 	if err != nil {
 		return run.Target{}, err
 	}
-	client, counter, err := rv.client(ctx, ex)
+	client, err := rv.client(ctx, ex)
+	if err != nil {
+		return run.Target{}, err
+	}
+	members, err := rv.members(ex, segs)
 	if err != nil {
 		return run.Target{}, err
 	}
 	return run.Target{
-		Members:     rv.members(ex, segs),
+		Members:     members,
 		Map:         mapper(ex.Mapping),
 		KeepLeavers: ex.Leave == export.LeaveKeep,
 		Cap:         ex.ProfileCap,
 		Client:      client,
-		Requests:    func() int { return int(counter.Load()) },
 	}, nil
 }
 
@@ -77,26 +80,65 @@ func (rv resolver) refreshSegments(ctx context.Context, ex export.Export) (map[i
 	return out, nil
 }
 
-// members streams the export's members with their segment tags.
-func (rv resolver) members(ex export.Export, segs map[int64]segment.Segment) func(context.Context, func(profile.Profile, []string) error) error {
+// members streams the export's members with their segment tags. A rule
+// segment's membership is decided again on the very attributes read for
+// the contact (the stored membership only says whom to read), so that a
+// re-import running meanwhile can never give a contact tags from one
+// import and fields from another: a member the new data takes out of
+// every segment is not sent (and is untagged if Omnisend has it).
+func (rv resolver) members(ex export.Export, segs map[int64]segment.Segment) (func(context.Context, func(profile.Profile, []string) error) error, error) {
+	rules := make(map[int64]*segment.Rule, len(segs))
+	want := ex.Mapping.Attributes()
+	all := false
+	for id, seg := range segs {
+		if seg.Kind != segment.KindRule {
+			continue
+		}
+		rule, err := segment.Compile(seg.Rule)
+		if err != nil {
+			return nil, fmt.Errorf("segment %q: %w", seg.Name, err)
+		}
+		rules[id] = rule
+		names, ok := rule.Attributes()
+		all = all || !ok
+		want = append(want, names...)
+	}
 	return func(ctx context.Context, fn func(profile.Profile, []string) error) error {
-		want := ex.Mapping.Attributes()
 		return rv.a.Store.ScanMemberProfiles(ctx, ex.Segments, func(id string, raw []byte, in []int64) error {
-			attrs, err := profile.DecodeSelected(raw, want)
+			var attrs profile.Attrs
+			var err error
+			if all {
+				attrs, err = profile.DecodeAttrs(raw)
+			} else {
+				attrs, err = profile.DecodeSelected(raw, want)
+			}
 			if err != nil {
 				return fmt.Errorf("profile %q: %w", id, err)
 			}
 			tags := make([]string, 0, len(in))
 			for _, sid := range ex.Segments { // the export's order
-				for _, m := range in {
-					if m == sid {
-						tags = append(tags, export.SegmentTag(ex.TagPrefix, segs[sid].Slug))
-					}
+				if memberOf(sid, in, rules[sid], attrs) {
+					tags = append(tags, export.SegmentTag(ex.TagPrefix, segs[sid].Slug))
 				}
+			}
+			if len(tags) == 0 {
+				return nil // no longer a member on the data read
 			}
 			return fn(profile.Profile{ID: id, Attrs: attrs}, tags)
 		})
+	}, nil
+}
+
+// memberOf says whether a profile with attrs, stored as a member of the
+// segments in, is a member of segment sid: by its rule on attrs when it
+// has one (a rule that cannot be evaluated does not match), else by the
+// stored membership.
+func memberOf(sid int64, in []int64, rule *segment.Rule, attrs profile.Attrs) bool {
+	if rule != nil {
+		ok, err := rule.Match(attrs)
+		return ok && err == nil
 	}
+	return slices.Contains(in, sid)
 }
 
 // mapper turns a member into its desired contact with the export's mapping.
@@ -116,42 +158,32 @@ func mapper(m export.Mapping) func(profile.Profile, []string) (run.Desired, stri
 	}
 }
 
-// client builds the Omnisend client of the export's connection, counting
-// its requests. Every client shares one rate budget, which keeps one
-// sliding window per brand; each export is a share of it, so exports to
-// one brand divide its budget fairly.
-func (rv resolver) client(ctx context.Context, ex export.Export) (*omnisend.Client, *atomic.Int64, error) {
+// client builds the Omnisend client of the export's connection. Every
+// client shares one rate budget, which keeps one sliding window per brand;
+// each export is a share of it, so exports to one brand divide its budget
+// fairly. (The executor counts a run's requests as they are sent.)
+func (rv resolver) client(ctx context.Context, ex export.Export) (*omnisend.Client, error) {
 	a := rv.a
 	conn, err := a.Store.GetConnection(ctx, strconv.FormatInt(ex.ConnectionID, 10))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, fmt.Errorf("export %q: its connection was removed", ex.Name)
+		return nil, fmt.Errorf("export %q: its connection was removed", ex.Name)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	key, err := a.Connections.Key(ctx, conn)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connection %q: %w", conn.Name, err)
+		return nil, fmt.Errorf("connection %q: %w", conn.Name, err)
 	}
-	counter := &atomic.Int64{}
 	c, err := omnisend.New(omnisend.Config{
 		BaseURL: conn.BaseURL, Dialect: conn.Dialect, APIKey: key, BrandID: conn.BrandID,
 		Budget: a.Metrics.Budget(a.budget()), Share: "export-" + strconv.FormatInt(ex.ID, 10), Logger: a.Logger,
-		HTTPClient: &http.Client{Transport: countingTransport{next: a.Metrics.Transport(a.transport()), n: counter}},
+		HTTPClient: &http.Client{Transport: a.Metrics.Transport(a.transport())},
+		Retry:      omnisend.RetryConfig{OutageLimit: a.Omnisend.OutageLimit},
+		Clock:      a.Omnisend.Clock, Timeout: a.Omnisend.Timeout,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("connection %q: %w", conn.Name, err)
+		return nil, fmt.Errorf("connection %q: %w", conn.Name, err)
 	}
-	return c, counter, nil
-}
-
-// countingTransport counts the requests sent through it.
-type countingTransport struct {
-	next http.RoundTripper
-	n    *atomic.Int64
-}
-
-func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	t.n.Add(1)
-	return t.next.RoundTrip(r)
+	return c, nil
 }

@@ -41,13 +41,41 @@ func (g *globals) config() (app.Config, error) {
 		}
 		requests = n
 	}
+	outage, err := g.durationSetting("--outage-limit", g.outageLimit, "SEGBRIDGE_OUTAGE_LIMIT", time.Second, 7*24*time.Hour)
+	if err != nil {
+		return app.Config{}, err
+	}
+	lease, err := g.durationSetting("", 0, "SEGBRIDGE_RUN_LEASE", 100*time.Millisecond, time.Hour)
+	if err != nil {
+		return app.Config{}, err
+	}
 	return app.Config{
-		Omnisend:    app.OmnisendConfig{Window: window, Requests: requests},
+		Omnisend:    app.OmnisendConfig{Window: window, Requests: requests, OutageLimit: outage, RunLease: lease},
 		DatabaseURL: firstNonEmpty(g.dbURL, g.getenv("SEGBRIDGE_DATABASE_URL")),
 		DataDir:     firstNonEmpty(g.dataDir, g.getenv("SEGBRIDGE_DATA_DIR")),
 		Logger:      slog.New(slog.NewTextHandler(g.errOut, &slog.HandlerOptions{Level: level})),
 		MasterKey:   secret.EnvKey(g.getenv(secret.EnvVar)),
 	}, nil
+}
+
+// durationSetting is a duration from a flag (when set) or else from an
+// environment variable, within [lo, hi]; 0 when neither is set.
+func (g *globals) durationSetting(flag string, fromFlag time.Duration, env string, lo, hi time.Duration) (time.Duration, error) {
+	if fromFlag != 0 {
+		if fromFlag < lo || fromFlag > hi {
+			return 0, fmt.Errorf("%s %s: want a duration from %s to %s", flag, fromFlag, lo, hi)
+		}
+		return fromFlag, nil
+	}
+	v := g.getenv(env)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return 0, fmt.Errorf("%s %q: want a duration from %s to %s, such as 30m", env, v, lo, hi)
+	}
+	return d, nil
 }
 
 // open opens the application (store migrated) for one command.

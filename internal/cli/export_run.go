@@ -42,10 +42,21 @@ The segments are refreshed first; only contacts that changed since the last
 confirmed run are sent, and members who left the export's segments are
 untagged (unless the export keeps leavers).
 
-Every step is checkpointed in the database. If a run was interrupted (the
-process was killed, the machine restarted), resume it with --resume: it
-continues where it stopped. A worker also resumes it by itself, at the
-latest an hour after the interruption.`,
+Every step is checkpointed in the database, and what Omnisend confirmed is
+remembered at once. If a run was interrupted (the process was killed, the
+machine restarted), resume it with --resume: it continues where it stopped.
+Without --resume, a new run continues it instead: it confirms what the
+interrupted run sent and sends only what is still missing, planned against
+the current data. A run is worked by one process at a time: while another
+process holds it (it renews its lease every few seconds), both are refused.
+A worker also resumes an interrupted run by itself, at the latest an hour
+after the interruption.
+
+Omnisend outages (refused connections, timeouts, 5xx, 429) are waited out
+with growing backoff for --outage-limit (default 30m); the progress shows
+"waiting for Omnisend since …". A run fails only on a permanent answer
+(a revoked key, a refused request) or after the outage limit, with the
+cause; the export's next run continues it.`,
 		Example: `  segbridge export run "VIP to Omnisend"
   segbridge export run "VIP to Omnisend" --no-wait
   segbridge export run "VIP to Omnisend" --resume`,
@@ -174,7 +185,11 @@ func (g *globals) runProgress(ctx context.Context, a *app.App, id int64) func(fi
 			fmt.Fprint(g.errOut, "\r\033[K")
 			return
 		}
-		fmt.Fprintf(g.errOut, "\r\033[Ksent %d/%d contacts, confirmed %d, untagged %d/%d", p.Sent, p.Upserts, p.Confirmed, p.Untagged, p.Untags)
+		line := fmt.Sprintf("sent %d/%d contacts, confirmed %d, untagged %d/%d", p.Sent, p.Upserts, p.Confirmed, p.Untagged, p.Untags)
+		if w := p.Waiting(); w != "" {
+			line += "; " + w
+		}
+		fmt.Fprintf(g.errOut, "\r\033[K%s", line)
 	}
 }
 
@@ -188,17 +203,24 @@ func startOrResume(cmd *cobra.Command, g *globals, a *app.App, name string, resu
 	if err != nil {
 		return run.Run{}, err
 	}
+	now := a.Now()
+	live := active && cur.Status == run.StatusRunning && !cur.Stale(now)
 	switch {
+	case live:
+		return run.Run{}, fmt.Errorf("export %q has run %d in progress (step %s), worked by %s (its lease runs until %s); wait for it to end, or cancel it with: segbridge export cancel %q",
+			ex.Name, cur.ID, cur.Step, cur.LeaseOwner, cur.LeaseUntil.Local().Format(time.DateTime), ex.Name)
 	case active && resume:
 		fmt.Fprintf(g.errOut, "resuming run %d of %q at step %s\n", cur.ID, ex.Name, cur.Step)
 		return cur, nil
-	case active:
-		return run.Run{}, fmt.Errorf("export %q has run %d in progress (step %s); if no other segbridge process is running it, resume it with --resume, or cancel it with: segbridge export cancel %q",
-			ex.Name, cur.ID, cur.Step, ex.Name)
+	case active && cur.Status == run.StatusQueued:
+		return run.Run{}, fmt.Errorf("export %q has run %d queued; a segbridge worker runs it, or work it here with --resume, or cancel it with: segbridge export cancel %q",
+			ex.Name, cur.ID, ex.Name)
 	case resume:
 		return run.Run{}, fmt.Errorf("export %q has no interrupted run to resume", ex.Name)
 	}
-	return a.Store.CreateRun(ctx, ex.ID, run.TriggerManual, a.Now())
+	// A stale run (its process was killed) is failed and continued by the
+	// new run.
+	return run.Start(ctx, a.Store, ex.ID, run.TriggerManual, now)
 }
 
 // summary is the one-line result of a run.

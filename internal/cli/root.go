@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -22,6 +23,9 @@ type globals struct {
 	dbURL    string
 	dataDir  string
 	logLevel string
+	// outageLimit is how long runs wait out an Omnisend outage (0: the
+	// environment's, else the default).
+	outageLimit time.Duration
 }
 
 // Execute runs the segbridge command line with args and returns the process
@@ -68,6 +72,10 @@ Environment:
                              (default 360 of Omnisend's 400; tag routes the same
                              fraction of their 60); shared by every process on
                              one PostgreSQL database
+  SEGBRIDGE_OUTAGE_LIMIT     same as --outage-limit
+  SEGBRIDGE_RUN_LEASE        how long a run's process holds it between renewals
+                             (default 30s): a killed process's run can be taken
+                             over that long after
   SEGBRIDGE_ADMIN_EMAIL      serve: the first admin, created when there are no
   SEGBRIDGE_ADMIN_PASSWORD   users (without a password, one is generated and
                              printed once)
@@ -80,6 +88,7 @@ Start with: segbridge demo`,
 	pf.StringVar(&g.dbURL, "db", "", "database URL: sqlite:///path/file.db or postgres://... (env SEGBRIDGE_DATABASE_URL; default: SQLite in --data-dir)")
 	pf.StringVar(&g.dataDir, "data-dir", "", "directory for the embedded SQLite database and local files (env SEGBRIDGE_DATA_DIR; default ./segbridge-data)")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	pf.DurationVar(&g.outageLimit, "outage-limit", 0, "how long a run waits out an Omnisend outage (refused connections, timeouts, 5xx, 429) before it fails with the cause; the export's next run continues it (env SEGBRIDGE_OUTAGE_LIMIT; default 30m)")
 	root.AddCommand(
 		newMigrateCmd(g),
 		newImportCmd(g),

@@ -48,8 +48,7 @@ type Store interface {
 	segment.Store
 	ListSegments(ctx context.Context) ([]segment.Segment, error)
 	ListExports(ctx context.Context) ([]export.Export, error)
-	CreateRun(ctx context.Context, exportID int64, trigger run.Trigger, now time.Time) (run.Run, error)
-	ListRuns(ctx context.Context, exportID int64, limit int) ([]run.Run, error)
+	run.Starter
 	SaveRun(ctx context.Context, r run.Run) error
 	store.Refreshes
 }

@@ -2,10 +2,13 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
+
+	"segbridge/internal/run"
 )
 
 // RunExportArgs is the job that executes one export run.
@@ -40,6 +43,17 @@ func (w *runExportWorker) Work(ctx context.Context, job *river.Job[RunExportArgs
 	log := w.c.cfg.Logger.With("run", job.Args.RunID, "job", job.ID, "attempt", job.Attempt)
 	log.Info("jobs: run starting")
 	r, err := w.c.cfg.Executor.Execute(ctx, job.Args.RunID)
+	var lease *run.LeaseError
+	if errors.As(err, &lease) || errors.Is(err, run.ErrLeaseLost) {
+		// Another executor works the run: look again once its lease may
+		// have run out (it renews it while it lives).
+		log.Info("jobs: another executor works the run; looking again later", "error", err)
+		wait := snoozeAfterStop
+		if lease != nil {
+			wait = max(wait, time.Until(lease.Until))
+		}
+		return river.JobSnooze(wait)
+	}
 	if err != nil && ctx.Err() != nil {
 		// Timeout or shutdown: the run stayed running at its checkpoint.
 		// Snoozing does not use up an attempt.

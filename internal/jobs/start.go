@@ -13,10 +13,11 @@ import (
 // StartRun queues a run of export exportID and enqueues its job: what every
 // interface (the API, the web UI, the scheduled refresh) does to start a
 // run. An export with a run in progress gives run.ErrActiveRun (wrapped):
-// one run per export at a time. A run whose job cannot be enqueued is
-// failed with the reason, so it does not block the export.
+// one run per export at a time (a stale one is continued: see run.Start).
+// A run whose job cannot be enqueued is failed with the reason, so it does
+// not block the export.
 func (c *Client) StartRun(ctx context.Context, exportID int64, trigger run.Trigger) (run.Run, *rivertype.JobRow, error) {
-	r, err := c.cfg.Store.CreateRun(ctx, exportID, trigger, c.cfg.Now())
+	r, err := run.Start(ctx, c.cfg.Store, exportID, trigger, c.cfg.Now())
 	if err != nil {
 		return r, nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // maxBody bounds how much of a response the client reads.
@@ -20,7 +21,7 @@ const maxBody = 8 << 20
 type Client struct {
 	cfg     Config
 	backoff *backoff
-	retries *retryBudget
+	outage  *outage
 	log     *slog.Logger
 }
 
@@ -39,7 +40,7 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		cfg:     cfg,
 		backoff: &backoff{cfg: cfg.Retry, rnd: cfg.Rand},
-		retries: newRetryBudget(cfg.Retry),
+		outage:  &outage{},
 		log:     cfg.Logger.With(slog.String("component", "omnisend"), slog.String("brand", cfg.budgetBrand())),
 	}, nil
 }
@@ -107,7 +108,8 @@ type call struct {
 }
 
 // do runs a call with rate budgeting and retries, and returns the final
-// HTTP status.
+// HTTP status. Transient failures are retried with growing backoff while
+// the client's outage lasts less than Retry.OutageLimit.
 func (c *Client) do(ctx context.Context, cl call) (int, error) {
 	var body []byte
 	if cl.body != nil {
@@ -116,7 +118,6 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 			return 0, c.fail(cl, 0, false, fmt.Errorf("encode request: %w", err))
 		}
 	}
-	c.retries.deposit()
 	brand := c.cfg.budgetBrand()
 	wctx := ctx
 	if c.cfg.Share != "" && ShareOf(ctx) == "" {
@@ -131,34 +132,62 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 		done()
 		switch res.Outcome {
 		case OK:
+			c.outage.answered()
 			return res.Status, nil
 		case Permanent:
+			if ctx.Err() == nil {
+				c.outage.answered()
+			}
 			return res.Status, c.fail(cl, n, false, res.Err)
 		}
+		since := c.outage.failed(c.cfg.Clock.Now(), res.Err)
 		retryAfter := min(res.RetryAfter, c.cfg.Retry.MaxRetryAfter)
 		if res.Status == http.StatusTooManyRequests {
 			c.cfg.Budget.Report429(brand, cl.class, retryAfter)
 		}
-		if n >= c.cfg.Retry.MaxAttempts {
+		if c.cfg.Retry.MaxAttempts > 0 && n >= c.cfg.Retry.MaxAttempts {
 			return res.Status, c.fail(cl, n, true, res.Err)
 		}
-		if !c.retries.withdraw() {
-			return res.Status, c.fail(cl, n, true, fmt.Errorf("retry budget exhausted: %w", res.Err))
+		if lasted := c.cfg.Clock.Now().Sub(since); lasted >= c.cfg.Retry.OutageLimit {
+			return res.Status, c.fail(cl, n, true, &OutageError{Since: since, Limit: c.cfg.Retry.OutageLimit, Err: res.Err})
 		}
 		d := c.backoff.delay(n, retryAfter)
 		c.log.LogAttrs(ctx, slog.LevelWarn, "omnisend retry",
 			slog.String("op", cl.op), slog.Int("attempt", n), slog.Int("status", res.Status),
-			slog.Duration("wait", d), slog.String("error", c.cfg.APIKey.redactString(errString(res.Err))))
+			slog.Duration("wait", d), slog.Time("outage_since", since),
+			slog.String("error", c.cfg.APIKey.redactString(errString(res.Err))))
 		if err := c.cfg.Clock.Sleep(ctx, d); err != nil {
 			return res.Status, c.fail(cl, n, true, fmt.Errorf("%w (while backing off from: %w)", err, res.Err))
 		}
 	}
 }
 
+// Outage reports the client's current outage (the zero Outage if its
+// latest attempt got an answer): a run shows it as "waiting for Omnisend
+// since …".
+func (c *Client) Outage() Outage {
+	o := c.outage
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.since.IsZero() {
+		return Outage{}
+	}
+	return Outage{Since: o.since, Cause: c.cfg.APIKey.redactString(oneLineErr(o.cause)), Failures: o.fails}
+}
+
+func oneLineErr(err error) string {
+	return strings.Join(strings.Fields(errString(err)), " ")
+}
+
 // attempt sends the request once and classifies the result.
 func (c *Client) attempt(ctx context.Context, cl call, body []byte, n int) Classification {
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
+	if hook := attemptHook(ctx); hook != nil {
+		if err := hook(ctx); err != nil {
+			return Classification{Outcome: Permanent, Err: fmt.Errorf("before sending: %w", err)}
+		}
+	}
 	start := c.cfg.Clock.Now()
 	res := c.roundTrip(actx, cl, body)
 	if ctx.Err() != nil && res.Outcome != OK {

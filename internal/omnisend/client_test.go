@@ -158,15 +158,28 @@ func TestClientGivesUpAfterMaxAttempts(t *testing.T) {
 	require.Equal(t, 3, b.requests())
 }
 
-func TestClientRetryBudgetStopsHammering(t *testing.T) {
+func TestClientWaitsOutAnOutageThenGivesUpWithItsCause(t *testing.T) {
 	t.Parallel()
-	b := setupFake(t, func(c *Config) { c.Retry.BudgetMax = 2; c.Retry.BudgetRatio = 0.1 }, reply(502, ""))
+	b := setupFake(t, func(c *Config) { c.Retry.OutageLimit = 10 * time.Minute }, reply(502, ""))
 	_, err := b.client.Batch(t.Context(), "x")
-	require.ErrorContains(t, err, "retry budget exhausted")
-	require.Equal(t, 3, b.requests(), "first attempt plus two budgeted retries")
-	_, err = b.client.Batch(t.Context(), "x")
-	require.Error(t, err)
-	require.Equal(t, 4, b.requests(), "no budget left: a single attempt")
+	var oe *OutageError
+	require.ErrorAs(t, err, &oe, "the call gives up only at the outage limit")
+	require.True(t, IsRetryable(err))
+	require.Contains(t, err.Error(), "did not answer for 10m0s")
+	require.Contains(t, err.Error(), "502", "the cause is named")
+	require.GreaterOrEqual(t, b.clock.Slept(), 10*time.Minute, "it waited the outage out")
+	require.Greater(t, b.requests(), 20, "retried throughout")
+	require.False(t, b.client.Outage().Since.IsZero(), "the outage is reported while it lasts")
+	require.Contains(t, b.client.Outage().Cause, "502")
+}
+
+func TestClientOutageEndsWithAnAnswer(t *testing.T) {
+	t.Parallel()
+	b := setupFake(t, nil, reply(503, ""), reply(503, ""), reply(200, `{"batchID":"b1","status":"finished"}`))
+	_, err := b.client.Batch(t.Context(), "x")
+	require.NoError(t, err)
+	require.Equal(t, 3, b.requests())
+	require.Zero(t, b.client.Outage(), "an answer ends the outage")
 }
 
 func TestClient429ReportsAndWaits(t *testing.T) {

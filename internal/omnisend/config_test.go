@@ -13,7 +13,8 @@ func TestConfigWithDefaults(t *testing.T) {
 	require.Equal(t, "http://localhost:1234", cfg.BaseURL)
 	require.Equal(t, Dialect20260315, cfg.Dialect)
 	require.Equal(t, 10*time.Second, cfg.Timeout)
-	require.Equal(t, 6, cfg.Retry.MaxAttempts)
+	require.Equal(t, 0, cfg.Retry.MaxAttempts, "only the outage limit bounds attempts")
+	require.Equal(t, DefaultOutageLimit, cfg.Retry.OutageLimit)
 	require.NotNil(t, cfg.Budget)
 	require.NotNil(t, cfg.Logger)
 	require.NotNil(t, cfg.Clock)
@@ -40,7 +41,7 @@ func TestConfigValidateNamesField(t *testing.T) {
 		{"timeout", func(c *Config) { c.Timeout = -1 }, "Timeout"},
 		{"attempts", func(c *Config) { c.Retry.MaxAttempts = -1 }, "Retry.MaxAttempts"},
 		{"max delay", func(c *Config) { c.Retry.MaxDelay = time.Millisecond }, "Retry.MaxDelay"},
-		{"budget ratio", func(c *Config) { c.Retry.BudgetRatio = -1 }, "Retry.BudgetRatio"},
+		{"outage limit", func(c *Config) { c.Retry.OutageLimit = -time.Second }, "Retry.OutageLimit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

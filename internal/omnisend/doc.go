@@ -22,8 +22,11 @@
 //   - one classification function, [Classify], that maps every response and
 //     transport error to ok, retry later or permanent, parsing Omnisend's
 //     message from both error formats;
-//   - bounded retries with full-jitter exponential backoff and a retry budget,
-//     honouring retryAfter / Retry-After. Permanent errors are never retried.
+//   - retries with full-jitter exponential backoff, honouring retryAfter /
+//     Retry-After, for as long as an outage lasts less than
+//     RetryConfig.OutageLimit (30 min): a run waits out Omnisend's bad
+//     minutes instead of failing on them ([Client.Outage] says since when
+//     it waits). Permanent errors are never retried.
 //
 // Retrying is safe for every write the client makes: contact upserts (single
 // and batched) are idempotent by e-mail, and tag add/remove are idempotent.

@@ -42,19 +42,3 @@ func TestBackoffSameSeedSameDelays(t *testing.T) {
 		require.Equal(t, a.delay(n, 0), b.delay(n, 0))
 	}
 }
-
-func TestRetryBudget(t *testing.T) {
-	t.Parallel()
-	r := newRetryBudget(RetryConfig{BudgetRatio: 0.5, BudgetMax: 2})
-	require.True(t, r.withdraw())
-	require.True(t, r.withdraw())
-	require.False(t, r.withdraw(), "empty")
-	r.deposit()
-	require.False(t, r.withdraw(), "half a token is not enough")
-	r.deposit()
-	require.True(t, r.withdraw())
-	for range 100 {
-		r.deposit()
-	}
-	require.InDelta(t, 2, r.tokens, 1e-9, "capped")
-}

@@ -26,8 +26,6 @@ type Target struct {
 	// Cap fails the plan when the export has more members.
 	Cap    int
 	Client *omnisend.Client
-	// Requests reports the API requests Client has made so far.
-	Requests func() int
 
 	progress *tracker // set by Execute
 }
@@ -55,6 +53,12 @@ type Config struct {
 	// OnEnd, if set, is called with every run that reaches a final status
 	// (succeeded, failed or cancelled), after it is saved.
 	OnEnd func(Run)
+	// Lease is how long an executor's hold on a run lasts unless renewed
+	// (it renews every third of it): a run whose process was killed can
+	// be taken over that long after (default DefaultLease, 30 s).
+	Lease time.Duration
+	// Owner names this executor in leases (default NewOwner()).
+	Owner string
 }
 
 // WithDefaults fills unset fields.
@@ -70,6 +74,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.PlanChunk <= 0 {
 		c.PlanChunk = 1000
+	}
+	if c.Lease <= 0 {
+		c.Lease = DefaultLease
+	}
+	if c.Owner == "" {
+		c.Owner = NewOwner()
 	}
 	return c
 }
@@ -103,12 +113,39 @@ func NewExecutor(cfg Config) (*Executor, error) {
 var errCancelled = errors.New("cancelled on request")
 
 // Execute runs (or resumes) run id until it is final, or until ctx ends,
-// which leaves it resumable where it stopped.
+// which leaves it resumable where it stopped. One executor works a run at
+// a time: Execute takes the run's lease first, and a live lease of
+// another executor gives a *LeaseError without touching the run.
 func (e *Executor) Execute(ctx context.Context, id int64) (Run, error) {
-	r, err := e.cfg.Store.GetRun(ctx, id)
+	st := e.cfg.Store
+	r, err := st.GetRun(ctx, id)
 	if err != nil || r.Status.Final() {
 		return r, err
 	}
+	owner := e.cfg.Owner
+	if err := st.AcquireLease(ctx, id, owner, e.cfg.Now(), e.cfg.Lease); err != nil {
+		return r, err
+	}
+	defer func() { _ = st.ReleaseLease(context.WithoutCancel(ctx), id, owner) }()
+	if r, err = st.GetRun(ctx, id); err != nil || r.Status.Final() {
+		return r, err // it ended between the first look and the lease
+	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	ctx = omnisend.WithAttemptHook(ctx, func(ctx context.Context) error {
+		return st.AddRequests(context.WithoutCancel(ctx), id, 1)
+	})
+	r, err = e.execute(ctx, stop, r, owner)
+	if cur, gerr := st.GetRun(context.WithoutCancel(ctx), id); gerr == nil {
+		r.Requests = cur.Requests
+	}
+	if err != nil && errors.Is(context.Cause(ctx), ErrLeaseLost) {
+		err = fmt.Errorf("run %d: %w", id, ErrLeaseLost)
+	}
+	return r, err
+}
+
+func (e *Executor) execute(ctx context.Context, stop context.CancelCauseFunc, r Run, owner string) (Run, error) {
 	r.Status = StatusRunning
 	if r.StartedAt.IsZero() {
 		r.StartedAt = e.cfg.Now()
@@ -123,13 +160,21 @@ func (e *Executor) Execute(ctx context.Context, id int64) (Run, error) {
 	if t.progress, err = e.startTracking(ctx, r); err != nil {
 		return e.end(ctx, r, err)
 	}
+	hbDone := make(chan struct{})
+	hbCtx, hbStop := context.WithCancel(ctx)
+	go func() { defer close(hbDone); e.heartbeat(hbCtx, stop, r.ID, owner, &t) }()
+	defer func() {
+		hbStop()
+		<-hbDone
+		// Whatever happened, the run no longer waits for Omnisend.
+		t.progress.setWaiting(context.WithoutCancel(ctx), time.Time{}, "")
+	}()
 	for r.Step != StepDone {
 		if err := e.checkCancel(ctx, &r); err != nil {
 			return e.end(ctx, r, err)
 		}
-		before, started, step := t.Requests(), e.cfg.Now(), r.Step
+		started, step := e.cfg.Now(), r.Step
 		err := e.step(ctx, &r, t)
-		r.Requests += t.Requests() - before
 		if r.Counts.StepMillis == nil {
 			r.Counts.StepMillis = map[Step]int64{}
 		}

@@ -31,6 +31,9 @@ const (
 	ReasonDuplicateEmail = "duplicate_email"
 	ReasonRejected       = "rejected"    // Omnisend refused the contact
 	ReasonNotConfirmed   = "unconfirmed" // the batch ended without a result for it
+	// ReasonContinued marks an op a failed, cancelled or stopped run left
+	// pending: the next run of the export re-planned it.
+	ReasonContinued = "continued"
 )
 
 // Op is one planned operation of a run: the durable outbox entry that the
@@ -63,12 +66,17 @@ type Op struct {
 	BatchID string
 }
 
-// StateEntry is what Omnisend is known to hold for one contact of an export.
+// StateEntry is what Omnisend is known to hold for one contact of an
+// export: the contact as last confirmed (Hash; "" if never confirmed) and
+// the segment tags it may carry. Unsure marks a contact a batch carried
+// (or was about to) whose outcome is not known: Omnisend may hold it as
+// sent or as before, with any of Tags.
 type StateEntry struct {
 	Email     string
 	ProfileID string
 	Hash      string
 	Tags      []string
+	Unsure    bool
 }
 
 // Desired is the contact a member should be in Omnisend.

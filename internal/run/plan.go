@@ -20,6 +20,9 @@ import (
 // sent yet.
 func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 	st := e.cfg.Store
+	if err := e.adopt(ctx, r, t); err != nil {
+		return fmt.Errorf("plan: continue earlier runs: %w", err)
+	}
 	if err := st.ClearPlan(ctx, r.ID); err != nil {
 		return err
 	}
@@ -176,7 +179,9 @@ func (p *planner) flushOps(ctx context.Context) error {
 	return nil
 }
 
-// diff turns one desired/state pair into ops.
+// diff turns one desired/state pair into ops. An unsure state entry (an
+// earlier batch's outcome is unknown) is sent again if still wanted,
+// untagged if it left.
 func (p *planner) diff(d *Desired, s *StateEntry) {
 	switch {
 	case s == nil:
@@ -185,15 +190,59 @@ func (p *planner) diff(d *Desired, s *StateEntry) {
 		p.kept++
 	case d == nil:
 		p.add(Op{Kind: OpUntag, Leaves: true, Email: s.Email, ProfileID: s.ProfileID, Tags: s.Tags})
-	case d.Hash != s.Hash:
-		p.add(Op{Kind: OpUpsert, Email: d.Email, ProfileID: d.ProfileID, Contact: d.Contact, Hash: d.Hash, Tags: d.Tags})
-		if gone := removedTags(s.Tags, d.Tags); len(gone) > 0 && !p.keep {
-			p.add(Op{Kind: OpUntag, Email: d.Email, ProfileID: d.ProfileID, Tags: gone})
-		}
+	case s.Unsure || d.Hash != s.Hash:
+		p.add(Op{Kind: OpUpsert, New: s.Hash == "", Email: d.Email, ProfileID: d.ProfileID, Contact: d.Contact, Hash: d.Hash, Tags: d.Tags})
+		p.untagLost(d, s)
 	default:
-		p.unchanged++ // not written: an unchanged contact needs nothing
+		if !p.untagLost(d, s) {
+			p.unchanged++ // not written: an unchanged contact needs nothing
+		}
 	}
 }
+
+// untagLost adds an untag of the segment tags s may carry that d does not
+// want (unless the export keeps them), and reports whether it did.
+func (p *planner) untagLost(d *Desired, s *StateEntry) bool {
+	gone := removedTags(s.Tags, d.Tags)
+	if len(gone) == 0 || p.keep {
+		return false
+	}
+	p.add(Op{Kind: OpUntag, Email: d.Email, ProfileID: d.ProfileID, Tags: gone})
+	return true
+}
+
+// adopt continues the export's earlier runs that ended without
+// succeeding (failed, cancelled, or stopped with their process): batches
+// they sent are confirmed now, so what Omnisend took is in the state
+// before this run plans, and the ops they left pending are marked as
+// carried over. The plan then sends only what is still missing, against
+// the current data, instead of everything again.
+func (e *Executor) adopt(ctx context.Context, r *Run, t Target) error {
+	runs, err := e.cfg.Store.ListRuns(ctx, r.ExportID, adoptLookback)
+	if err != nil {
+		return err
+	}
+	for _, old := range runs {
+		if old.ID >= r.ID || !old.Status.Final() || old.Status == StatusSucceeded {
+			continue
+		}
+		if err := e.confirmBatches(ctx, r, old.ID, t, true); err != nil {
+			return fmt.Errorf("run %d: %w", old.ID, err)
+		}
+		n, err := e.cfg.Store.AbandonOps(ctx, old.ID, ReasonContinued, fmt.Sprintf("left pending; run %d re-planned it", r.ID))
+		if err != nil {
+			return fmt.Errorf("run %d: %w", old.ID, err)
+		}
+		if n > 0 {
+			e.cfg.Logger.Info("run: continuing an earlier run", "run", r.ID, "earlier", old.ID, "carried_over", n)
+		}
+	}
+	return nil
+}
+
+// adoptLookback is how many of the export's latest runs a plan looks at
+// for unfinished work.
+const adoptLookback = 20
 
 // removedTags returns the tags in old that are not in new.
 func removedTags(old, new []string) []string {

@@ -63,3 +63,18 @@ func (t *tracker) save(ctx context.Context) error {
 	t.mu.Unlock()
 	return t.st.SaveProgress(ctx, t.runID, p)
 }
+
+// setWaiting records whether the run waits out an Omnisend outage (since
+// zero: it does not), saving at once when that changes.
+func (t *tracker) setWaiting(ctx context.Context, since time.Time, cause string) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	changed := !t.p.WaitingSince.Equal(since) || t.p.WaitingCause != cause
+	t.p.WaitingSince, t.p.WaitingCause = since, cause
+	t.mu.Unlock()
+	if changed {
+		_ = t.save(ctx)
+	}
+}

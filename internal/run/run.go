@@ -64,9 +64,21 @@ type Run struct {
 	QueuedAt        time.Time
 	StartedAt       time.Time // zero until started
 	FinishedAt      time.Time // zero until final
-	// Requests counts the Omnisend API requests the run made.
+	// Requests counts the Omnisend API requests the run made: each is
+	// counted in the store before it is sent, so the count stays exact
+	// across crashes, resumptions and rescues.
 	Requests int
 	Counts   Counts
+	// LeaseOwner is the executor working the run and LeaseUntil when its
+	// lease ends unless renewed ("" and zero when none holds it).
+	LeaseOwner string
+	LeaseUntil time.Time
+}
+
+// Stale reports whether r is running with no live executor: its process
+// stopped without finishing it (killed, crashed, or its machine gone).
+func (r Run) Stale(now time.Time) bool {
+	return r.Status == StatusRunning && (r.LeaseOwner == "" || !r.LeaseUntil.After(now))
 }
 
 // Counts summarise a run's contacts.

@@ -3,7 +3,9 @@ package run
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 
@@ -42,13 +44,18 @@ func (e *Executor) send(ctx context.Context, r *Run, t Target) error {
 }
 
 // sendFresh sends the upserts in no batch yet, MaxInFlight batches at a
-// time, until none is left or one fails.
+// time, until none is left or one fails. The first failure is the one
+// returned: the others it causes (siblings cancelled) are not the cause.
 func (e *Executor) sendFresh(ctx context.Context, r *Run, t Target, size int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sem := make(chan struct{}, MaxInFlight)
-	errs := make(chan error, MaxInFlight)
-	var wg sync.WaitGroup
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	fail := func(err error) { once.Do(func() { first = err; cancel() }) }
 	err := func() error {
 		for {
 			if err := e.checkCancel(ctx, r); err != nil {
@@ -58,7 +65,7 @@ func (e *Executor) sendFresh(ctx context.Context, r *Run, t Target, size int) er
 			if err != nil || len(ops) == 0 {
 				return err
 			}
-			if err := e.cfg.Store.AssignBatch(ctx, r.ID, seqsOf(ops), ops[0].Seq); err != nil {
+			if err := e.cfg.Store.AssignBatch(ctx, r.ExportID, ops, ops[0].Seq, e.cfg.Now()); err != nil {
 				return err
 			}
 			for i := range ops {
@@ -66,36 +73,35 @@ func (e *Executor) sendFresh(ctx context.Context, r *Run, t Target, size int) er
 			}
 			select {
 			case sem <- struct{}{}:
-			case err := <-errs:
-				return err
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
 				if err := e.sendBatch(ctx, r, t, ops); err != nil {
-					select { // the first error is enough
-					case errs <- err:
-					default:
-					}
-					cancel()
+					fail(err)
 				}
 			}()
 		}
 	}()
 	wg.Wait()
-	close(errs)
-	if first := <-errs; first != nil {
-		return first // the cause, rather than the cancellation it led to
+	once.Do(func() {}) // first is settled
+	if first != nil {
+		return first
 	}
 	return err
 }
 
+// sendBatch submits one batch. What Omnisend took is recorded even when
+// ctx ends meanwhile (a sibling batch failed, the run was stopped):
+// otherwise a batch id would be lost and its contacts sent again.
 func (e *Executor) sendBatch(ctx context.Context, r *Run, t Target, ops []Op) error {
 	st := e.cfg.Store
 	no := ops[0].BatchNo
 	if no == 0 {
 		no = ops[0].Seq
-		if err := st.AssignBatch(ctx, r.ID, seqsOf(ops), no); err != nil {
+		if err := st.AssignBatch(ctx, r.ExportID, ops, no, e.cfg.Now()); err != nil {
 			return err
 		}
 	}
@@ -106,18 +112,19 @@ func (e *Executor) sendBatch(ctx context.Context, r *Run, t Target, ops []Op) er
 		}
 	}
 	res, err := t.Client.SubmitContacts(ctx, contacts)
+	rctx := context.WithoutCancel(ctx)
 	for _, b := range res.Batches {
-		if serr := st.SetBatchID(ctx, r.ID, no, b.Emails, b.ID); serr != nil {
+		if serr := st.SetBatchID(rctx, r.ID, no, b.Emails, b.ID); serr != nil {
 			return serr
 		}
-		t.progress.add(ctx, func(p *Progress) { p.Sent += len(b.Emails) })
+		t.progress.add(rctx, func(p *Progress) { p.Sent += len(b.Emails) })
 	}
 	for _, rej := range res.Rejected {
 		seqs := seqsByEmail(ops, rej.Email)
-		if serr := st.SetOpStatus(ctx, r.ID, seqs, OpFailed, ReasonRejected, oneLine(rej.Err)); serr != nil {
+		if serr := st.SetOpStatus(rctx, r.ID, seqs, OpFailed, ReasonRejected, oneLine(rej.Err)); serr != nil {
 			return serr
 		}
-		t.progress.add(ctx, func(p *Progress) { p.Sent, p.Confirmed = p.Sent+len(seqs), p.Confirmed+len(seqs) })
+		t.progress.add(rctx, func(p *Progress) { p.Sent, p.Confirmed = p.Sent+len(seqs), p.Confirmed+len(seqs) })
 	}
 	if err != nil {
 		return fmt.Errorf("send: Omnisend did not take a batch: %w", err)
@@ -128,16 +135,28 @@ func (e *Executor) sendBatch(ctx context.Context, r *Run, t Target, ops []Op) er
 // confirm polls batch status sparingly, oldest first, and marks each op ok
 // or failed with Omnisend's message once its batch is done.
 func (e *Executor) confirm(ctx context.Context, r *Run, t Target) error {
+	if err := e.confirmBatches(ctx, r, r.ID, t, false); err != nil {
+		return err
+	}
+	r.Step = StepUntag
+	return nil
+}
+
+// confirmBatches resolves every open batch of run id (r's own, or an
+// earlier run's that r continues: adopting). An adopted batch Omnisend no
+// longer knows is resolved as unconfirmed, so its contacts stay possibly
+// present and are sent again.
+func (e *Executor) confirmBatches(ctx context.Context, r *Run, id int64, t Target, adopting bool) error {
+	c := confirmer{e: e, t: t, runID: id, adopting: adopting}
 	for {
-		open, err := e.cfg.Store.OpenBatches(ctx, r.ID)
+		open, err := e.cfg.Store.OpenBatches(ctx, id)
 		if err != nil {
 			return err
 		}
 		if len(open) == 0 {
-			r.Step = StepUntag
 			return nil
 		}
-		progressed, err := e.confirmRound(ctx, r, t, open)
+		progressed, err := c.round(ctx, open)
 		if err != nil {
 			return err
 		}
@@ -152,17 +171,25 @@ func (e *Executor) confirm(ctx context.Context, r *Run, t Target) error {
 	}
 }
 
+// confirmer resolves the batches of one run.
+type confirmer struct {
+	e        *Executor
+	t        Target
+	runID    int64
+	adopting bool
+}
+
 // listThreshold is the number of open batches from which one round lists
 // batches (250 a request) instead of asking for each.
 const listThreshold = 3
 
-// confirmRound resolves the batches that are done. Every request costs rate
+// round resolves the batches that are done. Every request costs rate
 // budget, so with many open batches it reads the batch list, 250 headers a
 // request, instead of each batch's status.
-func (e *Executor) confirmRound(ctx context.Context, r *Run, t Target, open []BatchRef) (bool, error) {
+func (c confirmer) round(ctx context.Context, open []BatchRef) (bool, error) {
 	ids := dedupeIDs(open)
 	if len(ids) < listThreshold {
-		return e.pollEach(ctx, r, t, ids)
+		return c.pollEach(ctx, ids)
 	}
 	remaining := make(map[string]bool, len(ids))
 	for _, id := range ids {
@@ -170,7 +197,7 @@ func (e *Executor) confirmRound(ctx context.Context, r *Run, t Target, open []Ba
 	}
 	progressed := false
 	for offset := 0; len(remaining) > 0; {
-		page, err := t.Client.ListBatches(ctx, omnisend.ListBatchesOptions{Limit: 250, Offset: offset})
+		page, err := c.t.Client.ListBatches(ctx, omnisend.ListBatchesOptions{Limit: 250, Offset: offset})
 		if err != nil {
 			return progressed, fmt.Errorf("confirm: list batches: %w", err)
 		}
@@ -180,7 +207,7 @@ func (e *Executor) confirmRound(ctx context.Context, r *Run, t Target, open []Ba
 			}
 			delete(remaining, b.ID)
 			if b.Done() {
-				if err := e.resolve(ctx, r, t, b); err != nil {
+				if err := c.resolve(ctx, b); err != nil {
 					return progressed, err
 				}
 				progressed = true
@@ -198,23 +225,35 @@ func (e *Executor) confirmRound(ctx context.Context, r *Run, t Target, open []Ba
 			missing = append(missing, id)
 		}
 	}
-	more, err := e.pollEach(ctx, r, t, missing)
+	more, err := c.pollEach(ctx, missing)
 	return progressed || more, err
 }
 
 // pollEach asks for each batch's status in order, stopping at the first
 // that is still processing (later ones, queued behind it, are too).
-func (e *Executor) pollEach(ctx context.Context, r *Run, t Target, ids []string) (bool, error) {
+func (c confirmer) pollEach(ctx context.Context, ids []string) (bool, error) {
 	progressed := false
 	for _, id := range ids {
-		b, err := t.Client.Batch(ctx, id)
+		b, err := c.t.Client.Batch(ctx, id)
+		if err != nil && c.adopting && isNotFound(err) {
+			// An earlier run's batch Omnisend no longer shows: its outcome
+			// is unknown, so its contacts stay possibly present.
+			n, rerr := c.e.cfg.Store.ResolveBatch(ctx, c.runID, id, BatchOutcome{Stopped: true}, c.e.cfg.Now())
+			c.e.cfg.Logger.Warn("run: an earlier run's batch is unknown to Omnisend; its contacts are sent again",
+				"run", c.runID, "batch", id, "ops", n, "error", err)
+			if rerr != nil {
+				return progressed, rerr
+			}
+			progressed = true
+			continue
+		}
 		if err != nil {
 			return progressed, fmt.Errorf("confirm: batch %s: %w", id, err)
 		}
 		if !b.Done() {
 			return progressed, nil
 		}
-		if err := e.resolve(ctx, r, t, b); err != nil {
+		if err := c.resolve(ctx, b); err != nil {
 			return progressed, err
 		}
 		progressed = true
@@ -224,17 +263,19 @@ func (e *Executor) pollEach(ctx context.Context, r *Run, t Target, ids []string)
 
 // resolve records the outcome of a done batch, reading its items only when
 // Omnisend reports errors or stopped it.
-func (e *Executor) resolve(ctx context.Context, r *Run, t Target, b omnisend.Batch) error {
+func (c confirmer) resolve(ctx context.Context, b omnisend.Batch) error {
 	out := BatchOutcome{Stopped: b.Status == omnisend.BatchStopped}
 	if b.ErrorsCount > 0 || out.Stopped {
-		items, err := t.Client.BatchItems(ctx, b.ID)
+		items, err := c.t.Client.BatchItems(ctx, b.ID)
 		if err != nil {
 			return fmt.Errorf("confirm: items of batch %s: %w", b.ID, err)
 		}
 		out = outcomeOf(items)
 	}
-	n, err := e.cfg.Store.ResolveBatch(ctx, r.ID, b.ID, out)
-	t.progress.add(ctx, func(p *Progress) { p.Confirmed += n })
+	n, err := c.e.cfg.Store.ResolveBatch(ctx, c.runID, b.ID, out, c.e.cfg.Now())
+	if !c.adopting {
+		c.t.progress.add(ctx, func(p *Progress) { p.Confirmed += n })
+	}
 	return err
 }
 
@@ -289,4 +330,10 @@ func seqsByEmail(ops []Op, email string) []int64 {
 
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// isNotFound reports whether Omnisend answered 404.
+func isNotFound(err error) bool {
+	var apiErr *omnisend.APIError
+	return errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound
 }

@@ -22,13 +22,27 @@ type BatchOutcome struct {
 	OK      map[string]bool
 }
 
-// Progress is how far a run's send, confirm and untag steps are.
+// Progress is how far a run's send, confirm and untag steps are, and
+// whether it is waiting out an Omnisend outage.
 type Progress struct {
 	Upserts   int `json:"upserts"`
 	Sent      int `json:"sent"`
 	Confirmed int `json:"confirmed"`
 	Untags    int `json:"untags"`
 	Untagged  int `json:"untagged"`
+	// WaitingSince is when Omnisend last answered before the outage the
+	// run is waiting out (zero when it is not waiting); WaitingCause is
+	// the latest failure.
+	WaitingSince time.Time `json:"waiting_since,omitzero"`
+	WaitingCause string    `json:"waiting_cause,omitempty"`
+}
+
+// Waiting describes the outage a run waits out, or "" when it does not.
+func (p Progress) Waiting() string {
+	if p.WaitingSince.IsZero() {
+		return ""
+	}
+	return "waiting for Omnisend since " + p.WaitingSince.UTC().Format("2006-01-02 15:04:05 MST") + " (" + p.WaitingCause + ")"
 }
 
 // OpFilter selects ops for listing.
@@ -46,8 +60,20 @@ type Store interface {
 	GetRun(ctx context.Context, id int64) (Run, error)
 	// ListRuns returns an export's runs, newest first.
 	ListRuns(ctx context.Context, exportID int64, limit int) ([]Run, error)
-	// SaveRun stores a run's status, step, message, times, requests and counts.
+	// SaveRun stores a run's status, step, message, times and counts (not
+	// its requests: AddRequests counts those).
 	SaveRun(ctx context.Context, r Run) error
+	// AcquireLease makes owner the run's one executor until now+ttl, or
+	// renews owner's lease. A live lease of another owner gives a
+	// *LeaseError.
+	AcquireLease(ctx context.Context, runID int64, owner string, now time.Time, ttl time.Duration) error
+	// ReleaseLease gives up owner's lease on the run, if it holds it.
+	ReleaseLease(ctx context.Context, runID int64, owner string) error
+	// FailStaleRun fails run id with message if it is stale at now
+	// (running, no live lease: see Run.Stale), and reports whether it did.
+	FailStaleRun(ctx context.Context, id int64, now time.Time, message string) (bool, error)
+	// AddRequests adds n to the run's count of Omnisend requests.
+	AddRequests(ctx context.Context, runID int64, n int) error
 	// RequestCancel flags an active run for cancellation.
 	RequestCancel(ctx context.Context, id int64) error
 
@@ -68,16 +94,28 @@ type Store interface {
 	// FreshUpserts returns up to limit pending upserts in no batch yet, in
 	// seq order.
 	FreshUpserts(ctx context.Context, runID int64, limit int) ([]Op, error)
-	// AssignBatch puts ops into batch batchNo.
-	AssignBatch(ctx context.Context, runID int64, seqs []int64, batchNo int64) error
+	// AssignBatch puts ops (upserts of one run) into batch batchNo and, in
+	// the same transaction, marks their contacts unsure in the export's
+	// state (tags: the union of the state's and the op's; the last
+	// confirmed hash kept): from here on the request may reach Omnisend.
+	AssignBatch(ctx context.Context, exportID int64, ops []Op, batchNo int64, now time.Time) error
 	// SetBatchID records Omnisend's batch id on the ops of batchNo with
 	// these e-mails.
 	SetBatchID(ctx context.Context, runID, batchNo int64, emails []string, batchID string) error
 	// OpenBatches lists batches that have pending ops, by number.
 	OpenBatches(ctx context.Context, runID int64) ([]BatchRef, error)
 	// ResolveBatch marks the pending ops of Omnisend batch batchID as the
-	// outcome says, and returns how many it marked.
-	ResolveBatch(ctx context.Context, runID int64, batchID string, out BatchOutcome) (int, error)
+	// outcome says and, in the same transaction, folds the confirmed ones
+	// into the export's state (their hash and profile); it returns how
+	// many ops it marked.
+	ResolveBatch(ctx context.Context, runID int64, batchID string, out BatchOutcome, now time.Time) (int, error)
+	// ResolveUntags sets the status of untag ops of one run and, when st
+	// is OpOK, folds them into the export's state in the same
+	// transaction: a leaver leaves it, other contacts lose the tags.
+	ResolveUntags(ctx context.Context, exportID int64, ops []Op, st OpStatus, reason, message string) error
+	// AbandonOps marks the run's pending ops skipped with reason and
+	// message (a later run carries them over) and returns how many.
+	AbandonOps(ctx context.Context, runID int64, reason, message string) (int, error)
 	// PendingUntags returns up to limit pending untag ops in seq order.
 	PendingUntags(ctx context.Context, runID int64, limit int) ([]Op, error)
 	// SetOpStatus sets the status of ops.
@@ -95,7 +133,8 @@ type Store interface {
 	// interfaces that poll a run while it works.
 	RunProgress(ctx context.Context, runID int64) (Progress, error)
 	ListOps(ctx context.Context, runID int64, f OpFilter) ([]Op, error)
-	// FinishRun folds the run's confirmed ops into the export's state and
-	// saves r, in one transaction.
+	// FinishRun saves r as finished. (The export's state already holds
+	// everything the run confirmed: ResolveBatch and ResolveUntags fold it
+	// as it is confirmed.)
 	FinishRun(ctx context.Context, r Run) error
 }

@@ -51,7 +51,7 @@ func (e *Executor) untagGroup(ctx context.Context, r *Run, t Target, g []Op) err
 		if err != nil {
 			st, msg = OpFailed, oneLine(err)
 		}
-		if err := e.cfg.Store.SetOpStatus(ctx, r.ID, seqsOf(chunk), st, reasonFor(st), msg); err != nil {
+		if err := e.cfg.Store.ResolveUntags(context.WithoutCancel(ctx), r.ExportID, chunk, st, reasonFor(st), msg); err != nil {
 			return err
 		}
 		t.progress.add(ctx, func(p *Progress) { p.Untagged += len(chunk) })

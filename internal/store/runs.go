@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"slices"
 
 	"segbridge/internal/run"
 )
@@ -30,4 +31,37 @@ func FirstBatch(ops []run.Op) []run.Op {
 		n++
 	}
 	return ops[:n]
+}
+
+// UnionTags returns a's tags followed by those of b that a lacks.
+func UnionTags(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, t := range b {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// WithoutTags returns a's tags that are not in remove.
+func WithoutTags(a, remove []string) []string {
+	out := make([]string, 0, len(a))
+	for _, t := range a {
+		if !slices.Contains(remove, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// PossiblyPresent returns the state entries that AssignBatch writes for
+// ops, given the state's tags of those that have one: unsure, with every
+// tag the contact may carry.
+func PossiblyPresent(ops []run.Op, tagsOf map[string][]string) []run.StateEntry {
+	out := make([]run.StateEntry, len(ops))
+	for i, op := range ops {
+		out[i] = run.StateEntry{Email: op.Email, ProfileID: op.ProfileID, Tags: UnionTags(tagsOf[op.Email], op.Tags), Unsure: true}
+	}
+	return out
 }

@@ -77,23 +77,7 @@ func (s *Store) RunProgress(ctx context.Context, runID int64) (run.Progress, err
 
 // FinishRun implements run.Store.
 func (s *Store) FinishRun(ctx context.Context, r run.Run) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO export_state (export_id, email, profile_id, hash, tags, confirmed_at)
-			SELECT $1, email, profile_id, hash, tags, $2 FROM run_ops WHERE run_id = $3 AND kind = 'upsert' AND status = 'ok'
-				AND email NOT IN (SELECT u.email FROM run_ops u WHERE u.run_id = $3 AND u.kind = 'untag' AND u.status <> 'ok')
-			ON CONFLICT (export_id, email) DO UPDATE SET profile_id = excluded.profile_id, hash = excluded.hash,
-				tags = excluded.tags, confirmed_at = excluded.confirmed_at`, r.ExportID, r.FinishedAt, r.ID)
-		if err != nil {
-			return fmt.Errorf("fold upserts: %w", err)
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM export_state WHERE export_id = $1 AND email IN
-			(SELECT email FROM run_ops WHERE run_id = $2 AND kind = 'untag' AND leaves AND status = 'ok')`, r.ExportID, r.ID)
-		if err != nil {
-			return fmt.Errorf("fold leavers: %w", err)
-		}
-		return saveRun(ctx, tx, r)
-	})
-	if err != nil {
+	if err := saveRun(ctx, s.pool, r); err != nil {
 		return fmt.Errorf("postgres: finish run %d: %w", r.ID, err)
 	}
 	return nil

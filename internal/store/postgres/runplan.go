@@ -26,7 +26,7 @@ func (s *Store) StateOf(ctx context.Context, exportID int64, emails []string) (m
 	if len(emails) == 0 {
 		return out, nil
 	}
-	rs, err := s.pool.Query(ctx, `SELECT email, profile_id, hash, tags FROM export_state
+	rs, err := s.pool.Query(ctx, `SELECT email, profile_id, hash, tags, unsure FROM export_state
 		WHERE export_id = $1 AND email = ANY($2::text[])`, exportID, emails)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: confirmed state of export %d: %w", exportID, err)
@@ -42,7 +42,7 @@ func (s *Store) StateOf(ctx context.Context, exportID int64, emails []string) (m
 
 // ScanState implements run.Store.
 func (s *Store) ScanState(ctx context.Context, exportID int64, fn func(run.StateEntry) error) error {
-	rs, err := s.pool.Query(ctx, `SELECT email, profile_id, hash, tags FROM export_state WHERE export_id = $1`, exportID)
+	rs, err := s.pool.Query(ctx, `SELECT email, profile_id, hash, tags, unsure FROM export_state WHERE export_id = $1`, exportID)
 	if err == nil {
 		err = eachState(rs, fn)
 	}
@@ -56,7 +56,7 @@ func (s *Store) ScanState(ctx context.Context, exportID int64, fn func(run.State
 func eachState(rs pgx.Rows, fn func(run.StateEntry) error) error {
 	var st run.StateEntry
 	var tags string
-	_, err := pgx.ForEachRow(rs, []any{&st.Email, &st.ProfileID, &st.Hash, &tags}, func() error {
+	_, err := pgx.ForEachRow(rs, []any{&st.Email, &st.ProfileID, &st.Hash, &tags, &st.Unsure}, func() error {
 		e := st
 		e.Tags = store.ParseTags(tags)
 		return fn(e)

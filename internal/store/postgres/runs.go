@@ -15,7 +15,7 @@ import (
 )
 
 const runCols = `id, export_id, trigger, status, step, message, cancel_requested, queued_at,
-	started_at, finished_at, requests, counts`
+	started_at, finished_at, requests, counts, lease_owner, lease_until`
 
 var _ run.Store = (*Store)(nil)
 
@@ -76,9 +76,9 @@ func saveRun(ctx context.Context, db runExecer, r run.Run) error {
 		return fmt.Errorf("postgres: save run %d: %w", r.ID, err)
 	}
 	_, err = db.Exec(ctx, `UPDATE export_runs SET status = $1, step = $2, message = $3, started_at = $4,
-		finished_at = $5, requests = $6, counts = $7 WHERE id = $8`,
+		finished_at = $5, counts = $6 WHERE id = $7`,
 		string(r.Status), string(r.Step), r.Message, nullTime(r.StartedAt), nullTime(r.FinishedAt),
-		r.Requests, string(counts), r.ID)
+		string(counts), r.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: save run %d: %w", r.ID, err)
 	}
@@ -101,11 +101,14 @@ func (s *Store) RequestCancel(ctx context.Context, id int64) error {
 func scanRun(row pgx.Row) (run.Run, error) {
 	var r run.Run
 	var trigger, status, step, counts string
-	var started, finished *time.Time
+	var started, finished, leaseUntil *time.Time
 	err := row.Scan(&r.ID, &r.ExportID, &trigger, &status, &step, &r.Message, &r.CancelRequested,
-		&r.QueuedAt, &started, &finished, &r.Requests, &counts)
+		&r.QueuedAt, &started, &finished, &r.Requests, &counts, &r.LeaseOwner, &leaseUntil)
 	if err != nil {
 		return r, err
+	}
+	if leaseUntil != nil {
+		r.LeaseUntil = leaseUntil.UTC()
 	}
 	r.Trigger, r.Status, r.Step, r.QueuedAt = run.Trigger(trigger), run.Status(status), run.Step(step), r.QueuedAt.UTC()
 	if started != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -61,8 +62,81 @@ func (s *Store) FreshUpserts(ctx context.Context, runID int64, limit int) ([]run
 }
 
 // AssignBatch implements run.Store.
-func (s *Store) AssignBatch(ctx context.Context, runID int64, seqs []int64, batchNo int64) error {
-	return s.updateSeqs(ctx, runID, seqs, `batch_no = $3`, batchNo)
+func (s *Store) AssignBatch(ctx context.Context, exportID int64, ops []run.Op, batchNo int64, now time.Time) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	runID := ops[0].RunID
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE run_ops SET batch_no = $3 WHERE run_id = $1 AND seq = ANY($2)`, runID, seqsOf(ops), batchNo); err != nil {
+			return err
+		}
+		return possiblyPresentTx(ctx, tx, exportID, ops, now)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: assign batch %d of run %d: %w", batchNo, runID, err)
+	}
+	return nil
+}
+
+// ResolveUntags implements run.Store.
+func (s *Store) ResolveUntags(ctx context.Context, exportID int64, ops []run.Op, st run.OpStatus, reason, message string) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	runID := ops[0].RunID
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE run_ops SET status = $3, reason = $4, message = $5 WHERE run_id = $1 AND seq = ANY($2)`,
+			runID, seqsOf(ops), string(st), reason, message); err != nil {
+			return err
+		}
+		if st != run.OpOK {
+			return nil
+		}
+		var leavers []string
+		var partial []run.Op
+		for _, op := range ops {
+			if op.Leaves {
+				leavers = append(leavers, op.Email)
+			} else {
+				partial = append(partial, op)
+			}
+		}
+		if len(leavers) > 0 {
+			if _, err := tx.Exec(ctx, `DELETE FROM export_state WHERE export_id = $1 AND email = ANY($2)`, exportID, leavers); err != nil {
+				return err
+			}
+		}
+		tagsOf, err := stateTagsTx(ctx, tx, exportID, emailsOf(partial))
+		if err != nil {
+			return err
+		}
+		for _, op := range partial {
+			cur, ok := tagsOf[op.Email]
+			if !ok {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE export_state SET tags = $1 WHERE export_id = $2 AND email = $3`,
+				store.TagsJSON(store.WithoutTags(cur, op.Tags)), exportID, op.Email); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: resolve untags of run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// AbandonOps implements run.Store.
+func (s *Store) AbandonOps(ctx context.Context, runID int64, reason, message string) (int, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE run_ops SET status = $1, reason = $2, message = $3 WHERE run_id = $4 AND status = 'pending'`,
+		string(run.OpSkipped), reason, message, runID)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: carry over ops of run %d: %w", runID, err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // SetOpStatus implements run.Store.
@@ -112,7 +186,7 @@ func (s *Store) OpenBatches(ctx context.Context, runID int64) ([]run.BatchRef, e
 }
 
 // ResolveBatch implements run.Store.
-func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome) (int, error) {
+func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome, now time.Time) (int, error) {
 	const mark = `UPDATE run_ops SET status = $1, reason = $2, message = $3 WHERE run_id = $4 AND batch_id = $5 AND kind = 'upsert' AND status = 'pending'`
 	n := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -127,15 +201,21 @@ func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, o
 			}
 		}
 		if !out.Stopped {
-			return exec(mark, string(run.OpOK), "", "", runID, batchID)
+			if err := exec(mark, string(run.OpOK), "", "", runID, batchID); err != nil {
+				return err
+			}
+			return foldConfirmed(ctx, tx, runID, batchID, now)
 		}
 		if len(out.OK) > 0 {
 			if err := exec(mark+` AND email = ANY($6)`, string(run.OpOK), "", "", runID, batchID, slices.Collect(maps.Keys(out.OK))); err != nil {
 				return err
 			}
 		}
-		return exec(mark, string(run.OpFailed), run.ReasonNotConfirmed,
-			"Omnisend stopped the batch before processing this contact", runID, batchID)
+		if err := exec(mark, string(run.OpFailed), run.ReasonNotConfirmed,
+			"Omnisend stopped the batch before processing this contact", runID, batchID); err != nil {
+			return err
+		}
+		return foldConfirmed(ctx, tx, runID, batchID, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("postgres: resolve batch %s of run %d: %w", batchID, runID, err)
@@ -168,4 +248,19 @@ func (s *Store) ListOps(ctx context.Context, runID int64, f run.OpFilter) ([]run
 		return nil, fmt.Errorf("postgres: list ops of run %d: %w", runID, err)
 	}
 	return ops, nil
+}
+
+// foldConfirmed writes the confirmed upserts of a batch into the export's
+// state: their hash and profile (the tags were merged in when the batch
+// was assigned).
+func foldConfirmed(ctx context.Context, tx pgx.Tx, runID int64, batchID string, now time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO export_state (export_id, email, profile_id, hash, tags, confirmed_at)
+		SELECT r.export_id, o.email, o.profile_id, o.hash, o.tags, $1 FROM run_ops o JOIN export_runs r ON r.id = o.run_id
+		WHERE o.run_id = $2 AND o.batch_id = $3 AND o.kind = 'upsert' AND o.status = 'ok'
+		ON CONFLICT (export_id, email) DO UPDATE SET profile_id = excluded.profile_id, hash = excluded.hash,
+			confirmed_at = excluded.confirmed_at, unsure = false`, now, runID, batchID)
+	if err != nil {
+		return fmt.Errorf("fold confirmed contacts: %w", err)
+	}
+	return nil
 }

@@ -79,24 +79,7 @@ func (s *Store) RunProgress(ctx context.Context, runID int64) (run.Progress, err
 
 // FinishRun implements run.Store.
 func (s *Store) FinishRun(ctx context.Context, r run.Run) error {
-	now := micros(r.FinishedAt)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO export_state (export_id, email, profile_id, hash, tags, confirmed_at)
-			SELECT ?, email, profile_id, hash, tags, ? FROM run_ops WHERE run_id = ? AND kind = 'upsert' AND status = 'ok'
-				AND email NOT IN (SELECT u.email FROM run_ops u WHERE u.run_id = ? AND u.kind = 'untag' AND u.status <> 'ok')
-			ON CONFLICT (export_id, email) DO UPDATE SET profile_id = excluded.profile_id, hash = excluded.hash,
-				tags = excluded.tags, confirmed_at = excluded.confirmed_at`, r.ExportID, now, r.ID, r.ID)
-		if err != nil {
-			return fmt.Errorf("fold upserts: %w", err)
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM export_state WHERE export_id = ? AND email IN
-			(SELECT email FROM run_ops WHERE run_id = ? AND kind = 'untag' AND leaves = 1 AND status = 'ok')`, r.ExportID, r.ID)
-		if err != nil {
-			return fmt.Errorf("fold leavers: %w", err)
-		}
-		return saveRun(ctx, tx, r)
-	})
-	if err != nil {
+	if err := s.inTx(ctx, func(tx *sql.Tx) error { return saveRun(ctx, tx, r) }); err != nil {
 		return fmt.Errorf("sqlite: finish run %d: %w", r.ID, err)
 	}
 	return nil

@@ -35,7 +35,7 @@ func (s *Store) StateOf(ctx context.Context, exportID int64, emails []string) (m
 		for _, e := range c {
 			args = append(args, e)
 		}
-		rs, err := s.query(ctx, len(c) == stateChunk, `SELECT email, profile_id, hash, tags FROM export_state
+		rs, err := s.query(ctx, len(c) == stateChunk, `SELECT email, profile_id, hash, tags, unsure FROM export_state
 			WHERE export_id = ? AND email IN (`+placeholders(len(c), 1)+`)`, args...)
 		if err != nil {
 			return err
@@ -54,7 +54,7 @@ func (s *Store) StateOf(ctx context.Context, exportID int64, emails []string) (m
 
 // ScanState implements run.Store.
 func (s *Store) ScanState(ctx context.Context, exportID int64, fn func(run.StateEntry) error) error {
-	rs, err := s.db.QueryContext(ctx, `SELECT email, profile_id, hash, tags FROM export_state WHERE export_id = ?`, exportID)
+	rs, err := s.db.QueryContext(ctx, `SELECT email, profile_id, hash, tags, unsure FROM export_state WHERE export_id = ?`, exportID)
 	if err != nil {
 		return fmt.Errorf("sqlite: scan confirmed state of export %d: %w", exportID, err)
 	}
@@ -74,7 +74,7 @@ func (s *Store) ScanState(ctx context.Context, exportID int64, fn func(run.State
 func scanState(rs *sql.Rows) (run.StateEntry, error) {
 	var st run.StateEntry
 	var tags string
-	err := rs.Scan(&st.Email, &st.ProfileID, &st.Hash, &tags)
+	err := rs.Scan(&st.Email, &st.ProfileID, &st.Hash, &tags, &st.Unsure)
 	st.Tags = store.ParseTags(tags)
 	return st, err
 }

@@ -14,7 +14,7 @@ import (
 )
 
 const runCols = `id, export_id, trigger, status, step, message, cancel_requested, queued_at,
-	started_at, finished_at, requests, counts`
+	started_at, finished_at, requests, counts, lease_owner, lease_until`
 
 // CreateRun implements run.Store.
 func (s *Store) CreateRun(ctx context.Context, exportID int64, trigger run.Trigger, now time.Time) (run.Run, error) {
@@ -75,9 +75,9 @@ func saveRun(ctx context.Context, db execer, r run.Run) error {
 		return fmt.Errorf("sqlite: save run %d: %w", r.ID, err)
 	}
 	_, err = db.ExecContext(ctx, `UPDATE export_runs SET status = ?, step = ?, message = ?, started_at = ?,
-		finished_at = ?, requests = ?, counts = ? WHERE id = ?`,
+		finished_at = ?, counts = ? WHERE id = ?`,
 		string(r.Status), string(r.Step), r.Message, nullMicros(r.StartedAt), nullMicros(r.FinishedAt),
-		r.Requests, string(counts), r.ID)
+		string(counts), r.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: save run %d: %w", r.ID, err)
 	}
@@ -100,11 +100,14 @@ func scanRun(row scanner) (run.Run, error) {
 	var r run.Run
 	var trigger, status, step, counts string
 	var queued int64
-	var started, finished sql.NullInt64
+	var started, finished, leaseUntil sql.NullInt64
 	err := row.Scan(&r.ID, &r.ExportID, &trigger, &status, &step, &r.Message, &r.CancelRequested,
-		&queued, &started, &finished, &r.Requests, &counts)
+		&queued, &started, &finished, &r.Requests, &counts, &r.LeaseOwner, &leaseUntil)
 	if err != nil {
 		return r, err
+	}
+	if leaseUntil.Valid {
+		r.LeaseUntil = fromMicros(leaseUntil.Int64)
 	}
 	r.Trigger, r.Status, r.Step, r.QueuedAt = run.Trigger(trigger), run.Status(status), run.Step(step), fromMicros(queued)
 	if started.Valid {

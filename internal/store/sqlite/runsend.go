@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"segbridge/internal/run"
 	"segbridge/internal/store"
@@ -61,8 +62,75 @@ func (s *Store) FreshUpserts(ctx context.Context, runID int64, limit int) ([]run
 }
 
 // AssignBatch implements run.Store.
-func (s *Store) AssignBatch(ctx context.Context, runID int64, seqs []int64, batchNo int64) error {
-	return s.updateSeqs(ctx, runID, seqs, `batch_no = ?`, batchNo)
+func (s *Store) AssignBatch(ctx context.Context, exportID int64, ops []run.Op, batchNo int64, now time.Time) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	runID := ops[0].RunID
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := updateSeqsTx(ctx, tx, runID, seqsOf(ops), `batch_no = ?`, batchNo); err != nil {
+			return err
+		}
+		tagsOf, err := stateTagsTx(ctx, tx, exportID, emailsOf(ops))
+		if err != nil {
+			return err
+		}
+		for _, e := range store.PossiblyPresent(ops, tagsOf) {
+			_, err := tx.ExecContext(ctx, `INSERT INTO export_state (export_id, email, profile_id, hash, tags, confirmed_at, unsure)
+				VALUES (?, ?, ?, '', ?, ?, 1)
+				ON CONFLICT (export_id, email) DO UPDATE SET unsure = 1, tags = excluded.tags`,
+				exportID, e.Email, e.ProfileID, store.TagsJSON(e.Tags), micros(now))
+			if err != nil {
+				return fmt.Errorf("mark possibly present: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: assign batch %d of run %d: %w", batchNo, runID, err)
+	}
+	return nil
+}
+
+// stateTagsTx reads the state's tags of those of emails it has.
+func stateTagsTx(ctx context.Context, tx *sql.Tx, exportID int64, emails []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(emails))
+	err := store.Chunks(emails, stateChunk, func(c []string) error {
+		args := make([]any, 0, 1+len(c))
+		args = append(args, exportID)
+		for _, e := range c {
+			args = append(args, e)
+		}
+		rs, err := tx.QueryContext(ctx, `SELECT email, tags FROM export_state WHERE export_id = ? AND email IN (`+placeholders(len(c), 1)+`)`, args...)
+		if err != nil {
+			return err
+		}
+		return eachRow(rs, func() error {
+			var email, tags string
+			if err := rs.Scan(&email, &tags); err != nil {
+				return err
+			}
+			out[email] = store.ParseTags(tags)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func seqsOf(ops []run.Op) []int64 {
+	s := make([]int64, len(ops))
+	for i, op := range ops {
+		s[i] = op.Seq
+	}
+	return s
+}
+
+func emailsOf(ops []run.Op) []string {
+	s := make([]string, len(ops))
+	for i, op := range ops {
+		s[i] = op.Email
+	}
+	return s
 }
 
 // SetOpStatus implements run.Store.
@@ -71,20 +139,86 @@ func (s *Store) SetOpStatus(ctx context.Context, runID int64, seqs []int64, st r
 }
 
 func (s *Store) updateSeqs(ctx context.Context, runID int64, seqs []int64, set string, vals ...any) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		return store.Chunks(seqs, 500, func(c []int64) error {
-			args := append(append([]any{}, vals...), runID)
-			for _, seq := range c {
-				args = append(args, seq)
-			}
-			_, err := tx.ExecContext(ctx, `UPDATE run_ops SET `+set+` WHERE run_id = ? AND seq IN (`+placeholders(len(c), 1)+`)`, args...)
-			return err
-		})
-	})
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return updateSeqsTx(ctx, tx, runID, seqs, set, vals...) })
 	if err != nil {
 		return fmt.Errorf("sqlite: update ops of run %d: %w", runID, err)
 	}
 	return nil
+}
+
+func updateSeqsTx(ctx context.Context, tx *sql.Tx, runID int64, seqs []int64, set string, vals ...any) error {
+	return store.Chunks(seqs, 500, func(c []int64) error {
+		args := append(append([]any{}, vals...), runID)
+		for _, seq := range c {
+			args = append(args, seq)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE run_ops SET `+set+` WHERE run_id = ? AND seq IN (`+placeholders(len(c), 1)+`)`, args...)
+		return err
+	})
+}
+
+// ResolveUntags implements run.Store.
+func (s *Store) ResolveUntags(ctx context.Context, exportID int64, ops []run.Op, st run.OpStatus, reason, message string) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	runID := ops[0].RunID
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := updateSeqsTx(ctx, tx, runID, seqsOf(ops), `status = ?, reason = ?, message = ?`, string(st), reason, message); err != nil {
+			return err
+		}
+		if st != run.OpOK {
+			return nil
+		}
+		var partial []run.Op
+		for _, op := range ops {
+			if op.Leaves {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM export_state WHERE export_id = ? AND email = ?`, exportID, op.Email); err != nil {
+					return err
+				}
+				continue
+			}
+			partial = append(partial, op)
+		}
+		tagsOf, err := stateTagsTx(ctx, tx, exportID, emailsOf(partial))
+		if err != nil {
+			return err
+		}
+		for _, op := range partial {
+			cur, ok := tagsOf[op.Email]
+			if !ok {
+				continue
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE export_state SET tags = ? WHERE export_id = ? AND email = ?`,
+				store.TagsJSON(store.WithoutTags(cur, op.Tags)), exportID, op.Email)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: resolve untags of run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// AbandonOps implements run.Store.
+func (s *Store) AbandonOps(ctx context.Context, runID int64, reason, message string) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE run_ops SET status = ?, reason = ?, message = ? WHERE run_id = ? AND status = 'pending'`,
+			string(run.OpSkipped), reason, message, runID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: carry over ops of run %d: %w", runID, err)
+	}
+	return int(n), nil
 }
 
 // SetBatchID implements run.Store.
@@ -127,7 +261,7 @@ func (s *Store) OpenBatches(ctx context.Context, runID int64) ([]run.BatchRef, e
 }
 
 // ResolveBatch implements run.Store.
-func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome) (int, error) {
+func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome, now time.Time) (int, error) {
 	const mark = `UPDATE run_ops SET status = ?, reason = ?, message = ? WHERE run_id = ? AND batch_id = ? AND kind = 'upsert' AND status = 'pending'`
 	n := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -146,15 +280,21 @@ func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, o
 			}
 		}
 		if !out.Stopped {
-			return exec(mark, string(run.OpOK), "", "", runID, batchID)
+			if err := exec(mark, string(run.OpOK), "", "", runID, batchID); err != nil {
+				return err
+			}
+			return foldConfirmed(ctx, tx, runID, batchID, now)
 		}
 		for email := range out.OK {
 			if err := exec(mark+` AND email = ?`, string(run.OpOK), "", "", runID, batchID, email); err != nil {
 				return err
 			}
 		}
-		return exec(mark, string(run.OpFailed), run.ReasonNotConfirmed,
-			"Omnisend stopped the batch before processing this contact", runID, batchID)
+		if err := exec(mark, string(run.OpFailed), run.ReasonNotConfirmed,
+			"Omnisend stopped the batch before processing this contact", runID, batchID); err != nil {
+			return err
+		}
+		return foldConfirmed(ctx, tx, runID, batchID, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: resolve batch %s of run %d: %w", batchID, runID, err)
@@ -186,4 +326,19 @@ func (s *Store) ListOps(ctx context.Context, runID int64, f run.OpFilter) ([]run
 		return nil, fmt.Errorf("sqlite: list ops of run %d: %w", runID, err)
 	}
 	return ops, nil
+}
+
+// foldConfirmed writes the confirmed upserts of a batch into the export's
+// state: their hash and profile (the tags were merged in when the batch
+// was assigned).
+func foldConfirmed(ctx context.Context, tx *sql.Tx, runID int64, batchID string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO export_state (export_id, email, profile_id, hash, tags, confirmed_at)
+		SELECT r.export_id, o.email, o.profile_id, o.hash, o.tags, ? FROM run_ops o JOIN export_runs r ON r.id = o.run_id
+		WHERE o.run_id = ? AND o.batch_id = ? AND o.kind = 'upsert' AND o.status = 'ok'
+		ON CONFLICT (export_id, email) DO UPDATE SET profile_id = excluded.profile_id, hash = excluded.hash,
+			confirmed_at = excluded.confirmed_at, unsure = 0`, micros(now), runID, batchID)
+	if err != nil {
+		return fmt.Errorf("fold confirmed contacts: %w", err)
+	}
+	return nil
 }

@@ -28,7 +28,10 @@ func runRuns(t *testing.T, newStore NewStore) {
 	t.Run("Untags", func(t *testing.T) { testRunUntags(t, newStore) })
 	t.Run("CountsAndProgress", func(t *testing.T) { testRunCounts(t, newStore) })
 	t.Run("SavedProgress", func(t *testing.T) { testRunSavedProgress(t, newStore) })
-	t.Run("FinishFoldsState", func(t *testing.T) { testRunFinish(t, newStore) })
+	t.Run("FoldAsConfirmed", func(t *testing.T) { testRunFoldAsConfirmed(t, newStore) })
+	t.Run("Lease", func(t *testing.T) { testRunLease(t, newStore) })
+	t.Run("FailStaleRun", func(t *testing.T) { testRunFailStale(t, newStore) })
+	t.Run("AbandonOps", func(t *testing.T) { testRunAbandonOps(t, newStore) })
 	t.Run("LargePlan", func(t *testing.T) { testRunLargePlan(t, newStore) })
 	t.Run("DeleteExportDeletesRuns", func(t *testing.T) { testRunDeleteExport(t, newStore) })
 }
@@ -57,12 +60,18 @@ func setupRuns(t *testing.T, newStore NewStore) *runFixture {
 // newRun creates a run of the fixture's export.
 func (f *runFixture) newRun(t *testing.T) run.Run {
 	t.Helper()
-	r, err := f.rs.CreateRun(f.ctx, f.exp, run.TriggerManual, f.now)
+	return f.newRunOf(t, f.exp)
+}
+
+func (f *runFixture) newRunOf(t *testing.T, exportID int64) run.Run {
+	t.Helper()
+	r, err := f.rs.CreateRun(f.ctx, exportID, run.TriggerManual, f.now)
 	require.NoError(t, err)
 	return r
 }
 
-// finish finishes r as succeeded, folding its ops into the state.
+// finish finishes r as succeeded (its confirmed ops are in the state
+// already).
 func (f *runFixture) finish(t *testing.T, r run.Run) run.Run {
 	t.Helper()
 	r.Status, r.Step, r.FinishedAt = run.StatusSucceeded, run.StepDone, f.now.Add(time.Minute)
@@ -205,6 +214,12 @@ func testRunSaveRoundTrip(t *testing.T, newStore NewStore) {
 	require.NoError(t, f.rs.SaveRun(f.ctx, r))
 	got, err := f.rs.GetRun(f.ctx, r.ID)
 	require.NoError(t, err)
+	require.Zero(t, got.Requests, "SaveRun does not write requests: AddRequests counts them")
+	require.NoError(t, f.rs.AddRequests(f.ctx, r.ID, 40))
+	require.NoError(t, f.rs.AddRequests(f.ctx, r.ID, 2))
+	require.NoError(t, f.rs.SaveRun(f.ctx, r))
+	got, err = f.rs.GetRun(f.ctx, r.ID)
+	require.NoError(t, err)
 	r.FinishedAt = f.now.Add(time.Hour + time.Microsecond) // read back in UTC, to the microsecond
 	require.Equal(t, r, got)
 
@@ -310,8 +325,20 @@ func (f *runFixture) seedState(t *testing.T, emails ...string) run.Run {
 		ops = append(ops, f.upsert(r, e, true))
 	}
 	f.addOps(t, ops...)
-	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, seqs(ops), run.OpOK, "", ""))
+	f.confirm(t, r, ops, run.BatchOutcome{})
 	return f.finish(t, r)
+}
+
+// confirm sends ops as one batch and resolves it with out, as the
+// pipeline does.
+func (f *runFixture) confirm(t *testing.T, r run.Run, ops []run.Op, out run.BatchOutcome) {
+	t.Helper()
+	no := ops[0].Seq
+	id := "batch-" + strconv.FormatInt(r.ID, 10) + "-" + strconv.FormatInt(no, 10)
+	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ExportID, ops, no, f.now))
+	require.NoError(t, f.rs.SetBatchID(f.ctx, r.ID, no, emails(ops), id))
+	_, err := f.rs.ResolveBatch(f.ctx, r.ID, id, out, f.now)
+	require.NoError(t, err)
 }
 
 func state(email string) *run.StateEntry {
@@ -388,9 +415,9 @@ func testRunNextUpserts(t *testing.T, newStore NewStore) {
 
 	// Batch 1 is sent; batch 2 is assigned but the process stopped before
 	// Omnisend's id was recorded.
-	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ID, seqs(ups[:3]), 1))
+	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ExportID, ups[:3], 1, time.Now()))
 	require.NoError(t, f.rs.SetBatchID(f.ctx, r.ID, 1, emails(ups[:3]), "batch-1"))
-	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ID, seqs(ups[5:7]), 2))
+	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ExportID, ups[5:7], 2, time.Now()))
 
 	next, err = f.rs.NextUpserts(f.ctx, r.ID, 10)
 	require.NoError(t, err)
@@ -417,7 +444,7 @@ func testRunNextUpserts(t *testing.T, newStore NewStore) {
 	require.Equal(t, int64(1), ops[ups[0].Seq].BatchNo)
 
 	// SetBatchID touches only the named e-mails of that batch.
-	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ID, seqs(ups[3:5]), 3))
+	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ExportID, ups[3:5], 3, time.Now()))
 	require.NoError(t, f.rs.SetBatchID(f.ctx, r.ID, 3, []string{ups[3].Email, ups[0].Email}, "batch-3"))
 	ops = f.opsBySeq(t, r)
 	require.Equal(t, "batch-3", ops[ups[3].Seq].BatchID)
@@ -438,14 +465,14 @@ func testRunResolveBatches(t *testing.T, newStore NewStore) {
 	)
 	for i, b := range [][]run.Op{ups[:3], ups[3:7]} {
 		no := int64(i + 1)
-		require.NoError(t, f.rs.AssignBatch(f.ctx, r.ID, seqs(b), no))
+		require.NoError(t, f.rs.AssignBatch(f.ctx, r.ExportID, b, no, time.Now()))
 		require.NoError(t, f.rs.SetBatchID(f.ctx, r.ID, no, emails(b), "batch-"+strconv.FormatInt(no, 10)))
 	}
 
 	// A finished batch: every op not failed succeeded.
 	n, err := f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{
 		Failed: map[string]string{"b@example.com": "email: invalid"},
-	})
+	}, time.Now())
 	require.NoError(t, err)
 	require.Equal(t, 3, n, "every op of the batch resolved")
 	batches, err := f.rs.OpenBatches(f.ctx, r.ID)
@@ -456,7 +483,7 @@ func testRunResolveBatches(t *testing.T, newStore NewStore) {
 	n, err = f.rs.ResolveBatch(f.ctx, r.ID, "batch-2", run.BatchOutcome{
 		Stopped: true, OK: map[string]bool{"d@example.com": true},
 		Failed: map[string]string{"e@example.com": "phone: invalid"},
-	})
+	}, time.Now())
 	require.NoError(t, err)
 	require.Equal(t, 4, n, "ok, failed and the unprocessed rest")
 	batches, err = f.rs.OpenBatches(f.ctx, r.ID)
@@ -485,7 +512,7 @@ func testRunResolveBatches(t *testing.T, newStore NewStore) {
 	}, got)
 
 	// Resolving again changes nothing: only pending ops are marked.
-	n, err = f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{})
+	n, err = f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{}, time.Now())
 	require.NoError(t, err)
 	require.Zero(t, n)
 	require.Equal(t, ops, f.opsBySeq(t, r))
@@ -541,7 +568,7 @@ func testRunCounts(t *testing.T, newStore NewStore) {
 	require.NoError(t, err)
 	require.Equal(t, run.Progress{Upserts: 6, Untags: 3}, p)
 
-	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ID, seqs(ups[:5]), 1))
+	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ExportID, ups[:5], 1, time.Now()))
 	p, err = f.rs.CountProgress(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, run.Progress{Upserts: 6, Untags: 3}, p, "assigned is not sent")
@@ -553,7 +580,7 @@ func testRunCounts(t *testing.T, newStore NewStore) {
 	_, err = f.rs.ResolveBatch(f.ctx, r.ID, "batch-1", run.BatchOutcome{
 		Stopped: true, OK: map[string]bool{"new1@example.com": true, "new2@example.com": true, "old1@example.com": true},
 		Failed: map[string]string{"bad@example.com": "email: invalid"},
-	})
+	}, time.Now())
 	require.NoError(t, err)
 	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, seqs(uts[:2]), run.OpOK, "", ""))
 	p, err = f.rs.CountProgress(f.ctx, r.ID)
@@ -595,7 +622,7 @@ func testRunSavedProgress(t *testing.T, newStore NewStore) {
 	require.ErrorIs(t, err, store.ErrNotFound)
 }
 
-func testRunFinish(t *testing.T, newStore NewStore) {
+func testRunFoldAsConfirmed(t *testing.T, newStore NewStore) {
 	f := setupRuns(t, newStore)
 	first := f.seedState(t, "stay@example.com", "change@example.com", "leave@example.com", "leavefail@example.com", "keep@example.com")
 	got, err := f.rs.GetRun(f.ctx, first.ID)
@@ -614,24 +641,133 @@ func testRunFinish(t *testing.T, newStore NewStore) {
 		f.untag(r, "leavefail@example.com", true),
 		f.untag(r, "keep@example.com", false), // tags removed, still a contact of the export
 	)
-	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, []int64{ops[0].Seq, ops[1].Seq, ops[4].Seq, ops[6].Seq}, run.OpOK, "", ""))
-	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, []int64{ops[2].Seq, ops[5].Seq}, run.OpFailed, run.ReasonRejected, "no"))
-	r.Counts = run.Counts{Members: 3, Added: 1, Updated: 1, Untagged: 2, Failed: map[string]int{run.ReasonRejected: 2}}
-	r = f.finish(t, r)
-	got, err = f.rs.GetRun(f.ctx, r.ID)
-	require.NoError(t, err)
-	require.Equal(t, r, got, "FinishRun saves the run")
+	// Confirmed as it is confirmed: one batch resolved, one only sent.
+	f.confirm(t, r, ops[:3], run.BatchOutcome{Failed: map[string]string{"addfail@example.com": "no"}})
+	require.NoError(t, f.rs.AssignBatch(f.ctx, r.ExportID, ops[3:4], ops[3].Seq, f.now))
+	require.NoError(t, f.rs.ResolveUntags(f.ctx, r.ExportID, []run.Op{ops[4], ops[6]}, run.OpOK, "", ""))
+	require.NoError(t, f.rs.ResolveUntags(f.ctx, r.ExportID, []run.Op{ops[5]}, run.OpFailed, run.ReasonRejected, "no"))
 
-	changed := &run.StateEntry{Email: "change@example.com", ProfileID: "p-change@example.com", Hash: "h2-change", Tags: []string{"segbridge: lapsed"}}
-	require.Equal(t, map[string]run.StateEntry{
-		"stay@example.com":      *state("stay@example.com"),
-		"change@example.com":    *changed,
-		"add@example.com":       *state("add@example.com"),
-		"leavefail@example.com": *state("leavefail@example.com"),
-		"keep@example.com":      *state("keep@example.com"),
-	}, f.state(t, f.exp), "ok upserts folded, ok leavers dropped, failed and pending ops not folded")
+	changed := &run.StateEntry{Email: "change@example.com", ProfileID: "p-change@example.com", Hash: "h2-change",
+		Tags: []string{"segbridge: vip-buyers", "segbridge: lapsed"}}
+	possibly := func(email string) run.StateEntry {
+		e := *state(email)
+		e.Hash, e.Unsure = "", true
+		return e
+	}
+	keep := *state("keep@example.com")
+	keep.Tags = []string{}
+	want := map[string]run.StateEntry{
+		"stay@example.com":       *state("stay@example.com"),
+		"change@example.com":     *changed,
+		"add@example.com":        *state("add@example.com"),
+		"addfail@example.com":    possibly("addfail@example.com"),
+		"addpending@example.com": possibly("addpending@example.com"),
+		"leavefail@example.com":  *state("leavefail@example.com"),
+		"keep@example.com":       keep,
+	}
+	require.Equal(t, want, normState(f.state(t, f.exp)),
+		"confirmed upserts folded with the union of tags, sent ones possibly present, ok leavers dropped, ok untags' tags removed")
 	require.Empty(t, f.state(t, f.other), "another export's state is its own")
 
+	// Finishing (or failing) the run changes none of it.
+	r.Status, r.FinishedAt = run.StatusFailed, f.now.Add(time.Minute)
+	require.NoError(t, f.rs.FinishRun(f.ctx, r))
+	require.Equal(t, want, normState(f.state(t, f.exp)))
+}
+
+func normState(m map[string]run.StateEntry) map[string]run.StateEntry {
+	for k, e := range m {
+		if e.Tags == nil {
+			e.Tags = []string{}
+		}
+		m[k] = e
+	}
+	return m
+}
+
+func testRunLease(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	require.NoError(t, f.rs.AcquireLease(f.ctx, r.ID, "a", f.now, 30*time.Second))
+	got, err := f.rs.GetRun(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, "a", got.LeaseOwner)
+	require.Equal(t, f.now.Add(30*time.Second).UTC(), got.LeaseUntil)
+
+	err = f.rs.AcquireLease(f.ctx, r.ID, "b", f.now.Add(10*time.Second), 30*time.Second)
+	var le *run.LeaseError
+	require.ErrorAs(t, err, &le, "a live lease keeps a second executor out")
+	require.Equal(t, "a", le.Owner)
+	require.NoError(t, f.rs.AcquireLease(f.ctx, r.ID, "a", f.now.Add(20*time.Second), 30*time.Second), "the owner renews")
+	require.ErrorAs(t, f.rs.AcquireLease(f.ctx, r.ID, "b", f.now.Add(45*time.Second), time.Minute), &le, "renewed: still live")
+	require.NoError(t, f.rs.AcquireLease(f.ctx, r.ID, "b", f.now.Add(51*time.Second), time.Minute), "an expired lease is taken over")
+	require.ErrorAs(t, f.rs.AcquireLease(f.ctx, r.ID, "a", f.now.Add(52*time.Second), time.Minute), &le, "the old owner is out")
+
+	require.NoError(t, f.rs.ReleaseLease(f.ctx, r.ID, "a"), "releasing someone else's lease does nothing")
+	require.ErrorAs(t, f.rs.AcquireLease(f.ctx, r.ID, "c", f.now.Add(53*time.Second), time.Minute), &le)
+	require.NoError(t, f.rs.ReleaseLease(f.ctx, r.ID, "b"))
+	require.NoError(t, f.rs.AcquireLease(f.ctx, r.ID, "c", f.now.Add(53*time.Second), time.Minute), "released: free")
+	require.ErrorIs(t, f.rs.AcquireLease(f.ctx, r.ID+1000, "a", f.now, time.Minute), store.ErrNotFound)
+
+	// Two executors asking at once: exactly one gets it.
+	o := f.newRunOf(t, f.other)
+	errs := make(chan error, 8)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() { errs <- f.rs.AcquireLease(f.ctx, o.ID, fmt.Sprint("w", i), f.now, time.Minute) })
+	}
+	wg.Wait()
+	close(errs)
+	won := 0
+	for err := range errs {
+		if err == nil {
+			won++
+			continue
+		}
+		require.ErrorAs(t, err, &le)
+	}
+	require.Equal(t, 1, won)
+}
+
+func testRunFailStale(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	ok, err := f.rs.FailStaleRun(f.ctx, r.ID, f.now, "stale")
+	require.NoError(t, err)
+	require.False(t, ok, "a queued run is not stale")
+	r.Status, r.StartedAt = run.StatusRunning, f.now
+	require.NoError(t, f.rs.SaveRun(f.ctx, r))
+	require.NoError(t, f.rs.AcquireLease(f.ctx, r.ID, "a", f.now, 30*time.Second))
+	ok, err = f.rs.FailStaleRun(f.ctx, r.ID, f.now.Add(10*time.Second), "stale")
+	require.NoError(t, err)
+	require.False(t, ok, "a live lease: not stale")
+	ok, err = f.rs.FailStaleRun(f.ctx, r.ID, f.now.Add(31*time.Second), "the process stopped")
+	require.NoError(t, err)
+	require.True(t, ok)
+	got, err := f.rs.GetRun(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, run.StatusFailed, got.Status)
+	require.Equal(t, "the process stopped", got.Message)
+	require.Equal(t, "", got.LeaseOwner)
+	_, err = f.rs.CreateRun(f.ctx, f.exp, run.TriggerManual, f.now)
+	require.NoError(t, err, "the export is free again")
+}
+
+func testRunAbandonOps(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	ops := f.addOps(t, f.upsert(r, "a@example.com", true), f.upsert(r, "b@example.com", true), f.untag(r, "c@example.com", true))
+	require.NoError(t, f.rs.SetOpStatus(f.ctx, r.ID, seqs(ops[:1]), run.OpOK, "", ""))
+	n, err := f.rs.AbandonOps(f.ctx, r.ID, run.ReasonContinued, "carried over")
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	got := f.opsBySeq(t, r)
+	require.Equal(t, run.OpOK, got[ops[0].Seq].Status)
+	require.Equal(t, run.OpSkipped, got[ops[1].Seq].Status)
+	require.Equal(t, run.ReasonContinued, got[ops[2].Seq].Reason)
+	n, err = f.rs.AbandonOps(f.ctx, r.ID, run.ReasonContinued, "carried over")
+	require.NoError(t, err)
+	require.Zero(t, n)
 }
 
 func testRunLargePlan(t *testing.T, newStore NewStore) {
