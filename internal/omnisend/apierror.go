@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -86,7 +87,8 @@ type problemField struct {
 }
 
 // parseAPIError builds an APIError from a non-2xx response. It never fails:
-// a body it cannot parse becomes the message (trimmed, at most 200 bytes).
+// an HTML page (a gateway's 502/504) becomes its title, any other body it
+// cannot parse the message (trimmed, at most 200 bytes).
 func parseAPIError(status int, header http.Header, body []byte) *APIError {
 	e := &APIError{Status: status, Title: http.StatusText(status)}
 	var eb errorBody
@@ -94,6 +96,9 @@ func parseAPIError(status int, header http.Header, body []byte) *APIError {
 	dec.UseNumber()
 	if err := dec.Decode(&eb); err != nil {
 		e.Message = snippet(body)
+		if title, ok := htmlTitle(body); ok {
+			e.Message = "HTML page: " + title
+		}
 	} else {
 		fillFromBody(e, &eb)
 	}
@@ -203,6 +208,51 @@ func snippet(body []byte) string {
 	}
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// htmlTitle returns the <title> of an HTML page, if body is one.
+func htmlTitle(body []byte) (string, bool) {
+	lower := bytes.ToLower(body)
+	start := bytes.Index(lower, []byte("<title>"))
+	if start < 0 {
+		return "", false
+	}
+	start += len("<title>")
+	end := bytes.Index(lower[start:], []byte("</title>"))
+	if end < 0 {
+		return "", false
+	}
+	title := snippet(body[start : start+end])
+	return title, title != ""
+}
+
+// rateLimitHeaders reads X-Rate-Limit-Limit, -Remaining and -Reset. Reset
+// is seconds left in the period (fractions accepted); a value that can
+// only be a Unix time is measured against the response's Date header.
+func rateLimitHeaders(h http.Header) RateLimit {
+	remaining, err := strconv.Atoi(strings.TrimSpace(h.Get("X-Rate-Limit-Remaining")))
+	if err != nil || remaining < 0 {
+		return RateLimit{}
+	}
+	rl := RateLimit{Known: true, Remaining: remaining}
+	if n, err := strconv.Atoi(strings.TrimSpace(h.Get("X-Rate-Limit-Limit"))); err == nil && n > 0 {
+		rl.Limit = n
+	}
+	secs, err := strconv.ParseFloat(strings.TrimSpace(h.Get("X-Rate-Limit-Reset")), 64)
+	switch {
+	case err != nil || !(secs >= 0) || math.IsInf(secs, 0): // NaN, negative, infinite
+	case secs >= unixTimeSeconds:
+		if now, err := http.ParseTime(h.Get("Date")); err == nil {
+			rl.Reset = max(0, time.Unix(int64(secs), 0).Sub(now))
+		}
+	default:
+		rl.Reset = time.Duration(secs * float64(time.Second))
+	}
+	return rl
+}
+
+// unixTimeSeconds is where a reset value stops being a plausible number of
+// seconds (about 31 years) and becomes a Unix time.
+const unixTimeSeconds = 1e9
 
 // retryAfterHeader parses Retry-After as delta-seconds or as an HTTP date.
 func retryAfterHeader(h http.Header) (time.Duration, bool) {

@@ -15,34 +15,60 @@ type BatchRef struct {
 	TotalCount int
 }
 
+// createBatchWire is the body of POST /batches, as it reads back.
 type createBatchWire struct {
 	Method   string        `json:"method"`
 	Endpoint string        `json:"endpoint"`
 	Items    []contactWire `json:"items"`
 }
 
+// createBatchRaw is createBatchWire as sent: items encoded beforehand, so
+// that SubmitContacts can measure them.
+type createBatchRaw struct {
+	Method   string            `json:"method"`
+	Endpoint string            `json:"endpoint"`
+	Items    []json.RawMessage `json:"items"`
+}
+
 // SubmitBatch submits one batch of contact upserts (POST /batches, method
-// POST, endpoint contacts): 1–100 contacts on 2026-03-15, up to 1000 on v3.
-// Omnisend processes it asynchronously; poll Batch and read BatchItems.
+// POST, endpoint contacts): 1–100 contacts on 2026-03-15, up to 1000 on v3,
+// in a body of at most Config.MaxBatchBytes. Omnisend processes it
+// asynchronously; poll Batch and read BatchItems.
 //
 // A timeout or lost response is retried although the batch may already
 // exist: contact upserts are idempotent by e-mail, so the worst case is a
 // duplicate batch that applies the same changes twice.
 func (c *Client) SubmitBatch(ctx context.Context, contacts []Contact) (BatchRef, error) {
-	cl := call{op: "submit batch", method: http.MethodPost, api: c.cfg.Dialect, path: "/batches",
-		class: ClassGeneral}
-	if n, most := len(contacts), c.cfg.Dialect.MaxBatchItems(); n == 0 || n > most {
+	items, err := c.encodeItems(contacts)
+	if err != nil {
+		return BatchRef{}, c.fail(submitCall(c.cfg.Dialect), 0, false, err)
+	}
+	return c.submitItems(ctx, items)
+}
+
+func submitCall(d Dialect) call {
+	return call{op: "submit batch", method: http.MethodPost, api: d, path: "/batches", class: ClassGeneral}
+}
+
+// submitItems submits encoded contacts as one batch.
+func (c *Client) submitItems(ctx context.Context, items []batchItem) (BatchRef, error) {
+	cl := submitCall(c.cfg.Dialect)
+	if n, most := len(items), c.cfg.Dialect.MaxBatchItems(); n == 0 || n > most {
 		return BatchRef{}, c.fail(cl, 0, false, fmt.Errorf("need 1–%d contacts per batch, got %d", most, n))
 	}
-	items := make([]contactWire, len(contacts))
-	for i, ct := range contacts {
-		items[i] = contactPayload(c.cfg.Dialect, ct)
+	if size := batchBodySize(items); size > c.cfg.MaxBatchBytes {
+		return BatchRef{}, c.fail(cl, 0, false, fmt.Errorf("batch body would be %d bytes, more than MaxBatchBytes (%d)",
+			size, c.cfg.MaxBatchBytes))
+	}
+	raw := make([]json.RawMessage, len(items))
+	for i, it := range items {
+		raw[i] = it.raw
 	}
 	var out struct {
 		BatchID    string `json:"batchID"`
 		TotalCount int    `json:"totalCount"`
 	}
-	cl.body = createBatchWire{Method: http.MethodPost, Endpoint: "contacts", Items: items}
+	cl.body = createBatchRaw{Method: http.MethodPost, Endpoint: "contacts", Items: raw}
 	cl.out = &out
 	if _, err := c.do(ctx, cl); err != nil {
 		return BatchRef{}, err

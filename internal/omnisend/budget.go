@@ -33,6 +33,15 @@ type RateBudget interface {
 	// how long it asked to wait (0 if it did not say). The budget pauses
 	// the brand's class and slows it down, recovering gradually.
 	Report429(brand string, class RouteClass, retryAfter time.Duration)
+	// ReportRemaining tells the budget what a response's rate-limit
+	// headers said of the brand's own count (RateLimit: Remaining and
+	// Reset; reset 0 means not said): remaining more requests of class may
+	// go out now, and more only once reset has passed. Other integrations
+	// share the brand's limit, so that may be fewer than the budget's own
+	// model allows; the budget then admits no more than remaining (less
+	// those it has in flight) before reset. It never admits more than its
+	// own limit.
+	ReportRemaining(brand string, class RouteClass, remaining int, reset time.Duration)
 }
 
 // Limit is a number of requests per sliding window.
@@ -68,6 +77,12 @@ type WindowBudgetConfig struct {
 	// Pause is how long a class stops after a 429 that did not say how long
 	// to wait; default 1/60 of the window (1 s).
 	Pause time.Duration
+	// ServerReserve is how many of the requests Omnisend reports remaining
+	// (ReportRemaining) are left unused, for the other integrations'
+	// requests that reach Omnisend before ours and for the gap between a
+	// window's reset and the next report. Default 2 % of each class's
+	// limit, at least 1; negative means none.
+	ServerReserve int
 }
 
 // WithDefaults returns a copy with every unset field filled in.
@@ -233,7 +248,7 @@ func (b *WindowBudget) tryAdmit(brand string, class RouteClass, w *waiter) (func
 	}
 	slots := make([]*slot, len(logs))
 	for i, l := range logs {
-		slots[i] = l.admit(w.share)
+		slots[i] = l.admit(w.share, now)
 	}
 	return func() { b.release(brand, slots) }, 0
 }
@@ -277,8 +292,12 @@ func (b *WindowBudget) log(brand string, class RouteClass) *windowLog {
 		if class == ClassTags {
 			limit = b.cfg.Tags
 		}
-		l = &windowLog{limit: limit.Requests, span: limit.Window + max(0, b.cfg.Margin),
-			recovery: b.cfg.Recovery, factor: 1}
+		reserve := b.cfg.ServerReserve
+		if reserve == 0 {
+			reserve = max(1, limit.Requests/50)
+		}
+		l = &windowLog{limit: limit.Requests, window: limit.Window, span: limit.Window + max(0, b.cfg.Margin),
+			recovery: b.cfg.Recovery, factor: 1, reserve: max(0, reserve)}
 		b.logs[k] = l
 	}
 	return l

@@ -46,9 +46,30 @@ type Classification struct {
 	Status int
 	// RetryAfter is the server-requested wait (0 if none was given).
 	RetryAfter time.Duration
+	// RateLimit is what the response's X-Rate-Limit-* headers said, on
+	// any status (zero for transport errors and when absent).
+	RateLimit RateLimit
 	// Err is nil for OK; an *APIError for error responses; otherwise the
 	// transport error.
 	Err error
+}
+
+// RateLimit is the brand's budget as a response's headers reported it:
+// X-Rate-Limit-Limit, X-Rate-Limit-Remaining and X-Rate-Limit-Reset, which
+// Omnisend's v3 documents put on every response (UNCONFIRMED today: use
+// them when present, never depend on them).
+type RateLimit struct {
+	// Known is true when the response carried a readable
+	// X-Rate-Limit-Remaining; the other fields mean nothing otherwise.
+	Known bool
+	// Limit is the requests allowed per window (0 if not said).
+	Limit int
+	// Remaining is how many more requests the brand may send now, counting
+	// every integration that shares its limit.
+	Remaining int
+	// Reset is how long until the window frees requests again ("seconds
+	// left in period"; 0 if not said).
+	Reset time.Duration
 }
 
 // MalformedResponseError reports a 2xx response whose body could not be
@@ -68,9 +89,11 @@ func (e *MalformedResponseError) Unwrap() error { return e.Err }
 // Classify is the one place that decides what a response or transport error
 // means. Pass the response (nil if none) with its fully read body, or the
 // error from sending the request or reading its body. Statuses: 2xx ok;
-// 408, 429 and 5xx retry later, honouring retryAfter / Retry-After; every
-// other status permanent. Transport errors are retried unless they cannot
-// heal (cancelled context, TLS certificate or malformed URL problems).
+// 408, 429 and 5xx retry later, honouring retryAfter / Retry-After, whatever
+// the body (a gateway's HTML page included); every other status permanent.
+// Transport errors are retried unless they cannot heal (cancelled context,
+// TLS certificate or malformed URL problems). The rate-limit headers are
+// read from every response.
 func Classify(resp *http.Response, body []byte, err error) Classification {
 	if err != nil {
 		return classifyTransport(err)
@@ -78,7 +101,7 @@ func Classify(resp *http.Response, body []byte, err error) Classification {
 	if resp == nil {
 		return Classification{Outcome: Permanent, Err: errors.New("omnisend: no response and no error")}
 	}
-	c := Classification{Status: resp.StatusCode}
+	c := Classification{Status: resp.StatusCode, RateLimit: rateLimitHeaders(resp.Header)}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return c
 	}

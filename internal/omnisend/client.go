@@ -130,6 +130,10 @@ func (c *Client) do(ctx context.Context, cl call) (int, error) {
 		}
 		res := c.attempt(ctx, cl, body, n)
 		done()
+		if res.RateLimit.Known {
+			// Omnisend's own count: other integrations share the brand's limit.
+			c.cfg.Budget.ReportRemaining(brand, cl.class, res.RateLimit.Remaining, res.RateLimit.Reset)
+		}
 		switch res.Outcome {
 		case OK:
 			c.outage.answered()

@@ -39,6 +39,12 @@ const (
 	MaxTagEmails = 250
 	// MaxTagsPerCall is the most tags one tag add/remove call takes.
 	MaxTagsPerCall = 100
+	// DefaultMaxBatchBytes is Omnisend's advice for a batch body, "at most
+	// 1 MB" (OMNISEND-API.md §3.1), read as 1,000,000 bytes.
+	DefaultMaxBatchBytes = 1_000_000
+	// minBatchBytes is the smallest MaxBatchBytes accepted: room for the
+	// batch envelope and a small contact.
+	minBatchBytes = 1024
 )
 
 // Config configures a Client. The zero value plus an APIKey is usable:
@@ -70,6 +76,11 @@ type Config struct {
 	// exports to one brand share its budget fairly. A share carried by a
 	// request's context wins. Default "" (one share for all such clients).
 	Share string
+	// MaxBatchBytes bounds the encoded body of every POST /batches:
+	// SubmitContacts splits the dialect's item count further so that no
+	// body is larger, and refuses a contact that alone would be. Default
+	// DefaultMaxBatchBytes (Omnisend's 1 MB); at least 1024.
+	MaxBatchBytes int
 	// Retry bounds retries. Zero fields take defaults.
 	Retry RetryConfig
 	// HTTPClient sends requests. Default: a client with its own transport.
@@ -94,6 +105,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
+	}
+	if c.MaxBatchBytes == 0 {
+		c.MaxBatchBytes = DefaultMaxBatchBytes
 	}
 	if c.Clock == nil {
 		c.Clock = SystemClock{}
@@ -137,6 +151,9 @@ func (c Config) Validate() error {
 	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("omnisend: config: Timeout: must be positive, got %s", c.Timeout)
+	}
+	if c.MaxBatchBytes < minBatchBytes {
+		return fmt.Errorf("omnisend: config: MaxBatchBytes: must be at least %d, got %d", minBatchBytes, c.MaxBatchBytes)
 	}
 	if err := c.Retry.validate(); err != nil {
 		return fmt.Errorf("omnisend: config: %w", err)

@@ -3,6 +3,7 @@ package omnisend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,55 +30,72 @@ type SubmitResult struct {
 	Rejected []RejectedContact
 }
 
-// SubmitContacts submits any number of contacts in batches of the dialect's
-// maximum size. When Omnisend rejects a whole batch as invalid (400 or 422),
-// the bad items are isolated: items named by the error's field paths
-// ("items.3.…") are set aside at once; otherwise the batch is split in
-// halves until the bad contacts stand alone, and those are reported in
-// Rejected. Any other error (including retryable ones after the client gave
-// up) stops the submission and is returned with the partial result.
+// SubmitContacts submits any number of contacts in batches of at most the
+// dialect's item count and Config.MaxBatchBytes of body: each run of the
+// dialect's size is split further, in order, by encoded size. A contact too
+// large for a batch on its own is reported in Rejected, unsent.
+//
+// When Omnisend rejects a whole batch as invalid (400 or 422), the bad
+// items are isolated: items named by the error's field paths ("items.3.…")
+// are set aside at once; otherwise the batch is split in halves until the
+// bad contacts stand alone, and those are reported in Rejected. Any other
+// error (including retryable ones after the client gave up) stops the
+// submission and is returned with the partial result.
 func (c *Client) SubmitContacts(ctx context.Context, contacts []Contact) (SubmitResult, error) {
 	var res SubmitResult
 	size := c.cfg.Dialect.MaxBatchItems()
 	for start := 0; start < len(contacts); start += size {
 		end := min(start+size, len(contacts))
-		if err := c.submitIsolating(ctx, contacts[start:end], &res); err != nil {
-			return res, err
+		items, err := c.encodeItems(contacts[start:end])
+		if err != nil {
+			return res, c.fail(submitCall(c.cfg.Dialect), 0, false, err)
+		}
+		runs, tooBig := splitBySize(items, c.cfg.MaxBatchBytes)
+		for _, it := range tooBig {
+			res.Rejected = append(res.Rejected, RejectedContact{Email: NormalizeEmail(it.contact.Email),
+				Err: c.fail(submitCall(c.cfg.Dialect), 0, false, fmt.Errorf(
+					"contact is %d bytes encoded; with the batch around it that is more than MaxBatchBytes (%d)",
+					len(it.raw), c.cfg.MaxBatchBytes))})
+		}
+		for _, run := range runs {
+			if err := c.submitIsolating(ctx, run, &res); err != nil {
+				return res, err
+			}
 		}
 	}
 	return res, nil
 }
 
-func (c *Client) submitIsolating(ctx context.Context, cs []Contact, res *SubmitResult) error {
-	ref, err := c.SubmitBatch(ctx, cs)
+func (c *Client) submitIsolating(ctx context.Context, items []batchItem, res *SubmitResult) error {
+	ref, err := c.submitItems(ctx, items)
 	if err == nil {
-		res.Batches = append(res.Batches, SubmittedBatch{BatchRef: ref, Emails: emailsOf(cs)})
+		res.Batches = append(res.Batches, SubmittedBatch{BatchRef: ref, Emails: emailsOf(items)})
 		return nil
 	}
 	apiErr, whole := wholeBatchRejection(err)
 	if !whole {
 		return err
 	}
-	if len(cs) == 1 {
-		res.Rejected = append(res.Rejected, RejectedContact{Email: NormalizeEmail(cs[0].Email), Err: err})
+	if len(items) == 1 {
+		res.Rejected = append(res.Rejected, RejectedContact{Email: NormalizeEmail(items[0].contact.Email), Err: err})
 		return nil
 	}
-	if bad := badItems(apiErr, len(cs)); len(bad) > 0 && len(bad) < len(cs) {
-		rest := make([]Contact, 0, len(cs)-len(bad))
-		for i, ct := range cs {
+	if bad := badItems(apiErr, len(items)); len(bad) > 0 && len(bad) < len(items) {
+		rest := make([]batchItem, 0, len(items)-len(bad))
+		for i, it := range items {
 			if bad[i] {
-				res.Rejected = append(res.Rejected, RejectedContact{Email: NormalizeEmail(ct.Email), Err: err})
+				res.Rejected = append(res.Rejected, RejectedContact{Email: NormalizeEmail(it.contact.Email), Err: err})
 			} else {
-				rest = append(rest, ct)
+				rest = append(rest, it)
 			}
 		}
 		return c.submitIsolating(ctx, rest, res)
 	}
-	mid := len(cs) / 2
-	if err := c.submitIsolating(ctx, cs[:mid], res); err != nil {
+	mid := len(items) / 2
+	if err := c.submitIsolating(ctx, items[:mid], res); err != nil {
 		return err
 	}
-	return c.submitIsolating(ctx, cs[mid:], res)
+	return c.submitIsolating(ctx, items[mid:], res)
 }
 
 // wholeBatchRejection reports whether err is Omnisend refusing the batch's
@@ -123,10 +141,10 @@ func badItems(e *APIError, n int) map[int]bool {
 	return bad
 }
 
-func emailsOf(cs []Contact) []string {
-	out := make([]string, len(cs))
-	for i, ct := range cs {
-		out[i] = NormalizeEmail(ct.Email)
+func emailsOf(items []batchItem) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = NormalizeEmail(it.contact.Email)
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 // request at some moment between sending and answering, so timing the
 // expiry from the answer keeps the guarantee whatever the network delay.
 type slot struct {
+	sent  time.Time // admitted
 	done  time.Time
 	open  bool   // still in flight
 	share string // who the request was for (see WithShare)
@@ -19,6 +20,7 @@ type slot struct {
 // windowLog is the sliding-window log of one brand and class.
 type windowLog struct {
 	limit    int
+	window   time.Duration
 	span     time.Duration // window plus margin
 	recovery time.Duration
 	slots    []*slot // admitted and not yet expired, in admission order
@@ -27,6 +29,11 @@ type windowLog struct {
 	factor      float64 // fraction of limit right after the last 429
 	hitAt       time.Time
 	pausedUntil time.Time
+
+	// What responses reported of Omnisend's own count (see
+	// WindowBudget.ReportRemaining), and the part of it left over.
+	reported reportedLimits
+	reserve  int
 }
 
 // factorAt is the fraction of the limit allowed at now: it climbs linearly
@@ -39,9 +46,14 @@ func (l *windowLog) factorAt(now time.Time) float64 {
 	return min(1, f)
 }
 
-// effective is the current limit, at least 1.
+// effective is the current limit: the own limit (at least 1, lowered
+// after a 429), or less while Omnisend's reported count says so.
 func (l *windowLog) effective(now time.Time) int {
-	return max(1, int(float64(l.limit)*l.factorAt(now)))
+	eff := max(1, int(float64(l.limit)*l.factorAt(now)))
+	if r, ok := l.reported.limit(now); ok {
+		eff = min(eff, r)
+	}
+	return eff
 }
 
 // expire drops the slots that have left the window at now.
@@ -77,6 +89,10 @@ func (l *windowLog) waitFor(now time.Time, ahead int) time.Duration {
 		slices.SortFunc(expiries, func(a, b time.Time) int { return a.Compare(b) })
 		wait = max(time.Nanosecond, expiries[need-1].Sub(now))
 	}
+	if until, ok := l.reported.change(now); ok {
+		// The reported limit may grow then, freeing a slot sooner.
+		wait = min(wait, until.Sub(now))
+	}
 	if l.factorAt(now) < 1 {
 		// While recovering, the limit grows by one every recovery/limit:
 		// look again then rather than oversleeping.
@@ -85,9 +101,9 @@ func (l *windowLog) waitFor(now time.Time, ahead int) time.Duration {
 	return wait
 }
 
-// admit records a new in-flight request of share.
-func (l *windowLog) admit(share string) *slot {
-	s := &slot{open: true, share: share}
+// admit records a new in-flight request of share, sent at now.
+func (l *windowLog) admit(share string, now time.Time) *slot {
+	s := &slot{sent: now, open: true, share: share}
 	l.slots = append(l.slots, s)
 	return s
 }

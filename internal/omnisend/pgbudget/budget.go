@@ -195,6 +195,11 @@ func (b *Budget) leave(ctx context.Context, q *request) {
 	}
 }
 
+// ReportRemaining implements omnisend.RateBudget. It does nothing yet: the
+// brand's remaining count from Omnisend's headers is not shared between
+// processes, so this budget keeps to its own model (and 429s).
+func (b *Budget) ReportRemaining(string, omnisend.RouteClass, int, time.Duration) {}
+
 // Report429 implements omnisend.RateBudget: the brand's class pauses and
 // slows down in every process.
 func (b *Budget) Report429(brand string, class omnisend.RouteClass, retryAfter time.Duration) {

@@ -28,6 +28,7 @@ type batch struct {
 	items     []json.RawMessage // slices of one buffer
 	results   []batchResult     // one per processed item, in item order; capacity len(items)
 	errors    int
+	foreign   int // items of another integration's batch (Config.ForeignBatches); it has none here
 	Status    string
 	CreatedAt time.Time
 	StartedAt time.Time
@@ -129,10 +130,10 @@ func (s *Server) applyBatchItem(b *brandState, bat *batch, item json.RawMessage,
 	switch {
 	case aerr != nil:
 	case bat.Method == http.MethodPut:
-		c, aerr = b.putItem(in, now, s.cfg.ReplaceTags)
+		c, aerr = b.putItem(in, now, s.rules)
 	default:
 		var created bool
-		c, created, aerr = b.upsert(in, now, s.cfg.ReplaceTags)
+		c, created, aerr = b.upsert(in, now, s.rules)
 		if created && bat.d == dialect2026 {
 			code = http.StatusCreated
 		}
@@ -144,7 +145,7 @@ func (s *Server) applyBatchItem(b *brandState, bat *batch, item json.RawMessage,
 }
 
 // putItem updates the contact in's e-mail (else phone) identifies.
-func (b *brandState) putItem(in *contactInput, now time.Time, replaceTags bool) (*contact, *apiError) {
+func (b *brandState) putItem(in *contactInput, now time.Time, rules mergeRules) (*contact, *apiError) {
 	var c *contact
 	if in.Email != nil {
 		c = b.byEmail[in.Email.ID]
@@ -154,7 +155,7 @@ func (b *brandState) putItem(in *contactInput, now time.Time, replaceTags bool) 
 	if c == nil {
 		return nil, errNotFound("Contact not found.")
 	}
-	if aerr := b.update(c, in, now, conflictIgnore, replaceTags); aerr != nil {
+	if aerr := b.update(c, in, now, conflictIgnore, rules); aerr != nil {
 		return nil, aerr
 	}
 	return c, nil
@@ -190,14 +191,18 @@ func (bat *batch) release() {
 
 // header renders the batch information shared by every batch answer.
 func (bat *batch) header() map[string]any {
+	total, finished := len(bat.items), len(bat.results)
+	if bat.foreign > 0 {
+		total, finished = bat.foreign, bat.foreign
+	}
 	m := map[string]any{
 		"batchID":       bat.ID,
 		"method":        bat.Method,
 		"endpoint":      bat.Endpoint,
 		"status":        bat.Status,
 		"createdAt":     ts(bat.CreatedAt),
-		"totalCount":    len(bat.items),
-		"finishedCount": len(bat.results),
+		"totalCount":    total,
+		"finishedCount": finished,
 		"errorsCount":   bat.errors,
 	}
 	if !bat.StartedAt.IsZero() {

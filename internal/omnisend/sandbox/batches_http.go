@@ -57,8 +57,9 @@ func createBatch(s *Server, q *request) (*response, error) {
 		return nil, aerr
 	}
 	bat.items, bat.results = ownItems(items), make([]batchResult, 0, len(items))
-	bat.ID = s.ids.next(q.now)
 	b := q.brand
+	s.addForeignBatches(b, q)
+	bat.ID = s.ids.next(q.now)
 	b.batches[bat.ID] = bat
 	b.batchLs = append(b.batchLs, bat)
 	b.active = append(b.active, bat)

@@ -49,6 +49,9 @@ type brandState struct {
 
 	limits map[string]*slidingWindow // "general", "tags"
 	seq    uint64                    // requests seen, the fault sequence number
+	blocks map[string]*blockState    // by API key, see Config.Block
+
+	cursors cursorTable // opaque paging cursors issued (Config.Cursors)
 }
 
 func newBrandState(id, name string, ids *idGen, segs []Segment, rl RateLimitConfig) *brandState {
@@ -76,6 +79,8 @@ func (b *brandState) reset(rl RateLimitConfig) {
 		limitTags:    newSlidingWindow(rl.Tags, rl.Window, rl.CountRejected),
 	}
 	b.seq = 0
+	b.blocks = map[string]*blockState{}
+	b.cursors = cursorTable{}
 }
 
 // maxInternedTags bounds the tag pool: past it, new names are stored as

@@ -1,11 +1,8 @@
 package sandbox
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 )
 
@@ -22,13 +19,18 @@ const (
 	DefaultRetention    = 7 * 24 * time.Hour
 	DefaultHangFor      = 30 * time.Second
 	DefaultLogSize      = 10000
+	// DefaultMaxBodyBytes is the largest request body accepted: Omnisend
+	// asks to keep a batch at or under 1 MB (OMNISEND-API.md §3.1, [SYNC])
+	// and states no hard limit; the sandbox reads 1 MB as 1,000,000 bytes,
+	// the stricter reading, so a client it accepts fits either.
+	DefaultMaxBodyBytes = 1_000_000
 )
 
 // Config configures a sandbox Server. The zero value plus WithDefaults is a
 // usable sandbox: one key, one brand, Omnisend's documented limits, no faults.
 //
-// Durations in RateLimit, Batches and TagDelay are "sandbox time": they run
-// TimeScale times faster than the wall clock. Durations in Faults are wall-clock
+// Durations in RateLimit, Batches, TagDelay, TagJitter and Block are
+// "sandbox time": they run TimeScale times faster than the wall clock. Durations in Faults are wall-clock
 // durations, because they are measured against the client's real timeouts.
 type Config struct {
 	// Keys maps API keys to brands. Several keys may share a brand (and its
@@ -57,10 +59,49 @@ type Config struct {
 	// Default DefaultTagDelay; use time.Nanosecond for "at the next request".
 	TagDelay time.Duration
 
-	// ReplaceTags makes tags sent on upsert/PATCH replace the contact's tags
-	// instead of being added to them. Omnisend's behaviour is UNCONFIRMED; the
-	// evidence points to union, which is the default (false).
+	// TagJitter adds to each tag operation's TagDelay a seeded random delay
+	// in [0, TagJitter), so operations accepted one after the other may
+	// apply in another order. Default 0: in the order accepted.
+	TagJitter time.Duration
+
+	// TagsOnUpsert is what tags sent on an upsert, a batch item or a PATCH
+	// do to the contact's tags: TagsUnion (default) adds them, TagsReplace
+	// makes them the only ones. Omnisend's behaviour is UNCONFIRMED; the
+	// evidence points to union.
+	TagsOnUpsert TagsMode
+
+	// ReplaceTags is the older form of TagsOnUpsert = TagsReplace.
+	//
+	// Deprecated: set TagsOnUpsert.
 	ReplaceTags bool
+
+	// StatusDowngrade is whether a newer-dated nonSubscribed replaces
+	// subscribed or unsubscribed: DowngradeAllow (default, the date rule
+	// alone) or DowngradeBlock. UNCONFIRMED.
+	StatusDowngrade DowngradeMode
+
+	// FutureStatusDates is what a status date later than now does:
+	// FutureDatesKeep (default) stores it, FutureDatesDrop applies the
+	// status dated now. UNCONFIRMED for the API.
+	FutureStatusDates FutureDatesMode
+
+	// Cursors is how GET /contacts paging cursors are made: CursorsPlain
+	// (default) or CursorsOpaque (tokens only the sandbox can resolve).
+	Cursors CursorMode
+
+	// ForeignBatches is how many batches of other integrations appear in
+	// the brand's batch list for every batch a client creates: finished
+	// contacts batches created since the client's previous batch, so GET
+	// /batches lists are crowded and interleaved. Default 0.
+	ForeignBatches int
+
+	// MaxBodyBytes is the largest request body accepted; a larger one is a
+	// 400 naming "body". Default DefaultMaxBodyBytes (Omnisend's 1 MB).
+	MaxBodyBytes int
+
+	// Block answers 403 to a key that caused too many errors (v3's "blocked
+	// due to many errors"). Off by default.
+	Block BlockConfig
 
 	// Segments are tag-based segments: every contact carrying Tag is a member.
 	// They back the segmentID filter, the segmentID tag selector and the
@@ -103,9 +144,17 @@ type RateLimitConfig struct {
 	// CountRejected makes 429'd requests occupy the window too. Omnisend does
 	// not say (UNCONFIRMED); default false: only admitted requests count.
 	CountRejected bool
-	// Headers adds the legacy X-Rate-Limit-Limit/-Remaining/-Reset headers and a
-	// Retry-After header on 429 (UNCONFIRMED today; off by default).
-	Headers bool
+	// Headers is which rate-limit headers answers carry (UNCONFIRMED
+	// today): HeadersNone (default), HeadersV3 (X-Rate-Limit-Limit,
+	// -Remaining and -Reset on every answer) or HeadersRetryAfter
+	// (Retry-After on 429s). Header seconds are wall-clock seconds: whole
+	// at TimeScale 1, to the millisecond when time is scaled.
+	Headers RateLimitHeaders
+	// RetryAfter, when set, makes every 429 say a retryAfter drawn from it
+	// (seeded by Faults.Seed and the request's sequence number), whatever
+	// the real wait; default: the real wait in wall-clock seconds rounded
+	// up, at least 1.
+	RetryAfter SecondsRange
 }
 
 // BatchConfig paces batches: pending for StartDelay, then one item every
@@ -135,6 +184,11 @@ type FaultConfig struct {
 	HangFor       time.Duration // wall clock; default DefaultHangFor
 	Latency       time.Duration // wall-clock delay added to every request
 	LatencyJitter time.Duration // extra uniform random delay in [0, LatencyJitter)
+	Timeout408    float64       // answer 408 Request timeout without applying the request
+	// GatewayErrors is what Error5xx answers look like: GatewayJSON
+	// (default: 500/502/503 in the dialect's error format) or GatewayHTML
+	// (500 in that format, 502/503/504 with an HTML body). UNCONFIRMED.
+	GatewayErrors GatewayErrors
 }
 
 // WithDefaults returns a copy of c with zero fields set to their defaults.
@@ -163,6 +217,28 @@ func (c Config) WithDefaults() Config {
 	if c.TagDelay == 0 {
 		c.TagDelay = DefaultTagDelay
 	}
+	if c.TagsOnUpsert == "" {
+		c.TagsOnUpsert = TagsUnion
+		if c.ReplaceTags {
+			c.TagsOnUpsert = TagsReplace
+		}
+	}
+	if c.StatusDowngrade == "" {
+		c.StatusDowngrade = DowngradeAllow
+	}
+	if c.FutureStatusDates == "" {
+		c.FutureStatusDates = FutureDatesKeep
+	}
+	if c.Cursors == "" {
+		c.Cursors = CursorsPlain
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	c.Block = c.Block.withDefaults()
+	if c.Faults.GatewayErrors == "" {
+		c.Faults.GatewayErrors = GatewayJSON
+	}
 	if c.Faults.HangFor == 0 {
 		c.Faults.HangFor = DefaultHangFor
 	}
@@ -181,6 +257,9 @@ func (r RateLimitConfig) withDefaults() RateLimitConfig {
 	}
 	if r.Tags == 0 {
 		r.Tags = DefaultTagsLimit
+	}
+	if r.Headers == "" {
+		r.Headers = HeadersNone
 	}
 	return r
 }
@@ -202,105 +281,4 @@ func (b BatchConfig) withDefaults() BatchConfig {
 		b.MaxItemsV3 = 1000
 	}
 	return b
-}
-
-// Validate reports the first invalid field of c (after defaults), naming it.
-func (c Config) Validate() error {
-	if err := validateKeys(c.Keys); err != nil {
-		return err
-	}
-	checks := []struct {
-		bad  bool
-		name string
-		want string
-	}{
-		{c.TimeScale <= 0, "TimeScale", "must be > 0"},
-		{c.RateLimit.Window <= 0, "RateLimit.Window", "must be > 0"},
-		{c.RateLimit.General <= 0, "RateLimit.General", "must be > 0"},
-		{c.RateLimit.Tags <= 0, "RateLimit.Tags", "must be > 0"},
-		{c.Batches.StartDelay < 0, "Batches.StartDelay", "must be >= 0"},
-		{c.Batches.ItemInterval < 0, "Batches.ItemInterval", "must be >= 0"},
-		{c.Batches.StopAfterErrors < 0, "Batches.StopAfterErrors", "must be >= 0"},
-		{c.Batches.Retention <= 0, "Batches.Retention", "must be > 0"},
-		{c.Batches.MaxItems <= 0, "Batches.MaxItems", "must be > 0"},
-		{c.Batches.MaxItemsV3 <= 0, "Batches.MaxItemsV3", "must be > 0"},
-		{c.TagDelay < 0, "TagDelay", "must be >= 0"},
-		{badRate(c.Faults.Error5xx), "Faults.Error5xx", "must be between 0 and 1"},
-		{badRate(c.Faults.Extra429), "Faults.Extra429", "must be between 0 and 1"},
-		{badRate(c.Faults.Lost), "Faults.Lost", "must be between 0 and 1"},
-		{badRate(c.Faults.Hang), "Faults.Hang", "must be between 0 and 1"},
-		{c.Faults.HangFor < 0, "Faults.HangFor", "must be >= 0"},
-		{c.Faults.Latency < 0, "Faults.Latency", "must be >= 0"},
-		{c.Faults.LatencyJitter < 0, "Faults.LatencyJitter", "must be >= 0"},
-		{c.RequestLogSize <= 0, "RequestLogSize", "must be > 0"},
-	}
-	for _, ch := range checks {
-		if ch.bad {
-			return fmt.Errorf("sandbox: %s %s", ch.name, ch.want)
-		}
-	}
-	return validateSegments(c)
-}
-
-func badRate(r float64) bool { return r < 0 || r > 1 || r != r }
-
-func validateKeys(keys []Key) error {
-	if len(keys) == 0 {
-		return errors.New("sandbox: Keys must not be empty")
-	}
-	seen := map[string]bool{}
-	for i, k := range keys {
-		switch {
-		case strings.TrimSpace(k.Key) == "":
-			return fmt.Errorf("sandbox: Keys[%d].Key must not be empty", i)
-		case k.BrandID == "":
-			return fmt.Errorf("sandbox: Keys[%d].BrandID must not be empty", i)
-		case seen[k.Key]:
-			return fmt.Errorf("sandbox: Keys[%d].Key is a duplicate", i)
-		}
-		seen[k.Key] = true
-	}
-	return nil
-}
-
-func validateSegments(c Config) error {
-	brands := map[string]bool{}
-	for _, k := range c.Keys {
-		brands[k.BrandID] = true
-	}
-	for i, s := range c.Segments {
-		switch {
-		case s.ID == "":
-			return fmt.Errorf("sandbox: Segments[%d].ID must not be empty", i)
-		case !brands[s.BrandID]:
-			return fmt.Errorf("sandbox: Segments[%d].BrandID %q has no key", i, s.BrandID)
-		case s.Tag == "":
-			return fmt.Errorf("sandbox: Segments[%d].Tag must not be empty", i)
-		}
-	}
-	return nil
-}
-
-// ParseKeySpec parses the CLI form KEY[:BRAND[:ro]] into a Key. BRAND
-// defaults to DefaultBrandID.
-func ParseKeySpec(spec string) (Key, error) {
-	parts := strings.Split(spec, ":")
-	if len(parts) > 3 || parts[0] == "" {
-		return Key{}, fmt.Errorf("key %q: want KEY[:BRAND[:ro]]", spec)
-	}
-	k := Key{Key: parts[0], BrandID: DefaultBrandID}
-	if len(parts) > 1 {
-		if parts[1] == "" {
-			return Key{}, fmt.Errorf("key %q: empty BRAND", spec)
-		}
-		k.BrandID = parts[1]
-	}
-	if len(parts) == 3 {
-		if parts[2] != "ro" {
-			return Key{}, fmt.Errorf("key %q: third part must be \"ro\", got %q", spec, parts[2])
-		}
-		k.ReadOnly = true
-	}
-	k.BrandName = k.BrandID
-	return k, nil
 }

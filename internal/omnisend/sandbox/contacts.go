@@ -162,12 +162,28 @@ const (
 	conflictReject                       // 409 (2026-03-15 PATCH)
 )
 
+// mergeRules are the switchable parts of how a request changes a contact
+// (see Config: TagsOnUpsert, StatusDowngrade, FutureStatusDates).
+type mergeRules struct {
+	replaceTags    bool
+	blockDowngrade bool
+	dropFuture     bool
+}
+
+func rulesOf(cfg Config) mergeRules {
+	return mergeRules{
+		replaceTags:    cfg.TagsOnUpsert == TagsReplace,
+		blockDowngrade: cfg.StatusDowngrade == DowngradeBlock,
+		dropFuture:     cfg.FutureStatusDates == FutureDatesDrop,
+	}
+}
+
 // maxCustomProperties is Omnisend's per-contact limit.
 const maxCustomProperties = 200
 
 // upsert creates or updates the contact that in's e-mail (or, without an
 // e-mail, its phone) identifies. It reports whether the contact was created.
-func (b *brandState) upsert(in *contactInput, now time.Time, replaceTags bool) (*contact, bool, *apiError) {
+func (b *brandState) upsert(in *contactInput, now time.Time, rules mergeRules) (*contact, bool, *apiError) {
 	var c *contact
 	switch {
 	case in.Email != nil:
@@ -176,14 +192,14 @@ func (b *brandState) upsert(in *contactInput, now time.Time, replaceTags bool) (
 		c = b.byPhone[in.Phone.ID]
 	}
 	if c != nil {
-		err := b.update(c, in, now, conflictIgnore, replaceTags)
+		err := b.update(c, in, now, conflictIgnore, rules)
 		return c, false, err
 	}
 	if in.Email == nil && in.Phone == nil {
 		return nil, false, errValidation(fieldError{fieldPath{"identifiers"}, "required", "At least one identifier is required"})
 	}
 	c = &contact{ID: b.ids.next(now), seq: len(b.order), CreatedAt: now}
-	if err := b.update(c, in, now, conflictIgnore, replaceTags); err != nil {
+	if err := b.update(c, in, now, conflictIgnore, rules); err != nil {
 		return nil, false, err
 	}
 	b.contacts[c.ID] = c
@@ -193,8 +209,8 @@ func (b *brandState) upsert(in *contactInput, now time.Time, replaceTags bool) (
 
 // update merges in into c: identifiers (respecting ownership), channel
 // statuses (last write by date wins), personal fields, tags (union unless
-// replaceTags), custom properties (per key).
-func (b *brandState) update(c *contact, in *contactInput, now time.Time, policy conflictPolicy, replaceTags bool) *apiError {
+// rules.replaceTags), custom properties (per key).
+func (b *brandState) update(c *contact, in *contactInput, now time.Time, policy conflictPolicy, rules mergeRules) *apiError {
 	b.settle(c)
 	email, phone, err := b.claimIdentifiers(c, in, policy)
 	if err != nil {
@@ -212,7 +228,7 @@ func (b *brandState) update(c *contact, in *contactInput, now time.Time, policy 
 			b.byEmail[c.Email] = c
 			c.Welcomed += boolInt(email.Welcome)
 		}
-		c.EmailCh = applyStatus(c, "email", c.EmailCh, email, now)
+		c.EmailCh = applyStatus(c, "email", c.EmailCh, email, now, rules)
 		addConsent(c, "email", email.Consent, now)
 	}
 	if phone != nil {
@@ -224,12 +240,12 @@ func (b *brandState) update(c *contact, in *contactInput, now time.Time, policy 
 			b.byPhone[c.Phone] = c
 			c.Welcomed += boolInt(phone.Welcome)
 		}
-		c.SMSCh = applyStatus(c, "sms", c.SMSCh, phone, now)
+		c.SMSCh = applyStatus(c, "sms", c.SMSCh, phone, now, rules)
 		addConsent(c, "sms", phone.Consent, now)
 	}
 	c.Fields.merge(&in.Fields)
 	if in.HasTags {
-		if replaceTags {
+		if rules.replaceTags {
 			c.Tags = nil
 		}
 		c.addTags(b.intern(in.Tags))
@@ -296,7 +312,9 @@ func checkPropertyCount(c *contact, props map[string]any) *apiError {
 
 // applyStatus keeps the status with the latest date: a status dated before
 // the stored one is ignored; no status on a new channel means nonSubscribed.
-func applyStatus(c *contact, channel string, cur *channelState, in *identifierInput, now time.Time) *channelState {
+// rules may drop a future date (the status is then dated now) and block
+// nonSubscribed from replacing subscribed or unsubscribed.
+func applyStatus(c *contact, channel string, cur *channelState, in *identifierInput, now time.Time, rules mergeRules) *channelState {
 	if in.Status == "" {
 		if cur == nil {
 			return &channelState{Status: "nonSubscribed", ChangedAt: now}
@@ -304,10 +322,13 @@ func applyStatus(c *contact, channel string, cur *channelState, in *identifierIn
 		return cur
 	}
 	at := in.ChangedAt
-	if at.IsZero() {
+	if at.IsZero() || rules.dropFuture && at.After(now) {
 		at = now
 	}
 	if cur != nil && at.Before(cur.ChangedAt) {
+		return cur
+	}
+	if rules.blockDowngrade && in.Status == "nonSubscribed" && cur != nil && cur.Status != "nonSubscribed" {
 		return cur
 	}
 	if in.Status == "subscribed" && (cur == nil || cur.Status != "subscribed") {

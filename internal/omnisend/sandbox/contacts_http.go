@@ -20,7 +20,7 @@ func createContact(s *Server, q *request) (*response, error) {
 // upsertResponse applies in and renders the single-call answer; batches
 // reuse it for their items.
 func (s *Server) upsertResponse(b *brandState, in *contactInput, d dialect, now time.Time) (*response, error) {
-	c, created, aerr := b.upsert(in, now, s.cfg.ReplaceTags)
+	c, created, aerr := b.upsert(in, now, s.rules)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -79,7 +79,7 @@ func (s *Server) patch(q *request, c *contact) (*response, error) {
 			in.Email = nil
 		}
 	}
-	if aerr := q.brand.update(c, in, q.now, policy, s.cfg.ReplaceTags); aerr != nil {
+	if aerr := q.brand.update(c, in, q.now, policy, s.rules); aerr != nil {
 		return nil, aerr
 	}
 	if q.d == dialectV3 {

@@ -53,7 +53,7 @@ func listContacts(s *Server, q *request) (*response, error) {
 	case lq.desc: // filter returns creation order already
 		slices.Reverse(all)
 	}
-	lo, hi, aerr := pageBounds(all, lq, q.d, key, order, q.brand)
+	lo, hi, aerr := s.pageBounds(all, lq, q.d, order, q.brand)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -62,22 +62,30 @@ func listContacts(s *Server, q *request) (*response, error) {
 	for i, c := range page {
 		contacts[i] = q.brand.renderContact(c, q.d)
 	}
-	if q.d == dialectV3 {
-		return &response{http.StatusOK, map[string]any{"contacts": contacts, "paging": v3Paging(q.r, page, lo, hi < len(all), lq.limit)}}, nil
-	}
-	cursors := map[string]any{"after": nil, "before": nil}
+	var after, before string
 	if hi < len(all) && len(page) > 0 {
-		cursors["after"] = encodeCursor(key(page[len(page)-1]))
+		last := page[len(page)-1]
+		after = s.cursor(q.brand, q.d, key(last), last)
 	}
 	if lo > 0 && len(page) > 0 {
-		cursors["before"] = encodeCursor(key(page[0]))
+		before = s.cursor(q.brand, q.d, key(page[0]), page[0])
+	}
+	if q.d == dialectV3 {
+		return &response{http.StatusOK, map[string]any{"contacts": contacts, "paging": v3Paging(q.r, after, before, lq.limit)}}, nil
+	}
+	cursors := map[string]any{"after": nil, "before": nil}
+	if after != "" {
+		cursors["after"] = after
+	}
+	if before != "" {
+		cursors["before"] = before
 	}
 	paging := map[string]any{"cursors": cursors, "hasMore": hi < len(all), "limit": lq.limit}
 	return &response{http.StatusOK, map[string]any{"contacts": contacts, "paging": paging}}, nil
 }
 
 // pageBounds finds the page [lo, hi) after or before the cursor.
-func pageBounds(all []*contact, lq listQuery, d dialect, key func(*contact) pageKey,
+func (s *Server) pageBounds(all []*contact, lq listQuery, d dialect,
 	order func(a, b *contact) int, b *brandState) (lo, hi int, aerr *apiError) {
 	cursor := lq.after
 	if cursor == "" {
@@ -86,12 +94,7 @@ func pageBounds(all []*contact, lq listQuery, d dialect, key func(*contact) page
 	if cursor == "" {
 		return 0, min(len(all), lq.limit), nil
 	}
-	var pivot *contact
-	if d == dialectV3 {
-		pivot = b.contacts[cursor]
-	} else if k, ok := decodeCursor(cursor); ok {
-		pivot = &contact{seq: int(k.seq), UpdatedAt: time.Unix(0, k.primary)}
-	}
+	pivot := s.pivot(b, d, cursor)
 	if pivot == nil {
 		name := "after"
 		if lq.after == "" {
@@ -131,8 +134,8 @@ func decodeCursor(s string) (pageKey, bool) {
 }
 
 // v3Paging builds {previous, next, limit} with full URLs carrying after= or
-// before= (a contact ID), as Omnisend's v3 does. Absent links are omitted.
-func v3Paging(r *http.Request, page []*contact, lo int, more bool, limit int) map[string]any {
+// before= (a cursor), as Omnisend's v3 does. Absent links are omitted.
+func v3Paging(r *http.Request, after, before string, limit int) map[string]any {
 	p := map[string]any{"limit": limit}
 	link := func(param, id string) string {
 		v := r.URL.Query()
@@ -142,11 +145,11 @@ func v3Paging(r *http.Request, page []*contact, lo int, more bool, limit int) ma
 		v.Set("limit", strconv.Itoa(limit))
 		return (&url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawQuery: v.Encode()}).String()
 	}
-	if more && len(page) > 0 {
-		p["next"] = link("after", page[len(page)-1].ID)
+	if after != "" {
+		p["next"] = link("after", after)
 	}
-	if lo > 0 && len(page) > 0 {
-		p["previous"] = link("before", page[0].ID)
+	if before != "" {
+		p["previous"] = link("before", before)
 	}
 	return p
 }

@@ -16,7 +16,8 @@ type RequestRecord struct {
 	Method     string    `json:"method"`
 	Path       string    `json:"path"`
 	Route      string    `json:"route"`
-	Status     int       `json:"status"` // 0: connection dropped
+	Status     int       `json:"status"`    // 0: connection dropped
+	BodyBytes  int       `json:"bodyBytes"` // request body size (read or announced)
 	Fault      string    `json:"fault,omitempty"`
 	WallMillis float64   `json:"wallMillis"`
 }
@@ -71,7 +72,8 @@ func (in *inspector) init(size int) {
 
 func (s *Server) record(q *request, rt route, out outcome, wall time.Duration) {
 	rec := RequestRecord{ID: q.id, Time: s.clock.Now(), Brand: out.brand, Method: q.r.Method, Path: q.r.URL.Path,
-		Route: rt.name, Status: out.status, Fault: out.fault.String(), WallMillis: float64(wall.Microseconds()) / 1000}
+		Route: rt.name, Status: out.status, BodyBytes: max(len(q.body), int(q.r.ContentLength)),
+		Fault: out.fault.String(), WallMillis: float64(wall.Microseconds()) / 1000}
 	s.cfg.Logger.Debug("sandbox request", "method", rec.Method, "path", rec.Path, "status", rec.Status,
 		"brand", rec.Brand, "fault", rec.Fault)
 	in := &s.insp

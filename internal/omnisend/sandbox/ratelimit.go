@@ -60,6 +60,17 @@ func (w *slidingWindow) remaining(now time.Time) int {
 	return max(0, w.limit-len(w.occupied))
 }
 
+// resetIn is how long (sandbox time) until the oldest request counted at now
+// leaves the window, when Remaining next grows; the whole window when none
+// is counted. It is X-Rate-Limit-Reset ("seconds left in period").
+func (w *slidingWindow) resetIn(now time.Time) time.Duration {
+	w.occupied = trimBefore(w.occupied, now.Add(-w.window))
+	if len(w.occupied) == 0 {
+		return w.window
+	}
+	return w.occupied[0].Add(w.window).Sub(now)
+}
+
 // trimBefore drops timestamps at or before cutoff: a timestamp s is inside
 // the window ending at t when t-s < window.
 func trimBefore(ts []time.Time, cutoff time.Time) []time.Time {

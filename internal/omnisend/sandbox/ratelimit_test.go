@@ -48,20 +48,26 @@ func TestRateLimitGeneralAtTimeScale(t *testing.T) {
 
 func TestRateLimitTagsSeparateBudget(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(c *Config) { c.RateLimit.Headers = true })
-	body := map[string]any{"tags": []string{"t"}, "emails": []string{"a@example.com"}}
-	for i := range 60 {
-		require.Equal(t, http.StatusAccepted, b.api(http.MethodPost, "/api/contacts/tags", body).status, "request %d", i+1)
+	for _, h := range []RateLimitHeaders{HeadersRetryAfter, HeadersV3} {
+		b := setup(t, func(c *Config) { c.RateLimit.Headers = h })
+		body := map[string]any{"tags": []string{"t"}, "emails": []string{"a@example.com"}}
+		for i := range 60 {
+			require.Equal(t, http.StatusAccepted, b.api(http.MethodPost, "/api/contacts/tags", body).status, "request %d", i+1)
+		}
+		res := b.api(http.MethodDelete, "/api/contacts/tags", body)
+		require.Equal(t, http.StatusTooManyRequests, res.status)
+		require.EqualValues(t, 60, res.body["retryAfter"])
+		if h == HeadersRetryAfter {
+			require.Equal(t, "60", res.header.Get("Retry-After"))
+		} else {
+			require.Equal(t, "0", res.header.Get("X-Rate-Limit-Remaining"))
+			require.Equal(t, "60", res.header.Get("X-Rate-Limit-Limit"))
+		}
+		require.Equal(t, http.StatusOK, b.api(http.MethodGet, "/api/contacts", nil).status, "general budget untouched")
+		st := b.srv.Stats().Brands["brand-a"].Limits
+		require.Equal(t, 60, st[limitTags].Busiest)
+		require.Equal(t, 1, st[limitGeneral].Busiest)
 	}
-	res := b.api(http.MethodDelete, "/api/contacts/tags", body)
-	require.Equal(t, http.StatusTooManyRequests, res.status)
-	require.EqualValues(t, 60, res.body["retryAfter"])
-	require.Equal(t, "60", res.header.Get("Retry-After"))
-	require.Equal(t, "0", res.header.Get("X-Rate-Limit-Remaining"))
-	require.Equal(t, http.StatusOK, b.api(http.MethodGet, "/api/contacts", nil).status, "general budget untouched")
-	st := b.srv.Stats().Brands["brand-a"].Limits
-	require.Equal(t, 60, st[limitTags].Busiest)
-	require.Equal(t, 1, st[limitGeneral].Busiest)
 }
 
 func TestRateLimitCountRejected(t *testing.T) {

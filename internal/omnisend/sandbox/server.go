@@ -10,6 +10,11 @@
 // brand and every inspection — from sandbox time alone, so results do not
 // depend on goroutine scheduling and there are no background goroutines.
 //
+// Behaviours Omnisend's documents leave open (tags on upsert, status
+// downgrades, future status dates, rate-limit headers, gateway error pages,
+// paging cursors, the body size limit) are Config switches; each zero value
+// is the sandbox's long-standing choice.
+//
 // The facts it emulates are in shared/OMNISEND-API.md; its responses are
 // tested against Omnisend's OpenAPI documents in shared/omnisend-spec.
 package sandbox
@@ -19,13 +24,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"time"
 )
-
-// maxBodyBytes bounds request bodies (Omnisend advises ≤ 1 MB per batch).
-const maxBodyBytes = 4 << 20
 
 // Server is the sandbox. Create it with New; it is safe for concurrent use.
 type Server struct {
@@ -39,6 +40,7 @@ type Server struct {
 	reqSeq atomic.Uint64
 	insp   inspector
 	v      *validator
+	rules  mergeRules
 	closed atomic.Bool
 }
 
@@ -49,7 +51,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, clock: newSandboxClock(cfg.Clock, cfg.TimeScale),
-		keys: map[string]Key{}, brands: map[string]*brandState{}, v: newValidator()}
+		keys: map[string]Key{}, brands: map[string]*brandState{}, v: newValidator(), rules: rulesOf(cfg)}
 	for _, k := range cfg.Keys {
 		s.keys[k.Key] = k
 		if _, ok := s.brands[k.BrandID]; !ok {
@@ -93,6 +95,7 @@ type request struct {
 	brand *brandState
 	body  []byte
 	now   time.Time
+	seq   uint64 // the brand's request sequence number (0 before admission)
 }
 
 // response is what a handler returns; body nil means no body.
@@ -113,6 +116,7 @@ func (s *Server) apiHandler(rt route) http.HandlerFunc {
 		start := time.Now()
 		q := &request{r: r, d: rt.dialect, id: s.requestID()}
 		out := s.serveAPI(w, q, rt)
+		s.noteErrors(q, out)
 		s.record(q, rt, out, time.Since(start))
 	}
 }
@@ -127,6 +131,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, q *request, rt route) outcome {
 	}
 	q.key, q.brand = key, s.brands[key.BrandID]
 	out := outcome{brand: key.BrandID}
+	if aerr := s.blocked(q); aerr != nil {
+		out.fault = faultBlocked
+		return s.writeError(w, q, aerr, out)
+	}
 	plan, aerr := s.admit(w, q, rt)
 	if aerr != nil {
 		out.fault = plan.kind
@@ -138,7 +146,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, q *request, rt route) outcome {
 	switch plan.kind {
 	case fault5xx:
 		out.fault = fault5xx
+		if plan.status != http.StatusInternalServerError && s.cfg.Faults.GatewayErrors == GatewayHTML {
+			out.status = plan.status
+			writeGatewayPage(w, plan.status)
+			return out
+		}
 		return s.writeError(w, q, errServer(plan.status), out)
+	case fault408:
+		out.fault = fault408
+		return s.writeError(w, q, errTimeout(), out)
 	case faultHang:
 		out.fault = faultHang
 		sleep(q.r.Context(), s.cfg.Faults.HangFor)
@@ -166,38 +182,23 @@ func (s *Server) admit(w http.ResponseWriter, q *request, rt route) (faultPlan, 
 	defer b.mu.Unlock()
 	now := s.clock.Now()
 	b.seq++
+	q.seq = b.seq
 	plan := s.cfg.Faults.decide(b.seq)
 	win := b.limits[rt.limit]
 	if plan.kind == fault429 {
 		win.totalRejected++
-		s.rateHeaders(w, win, now, time.Second)
-		return plan, errRateLimited(1)
+		secs := s.retryAfter(b.seq, time.Second)
+		s.rateHeaders(w, win, now, time.Second, secs)
+		return plan, errRateLimited(secs)
 	}
 	ok, wait := win.take(now)
 	if !ok {
-		s.rateHeaders(w, win, now, wait)
-		return plan, errRateLimited(retryAfterSeconds(wait, s.cfg.TimeScale))
+		secs := s.retryAfter(b.seq, wait)
+		s.rateHeaders(w, win, now, wait, secs)
+		return plan, errRateLimited(secs)
 	}
-	s.rateHeaders(w, win, now, 0)
+	s.rateHeaders(w, win, now, 0, 0)
 	return plan, nil
-}
-
-// rateHeaders sets X-Sandbox-Retry-After-Ms (exact wall-clock wait, always on
-// 429) and, when configured, the legacy X-Rate-Limit-* and Retry-After.
-func (s *Server) rateHeaders(w http.ResponseWriter, win *slidingWindow, now time.Time, wait time.Duration) {
-	h := w.Header()
-	if wait > 0 {
-		h.Set("X-Sandbox-Retry-After-Ms", strconv.FormatInt(s.clock.wallDuration(wait).Milliseconds(), 10))
-	}
-	if !s.cfg.RateLimit.Headers {
-		return
-	}
-	h.Set("X-Rate-Limit-Limit", strconv.Itoa(win.limit))
-	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(win.remaining(now)))
-	h.Set("X-Rate-Limit-Reset", strconv.Itoa(retryAfterSeconds(s.cfg.RateLimit.Window, s.cfg.TimeScale)))
-	if wait > 0 {
-		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait, s.cfg.TimeScale)))
-	}
 }
 
 // handle runs the route's checks and handler under the brand's lock, after
@@ -209,12 +210,13 @@ func (s *Server) handle(q *request, rt route) (*response, error) {
 	if rt.write && q.key.ReadOnly {
 		return nil, errForbidden("Insufficient permissions: the API key is read-only")
 	}
-	body, err := readBody(q.r)
+	body, err := readBody(q.r, s.cfg.MaxBodyBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read body: %w", err)
 	}
-	if len(body) > maxBodyBytes {
-		return nil, errValidation(fieldError{fieldPath{"body"}, "too_long", "Request body is larger than 4 MB"})
+	if len(body) > s.cfg.MaxBodyBytes {
+		return nil, errValidation(fieldError{fieldPath{"body"}, "too_long",
+			fmt.Sprintf("Request body is larger than %d bytes", s.cfg.MaxBodyBytes)})
 	}
 	q.body = body
 	b := q.brand
@@ -225,12 +227,12 @@ func (s *Server) handle(q *request, rt route) (*response, error) {
 	return rt.handle(s, q)
 }
 
-// readBody reads at most maxBodyBytes+1 bytes of r's body, in one
-// allocation when the request announces its length.
-func readBody(r *http.Request) ([]byte, error) {
-	lr := io.LimitReader(r.Body, maxBodyBytes+1)
+// readBody reads at most limit+1 bytes of r's body, in one allocation when
+// the request announces its length.
+func readBody(r *http.Request, limit int) ([]byte, error) {
+	lr := io.LimitReader(r.Body, int64(limit)+1)
 	n := r.ContentLength
-	if n <= 0 || n > maxBodyBytes {
+	if n <= 0 || n > int64(limit) {
 		return io.ReadAll(lr)
 	}
 	buf := make([]byte, n+1) // the extra byte tells a longer body

@@ -15,13 +15,27 @@ import (
 
 // TestSpecEveryRoute drives every route of both dialects through success
 // and error answers; setup's client validates each response against the
-// spec. It then checks that every route answered at least one 2xx.
+// spec. It then checks that every route answered at least one 2xx. It runs
+// with the defaults and again with every open behaviour switched the other
+// way (the answers those switches change must validate too).
 func TestSpecEveryRoute(t *testing.T) {
 	t.Parallel()
+	t.Run("defaults", func(t *testing.T) { t.Parallel(); specEveryRoute(t, func(*Config) {}) })
+	t.Run("switched", func(t *testing.T) {
+		t.Parallel()
+		specEveryRoute(t, func(c *Config) {
+			c.TagsOnUpsert, c.StatusDowngrade, c.FutureStatusDates = TagsReplace, DowngradeBlock, FutureDatesDrop
+			c.Cursors, c.ForeignBatches, c.TagJitter = CursorsOpaque, 2, 3*time.Second
+			c.RateLimit.Headers, c.RateLimit.RetryAfter = HeadersV3, SecondsRange{2, 20}
+		})
+	})
+}
+
+func specEveryRoute(t *testing.T, mutate func(*Config)) {
 	b := setup(t, func(c *Config) {
 		c.Batches.StartDelay, c.Batches.ItemInterval, c.TagDelay = time.Second, time.Second, time.Second
 		c.RateLimit.Tags = 3
-	})
+	}, mutate)
 	withPhone := contact2026("a@example.com", map[string]any{"firstName": "A", "countryCode": "lt", "gender": "f",
 		"birthdate": "1990-01-02", "tags": []string{"vip"}, "customProperties": map[string]any{"n": 1, "s": "x", "b": true, "l": []string{"q"}},
 		"createdAt": "2020-01-01T00:00:00Z"})
@@ -60,6 +74,7 @@ func TestSpecEveryRoute(t *testing.T) {
 	vid := b.v3(http.MethodPost, "/v3/contacts", contactV3("v@example.com", map[string]any{"tags": []string{"vip"}})).body["contactID"].(string)
 	b.v3(http.MethodGet, "/v3/contacts", nil)
 	b.v3(http.MethodGet, "/v3/contacts?limit=1", nil)
+	b.api(http.MethodGet, "/api/contacts?limit=1", nil)
 	b.v3(http.MethodGet, "/v3/contacts/"+vid, nil)
 	b.v3(http.MethodGet, "/v3/contacts/"+id, nil) // the phone identifier has only an sms channel
 	b.v3(http.MethodPatch, "/v3/contacts/"+vid, map[string]any{"firstName": "V"})
@@ -101,18 +116,31 @@ func TestSpecEveryRoute(t *testing.T) {
 	}
 }
 
-// TestSpecFaultResponses validates injected 5xx and 429 bodies.
+// TestSpecFaultResponses validates injected 5xx, 429, 408 and 403 (blocked)
+// bodies, and that gateway pages are only ever 502/503/504.
 func TestSpecFaultResponses(t *testing.T) {
 	t.Parallel()
-	for _, f := range []FaultConfig{{Seed: 3, Error5xx: 1}, {Seed: 3, Extra429: 1}} {
-		b := setup(t, func(c *Config) { c.Faults = f })
+	faults := []FaultConfig{{Seed: 3, Error5xx: 1}, {Seed: 3, Extra429: 1}, {Seed: 3, Timeout408: 1},
+		{Seed: 3, Error5xx: 1, GatewayErrors: GatewayHTML}}
+	for _, f := range faults {
+		b := setup(t, func(c *Config) {
+			c.Faults, c.RateLimit.Headers, c.RateLimit.RetryAfter = f, HeadersRetryAfter, SecondsRange{1, 9}
+		})
 		for _, d := range []dialect{dialect2026, dialectV3} {
 			prefix := map[dialect]string{dialect2026: "/api", dialectV3: "/v3"}[d]
-			for _, p := range []string{"/contacts", "/batches?endpoint=contacts"} {
+			for _, p := range []string{"/contacts", "/batches?endpoint=contacts", "/contacts?limit=2", "/batches?endpoint=contacts&limit=1"} {
 				res := b.call(d, keyMain, http.MethodGet, prefix+p, nil)
-				require.GreaterOrEqual(t, res.status, 429)
+				require.GreaterOrEqual(t, res.status, 408)
 			}
 		}
+	}
+	b := setup(t, func(c *Config) { c.Block.AfterErrors = 1 })
+	b.api(http.MethodGet, "/api/nowhere", nil)
+	for _, d := range []dialect{dialect2026, dialectV3} {
+		prefix := map[dialect]string{dialect2026: "/api", dialectV3: "/v3"}[d]
+		require.Equal(t, http.StatusForbidden, b.call(d, keyMain, http.MethodGet, prefix+"/contacts", nil).status)
+		require.Equal(t, http.StatusForbidden, b.call(d, keyMain, http.MethodPost, prefix+"/batches",
+			batchBody(1, func(int) map[string]any { return contactV3("x@example.com", nil) })).status)
 	}
 }
 

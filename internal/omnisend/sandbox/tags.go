@@ -3,6 +3,8 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"sort"
 	"time"
 )
 
@@ -24,14 +26,19 @@ func addTags(s *Server, q *request) (*response, error)    { return s.acceptTagOp
 func removeTags(s *Server, q *request) (*response, error) { return s.acceptTagOp(q, false) }
 
 // acceptTagOp validates the selectors (≤ 250 each, at least one) and tags
-// (1–100), queues the operation for TagDelay and answers 202 with no body.
+// (1–100), queues the operation for TagDelay (plus its seeded TagJitter)
+// and answers 202 with no body.
 func (s *Server) acceptTagOp(q *request, add bool) (*response, error) {
 	var e errs
 	obj, ok := decodeObject(q.body, nil, &e)
 	if !ok {
 		return nil, e.err()
 	}
-	op := &tagOp{add: add, due: q.now.Add(s.cfg.TagDelay)}
+	delay := s.cfg.TagDelay
+	if s.cfg.TagJitter > 0 {
+		delay += time.Duration(unit(s.cfg.Faults.Seed, q.seq, streamTagJitter) * float64(s.cfg.TagJitter))
+	}
+	op := &tagOp{add: add, due: q.now.Add(delay)}
 	tags, ok := decodeField[[]string](obj.get("tags"), &e, "an array of strings", nil, "tags")
 	switch {
 	case !ok || len(tags) == 0:
@@ -63,7 +70,10 @@ func (s *Server) acceptTagOp(q *request, add bool) (*response, error) {
 		return nil, aerr
 	}
 	op.tags = q.brand.intern(op.tags)
-	q.brand.tagOps = append(q.brand.tagOps, op) // due times are non-decreasing
+	// Kept in due order; among equal due times, in the order accepted.
+	ops := q.brand.tagOps
+	i := sort.Search(len(ops), func(i int) bool { return ops[i].due.After(op.due) })
+	q.brand.tagOps = slices.Insert(ops, i, op)
 	return &response{status: http.StatusAccepted}, nil
 }
 
