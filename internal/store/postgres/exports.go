@@ -98,11 +98,43 @@ func checkExportRefs(ctx context.Context, tx pgx.Tx, e export.Export) (string, [
 	if len(missing) > 0 {
 		return "", nil, fmt.Errorf("segment %d: %w", missing[0], store.ErrNotFound)
 	}
+	if err := checkSameBrand(ctx, tx, e); err != nil {
+		return "", nil, err
+	}
 	mapping, err := json.Marshal(e.Mapping)
 	if err != nil {
 		return "", nil, fmt.Errorf("encode mapping: %w", err)
 	}
 	return connName, mapping, nil
+}
+
+// checkSameBrand applies export.CheckSameBrand against the other exports
+// on e's connection or on another connection to the same brand.
+func checkSameBrand(ctx context.Context, tx pgx.Tx, e export.Export) error {
+	if e.ConnectionID == 0 {
+		return nil
+	}
+	rs, err := tx.Query(ctx, `SELECT x.name, x.mapping FROM exports x JOIN connections c ON c.id = x.connection_id
+		WHERE x.id <> $1 AND (c.id = $2 OR (c.brand_id <> '' AND c.brand_id = (SELECT brand_id FROM connections WHERE id = $2)))
+		ORDER BY x.id`, e.ID, e.ConnectionID)
+	if err != nil {
+		return fmt.Errorf("check exports on the same brand: %w", err)
+	}
+	var others []export.SameBrand
+	var name string
+	var raw []byte
+	_, err = pgx.ForEachRow(rs, []any{&name, &raw}, func() error {
+		o := export.SameBrand{Name: name}
+		if err := json.Unmarshal(raw, &o.Mapping); err != nil {
+			return fmt.Errorf("export %q mapping: %w", name, err)
+		}
+		others = append(others, o)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check exports on the same brand: %w", err)
+	}
+	return export.CheckSameBrand(e.Mapping, others)
 }
 
 func insertExportSegments(ctx context.Context, tx pgx.Tx, exportID int64, segs []int64) error {

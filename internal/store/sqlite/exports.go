@@ -97,11 +97,45 @@ func checkExportRefs(ctx context.Context, tx *sql.Tx, e export.Export) (string, 
 			return "", nil, fmt.Errorf("segment %d: %w", id, store.ErrNotFound)
 		}
 	}
+	if err := checkSameBrand(ctx, tx, e); err != nil {
+		return "", nil, err
+	}
 	mapping, err := json.Marshal(e.Mapping)
 	if err != nil {
 		return "", nil, fmt.Errorf("encode mapping: %w", err)
 	}
 	return connName, mapping, nil
+}
+
+// checkSameBrand applies export.CheckSameBrand against the other exports
+// on e's connection or on another connection to the same brand.
+func checkSameBrand(ctx context.Context, tx *sql.Tx, e export.Export) error {
+	if e.ConnectionID == 0 {
+		return nil
+	}
+	rs, err := tx.QueryContext(ctx, `SELECT x.name, x.mapping FROM exports x JOIN connections c ON c.id = x.connection_id
+		WHERE x.id <> ? AND (c.id = ? OR (c.brand_id <> '' AND c.brand_id = (SELECT brand_id FROM connections WHERE id = ?)))
+		ORDER BY x.id`, e.ID, e.ConnectionID, e.ConnectionID)
+	if err != nil {
+		return fmt.Errorf("check exports on the same brand: %w", err)
+	}
+	var others []export.SameBrand
+	err = eachRow(rs, func() error {
+		var o export.SameBrand
+		var raw string
+		if err := rs.Scan(&o.Name, &raw); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(raw), &o.Mapping); err != nil {
+			return fmt.Errorf("export %q mapping: %w", o.Name, err)
+		}
+		others = append(others, o)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check exports on the same brand: %w", err)
+	}
+	return export.CheckSameBrand(e.Mapping, others)
 }
 
 func insertExportSegments(ctx context.Context, tx *sql.Tx, exportID int64, segs []int64) error {

@@ -21,6 +21,7 @@ func runExports(t *testing.T, newStore NewStore) {
 	t.Run("Delete", func(t *testing.T) { testExportDelete(t, newStore) })
 	t.Run("RemovingConnectionDetaches", func(t *testing.T) { testExportDetach(t, newStore) })
 	t.Run("SegmentInUse", func(t *testing.T) { testExportSegmentInUse(t, newStore) })
+	t.Run("SameBrandMappings", func(t *testing.T) { testExportSameBrand(t, newStore) })
 }
 
 // exportFixture is a store with a connection and three segments.
@@ -77,7 +78,7 @@ func testExportCreateGetList(t *testing.T, newStore NewStore) {
 	manual := f.export("all lapsed", 1)
 	manual.Schedule, manual.Leave, manual.TagPrefix, manual.ProfileCap, manual.Active =
 		export.Schedule{Kind: export.ScheduleManual}, export.LeaveKeep, "acme", 5000, false
-	manual.Mapping = export.Mapping{Email: "mail"}
+	manual.Mapping = export.Mapping{Email: "email"} // on the same brand: mapped as the others map it
 	m, err := f.st.CreateExport(f.ctx, manual)
 	require.NoError(t, err)
 	manual.ID, manual.ConnectionName = m.ID, "Main shop"
@@ -226,4 +227,47 @@ func testExportSegmentInUse(t *testing.T, newStore NewStore) {
 	require.NoError(t, err)
 	require.NoError(t, f.st.DeleteSegment(f.ctx, f.segs[1].ID), "no longer used")
 	require.NoError(t, f.st.DeleteSegment(f.ctx, f.segs[2].ID), "never used")
+}
+
+// testExportSameBrand: two exports writing to one Omnisend brand may not
+// map one Omnisend field from different attributes (each contact's fields
+// have one source per brand), whether they share a connection or not.
+func testExportSameBrand(t *testing.T, newStore NewStore) {
+	f := setupExports(t, newStore)
+	first, err := f.st.CreateExport(f.ctx, f.export("First", 0))
+	require.NoError(t, err)
+	same := f.export("Same mapping", 1)
+	_, err = f.st.CreateExport(f.ctx, same)
+	require.NoError(t, err, "the same mapping is fine")
+
+	other := f.export("Other name source", 1)
+	other.Mapping.FirstName = "given_name"
+	_, err = f.st.CreateExport(f.ctx, other)
+	var fe *export.FieldError
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, "mapping.first_name", fe.Field)
+	require.Contains(t, fe.Msg, `"First"`)
+
+	var sealed int64
+	c2, err := f.st.CreateConnection(f.ctx, conn("Second key, same brand", f.now), sealID(&sealed))
+	require.NoError(t, err)
+	other.ConnectionID = c2.ID
+	_, err = f.st.CreateExport(f.ctx, other)
+	require.ErrorAs(t, err, &fe, "another connection to the same brand is the same brand")
+
+	c3 := conn("Other brand", f.now)
+	c3.BrandID = "brand-2"
+	c3saved, err := f.st.CreateConnection(f.ctx, c3, sealID(&sealed))
+	require.NoError(t, err)
+	other.ConnectionID = c3saved.ID
+	_, err = f.st.CreateExport(f.ctx, other)
+	require.NoError(t, err, "another brand may map it otherwise")
+
+	first.Mapping.Custom = map[string]string{"tier": "level"}
+	_, err = f.st.UpdateExport(f.ctx, first)
+	require.ErrorAs(t, err, &fe, "an update is checked too")
+	require.Equal(t, "mapping.custom.tier", fe.Field)
+	first.Mapping.Custom = nil
+	_, err = f.st.UpdateExport(f.ctx, first)
+	require.NoError(t, err, "leaving a field out is fine")
 }
