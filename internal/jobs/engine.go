@@ -118,6 +118,10 @@ func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], logge
 	if err != nil {
 		return fmt.Errorf("jobs: migrate: begin: %w", err)
 	}
+	// MigrateTx is deprecated because some migrations cannot share a
+	// transaction; River's current ones can, and one immediate transaction
+	// is what keeps SQLite processes starting at once from migrating twice.
+	//lint:ignore SA1019 see above
 	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
 		return errors.Join(fmt.Errorf("jobs: migrate River's tables: %w", err), end(ctx, false))
 	}

@@ -118,7 +118,7 @@ func (c *Client) BatchItems(ctx context.Context, id string) (BatchItems, error) 
 	if err != nil {
 		return BatchItems{}, err
 	}
-	res := BatchItems{Batch: out.Batch, Errors: out.Errors, Responses: out.Responses}
+	res := BatchItems(out)
 	for _, list := range [][]BatchItem{res.Errors, res.Responses} {
 		for i := range list {
 			c.describeItem(&list[i])

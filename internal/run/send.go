@@ -310,13 +310,6 @@ func dedupeIDs(open []BatchRef) []string {
 	return ids
 }
 
-func seqsOf(ops []Op) []int64 {
-	s := make([]int64, len(ops))
-	for i, op := range ops {
-		s[i] = op.Seq
-	}
-	return s
-}
 
 func seqsByEmail(ops []Op, email string) []int64 {
 	var s []int64
