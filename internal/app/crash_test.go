@@ -98,15 +98,7 @@ func TestRunSurvivesSIGKILL(t *testing.T) {
 }
 
 // sandboxRequests is how many requests the sandbox has received.
-func (e *e2e) sandboxRequests() int {
-	n := 0
-	for _, byStatus := range e.sb.Stats().Requests {
-		for _, c := range byStatus {
-			n += c
-		}
-	}
-	return n
-}
+func (e *e2e) sandboxRequests() int { return sandboxRequestCount(e.sb) }
 
 // recordedRequests adds up the requests the export's runs recorded.
 func (e *e2e) recordedRequests() int {

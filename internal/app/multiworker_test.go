@@ -9,6 +9,7 @@ import (
 	"segbridge/internal/app"
 	"segbridge/internal/omnisend"
 	"segbridge/internal/omnisend/pgbudget"
+	"segbridge/internal/omnisend/sandbox"
 	"segbridge/internal/run"
 )
 
@@ -68,6 +69,7 @@ func TestWorkerKilledMidRunIsRescued(t *testing.T) {
 	}
 	t.Parallel()
 	f := newFleet(t, fleetProfiles, fleetScale, fleetBudget, fleetExports())
+	base := sandboxRequestCount(f.sb)
 	for range 3 {
 		f.startWorker(fleetRescue)
 	}
@@ -91,11 +93,31 @@ func TestWorkerKilledMidRunIsRescued(t *testing.T) {
 	}
 	f.requireBudgetHeld()
 	f.requireExact()
+	received := sandboxRequestCount(f.sb) - base // before sentAndWanted asks the sandbox
 	sent, want := f.sentAndWanted(runs, final)
 	inFlight := len(interrupted) * run.MaxInFlight * omnisend.Dialect20260315.MaxBatchItems()
 	t.Logf("%d contacts sent for %d planned: %d twice (at most %d: the batches in flight of %d interrupted runs)",
 		sent, want, sent-want, inFlight, len(interrupted))
 	require.LessOrEqual(t, sent-want, inFlight, "contacts sent twice exceed the batches in flight at the kill")
+	recorded := 0
+	for _, r := range final {
+		got, err := f.a.Store.GetRun(f.ctx, r.ID)
+		require.NoError(t, err)
+		recorded += got.Requests
+	}
+	t.Logf("requests: %d recorded by the runs, %d received by the sandbox", recorded, received)
+	require.Equal(t, received, recorded, "requests recorded across the kill and the rescue")
+}
+
+// sandboxRequestCount is how many requests sb has received.
+func sandboxRequestCount(sb *sandbox.Server) int {
+	n := 0
+	for _, byStatus := range sb.Stats().Requests {
+		for _, c := range byStatus {
+			n += c
+		}
+	}
+	return n
 }
 
 // awaitSending waits until a worker is sending one of runs and returns it
