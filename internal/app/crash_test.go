@@ -33,7 +33,8 @@ func TestMain(m *testing.M) {
 // contacts at random moments, restarts it each time, and checks that the
 // final state is exact, that no more contacts were sent twice than the
 // batches in flight at the kills could hold, and that the requests the
-// runs recorded are exactly those the sandbox received. When a run ends
+// runs recorded are those the sandbox received (see
+// requireRequestsRecorded). When a run ends
 // before the next kill, the export gets new work (1 % changed, 1 % out)
 // and runs again, so every run of the test makes its five kills.
 func TestRunSurvivesSIGKILL(t *testing.T) {
@@ -90,11 +91,23 @@ func TestRunSurvivesSIGKILL(t *testing.T) {
 		sent, unique := e.sentContacts(), len(e.contacts())
 		t.Logf("%d kills, %d starts; %d contacts sent for %d unique (%d changed on purpose); requests: %d recorded, %d received",
 			kills, starts, sent, unique, resent, recorded, received)
-		require.Equal(t, received, recorded, "the runs recorded every request the sandbox received, and no other")
+		requireRequestsRecorded(t, recorded, received, kills)
 		require.GreaterOrEqual(t, unique, 20_000, "a 20,000-contact export")
 		inFlight := run.MaxInFlight * omnisend.Dialect20260315.MaxBatchItems()
 		require.LessOrEqual(t, sent-unique-resent, kills*inFlight, "contacts sent twice exceed the batches in flight at the kills")
 	})
+}
+
+// requireRequestsRecorded checks the requests the runs recorded against
+// those the sandbox received: never fewer (each is counted before it is
+// written on its connection), and more only when a SIGKILL strikes between
+// the store's commit of a request's count and the request's first bytes
+// on the wire — a window neither side can see into, at most once per
+// request in flight at a kill. Most runs of the test find them equal.
+func requireRequestsRecorded(t *testing.T, recorded, received, kills int) {
+	t.Helper()
+	require.GreaterOrEqual(t, recorded, received, "a request reached the sandbox without being counted")
+	require.LessOrEqual(t, recorded-received, kills*run.MaxInFlight, "more requests counted than a kill can leave unsent")
 }
 
 // sandboxRequests is how many requests the sandbox has received.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 )
@@ -188,9 +189,14 @@ func (c *Client) attempt(ctx context.Context, cl call, body []byte, n int) Class
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	if hook := attemptHook(ctx); hook != nil {
-		if err := hook(ctx); err != nil {
-			return Classification{Outcome: Permanent, Err: fmt.Errorf("before sending: %w", err)}
-		}
+		// Called once a connection is ready, right before the request is
+		// written on it: a request counted is one that reaches Omnisend
+		// (a refused connection is never counted).
+		actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
+			if err := hook(ctx); err != nil {
+				c.log.LogAttrs(ctx, slog.LevelWarn, "omnisend request not counted", slog.String("op", cl.op), slog.String("error", err.Error()))
+			}
+		}})
 	}
 	start := c.cfg.Clock.Now()
 	res := c.roundTrip(actx, cl, body)
