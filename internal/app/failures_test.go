@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"segbridge/internal/app"
 	"segbridge/internal/connection"
 	"segbridge/internal/omnisend"
 	"segbridge/internal/omnisend/sandbox"
@@ -59,6 +60,48 @@ func TestRunFailsClearly(t *testing.T) {
 			e.export, err = e.a.Store.UpdateExport(e.ctx, ex)
 			require.NoError(t, err)
 			e.requireStateKept(first)
+		})
+	})
+	t.Run("connection removed mid-run", func(t *testing.T) {
+		onEachEngine(t, func(t *testing.T, dbURL string) {
+			// A budget of 20 requests a second paces the send over seconds.
+			e := newE2EWith(t, dbURL, 8000, sandbox.FaultConfig{}, func(cfg *app.Config, _ string) string {
+				cfg.Omnisend.Budget = omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{
+					General: omnisend.Limit{Requests: 20, Window: time.Second},
+					Tags:    omnisend.Limit{Requests: 10, Window: time.Second},
+				}, nil)
+				return ""
+			})
+			r := e.startRun()
+			done := e.executeInBackground(r)
+			e.awaitSent(r.ID, 1500)
+			conn, err := e.a.Connections.Remove(e.ctx, "Sandbox")
+			require.NoError(t, err)
+			p, err := e.a.Store.RunProgress(e.ctx, r.ID)
+			require.NoError(t, err)
+			stopped := <-done
+			require.Equal(t, run.StatusFailed, stopped.Status, "the run stops at its next batch")
+			require.Contains(t, stopped.Message, "connection was removed")
+			after, err := e.a.Store.RunProgress(e.ctx, r.ID)
+			require.NoError(t, err)
+			t.Logf("sent %d when the connection was removed, %d when the run stopped, of %d", p.Sent, after.Sent, p.Upserts)
+			inFlight := (run.MaxInFlight + 1) * omnisend.Dialect20260315.MaxBatchItems()
+			require.LessOrEqual(t, after.Sent, p.Sent+inFlight, "at most the batches in flight went out with the removed connection's key")
+			require.Less(t, after.Sent, p.Upserts)
+
+			again, err := e.a.Connections.Create(e.ctx, connection.Draft{
+				Name: "Sandbox again", APIKey: omnisend.NewSecret("sandbox-key"), BaseURL: conn.BaseURL, ExportUser: "admin@example.com",
+				Consent: connection.Consent{By: "admin@example.com", At: time.Now(), NoticeVersion: connection.NoticeVersion},
+			})
+			require.NoError(t, err)
+			ex, err := e.a.Store.GetExport(e.ctx, e.export.Name)
+			require.NoError(t, err)
+			ex.ConnectionID = again.ID
+			e.export, err = e.a.Store.UpdateExport(e.ctx, ex)
+			require.NoError(t, err)
+			next := e.run()
+			e.requireExact(nil)
+			require.Less(t, next.Counts.Added+next.Counts.Updated, len(e.contacts()), "nothing confirmed was lost: the next run continued")
 		})
 	})
 	t.Run("revoked key", func(t *testing.T) {

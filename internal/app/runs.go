@@ -48,6 +48,7 @@ func (rv resolver) Resolve(ctx context.Context, exportID int64) (run.Target, err
 		return run.Target{}, err
 	}
 	return run.Target{
+		Check:       rv.stillAttached(ex),
 		Members:     members,
 		Map:         mapper(ex.Mapping),
 		KeepLeavers: ex.Leave == export.LeaveKeep,
@@ -139,6 +140,26 @@ func memberOf(sid int64, in []int64, rule *segment.Rule, attrs profile.Attrs) bo
 		return ok && err == nil
 	}
 	return slices.Contains(in, sid)
+}
+
+// stillAttached is the run's Check: the export must still exist and be
+// attached to the connection the run resolved, or the run stops at its next
+// batch (removing a connection must not leave a run sending with its key).
+func (rv resolver) stillAttached(ex export.Export) func(context.Context) error {
+	return func(ctx context.Context) error {
+		cur, err := rv.a.Store.GetExport(ctx, strconv.FormatInt(ex.ID, 10))
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("export %q was removed while the run worked", ex.Name)
+		}
+		if err != nil {
+			return err
+		}
+		if cur.Detached() || cur.ConnectionID != ex.ConnectionID {
+			return fmt.Errorf("export %q: its connection was removed or changed while the run worked (%s); what Omnisend confirmed is kept, and the export's next run continues",
+				ex.Name, cur.DetachedText())
+		}
+		return nil
+	}
 }
 
 // mapper turns a member into its desired contact with the export's mapping.

@@ -26,6 +26,10 @@ type Target struct {
 	// Cap fails the plan when the export has more members.
 	Cap    int
 	Client *omnisend.Client
+	// Check, if set, is asked between batches and steps whether the run
+	// may go on; its error stops the run with its message (the export's
+	// connection was removed meanwhile). What was confirmed is kept.
+	Check func(ctx context.Context) error
 
 	progress *tracker // set by Execute
 }
@@ -170,7 +174,7 @@ func (e *Executor) execute(ctx context.Context, stop context.CancelCauseFunc, r 
 		t.progress.setWaiting(context.WithoutCancel(ctx), time.Time{}, "")
 	}()
 	for r.Step != StepDone {
-		if err := e.checkCancel(ctx, &r); err != nil {
+		if err := e.checkCancel(ctx, &r, t); err != nil {
 			return e.end(ctx, r, err)
 		}
 		started, step := e.cfg.Now(), r.Step
@@ -209,13 +213,19 @@ func (e *Executor) step(ctx context.Context, r *Run, t Target) error {
 	return fmt.Errorf("run %d: unknown step %q", r.ID, r.Step)
 }
 
-func (e *Executor) checkCancel(ctx context.Context, r *Run) error {
+// checkCancel stops the run between batches and steps when its
+// cancellation was requested or its target no longer holds (Target.Check:
+// the export's connection was removed).
+func (e *Executor) checkCancel(ctx context.Context, r *Run, t Target) error {
 	cur, err := e.cfg.Store.GetRun(ctx, r.ID)
 	if err != nil {
 		return err
 	}
 	if cur.CancelRequested {
 		return errCancelled
+	}
+	if t.Check != nil {
+		return t.Check(ctx)
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func (e *Executor) sendFresh(ctx context.Context, r *Run, t Target, size int) er
 	fail := func(err error) { once.Do(func() { first = err; cancel() }) }
 	err := func() error {
 		for {
-			if err := e.checkCancel(ctx, r); err != nil {
+			if err := e.checkCancel(ctx, r, t); err != nil {
 				return err
 			}
 			ops, err := e.cfg.Store.FreshUpserts(ctx, r.ID, size)
@@ -161,7 +161,7 @@ func (e *Executor) confirmBatches(ctx context.Context, r *Run, id int64, t Targe
 			return err
 		}
 		if !progressed {
-			if err := e.checkCancel(ctx, r); err != nil {
+			if err := e.checkCancel(ctx, r, t); err != nil {
 				return err
 			}
 			if err := (omnisend.SystemClock{}).Sleep(ctx, e.cfg.PollInterval); err != nil {

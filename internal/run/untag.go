@@ -17,7 +17,7 @@ const untagChunk = 5000
 // idempotent, so a call repeated after a crash is harmless.
 func (e *Executor) untag(ctx context.Context, r *Run, t Target) error {
 	for {
-		if err := e.checkCancel(ctx, r); err != nil {
+		if err := e.checkCancel(ctx, r, t); err != nil {
 			return err
 		}
 		ops, err := e.cfg.Store.PendingUntags(ctx, r.ID, untagChunk)
