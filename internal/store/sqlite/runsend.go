@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"segbridge/internal/run"
@@ -75,16 +76,19 @@ func (s *Store) AssignBatch(ctx context.Context, exportID int64, ops []run.Op, b
 		if err != nil {
 			return err
 		}
-		for _, e := range store.PossiblyPresent(ops, tagsOf) {
-			_, err := tx.ExecContext(ctx, `INSERT INTO export_state (export_id, email, profile_id, hash, tags, confirmed_at, unsure)
-				VALUES (?, ?, ?, '', ?, ?, 1)
-				ON CONFLICT (export_id, email) DO UPDATE SET unsure = 1, tags = excluded.tags`,
-				exportID, e.Email, e.ProfileID, store.TagsJSON(e.Tags), micros(now))
-			if err != nil {
-				return fmt.Errorf("mark possibly present: %w", err)
+		return store.Chunks(store.PossiblyPresent(ops, tagsOf), stateChunk, func(c []run.StateEntry) error {
+			args := make([]any, 0, 5*len(c))
+			for _, e := range c {
+				args = append(args, exportID, e.Email, e.ProfileID, store.TagsJSON(e.Tags), micros(now))
 			}
-		}
-		return nil
+			_, err := tx.ExecContext(ctx, `INSERT INTO export_state (export_id, email, profile_id, tags, confirmed_at, hash, unsure)
+				VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, '', 1),", len(c)), ",")+`
+				ON CONFLICT (export_id, email) DO UPDATE SET unsure = 1, tags = excluded.tags`, args...)
+			if err != nil {
+				return fmt.Errorf("mark unsure: %w", err)
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: assign batch %d of run %d: %w", batchNo, runID, err)
