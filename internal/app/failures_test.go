@@ -119,6 +119,30 @@ func TestRunFailsClearly(t *testing.T) {
 			require.Equal(t, len(changed), next.Counts.Updated, "the changes are sent once the key works again")
 		})
 	})
+	t.Run("every member skipped", func(t *testing.T) {
+		onEachEngine(t, func(t *testing.T, dbURL string) {
+			e := newE2E(t, dbURL, 300, sandbox.FaultConfig{})
+			first := e.run()
+			before := e.sb.Stats().Brands["sandbox-brand"]
+			ex, err := e.a.Store.GetExport(e.ctx, e.export.Name)
+			require.NoError(t, err)
+			ex.Mapping.Email = "e_mail" // a typo: no profile has it
+			e.export, err = e.a.Store.UpdateExport(e.ctx, ex)
+			require.NoError(t, err)
+			r := e.runToEnd()
+			require.Equal(t, run.StatusFailed, r.Status, "a run that skips every member is not a success")
+			require.Contains(t, r.Message, "every one of the export's")
+			require.Contains(t, r.Message, "missing_email")
+			after := e.sb.Stats().Brands["sandbox-brand"]
+			require.Equal(t, before.Batches, after.Batches, "nothing sent")
+			require.Equal(t, before.PendingTagOps, after.PendingTagOps)
+			ex.Mapping.Email = "email"
+			e.export, err = e.a.Store.UpdateExport(e.ctx, ex)
+			require.NoError(t, err)
+			e.requireExact(nil) // nobody was untagged
+			e.requireStateKept(first)
+		})
+	})
 	t.Run("over its cap", func(t *testing.T) {
 		onEachEngine(t, func(t *testing.T, dbURL string) {
 			e := newE2E(t, dbURL, 300, sandbox.FaultConfig{})

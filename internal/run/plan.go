@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -71,6 +72,10 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 		return fmt.Errorf("plan: %w", err)
 	}
 	r.Counts.Members = members
+	if members > 0 && p.skipped == members {
+		return fmt.Errorf("plan: every one of the export's %d members was skipped (%s): nothing was sent and nothing untagged; check the export's mapping (is the e-mail attribute right?)",
+			members, p.skipReasons())
+	}
 	if err := st.ScanState(ctx, r.ExportID, func(s StateEntry) error {
 		if p.wanted.has(s.Email) {
 			return nil
@@ -112,6 +117,9 @@ type planner struct {
 	unchanged, kept int
 	// upserts and untags count the ops written, for the run's progress.
 	upserts, untags int
+	// skipped counts the members skipped, by reason too.
+	skipped int
+	reasons map[string]int
 }
 
 func (p *planner) add(op Op) {
@@ -130,7 +138,26 @@ func (p *planner) add(op Op) {
 }
 
 func (p *planner) skip(profileID, email, reason string) {
+	p.skipped++
+	if p.reasons == nil {
+		p.reasons = map[string]int{}
+	}
+	p.reasons[reason]++
 	p.add(Op{Kind: OpSkip, ProfileID: profileID, Email: email, Status: OpSkipped, Reason: reason})
+}
+
+// skipReasons says how many members were skipped for which reason.
+func (p *planner) skipReasons() string {
+	keys := make([]string, 0, len(p.reasons))
+	for k := range p.reasons {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, p.reasons[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // match diffs a chunk of members against the export's state, in member
