@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -101,8 +102,11 @@ func classify(err error) error {
 			return huma.NewError(502, che.Error())
 		}
 		return huma.Error422UnprocessableEntity(che.Error())
-	case errors.As(err, &fe), errors.As(err, &re), errors.Is(err, connection.ErrConsentRequired):
+	case errors.As(err, &fe), errors.As(err, &re), errors.Is(err, connection.ErrConsentRequired),
+		errors.Is(err, segment.ErrRuleTooSlow):
 		return huma.Error422UnprocessableEntity(err.Error())
+	case errors.Is(err, segment.ErrPreviewBusy):
+		return busy(err.Error())
 	case errors.Is(err, context.Canceled):
 		return huma.NewError(499, "the request was cancelled")
 	}
@@ -112,4 +116,10 @@ func classify(err error) error {
 // invalid is a 422 naming the body field at fault.
 func invalid(field, msg string) error {
 	return huma.Error422UnprocessableEntity(field+": "+msg, &huma.ErrorDetail{Location: "body." + field, Message: msg})
+}
+
+// busy is a 503 asking the client to retry shortly: the server is at one
+// of its limits (concurrent previews or uploads).
+func busy(msg string) error {
+	return huma.ErrorWithHeaders(huma.Error503ServiceUnavailable(msg), http.Header{"Retry-After": {"5"}})
 }

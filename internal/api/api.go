@@ -14,16 +14,17 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"segbridge/internal/app"
+	"segbridge/internal/segment"
 )
 
 // Prefix is where the API is served.
@@ -32,8 +33,13 @@ const Prefix = "/api/v1"
 // Version is the API's version in its OpenAPI document.
 const Version = "1.0.0"
 
-// DefaultMaxUploadBytes bounds a profile import upload.
-const DefaultMaxUploadBytes = 512 << 20
+// Upload limits: the default size cap of a profile import upload and the
+// default number of uploads imported at once.
+const (
+	DefaultMaxUploadBytes = 256 << 20
+	MinMaxUploadBytes     = 1 << 10
+	DefaultMaxUploads     = 2
+)
 
 // Config configures the API.
 type Config struct {
@@ -43,11 +49,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default: App.Now).
 	Now func() time.Time
-	// MaxUploadBytes bounds a profile import upload (default 512 MiB).
+	// MaxUploadBytes bounds a profile import upload (default 256 MiB, at
+	// least 1 KiB). A larger upload is refused with 413. Uploads stream
+	// into the import; nothing is spooled to disk.
 	MaxUploadBytes int64
-	// TempDir is where uploads are spooled while imported (default
-	// os.TempDir()).
-	TempDir string
+	// MaxUploads is how many uploads are imported at once (default 2); one
+	// more is refused at once with 503 and Retry-After.
+	MaxUploads int
+	// Previews bounds rule previews (default: one made by New with
+	// segment.PreviewConfig's defaults); share one with the web UI.
+	Previews *segment.Previewer
 }
 
 // WithDefaults returns c with unset fields at their defaults.
@@ -67,8 +78,8 @@ func (c Config) WithDefaults() Config {
 	if c.MaxUploadBytes == 0 {
 		c.MaxUploadBytes = DefaultMaxUploadBytes
 	}
-	if c.TempDir == "" {
-		c.TempDir = os.TempDir()
+	if c.MaxUploads == 0 {
+		c.MaxUploads = DefaultMaxUploads
 	}
 	return c
 }
@@ -82,8 +93,10 @@ func (c Config) Validate() error {
 		return errors.New("api: Config.App.Users is required")
 	case c.App.Audit == nil:
 		return errors.New("api: Config.App.Audit is required")
-	case c.MaxUploadBytes < 0:
-		return errors.New("api: Config.MaxUploadBytes must not be negative")
+	case c.MaxUploadBytes < MinMaxUploadBytes:
+		return fmt.Errorf("api: Config.MaxUploadBytes: want at least %d, got %d", MinMaxUploadBytes, c.MaxUploadBytes)
+	case c.MaxUploads < 1 || c.MaxUploads > 100:
+		return fmt.Errorf("api: Config.MaxUploads: want 1 to 100, got %d", c.MaxUploads)
 	}
 	return nil
 }
@@ -93,6 +106,8 @@ type server struct {
 	cfg Config
 	a   *app.App
 	log *slog.Logger
+	// uploads holds one slot per upload being imported.
+	uploads chan struct{}
 }
 
 // New builds the API: the handler serving everything under /api/v1 and the
@@ -103,12 +118,32 @@ func New(cfg Config) (http.Handler, huma.API, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	s := &server{cfg: cfg, a: cfg.App, log: cfg.Logger.With(slog.String("component", "api"))}
+	if cfg.Previews == nil {
+		pv, err := segment.NewPreviewer(segment.PreviewConfig{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("api: %w", err)
+		}
+		cfg.Previews = pv
+	}
+	s := &server{cfg: cfg, a: cfg.App, log: cfg.Logger.With(slog.String("component", "api")),
+		uploads: make(chan struct{}, cfg.MaxUploads)}
 	mux := http.NewServeMux()
 	api := humago.NewWithPrefix(mux, Prefix, humaConfig())
 	api.UseMiddleware(withHumaContext)
 	s.register(api)
-	return mux, api, nil
+	return noStore(mux), api, nil
+}
+
+// noStore marks every API response, JSON, CSV or problem, as not to be
+// stored by any cache (it holds one user's data) and not to be sniffed
+// into another content type.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // humaConfig is huma's configuration: OpenAPI 3.1 at /openapi.json, no
@@ -124,8 +159,9 @@ func humaConfig() huma.Config {
 	c.SchemasPath = ""
 	c.CreateHooks = nil
 	c.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		"bearer":  {Type: "http", Scheme: "bearer", Description: "an API token (POST /tokens)"},
-		"session": {Type: "apiKey", In: "cookie", Name: "segbridge_session", Description: "the session cookie POST /session sets"},
+		"bearer": {Type: "http", Scheme: "bearer", Description: "an API token (POST /tokens)"},
+		"session": {Type: "apiKey", In: "cookie", Name: "segbridge_session",
+			Description: "the session cookie POST /session sets (named __Host-segbridge_session over HTTPS)"},
 	}
 	c.Security = []map[string][]string{{"bearer": {}}, {"session": {}}}
 	c.Transformers = append(c.Transformers, withoutValues)

@@ -300,6 +300,9 @@ func (s *server) createExport(ctx context.Context, in *createExportInput) (*expo
 	if err := validExport(e); err != nil {
 		return nil, err
 	}
+	if err := s.checkMapping(ctx, e.Mapping); err != nil {
+		return nil, err
+	}
 	if _, err := s.a.Store.GetExport(ctx, e.Name); err == nil {
 		return nil, huma.Error409Conflict(fmt.Sprintf("an export named %q already exists", e.Name))
 	}
@@ -326,6 +329,9 @@ func (s *server) updateExport(ctx context.Context, in *updateExportInput) (*expo
 		return nil, err
 	}
 	if err := validExport(e); err != nil {
+		return nil, err
+	}
+	if err := s.checkMapping(ctx, e.Mapping); err != nil {
 		return nil, err
 	}
 	e.UpdatedAt = s.cfg.Now()

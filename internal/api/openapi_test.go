@@ -207,7 +207,7 @@ func (g generator) pathParam(path, name string) string {
 		}
 		return u.Email
 	case strings.HasPrefix(path, "/tokens/"):
-		tok, _, err := f.a.Users.CreateToken(f.ctx, f.users["admin"], "generated")
+		tok, _, err := f.a.Users.CreateToken(f.ctx, f.users["admin"], "generated", 0)
 		require.NoError(f.t, err)
 		return fmt.Sprint(tok.ID)
 	}

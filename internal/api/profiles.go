@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -56,16 +54,18 @@ type profileOutput struct {
 }
 
 type importInput struct {
-	Format      string `query:"format" enum:"csv,jsonl" doc:"csv or jsonl (default: from the Content-Type: text/csv, application/x-ndjson)"`
-	ID          string `query:"id" required:"true" minLength:"1" maxLength:"256" doc:"the CSV column or JSONL field holding the profile id" example:"id"`
-	Delimiter   string `query:"delimiter" enum:"comma,semicolon,tab" doc:"CSV delimiter (default: detected from the header)"`
-	Strict      bool   `query:"strict" doc:"write nothing if any row is rejected"`
-	ContentType string `header:"Content-Type"`
+	Format      string   `query:"format" enum:"csv,jsonl" doc:"csv or jsonl (default: from the Content-Type: text/csv, application/x-ndjson)"`
+	ID          string   `query:"id" required:"true" minLength:"1" maxLength:"256" doc:"the CSV column or JSONL field holding the profile id" example:"id"`
+	Delimiter   string   `query:"delimiter" enum:"comma,semicolon,tab" doc:"CSV delimiter (default: detected from the header)"`
+	Strict      bool     `query:"strict" doc:"write nothing unless every row is good (the import is one transaction)"`
+	Types       []string `query:"type" maxItems:"200" doc:"pin an attribute's type, ATTRIBUTE=TYPE (string, integer, decimal, boolean, date, timestamp), for this and later imports; repeatable" example:"postal_code=string"`
+	ContentType string   `header:"Content-Type"`
 }
 
 // rowErrorJSON is a rejected row.
 type rowErrorJSON struct {
 	Line   int    `json:"line"`
+	Code   string `json:"code,omitempty" enum:"field_count,duplicate_id,invalid_utf8,invalid_value" doc:"the kind of problem, when it has one"`
 	Reason string `json:"reason"`
 }
 
@@ -82,6 +82,7 @@ type importOutput struct {
 
 func (s *server) registerProfiles(api huma.API) {
 	huma.Register(api, operation("list-profiles", http.MethodGet, "/profiles", "List profiles in id order, a page at a time", "profiles", 200), s.listProfiles)
+	s.registerSchema(api) // before /profiles/{id}, which it is more specific than
 	huma.Register(api, operation("get-profile", http.MethodGet, "/profiles/{id}", "Get one profile", "profiles", 200), s.getProfile)
 	imp := operation("import-profiles", http.MethodPost, "/profiles/import", "Import profiles from an uploaded CSV or JSON Lines file (admin, contributor)", "profiles", 200)
 	imp.Description = "The request body is the file. Re-importing upserts by id: new profiles are added, changed ones updated, " +
@@ -157,6 +158,19 @@ func (in *importInput) readOptions() (profile.ReadOptions, error) {
 	return opts, nil
 }
 
+// pins reads the type query parameters.
+func (in *importInput) pins() (map[string]profile.Type, error) {
+	pins := map[string]profile.Type{}
+	for _, v := range in.Types {
+		name, t, err := profile.ParsePin(v)
+		if err != nil {
+			return nil, huma.Error422UnprocessableEntity("type: "+err.Error(), &huma.ErrorDetail{Location: "query.type", Message: err.Error()})
+		}
+		pins[name] = t
+	}
+	return pins, nil
+}
+
 func (s *server) importProfiles(ctx context.Context, in *importInput) (*importOutput, error) {
 	p, err := writer(ctx)
 	if err != nil {
@@ -166,23 +180,44 @@ func (s *server) importProfiles(ctx context.Context, in *importInput) (*importOu
 	if err != nil {
 		return nil, err
 	}
-	path, size, err := s.spool(ctx)
+	pins, err := in.pins()
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(path)
-	open := func() (io.ReadCloser, error) { return os.Open(path) }
-	sum, err := profile.Import(ctx, open, s.a.Store, profile.ImportOptions{Read: ropts, Strict: in.Strict, Now: s.cfg.Now})
+	release, err := s.acquireUpload()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	up, err := s.openUpload(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := s.a.ImportProfiles(ctx, up.open, profile.ImportOptions{Read: ropts, Strict: in.Strict, Now: s.cfg.Now}, pins)
+	if up.tooLarge() {
+		if sum.Committed() > 0 {
+			s.record(ctx, p, "profiles.import", fmt.Sprintf("%d bytes of %s, stopped at the size limit", up.size(), ropts.Format), sum.String())
+		}
+		return nil, tooLarge(s.cfg.MaxUploadBytes, sum.Committed())
+	}
+	if up.readFailed() {
+		return nil, huma.Error400BadRequest("reading the upload failed part way; send it again (importing it again changes nothing)")
+	}
+	size := up.size()
 	out := &importOutput{}
 	out.Body.Rows, out.Body.Rejected = sum.Rows, sum.Rejected
 	out.Body.Imported, out.Body.Updated, out.Body.Unchanged = sum.Inserted, sum.Updated, sum.Unchanged
 	out.Body.Errors = make([]rowErrorJSON, len(sum.Errors))
 	details := make([]error, 0, len(sum.Errors))
 	for i, re := range sum.Errors {
-		out.Body.Errors[i] = rowErrorJSON{Line: re.Line, Reason: re.Reason}
+		out.Body.Errors[i] = rowErrorJSON{Line: re.Line, Code: re.Code, Reason: re.Reason}
 		details = append(details, &huma.ErrorDetail{Location: fmt.Sprintf("body line %d", re.Line), Message: re.Reason})
 	}
-	if errors.Is(err, profile.ErrStrictRejected) {
+	var allRejected *profile.AllRejectedError
+	switch {
+	case errors.As(err, &allRejected):
+		return nil, huma.Error422UnprocessableEntity(err.Error(), details...)
+	case errors.Is(err, profile.ErrStrictRejected):
 		return nil, huma.Error422UnprocessableEntity(err.Error()+" (import without strict to write the good rows)", details...)
 	}
 	if err != nil {
@@ -193,32 +228,4 @@ func (s *server) importProfiles(ctx context.Context, in *importInput) (*importOu
 	}
 	s.record(ctx, p, "profiles.import", fmt.Sprintf("%d bytes of %s", size, ropts.Format), sum.String())
 	return out, nil
-}
-
-// spool copies the request body to a temporary file (an import reads it
-// twice when strict) and returns its path and size.
-func (s *server) spool(ctx context.Context) (string, int64, error) {
-	r, w, ok := rawRequest(ctx)
-	if !ok {
-		return "", 0, huma.Error500InternalServerError("no request")
-	}
-	f, err := os.CreateTemp(s.cfg.TempDir, "segbridge-import-*")
-	if err != nil {
-		return "", 0, s.problem(ctx, fmt.Errorf("spool the upload: %w", err))
-	}
-	defer f.Close()
-	n, err := io.Copy(f, http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes))
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		os.Remove(f.Name())
-		return "", 0, huma.Error413RequestEntityTooLarge(fmt.Sprintf("the upload is larger than %d bytes", mbe.Limit))
-	case err != nil:
-		os.Remove(f.Name())
-		return "", 0, huma.Error400BadRequest("reading the upload: " + err.Error())
-	case n == 0:
-		os.Remove(f.Name())
-		return "", 0, huma.Error422UnprocessableEntity("the request body is empty: send the CSV or JSON Lines file as the body")
-	}
-	return f.Name(), n, nil
 }

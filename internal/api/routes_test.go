@@ -73,12 +73,13 @@ func routes() []route {
 			if role == "none" {
 				owner = f.users["admin"]
 			}
-			tok, _, err := f.a.Users.CreateToken(f.ctx, owner, "to revoke")
+			tok, _, err := f.a.Users.CreateToken(f.ctx, owner, "to revoke", 0)
 			require.NoError(f.t, err)
 			return request{method: "DELETE", path: fmt.Sprintf("/tokens/%d", tok.ID)}
 		}},
 		// profiles
 		{method: "GET", path: "/profiles", want: anyone, req: fixed("GET", "/profiles?limit=5", nil)},
+		{method: "GET", path: "/profiles/schema", want: anyone, req: fixed("GET", "/profiles/schema", nil)},
 		{method: "GET", path: "/profiles/{id}", want: anyone, req: func(f *fixture, _ string) request {
 			return request{method: "GET", path: "/profiles/" + f.profileID}
 		}},

@@ -107,7 +107,10 @@ func (s *server) registerSegments(api huma.API) {
 	huma.Register(api, operation("update-segment", http.MethodPatch, "/segments/{name}", "Change a rule segment's rule; its name and slug (its tags) stay (admin, contributor)", "segments", 200), s.updateSegment)
 	huma.Register(api, operation("delete-segment", http.MethodDelete, "/segments/{name}", "Delete a segment no export uses (admin, contributor)", "segments", 204), s.deleteSegment)
 	huma.Register(api, operation("refresh-segment", http.MethodPost, "/segments/{name}/refresh", "Evaluate a segment and store its members (admin, contributor)", "segments", 200), s.refreshSegment)
-	huma.Register(api, operation("preview-segment", http.MethodPost, "/segments/preview", "Count a rule's matches now and show a sample; nothing is stored", "segments", 200), s.previewSegment)
+	preview := operation("preview-segment", http.MethodPost, "/segments/preview", "Count a rule's matches now and show a sample; nothing is stored", "segments", 200)
+	preview.Description = "A rule whose estimated cost per profile is too high is refused (422), as when saving it. " +
+		"A few previews run at a time (more: 503 with Retry-After), each within a deadline (past it: 422)."
+	huma.Register(api, preview, s.previewSegment)
 }
 
 func (s *server) listSegments(ctx context.Context, _ *noInput) (*segmentsOutput, error) {
@@ -165,6 +168,11 @@ func (s *server) createSegment(ctx context.Context, in *createSegmentInput) (*se
 	if err != nil {
 		return nil, huma.Error422UnprocessableEntity(err.Error())
 	}
+	if d.Kind == segment.KindRule {
+		if err := s.checkRule(ctx, d.Rule); err != nil {
+			return nil, err
+		}
+	}
 	seg, err := s.a.Store.CreateSegment(ctx, d, s.cfg.Now())
 	if errors.Is(err, store.ErrConflict) {
 		return nil, huma.Error409Conflict(fmt.Sprintf("a segment named %q (or with slug %q) already exists", d.Name, d.Slug))
@@ -188,8 +196,8 @@ func (s *server) updateSegment(ctx context.Context, in *updateSegmentInput) (*se
 	if seg.Kind != segment.KindRule {
 		return nil, huma.Error422UnprocessableEntity(fmt.Sprintf("segment %q is static: it has no rule to change", seg.Name))
 	}
-	if _, err := segment.Compile(in.Body.Rule); err != nil {
-		return nil, huma.Error422UnprocessableEntity(err.Error())
+	if err := s.checkRule(ctx, in.Body.Rule); err != nil {
+		return nil, err
 	}
 	seg, err = s.a.Store.UpdateSegmentRule(ctx, seg.ID, in.Body.Rule, s.cfg.Now())
 	if err != nil {
@@ -247,7 +255,10 @@ func (s *server) previewSegment(ctx context.Context, in *previewInput) (*preview
 	if err != nil {
 		return nil, huma.Error422UnprocessableEntity(err.Error(), &huma.ErrorDetail{Location: "body.rule", Message: err.Error()})
 	}
-	ev, err := segment.EvaluateRule(ctx, s.a.Store, rule)
+	ev, err := s.cfg.Previews.Preview(ctx, s.a.Store, rule)
+	if errors.Is(err, segment.ErrRuleTooSlow) {
+		return nil, huma.Error422UnprocessableEntity(err.Error(), &huma.ErrorDetail{Location: "body.rule", Message: err.Error()})
+	}
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

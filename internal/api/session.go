@@ -50,7 +50,8 @@ type noInput struct{}
 func (s *server) registerSession(api huma.API) {
 	login := operation("login", http.MethodPost, "/session", "Sign in: sets the session cookie", "session", 200)
 	login.Description = "Checks the e-mail and password and sets the HttpOnly session cookie. " +
-		"Repeated failures from one address or for one account are refused for a while (429)."
+		"Repeated failures from one client (its address) for an account, or from one client for many accounts, " +
+		"are refused for a while (429); other clients can still sign in. Over HTTPS the cookie is __Host-segbridge_session."
 	login.Security = []map[string][]string{{}}
 	huma.Register(api, login, s.login)
 	huma.Register(api, operation("logout", http.MethodDelete, "/session", "Sign out: ends the session", "session", 204), s.logout)
@@ -83,12 +84,12 @@ func (s *server) logout(ctx context.Context, _ *noInput) (*struct{}, error) {
 	if !ok {
 		return nil, huma.Error500InternalServerError("no request")
 	}
-	if c, err := r.Cookie(httpauth.SessionCookie); err == nil && c.Value != "" {
-		if err := s.a.Users.Logout(ctx, c.Value); err != nil {
+	if token := httpauth.SessionToken(r); token != "" {
+		if err := s.a.Users.Logout(ctx, token); err != nil {
 			return nil, s.problem(ctx, err)
 		}
 	}
-	httpauth.ClearSession(w)
+	httpauth.ClearSession(w, r)
 	return &struct{}{}, nil
 }
 

@@ -98,6 +98,9 @@ func setup(t *testing.T, dbURL string) *fixture {
 	window := time.Second
 	a, err := app.Open(ctx, app.Config{
 		DatabaseURL: dbURL, DataDir: t.TempDir(), Logger: logger,
+		// bcrypt's cheapest cost: logins take microseconds, so the login
+		// limits' refill (one attempt per 10 s) never shows within a test.
+		PasswordCost: 4,
 		Omnisend: app.OmnisendConfig{
 			Budget: omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{
 				General: omnisend.Limit{Requests: 360, Window: window},
@@ -125,7 +128,7 @@ func (f *fixture) addUsers() {
 		u, err := f.a.Users.Add(f.ctx, string(role)+"@example.com", password, role)
 		require.NoError(f.t, err)
 		p := user.Principal{UserID: u.ID, Email: u.Email, Role: u.Role, Via: "token"}
-		_, tok, err := f.a.Users.CreateToken(f.ctx, p, "tests")
+		_, tok, err := f.a.Users.CreateToken(f.ctx, p, "tests", 0)
 		require.NoError(f.t, err)
 		f.users[string(role)], f.tokens[string(role)] = p, tok
 	}

@@ -208,6 +208,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.checkWritable(); err != nil {
+		return nil, err
+	}
 	st, err := OpenStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err

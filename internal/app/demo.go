@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,7 +16,6 @@ import (
 	"segbridge/internal/profile"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
-	"segbridge/internal/store"
 )
 
 // DemoOptions configure the demo.
@@ -28,6 +26,10 @@ type DemoOptions struct {
 	// Execute runs a queued run to its end (the CLI passes one that shows
 	// progress); default: App.Runs.Execute.
 	Execute func(ctx context.Context, r run.Run) (run.Run, error)
+	// Command is how the closing hints start a command that reaches the
+	// demo's store (default "segbridge"; with a temporary data directory,
+	// "segbridge --data-dir DIR").
+	Command string
 }
 
 // demoTimeScale makes the in-process sandbox's minutes last a second, and
@@ -56,6 +58,12 @@ func (a *App) Demo(ctx context.Context, opts DemoOptions) error {
 	}
 	if opts.Execute == nil {
 		opts.Execute = func(ctx context.Context, r run.Run) (run.Run, error) { return a.Runs.Execute(ctx, r.ID) }
+	}
+	if opts.Command == "" {
+		opts.Command = "segbridge"
+	}
+	if err := a.demoStoreEmpty(ctx); err != nil {
+		return err
 	}
 	w := opts.Out
 	if err := a.demoImport(ctx, w, opts); err != nil {
@@ -86,16 +94,48 @@ func (a *App) Demo(ctx context.Context, opts DemoOptions) error {
 	if err := a.demoRun(ctx, w, opts, ex, "8. second run (only the changes are sent, leavers are untagged):"); err != nil {
 		return err
 	}
+	c, where := opts.Command, a.DataDir
+	if isPostgres(a.DatabaseURL) {
+		where = "the database it was given (its sample file and key file in " + a.DataDir + ")"
+	}
 	fmt.Fprintf(w, `
 Try next:
-  segbridge export runs %q
-  segbridge export results RUN --status skipped
-  segbridge segment preview --rule 'p.city == "Prague"'
+  %s export runs %q
+  %s export results RUN --status skipped
+  %s segment preview --rule 'p.city == "Prague"'
+  %s profiles schema
   segbridge sandbox            (a sandbox that stays up: connect to it with segbridge connection create)
   segbridge --help
-(data is kept in %s)
-`, demoExport, a.DataDir)
+(the demo's data is kept in %s)
+`, c, demoExport, c, c, c, where)
 	return nil
+}
+
+// demoStoreEmpty refuses a store that holds profiles, segments or
+// exports: the demo would change them.
+func (a *App) demoStoreEmpty(ctx context.Context) error {
+	profiles, err := a.Store.CountProfiles(ctx)
+	if err != nil {
+		return err
+	}
+	segs, err := a.Store.ListSegments(ctx)
+	if err != nil {
+		return err
+	}
+	exports, err := a.Store.ListExports(ctx)
+	if err != nil {
+		return err
+	}
+	if profiles == 0 && len(segs) == 0 && len(exports) == 0 {
+		return nil
+	}
+	where := a.DataDir
+	if isPostgres(a.DatabaseURL) {
+		where = redactURL(a.DatabaseURL)
+	}
+	return fmt.Errorf("the demo needs a store of its own, and %s holds %d profiles, %d segments and %d exports, "+
+		"which it would change: run the demo without --data-dir and --db (it then uses a fresh temporary directory), "+
+		"or give it an empty one", where, profiles, len(segs), len(exports))
 }
 
 func (a *App) demoImport(ctx context.Context, w io.Writer, opts DemoOptions) error {
@@ -106,9 +146,9 @@ func (a *App) demoImport(ctx context.Context, w io.Writer, opts DemoOptions) err
 	fmt.Fprintf(w, "1. generated %d sample profiles in %s\n", opts.Profiles, path)
 	start := time.Now()
 	open := func() (io.ReadCloser, error) { return os.Open(path) }
-	sum, err := profile.Import(ctx, open, a.Store, profile.ImportOptions{
+	sum, err := a.ImportProfiles(ctx, open, profile.ImportOptions{
 		Read: profile.ReadOptions{Format: profile.FormatCSV, IDColumn: "id"}, Now: a.Now,
-	})
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("demo: import: %w", err)
 	}
@@ -130,14 +170,14 @@ func (a *App) demoSegments(ctx context.Context, w io.Writer) ([]segment.Segment,
 }
 
 func (a *App) demoSegment(ctx context.Context, w io.Writer, name, rule string) (segment.Segment, error) {
-	seg, err := a.Store.GetSegment(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		d, derr := segment.NewRuleDraft(name, rule)
-		if derr != nil {
-			return seg, fmt.Errorf("demo: %w", derr)
-		}
-		seg, err = a.Store.CreateSegment(ctx, d, a.Now())
+	d, err := segment.NewRuleDraft(name, rule)
+	if err == nil {
+		err = a.CheckRule(ctx, rule)
 	}
+	if err != nil {
+		return segment.Segment{}, fmt.Errorf("demo: %w", err)
+	}
+	seg, err := a.Store.CreateSegment(ctx, d, a.Now())
 	if err != nil {
 		return seg, fmt.Errorf("demo: segment %q: %w", name, err)
 	}

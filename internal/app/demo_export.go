@@ -19,20 +19,9 @@ import (
 	"segbridge/internal/segment"
 )
 
-// demoExport (re)creates the demo's connection to the fresh sandbox and its
-// export. An export from an earlier demo is removed first: its confirmed
-// state described the earlier sandbox, which is gone.
+// demoExport creates the demo's connection to the fresh sandbox and its
+// export (the demo's store is empty: see demoStoreEmpty).
 func (a *App) demoExport(ctx context.Context, w io.Writer, url string, segs []segment.Segment) (export.Export, error) {
-	if old, err := a.Store.GetExport(ctx, demoExport); err == nil {
-		if err := a.Store.DeleteExport(ctx, old.ID); err != nil {
-			return export.Export{}, fmt.Errorf("demo: remove the earlier demo export: %w", err)
-		}
-	}
-	if old, err := a.Store.GetConnection(ctx, demoConnection); err == nil {
-		if err := a.Store.DeleteConnection(ctx, old.ID); err != nil {
-			return export.Export{}, fmt.Errorf("demo: remove the earlier demo connection: %w", err)
-		}
-	}
 	window := time.Minute / demoTimeScale
 	a.Omnisend.Budget = omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{
 		General: omnisend.Limit{Requests: 360, Window: window}, Tags: omnisend.Limit{Requests: 54, Window: window},
@@ -46,13 +35,17 @@ func (a *App) demoExport(ctx context.Context, w io.Writer, url string, segs []se
 	}
 	fmt.Fprintf(w, "5. connected to the sandbox (brand %s, key …%s) and created the export %q:\n",
 		conn.BrandID, conn.KeyLast4, demoExport)
+	mapping := export.Mapping{
+		Email: "email", FirstName: "first_name", LastName: "last_name", Address: "address",
+		City: "city", State: "state", PostalCode: "postal_code", Country: "country", Phone: "phone",
+		Consent: &export.ConsentMapping{Attribute: "email_consent", DateAttribute: "email_consent_date"},
+	}
+	if err := a.CheckMapping(ctx, mapping); err != nil {
+		return export.Export{}, fmt.Errorf("demo: export: %w", err)
+	}
 	ex, err := a.Store.CreateExport(ctx, export.Export{
 		Name: demoExport, ConnectionID: conn.ID, Segments: []int64{segs[0].ID, segs[1].ID}, Active: true,
-		Mapping: export.Mapping{
-			Email: "email", FirstName: "first_name", LastName: "last_name", Address: "address",
-			City: "city", State: "state", PostalCode: "postal_code", Country: "country", Phone: "phone",
-			Consent: &export.ConsentMapping{Attribute: "email_consent", DateAttribute: "email_consent_date"},
-		},
+		Mapping:   mapping,
 		Schedule:  export.Schedule{Kind: export.ScheduleManual},
 		CreatedAt: a.Now(), UpdatedAt: a.Now(),
 	}.WithDefaults())

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -47,6 +48,9 @@ common spellings), dated by the date attribute.`,
 			if err := checkExport(e); err != nil {
 				return err
 			}
+			if err := checkMapping(cmd, a, e.Mapping); err != nil {
+				return err
+			}
 			if _, err := a.Store.GetExport(cmd.Context(), e.Name); err == nil {
 				return fmt.Errorf("an export named %q already exists", e.Name)
 			}
@@ -66,6 +70,24 @@ common spellings), dated by the date attribute.`,
 		})
 	}
 	return cmd
+}
+
+// checkMapping checks the mapping against the stored profiles
+// (app.CheckMapping), naming the flag of a field that is wrong.
+func checkMapping(cmd *cobra.Command, a *app.App, m export.Mapping) error {
+	err := a.CheckMapping(cmd.Context(), m)
+	var fe *export.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	flag := "--map " + strings.TrimPrefix(fe.Field, "mapping.")
+	switch {
+	case strings.HasPrefix(fe.Field, "mapping.custom."):
+		flag = "--custom " + strings.TrimPrefix(fe.Field, "mapping.custom.")
+	case strings.HasPrefix(fe.Field, "mapping.consent."):
+		flag = "--consent"
+	}
+	return fmt.Errorf("%s: %s", flag, fe.Msg)
 }
 
 // notRunYet says that saving did not run the export, and how to run it.
@@ -101,6 +123,9 @@ re-attaches a detached export.`,
 				return err
 			}
 			if err := checkExport(e); err != nil {
+				return err
+			}
+			if err := checkMapping(cmd, a, e.Mapping); err != nil {
 				return err
 			}
 			e.UpdatedAt = a.Now()

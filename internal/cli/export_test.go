@@ -58,12 +58,12 @@ func testExportLifecycle(t *testing.T, b *bundle) {
 	require.Contains(t, show, "← country_code")
 	require.Contains(t, show, "no date attribute")
 
-	require.Contains(t, b.ok("export", "update", "Weekly VIPs", "--map", "phone=phone", "--custom", "orders=",
+	require.Contains(t, b.ok("export", "update", "Weekly VIPs", "--map", "state=country_code", "--custom", "orders=",
 		"--consent", "", "--schedule", "manual", "--leave", "keep", "--tag-prefix", "acme", "--cap", "500", "--segment", "Lapsed"),
 		"not run: saving never runs an export")
 	var got exportJSON
 	require.NoError(t, json.Unmarshal([]byte(b.ok("export", "show", "Weekly VIPs", "-o", "json")), &got))
-	require.Equal(t, "phone", got.Mapping.Phone)
+	require.Equal(t, "country_code", got.Mapping.State)
 	require.Equal(t, "country_code", got.Mapping.Country, "flags not given do not change")
 	require.Empty(t, got.Mapping.Custom)
 	require.Nil(t, got.Mapping.Consent)

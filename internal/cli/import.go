@@ -27,6 +27,7 @@ type importFlags struct {
 	id, format, delimiter string
 	strict                bool
 	batch                 int
+	types                 []string
 }
 
 func newImportProfilesCmd(g *globals) *cobra.Command {
@@ -40,10 +41,22 @@ file (one object per line).
 
 Re-importing upserts by id: new profiles are added, changed ones updated,
 unchanged ones left alone. Values are typed: whole numbers, decimals, true/false
-and strings; empty cells are absent. A bad row is reported with its line number
-and the good rows are imported, unless --strict is given.`,
+and strings; empty cells are absent. Number-looking text stays a string when it
+has leading zeros (01234) or a leading +, and so do the numbers of columns whose
+name says postal code or phone number (postal_code, zip, phone, mobile, …).
+--type ATTRIBUTE=TYPE pins an attribute's type (string, integer, decimal,
+boolean, date or timestamp) for this and later imports; a value that does not
+fit is a bad row. segbridge profiles schema shows every attribute's type.
+
+A bad row is reported with its line number: a row with fewer or more fields
+than the header, a row repeating an earlier row's id (duplicate_id; the first
+is kept), invalid UTF-8. The good rows are imported, unless --strict is given:
+then the import is one transaction and nothing is written unless every row is
+good (nor when it is interrupted). An interrupted import says how many rows
+were committed; an import that rejects every row fails.`,
 		Example: `  segbridge import profiles customers.csv --id customer_id
-  segbridge import profiles customers.jsonl --id id --strict`,
+  segbridge import profiles customers.jsonl --id id --strict
+  segbridge import profiles customers.csv --id id --type postal_code=string --type vip=boolean`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runImport(cmd, g, args[0], f)
@@ -55,6 +68,7 @@ and the good rows are imported, unless --strict is given.`,
 	fl.StringVar(&f.delimiter, "delimiter", "", `CSV delimiter: ",", ";" or "\t" (default: detected from the header)`)
 	fl.BoolVar(&f.strict, "strict", false, "write nothing if any row is rejected")
 	fl.IntVar(&f.batch, "batch-size", 1000, "profiles written per transaction")
+	fl.StringArrayVar(&f.types, "type", nil, "pin an attribute's type, ATTRIBUTE=TYPE (string, integer, decimal, boolean, date, timestamp; repeatable)")
 	_ = cmd.MarkFlagRequired("id")
 	return cmd
 }
@@ -83,8 +97,25 @@ func (f importFlags) readOptions(path string) (profile.ReadOptions, error) {
 	return opts, nil
 }
 
+// pins reads the --type flags.
+func (f importFlags) pins() (map[string]profile.Type, error) {
+	pins := map[string]profile.Type{}
+	for _, v := range f.types {
+		name, t, err := profile.ParsePin(v)
+		if err != nil {
+			return nil, fmt.Errorf("--type %w", err)
+		}
+		pins[name] = t
+	}
+	return pins, nil
+}
+
 func runImport(cmd *cobra.Command, g *globals, path string, f importFlags) error {
 	ropts, err := f.readOptions(path)
+	if err != nil {
+		return err
+	}
+	pins, err := f.pins()
 	if err != nil {
 		return err
 	}
@@ -96,7 +127,6 @@ func runImport(cmd *cobra.Command, g *globals, path string, f importFlags) error
 		return fmt.Errorf("cannot read %s: it is a directory", path)
 	}
 	return g.withApp(cmd.Context(), func(a *app.App) error {
-
 		bar := g.newProgress(st.Size(), "importing")
 		var counter *countingReader
 		open := func() (io.ReadCloser, error) {
@@ -111,25 +141,48 @@ func runImport(cmd *cobra.Command, g *globals, path string, f importFlags) error
 		if bar != nil {
 			opts.Progress = func(int) { _ = bar.Set64(counter.n) }
 		}
-		sum, err := profile.Import(cmd.Context(), open, a.Store, opts)
+		sum, err := a.ImportProfiles(cmd.Context(), open, opts, pins)
 		if bar != nil {
 			_ = bar.Finish()
 		}
-		for _, re := range sum.Errors {
-			fmt.Fprintf(g.errOut, "%s: rejected %s\n", path, re)
-		}
-		if sum.Rejected > len(sum.Errors) {
-			fmt.Fprintf(g.errOut, "%s: … and %d more rejected rows\n", path, sum.Rejected-len(sum.Errors))
-		}
-		if err != nil {
-			if errors.Is(err, profile.ErrStrictRejected) {
-				return fmt.Errorf("%s: %w (rerun without --strict to import the good rows)", path, err)
-			}
-			return fmt.Errorf("%s: %w", path, err)
-		}
+		reportRejected(g, path, sum)
+		return importResult(g, path, sum, err)
+	})
+}
+
+// reportRejected prints the rejected rows kept, with the advice to
+// convert the file when some are not UTF-8.
+func reportRejected(g *globals, path string, sum profile.ImportSummary) {
+	for _, re := range sum.Errors {
+		fmt.Fprintf(g.errOut, "%s: rejected %s\n", path, re)
+	}
+	if sum.Rejected > len(sum.Errors) {
+		fmt.Fprintf(g.errOut, "%s: … and %d more rejected rows\n", path, sum.Rejected-len(sum.Errors))
+	}
+	if sum.InvalidUTF8 > 0 && sum.InvalidUTF8 < sum.Rows {
+		fmt.Fprintf(g.errOut, "%s: %d rows are not valid UTF-8: %s\n", path, sum.InvalidUTF8, profile.ConvertHint(path))
+	}
+}
+
+// importResult prints the summary of an import that ran to its end, or
+// turns its error into the one line the user sees.
+func importResult(g *globals, path string, sum profile.ImportSummary, err error) error {
+	var ae *profile.AllRejectedError
+	switch {
+	case err == nil:
 		fmt.Fprintln(g.out, sum.String())
 		return nil
-	})
+	case errors.As(err, &ae):
+		ae.Path = path
+		return fmt.Errorf("%s: %w", path, ae)
+	case errors.Is(err, profile.ErrStrictRejected):
+		return fmt.Errorf("%s: %w (rerun without --strict to import the good rows)", path, err)
+	}
+	var ie *profile.InterruptedError
+	if errors.As(err, &ie) && !ie.Strict {
+		return fmt.Errorf("%s: %w; %s", path, err, sum.String())
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // countingReader counts the bytes read through it, for the progress bar.

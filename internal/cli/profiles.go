@@ -21,8 +21,56 @@ func newProfilesCmd(g *globals) *cobra.Command {
 		Use:   "profiles",
 		Short: "Look at imported unified profiles",
 	}
-	cmd.AddCommand(newProfilesCountCmd(g), newProfilesListCmd(g), newProfilesShowCmd(g))
+	cmd.AddCommand(newProfilesCountCmd(g), newProfilesListCmd(g), newProfilesShowCmd(g), newProfilesSchemaCmd(g))
 	return cmd
+}
+
+func newProfilesSchemaCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "schema",
+		Short: "Show every attribute with its type and how many profiles carry it",
+		Long: `schema lists the attributes of the stored profiles: each one's type (string,
+integer, decimal, boolean, date, timestamp; mixed when its values do not share
+one), how many profiles carry it, and whether the type is pinned (import
+--type). Imports keep it current. Segment rules are checked against these
+types, and rules and export mappings may only name attributes listed here.`,
+		Args: cobra.NoArgs,
+	}
+	output := outputFlag(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return g.withApp(cmd.Context(), func(a *app.App) error {
+			s, err := a.Store.ProfileSchema(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if *output == "json" {
+				return writeJSON(g.out, s)
+			}
+			printSchema(g, s)
+			return nil
+		})
+	}
+	return cmd
+}
+
+func printSchema(g *globals, s profile.Schema) {
+	fmt.Fprintf(g.out, "%d attributes over %d profiles\n", len(s.Attributes), s.Profiles)
+	if len(s.Attributes) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ATTRIBUTE\tTYPE\tPROFILES\tNOTE")
+	for _, at := range s.Attributes {
+		var notes []string
+		if at.Pinned {
+			notes = append(notes, "pinned")
+		}
+		if len(at.Values) > 1 {
+			notes = append(notes, "values: "+at.ValuesText())
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", at.Name, at.Type, at.Profiles, strings.Join(notes, "; "))
+	}
+	_ = tw.Flush()
 }
 
 func newProfilesCountCmd(g *globals) *cobra.Command {

@@ -102,6 +102,7 @@ Start with: segbridge demo`,
 		newWorkerCmd(g),
 		newServeCmd(g),
 		newUserCmd(g),
+		newTokenCmd(g),
 	)
 	return root
 }

@@ -23,7 +23,11 @@ func newSegmentCmd(g *globals) *cobra.Command {
 as p (for example: p.country_code == "CZ" && p.orders > 3, has(p.email),
 p.email.endsWith("@example.com"), p.city in ["Prague", "Brno"]) or by a
 static list of profile ids. A profile without an attribute the rule uses does
-not match.`,
+not match.
+
+A rule is checked when it is saved (create, update) against the profile
+schema (segbridge profiles schema): p.orders > "x" is refused when orders is
+an integer, and so is an attribute no profile has, with the closest names.`,
 	}
 	cmd.AddCommand(newSegmentCreateCmd(g), newSegmentUpdateCmd(g), newSegmentListCmd(g), newSegmentPreviewCmd(g),
 		newSegmentRefreshCmd(g), newSegmentDeleteCmd(g))
@@ -44,6 +48,13 @@ func newSegmentCreateCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
+				if d.Kind == segment.KindRule {
+					err := a.CheckRule(cmd.Context(), d.Rule)
+					g.showRuleError(err)
+					if err != nil {
+						return err
+					}
+				}
 				seg, err := a.Store.CreateSegment(cmd.Context(), d, a.Now())
 				if errors.Is(err, store.ErrConflict) {
 					return fmt.Errorf("a segment named %q (or with slug %q) already exists", d.Name, d.Slug)
@@ -178,6 +189,11 @@ segment's name and slug, which its Omnisend tags are made of, do not change.`,
 				}
 				if seg.Kind != segment.KindRule {
 					return fmt.Errorf("segment %q is static: it has no rule to change (create a rule segment instead)", seg.Name)
+				}
+				err = a.CheckRule(cmd.Context(), rule)
+				g.showRuleError(err)
+				if err != nil {
+					return err
 				}
 				if _, err := a.Store.UpdateSegmentRule(cmd.Context(), seg.ID, rule, a.Now()); err != nil {
 					return err

@@ -84,4 +84,23 @@ func TestServeFlags(t *testing.T) {
 	require.Contains(t, b.fails("serve", "--addr", "8080"), `--addr "8080": want HOST:PORT`)
 	require.Contains(t, b.fails("serve", "--workers", "-1"), "--workers -1")
 	require.Contains(t, b.fails("serve", "--refresh-schedule", "nope"), "--refresh-schedule")
+	require.Contains(t, b.fails("serve", "--trusted-proxy", "10.0.0.0/8,not-a-net"),
+		`--trusted-proxy: "not-a-net" is not a network such as 10.0.0.0/8 or an address such as 192.0.2.10`)
+	require.Contains(t, b.fails("serve", "--max-upload", "lots"), `--max-upload: "lots" is not a size such as 256MiB`)
+	require.Contains(t, b.fails("serve", "--max-upload", "10"), "--max-upload 10: want at least 1KiB")
+}
+
+func TestParseSize(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int64{"256MiB": 256 << 20, "1GiB": 1 << 30, "512mb": 512e6, "1048576": 1 << 20, " 4 KiB ": 4 << 10, "2g": 2 << 30} {
+		got, err := parseSize(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "MiB", "-1MiB", "1.5GiB", "99999999999GiB"} {
+		_, err := parseSize(in)
+		require.Error(t, err, in)
+	}
+	require.Equal(t, "256MiB", formatSize(256<<20))
+	require.Equal(t, "1500", formatSize(1500))
 }

@@ -163,7 +163,7 @@ func newUserSetPasswordCmd(g *globals) *cobra.Command {
 	var stdin bool
 	cmd := &cobra.Command{
 		Use:   "set-password EMAIL [--password-stdin]",
-		Short: "Set a new password (a generated one is printed once); signs the user out everywhere",
+		Short: "Set a new password (a generated one is printed once); signs the user out everywhere and revokes their API tokens",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			password, generated, err := g.password(stdin)
@@ -179,7 +179,7 @@ func newUserSetPasswordCmd(g *globals) *cobra.Command {
 					return userError(u.Email, err)
 				}
 				auditCLI(cmd.Context(), g, a, "user.set_password", u.Email, "")
-				fmt.Fprintf(g.out, "set a new password for %s; their sessions have ended\n", u.Email)
+				fmt.Fprintf(g.out, "set a new password for %s; their sessions have ended and their API tokens are revoked\n", u.Email)
 				if generated {
 					fmt.Fprintf(g.out, "password: %s\n(shown only this once)\n", password)
 				}

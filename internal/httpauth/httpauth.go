@@ -12,15 +12,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 
 	"segbridge/internal/user"
 )
-
-// SessionCookie is the name of the session cookie.
-const SessionCookie = "segbridge_session"
 
 // Authenticator turns a session or API token into a Principal;
 // *user.Service satisfies it. An unknown, expired or revoked token is
@@ -42,7 +38,9 @@ func Middleware(a Authenticator) func(http.Handler) http.Handler {
 //   - "Authorization: Bearer <token>" is an API token. A valid one sets
 //     the principal; an invalid one is answered 401 at once (a program
 //     sent it and should hear that it is wrong).
-//   - Otherwise the session cookie, if valid, sets the principal.
+//   - Otherwise the session cookie, if valid, sets the principal: over
+//     HTTPS only SecureSessionCookie, over plain HTTP only SessionCookie
+//     (see SessionToken).
 //   - No or invalid credentials (other than a bearer token) pass the
 //     request on without a principal: the API answers 401, the web UI
 //     redirects to its login page. A stale session cookie is cleared.
@@ -70,15 +68,15 @@ func LoggedMiddleware(a Authenticator, logger *slog.Logger) func(http.Handler) h
 				next.ServeHTTP(w, r.WithContext(user.WithPrincipal(r.Context(), p)))
 				return
 			}
-			c, err := r.Cookie(SessionCookie)
-			if err != nil || c.Value == "" {
+			token := SessionToken(r)
+			if token == "" {
 				next.ServeHTTP(w, r)
 				return
 			}
-			p, err := a.SessionPrincipal(r.Context(), c.Value)
+			p, err := a.SessionPrincipal(r.Context(), token)
 			switch {
 			case errors.Is(err, user.ErrUnauthenticated):
-				ClearSession(w)
+				ClearSession(w, r)
 				next.ServeHTTP(w, r)
 				return
 			case err != nil:
@@ -115,16 +113,4 @@ func WriteProblem(w http.ResponseWriter, status int, detail string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(problem{Title: http.StatusText(status), Status: status, Detail: detail})
-}
-
-// RemoteIP returns the IP of the request's direct peer (r.RemoteAddr
-// without the port). Forwarding headers are not trusted: behind a proxy
-// every request has the proxy's IP, and the per-e-mail login limit still
-// applies.
-func RemoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

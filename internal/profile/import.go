@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -13,11 +16,21 @@ type Sink interface {
 	UpsertProfiles(ctx context.Context, batch []Profile, now time.Time) (UpsertResult, error)
 }
 
+// AtomicSink is a Sink that can write many batches as one transaction:
+// Atomically calls fn with a Sink whose writes become visible together
+// when fn returns nil, and not at all when it returns an error.
+// store.Store is one.
+type AtomicSink interface {
+	Sink
+	Atomically(ctx context.Context, fn func(tx Sink) error) error
+}
+
 // ImportOptions configure Import.
 type ImportOptions struct {
 	Read ReadOptions
-	// Strict writes nothing when any row is rejected: the input is read
-	// twice, once to check every row and once to write.
+	// Strict writes nothing unless every row is good: the whole import is
+	// one transaction (the sink must be an AtomicSink), rolled back when a
+	// row is rejected or the import is interrupted.
 	Strict bool
 	// BatchSize is the number of profiles written per transaction (default 1000).
 	BatchSize int
@@ -44,14 +57,25 @@ func (o ImportOptions) withDefaults() ImportOptions {
 
 // ImportSummary says what an import did.
 type ImportSummary struct {
+	// UpsertResult counts the profiles committed: imported (new), updated
+	// and unchanged.
 	UpsertResult
+	// Rows is the number of rows read (blank lines aside).
 	Rows     int
 	Rejected int
+	// InvalidUTF8 counts the rows rejected for invalid UTF-8.
+	InvalidUTF8 int
 	// Errors holds the first KeepErrors rejected rows, in input order.
 	Errors []*RowError
-	// Written is false when a strict import found rejected rows.
+	// Written is true when the import ran to its end and its rows are
+	// committed (false for a strict import that found a bad row, and for
+	// an interrupted one).
 	Written bool
 }
+
+// Committed is how many rows were committed: imported, updated or found
+// unchanged.
+func (s ImportSummary) Committed() int { return s.Inserted + s.Updated + s.Unchanged }
 
 // String is the one-line summary printed after an import.
 func (s ImportSummary) String() string {
@@ -62,26 +86,109 @@ func (s ImportSummary) String() string {
 // ErrStrictRejected is returned (wrapped) by a strict import that rejected rows.
 var ErrStrictRejected = errors.New("strict import: nothing written")
 
-// Import reads every profile from the input that open returns and upserts it
-// into sink in batches. Rejected rows are counted and kept (up to a limit);
-// the good rows are written unless opts.Strict is set.
-func Import(ctx context.Context, open func() (io.ReadCloser, error), sink Sink, opts ImportOptions) (ImportSummary, error) {
-	opts = opts.withDefaults()
-	if opts.Strict {
-		sum, err := readAll(ctx, open, nil, opts)
-		if err != nil {
-			return sum, err
-		}
-		if sum.Rejected > 0 {
-			return sum, fmt.Errorf("%w: %d of %d rows rejected", ErrStrictRejected, sum.Rejected, sum.Rows)
-		}
-	}
-	sum, err := readAll(ctx, open, sink, opts)
-	sum.Written = err == nil
-	return sum, err
+// InterruptedError is returned when the import's context ended before the
+// input did. Committed rows stay (a strict import commits none).
+type InterruptedError struct {
+	// Committed is how many rows were committed before the interruption.
+	Committed int
+	Strict    bool
+	Err       error // the context's error
 }
 
-// readAll reads the input once, writing to sink when it is not nil.
+func (e *InterruptedError) Error() string {
+	if e.Strict {
+		return "import interrupted: nothing was imported (a strict import is all or nothing)"
+	}
+	return fmt.Sprintf("import interrupted: %d rows were committed, the rows after them were not "+
+		"(importing the file again is safe: unchanged profiles are left alone)", e.Committed)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
+// AllRejectedError is returned when every row of a non-empty input was
+// rejected.
+type AllRejectedError struct {
+	Rows int
+	// InvalidUTF8 counts the rows rejected for invalid UTF-8.
+	InvalidUTF8 int
+	// Path names the file in the advice to convert it (default FILE).
+	Path string
+}
+
+func (e *AllRejectedError) Error() string {
+	msg := fmt.Sprintf("every row was rejected (%d of %d): nothing was imported", e.Rows, e.Rows)
+	if e.InvalidUTF8 > 0 {
+		msg += fmt.Sprintf("; %d rows are not valid UTF-8: %s", e.InvalidUTF8, ConvertHint(e.Path))
+	}
+	return msg
+}
+
+// convertHint is ConvertHint for a file not named.
+var convertHint = ConvertHint("")
+
+// ConvertHint is the advice for a file that is not UTF-8: convert it,
+// with the iconv command for path ("" names it FILE).
+func ConvertHint(path string) string {
+	out := "FILE.utf8"
+	if path == "" {
+		path = "FILE"
+	} else {
+		ext := filepath.Ext(path)
+		out = strings.TrimSuffix(path, ext) + ".utf8" + ext
+	}
+	return fmt.Sprintf("convert the file to UTF-8 first, e.g. iconv -f latin1 -t utf-8 %s > %s", path, out)
+}
+
+// Import reads every profile from the input that open returns and upserts it
+// into sink in batches. Rejected rows are counted and kept (up to a limit);
+// a row repeating an earlier row's id is rejected as duplicate_id. The good
+// rows are written unless opts.Strict is set.
+//
+// Batches are written with ctx's values but not its cancellation: when ctx
+// ends, the batch being written is committed and Import stops with an
+// *InterruptedError saying how many rows were committed.
+func Import(ctx context.Context, open func() (io.ReadCloser, error), sink Sink, opts ImportOptions) (ImportSummary, error) {
+	opts = opts.withDefaults()
+	if !opts.Strict {
+		sum, err := readAll(ctx, open, sink, opts)
+		return sum, finish(&sum, err, false)
+	}
+	as, ok := sink.(AtomicSink)
+	if !ok {
+		return ImportSummary{}, errors.New("a strict import needs a store that writes atomically")
+	}
+	var sum ImportSummary
+	err := as.Atomically(context.WithoutCancel(ctx), func(tx Sink) error {
+		var err error
+		sum, err = readAll(ctx, open, tx, opts)
+		if err == nil && sum.Rejected > 0 {
+			err = fmt.Errorf("%w: %d of %d rows rejected", ErrStrictRejected, sum.Rejected, sum.Rows)
+		}
+		return err
+	})
+	if err != nil {
+		sum.UpsertResult = UpsertResult{} // rolled back
+	}
+	return sum, finish(&sum, err, true)
+}
+
+// finish sets Written and turns an interruption or an input of nothing but
+// rejected rows into its error.
+func finish(sum *ImportSummary, err error, strict bool) error {
+	switch {
+	case (err == nil || errors.Is(err, ErrStrictRejected)) && sum.Rows > 0 && sum.Rejected == sum.Rows:
+		return &AllRejectedError{Rows: sum.Rows, InvalidUTF8: sum.InvalidUTF8}
+	case err == nil:
+		sum.Written = true
+		return nil
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return &InterruptedError{Committed: sum.Committed(), Strict: strict, Err: err}
+	}
+	return err
+}
+
+// readAll reads the input once, writing to sink; once a row is rejected in
+// a strict import it only reads on, to report every bad row.
 func readAll(ctx context.Context, open func() (io.ReadCloser, error), sink Sink, opts ImportOptions) (ImportSummary, error) {
 	var sum ImportSummary
 	rc, err := open()
@@ -93,7 +200,8 @@ func readAll(ctx context.Context, open func() (io.ReadCloser, error), sink Sink,
 	if err != nil {
 		return sum, err
 	}
-	b := batcher{sink: sink, opts: opts, sum: &sum, seen: map[string]bool{}}
+	b := batcher{sink: sink, opts: opts, sum: &sum}
+	ids := newIDSet()
 	for {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -106,10 +214,16 @@ func readAll(ctx context.Context, open func() (io.ReadCloser, error), sink Sink,
 			return sum, fmt.Errorf("read input: %w", err)
 		}
 		sum.Rows++
+		if rec.Err == nil {
+			if first, dup := ids.add(rec.Profile.ID, rec.Line); dup {
+				rec.Err = &RowError{Line: rec.Line, Code: CodeDuplicateID,
+					Reason: fmt.Sprintf("%s: id %q is also on line %d (the first one is kept)", CodeDuplicateID, rec.Profile.ID, first)}
+			}
+		}
 		if rec.Err != nil {
-			sum.Rejected++
-			if len(sum.Errors) < opts.KeepErrors {
-				sum.Errors = append(sum.Errors, rec.Err)
+			sum.reject(rec.Err, opts.KeepErrors)
+			if opts.Strict {
+				b.sink = nil
 			}
 			continue
 		}
@@ -120,38 +234,73 @@ func readAll(ctx context.Context, open func() (io.ReadCloser, error), sink Sink,
 	return sum, b.flush(ctx)
 }
 
-// batcher groups profiles into batches. A batch never holds the same id
-// twice: a repeated id starts a new batch, so the later row updates the
-// earlier one and is counted as such.
+func (s *ImportSummary) reject(re *RowError, keep int) {
+	s.Rejected++
+	if re.Code == CodeInvalidUTF8 {
+		s.InvalidUTF8++
+	}
+	if len(s.Errors) < keep {
+		s.Errors = append(s.Errors, re)
+	}
+}
+
+// idSet remembers the ids of a file with the line of each, as 96-bit
+// fingerprints (a false duplicate among a million ids has a chance of
+// about 1 in 10^17): 16 bytes an id however long the id is.
+type idSet struct {
+	seed1, seed2 maphash.Seed
+	lines        map[[3]uint32]int32
+}
+
+func newIDSet() *idSet {
+	return &idSet{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed(), lines: map[[3]uint32]int32{}}
+}
+
+// add records id at line; when id was seen before it returns the first
+// line and true.
+func (s *idSet) add(id string, line int) (first int, dup bool) {
+	h := maphash.String(s.seed1, id)
+	k := [3]uint32{uint32(h), uint32(h >> 32), uint32(maphash.String(s.seed2, id))}
+	if l, ok := s.lines[k]; ok {
+		return int(l), true
+	}
+	s.lines[k] = int32(min(line, 1<<31-1))
+	return 0, false
+}
+
+// batcher groups profiles into batches (ids within one never repeat: the
+// import rejects repeated ids).
 type batcher struct {
-	sink  Sink
+	sink  Sink // nil: read only
 	opts  ImportOptions
 	sum   *ImportSummary
 	batch []Profile
-	seen  map[string]bool
 }
 
 func (b *batcher) add(ctx context.Context, p Profile) error {
-	if b.seen[p.ID] || len(b.batch) >= b.opts.BatchSize {
+	if len(b.batch) >= b.opts.BatchSize {
+		if err := ctx.Err(); err != nil {
+			return err // interrupted: the batch is not written
+		}
 		if err := b.flush(ctx); err != nil {
 			return err
 		}
 	}
-	b.seen[p.ID] = true
 	b.batch = append(b.batch, p)
 	return nil
 }
 
+// flush writes the batch. The write does not stop when ctx ends, so a
+// batch is either committed whole and counted, or not written.
 func (b *batcher) flush(ctx context.Context) error {
 	if b.sink != nil && len(b.batch) > 0 {
-		res, err := b.sink.UpsertProfiles(ctx, b.batch, b.opts.Now())
+		res, err := b.sink.UpsertProfiles(context.WithoutCancel(ctx), b.batch, b.opts.Now())
 		if err != nil {
 			return fmt.Errorf("write profiles: %w", err)
 		}
 		b.sum.Add(res)
 	}
 	b.batch = b.batch[:0]
-	clear(b.seen)
 	if b.opts.Progress != nil {
 		b.opts.Progress(b.sum.Rows)
 	}

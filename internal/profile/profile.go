@@ -4,7 +4,6 @@ package profile
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -24,10 +23,8 @@ type Profile struct {
 // EncodeAttrs returns the canonical JSON form of attrs (keys sorted), used
 // for storage and change detection.
 func EncodeAttrs(a Attrs) ([]byte, error) {
-	if a == nil {
-		a = Attrs{}
-	}
-	b, err := json.Marshal(map[string]any(a))
+	var e Encoder
+	b, _, err := e.Encode(a)
 	if err != nil {
 		return nil, fmt.Errorf("encode attributes: %w", err)
 	}

@@ -55,6 +55,14 @@ type ReadOptions struct {
 	// Delimiter separates CSV fields. 0 detects it from the header line among
 	// ',', ';' and '\t' (',' when none occurs). Ignored for JSONL.
 	Delimiter rune
+	// Types pins the type of attributes by name (import --type
+	// postal_code=string): every value is converted to it, and a row with
+	// a value that cannot be is rejected. Unpinned values are typed one by
+	// one: true/false, integers, decimals in JSON number syntax, and
+	// strings — number-looking text with leading zeros or a '+' stays a
+	// string, and so do the numbers of a column whose name says postal
+	// code or phone number (see TextByName).
+	Types map[string]Type
 }
 
 func (o *ReadOptions) validate() error {
@@ -67,6 +75,11 @@ func (o *ReadOptions) validate() error {
 	if o.Format == FormatCSV && o.Delimiter != 0 && !validDelimiter(o.Delimiter) {
 		return fmt.Errorf("ReadOptions.Delimiter: %q cannot separate CSV fields", o.Delimiter)
 	}
+	for name, t := range o.Types {
+		if _, err := ParseType(string(t)); err != nil || t == TypeMixed {
+			return fmt.Errorf("ReadOptions.Types[%q]: unknown type %q", name, t)
+		}
+	}
 	return nil
 }
 
@@ -78,8 +91,21 @@ func validDelimiter(d rune) bool {
 // RowError is a rejected row. Reading goes on with the next row.
 type RowError struct {
 	Line   int    // physical line (1-based) where the row starts
+	Code   string // the kind of problem, one of the Code constants ("" for others)
 	Reason string // what is wrong with the row
 }
+
+// The codes of RowError.
+const (
+	// CodeFieldCount: a CSV row has fewer or more fields than the header.
+	CodeFieldCount = "field_count"
+	// CodeDuplicateID: the row repeats the id of an earlier row of the file.
+	CodeDuplicateID = "duplicate_id"
+	// CodeInvalidUTF8: the row is not valid UTF-8 text.
+	CodeInvalidUTF8 = "invalid_utf8"
+	// CodeInvalidValue: a value does not have its attribute's pinned type.
+	CodeInvalidValue = "invalid_value"
+)
 
 // Error returns "line N: reason".
 func (e *RowError) Error() string {
@@ -96,6 +122,11 @@ type Record struct {
 // rejected returns a Record for a row rejected at line for reason.
 func rejected(line int, reason string) Record {
 	return Record{Line: line, Err: &RowError{Line: line, Reason: reason}}
+}
+
+// rejectedAs is rejected with a Code.
+func rejectedAs(line int, code, reason string) Record {
+	return Record{Line: line, Err: &RowError{Line: line, Code: code, Reason: reason}}
 }
 
 // source is one input format's row iterator.
@@ -119,7 +150,7 @@ func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
 		return nil, err
 	}
 	if opts.Format == FormatJSONL {
-		return &Reader{src: newJSONLSource(r, strings.TrimSpace(opts.IDColumn))}, nil
+		return &Reader{src: newJSONLSource(r, strings.TrimSpace(opts.IDColumn), opts.Types)}, nil
 	}
 	src, err := newCSVSource(r, opts)
 	if err != nil {

@@ -23,6 +23,7 @@ type csvSource struct {
 	r      *csv.Reader
 	header []string // trimmed column names
 	idIdx  int      // index of the id column in header
+	typing []typing // how each column's values are typed
 }
 
 func newCSVSource(r io.Reader, opts ReadOptions) (*csvSource, error) {
@@ -56,7 +57,11 @@ func newCSVSource(r io.Reader, opts ReadOptions) (*csvSource, error) {
 	if idIdx < 0 {
 		return nil, fmt.Errorf("id column %q not found in header (columns: %s)", idName, listColumns(header))
 	}
-	return &csvSource{r: cr, header: header, idIdx: idIdx}, nil
+	typings := make([]typing, len(header))
+	for i, name := range header {
+		typings[i] = typingFor(name, opts.Types)
+	}
+	return &csvSource{r: cr, header: header, idIdx: idIdx, typing: typings}, nil
 }
 
 // skipBOM discards a UTF-8 byte order mark at the start of br.
@@ -141,7 +146,7 @@ func readHeader(cr *csv.Reader) ([]string, error) {
 	seen := make(map[string]int, len(rec))
 	for i, name := range rec {
 		if !utf8.ValidString(name) {
-			return nil, fmt.Errorf("CSV header column %d is not valid UTF-8", i+1)
+			return nil, fmt.Errorf("CSV header column %d is not valid UTF-8 (%s)", i+1, convertHint)
 		}
 		name = strings.TrimSpace(name)
 		if name == "" {
@@ -189,14 +194,16 @@ func (s *csvSource) next() (Record, error) {
 // record turns one CSV row into a Record: the id column to Profile.ID, the
 // other non-empty cells typed into Attrs.
 func (s *csvSource) record(line int, rec []string) Record {
-	if len(rec) > len(s.header) {
-		return rejected(line, fmt.Sprintf("has %d fields, header has %d", len(rec), len(s.header)))
+	if len(rec) != len(s.header) {
+		// A short row would replace the stored profile without the
+		// attributes of its missing columns.
+		return rejectedAs(line, CodeFieldCount, fmt.Sprintf("has %d fields, header has %d", len(rec), len(s.header)))
 	}
 	var id string
 	attrs := make(Attrs, len(rec))
 	for i, cell := range rec {
 		if !utf8.ValidString(cell) {
-			return rejected(line, fmt.Sprintf("invalid UTF-8 in column %q", s.header[i]))
+			return rejectedAs(line, CodeInvalidUTF8, fmt.Sprintf("invalid UTF-8 in column %q", s.header[i]))
 		}
 		cell = strings.TrimSpace(cell)
 		if i == s.idIdx {
@@ -204,7 +211,11 @@ func (s *csvSource) record(line int, rec []string) Record {
 			continue
 		}
 		if cell != "" {
-			attrs[s.header[i]] = cellValue(cell)
+			v, err := s.typing[i].cell(cell)
+			if err != nil {
+				return rejectedAs(line, CodeInvalidValue, fmt.Sprintf("column %q: %v", s.header[i], err))
+			}
+			attrs[s.header[i]] = v
 		}
 	}
 	if id == "" {

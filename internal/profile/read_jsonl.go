@@ -24,14 +24,34 @@ type jsonlSource struct {
 	eof     bool        // the last line has been read
 	buf     []byte      // assembles lines longer than the read buffer
 	fields  []jsonField // reused by parseFlatObject
+	pins    map[string]Type
+	typings map[string]typing // typingFor by field name, cached
 }
 
-func newJSONLSource(r io.Reader, idField string) *jsonlSource {
+func newJSONLSource(r io.Reader, idField string, pins map[string]Type) *jsonlSource {
 	return &jsonlSource{
 		br:      bufio.NewReaderSize(r, inputBufferSize),
 		idField: idField,
 		maxLine: maxJSONLLine,
+		pins:    pins,
+		typings: map[string]typing{},
 	}
+}
+
+// maxCachedTypings bounds the typing cache (a file may hold any number of
+// distinct field names).
+const maxCachedTypings = 10_000
+
+// typingOf returns how field name's values are typed.
+func (s *jsonlSource) typingOf(name string) typing {
+	if t, ok := s.typings[name]; ok {
+		return t
+	}
+	t := typingFor(name, s.pins)
+	if len(s.typings) < maxCachedTypings {
+		s.typings[strings.Clone(name)] = t
+	}
+	return t
 }
 
 func (s *jsonlSource) next() (Record, error) {
@@ -103,7 +123,7 @@ func isBlankLine(b []byte) bool {
 // record turns one JSON object line into a Record.
 func (s *jsonlSource) record(raw []byte) Record {
 	if !utf8.Valid(raw) {
-		return rejected(s.line, "invalid UTF-8")
+		return rejectedAs(s.line, CodeInvalidUTF8, "invalid UTF-8")
 	}
 	fields, err := parseFlatObject(string(bytes.TrimRight(raw, "\r\n")), s.fields[:0])
 	s.fields = fields[:0]
@@ -128,6 +148,13 @@ func (s *jsonlSource) record(raw []byte) Record {
 		v, err := jsonValue(f)
 		if err != nil {
 			return rejected(s.line, err.Error())
+		}
+		if v != nil && (f.kind == jsonNumber || len(s.pins) > 0) {
+			if t := s.typingOf(f.key); t != (typing{}) {
+				if v, err = t.json(v, f.text); err != nil {
+					return rejectedAs(s.line, CodeInvalidValue, fmt.Sprintf("attribute %q: %v", f.key, err))
+				}
+			}
 		}
 		if v == nil {
 			delete(attrs, f.key) // null or "": absent, also over an earlier duplicate

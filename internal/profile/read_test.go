@@ -93,7 +93,7 @@ func TestReadCSV(t *testing.T) {
 			input: "id,a,b\nC1,1,2,3\nC2,x\n,y,z\n  ,y,z\n",
 			want: []row{
 				{line: 2, reason: "has 4 fields, header has 3"},
-				{line: 3, id: "C2", attrs: profile.Attrs{"a": "x"}},
+				{line: 3, reason: "has 2 fields, header has 3"},
 				{line: 4, reason: `empty id in column "id"`},
 				{line: 5, reason: `empty id in column "id"`},
 			},

@@ -118,7 +118,7 @@ func TestKeyringNeverPrintsKey(t *testing.T) {
 	b := setup(t)
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "kr", b.kr)
-	js, err := json.Marshal(b.kr)
+	js, err := json.Marshal(map[string]any{"kr": b.kr}) // as a field of a logged or served value
 	require.NoError(t, err)
 	out := fmt.Sprintf("%v %+v %#v %s %x %q", b.kr, b.kr, b.kr, b.kr, b.kr, b.kr) + logs.String() + string(js)
 	for _, form := range []string{string(b.key), fmt.Sprintf("%x", b.key), base64.StdEncoding.EncodeToString(b.key)} {

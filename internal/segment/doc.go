@@ -12,7 +12,10 @@
 // matched against any number of profiles, from any number of goroutines.
 // Numbers compare across int and double, the CEL strings extension
 // (lowerAscii, trim, split, ...) is available, and every rule runs under
-// size, nesting and cost limits so a hostile rule cannot hang evaluation.
+// size, nesting and cost limits so a hostile rule cannot hang evaluation:
+// Compile refuses a rule whose estimated worst-case cost per profile is too
+// high, and a Previewer bounds how many previews run at once and for how
+// long.
 //
 // Absent attributes: a profile's attributes have no key for an absent value.
 // A rule that cannot be decided without an absent attribute does not match:

@@ -2,6 +2,7 @@ package segment
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ func fuzzProfiles() []profile.Attrs {
 		czech(),
 		{},
 		nil,
-		{"country": "", "orders": int64(-1 << 63), "lifetime_value": -0.0, "vip": false, "email": "\xff\x00@", "name": "ŽŽ🎉"},
+		{"country": "", "orders": int64(-1 << 63), "lifetime_value": math.Copysign(0, -1), "vip": false, "email": "\xff\x00@", "name": "ŽŽ🎉"},
 	}
 }
 

@@ -58,7 +58,8 @@ type chunk struct {
 const chunkSize = 512
 
 // EvaluateRule matches rule against every stored profile, decoding and
-// evaluating on all cores while the store streams rows.
+// evaluating on all cores while the store streams rows. It stops soon after
+// ctx is done, with ctx's error.
 func EvaluateRule(ctx context.Context, st Store, rule *Rule) (Evaluation, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -76,7 +77,7 @@ func EvaluateRule(ctx context.Context, st Store, rule *Rule) (Evaluation, error)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results <- matchChunks(work, rule, want)
+			results <- matchChunks(ctx, work, rule, want)
 		}()
 	}
 	var total int
@@ -101,6 +102,9 @@ func EvaluateRule(ctx context.Context, st Store, rule *Rule) (Evaluation, error)
 	close(work)
 	wg.Wait()
 	close(results)
+	if scanErr == nil {
+		scanErr = ctx.Err() // the workers stopped early
+	}
 	ev := Evaluation{Profiles: total}
 	for r := range results {
 		ev.Members = append(ev.Members, r.Members...)
@@ -117,11 +121,14 @@ func EvaluateRule(ctx context.Context, st Store, rule *Rule) (Evaluation, error)
 }
 
 // matchChunks decodes the attributes in want (all when nil) of each
-// profile and matches the rule.
-func matchChunks(work <-chan chunk, rule *Rule, want []string) Evaluation {
+// profile and matches the rule. Once ctx is done it only drains work.
+func matchChunks(ctx context.Context, work <-chan chunk, rule *Rule, want []string) Evaluation {
 	var ev Evaluation
 	for c := range work {
 		for i, raw := range c.attrs {
+			if i%8 == 0 && ctx.Err() != nil {
+				break
+			}
 			attrs, err := profile.DecodeSelected(raw, want)
 			if err == nil {
 				var ok bool

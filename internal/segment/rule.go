@@ -19,14 +19,23 @@ type Rule struct {
 	prg        cel.Program
 	attrs      []string
 	attrsKnown bool
+	ast        *cel.Ast
 }
 
-// Compile parses and type-checks expr. On failure it returns a *RuleError.
+// Compile parses and type-checks expr with every attribute of dynamic
+// type. On failure it returns a *RuleError.
 //
 // A rule must evaluate to a bool. A rule whose type is only known at run
 // time (p.vip, where vip is a bool attribute) compiles, and Match reports an
 // error for a profile where it is not a bool.
-func Compile(expr string) (rule *Rule, err error) {
+func Compile(expr string) (*Rule, error) { return CompileTyped(expr, nil) }
+
+// CompileTyped is Compile with attrTypes, the types of known attributes
+// (the profile schema's, profile.Schema.Types): p.orders > "x" is refused at its
+// position when orders is an integer. p stays a map: p.name of an
+// attribute not in attrTypes is dynamic, and so is p["name"]; a mixed
+// attribute is dynamic too. Dates and timestamps are strings.
+func CompileTyped(expr string, attrTypes map[string]profile.Type) (rule *Rule, err error) {
 	defer func() {
 		if rec := recover(); rec != nil {
 			rule = nil
@@ -44,16 +53,25 @@ func Compile(expr string) (rule *Rule, err error) {
 	if iss.Err() != nil {
 		return nil, issuesError(expr, iss.Errors())
 	}
-	if t := ast.OutputType(); t.Kind() != types.BoolKind && t.Kind() != types.DynKind {
+	out := ast.OutputType()
+	if len(attrTypes) > 0 {
+		if out, err = typeCheck(expr, attrTypes); err != nil {
+			return nil, err
+		}
+	}
+	if out.Kind() != types.BoolKind && out.Kind() != types.DynKind {
 		line, col := firstToken(expr)
-		return nil, &RuleError{Line: line, Column: col, Msg: fmt.Sprintf("rule must evaluate to a bool, got %s", cel.FormatCELType(t)), Source: expr}
+		return nil, &RuleError{Line: line, Column: col, Msg: fmt.Sprintf("rule must evaluate to a bool, got %s", cel.FormatCELType(out)), Source: expr}
+	}
+	if rerr := checkCost(env, ast, expr); rerr != nil {
+		return nil, rerr
 	}
 	prg, err := env.Program(ast, programOptions()...)
 	if err != nil {
 		return nil, &RuleError{Line: 1, Column: 1, Msg: fmt.Sprintf("plan rule: %v", err), Source: expr}
 	}
 	attrs, known := referencedAttributes(ast)
-	return &Rule{src: expr, prg: prg, attrs: attrs, attrsKnown: known}, nil
+	return &Rule{src: expr, prg: prg, attrs: attrs, attrsKnown: known, ast: ast}, nil
 }
 
 // precheck rejects empty and oversized rules before CEL sees them, with

@@ -4,11 +4,13 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"segbridge/internal/httpauth"
 )
 
 // logRequests logs one line per request: method, path (never the query,
-// which is where a careless client might put a secret), status and
-// duration. Health checks and metrics scrapes are logged at debug level.
+// which is where a careless client might put a secret), status, duration
+// and the client's address. Health checks and metrics scrapes are logged at debug level.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -20,7 +22,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			level = slog.LevelDebug
 		}
 		s.log.Log(r.Context(), level, "http request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)), slog.String("client", httpauth.RemoteIP(r)))
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,7 @@ import (
 	"segbridge/internal/app"
 	"segbridge/internal/httpauth"
 	"segbridge/internal/jobs"
+	"segbridge/internal/segment"
 	"segbridge/internal/web"
 )
 
@@ -48,6 +50,20 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default: App.Now).
 	Now func() time.Time
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (default: none). They decide the
+	// client address that login attempts are limited by, and whether the
+	// client connected over HTTPS (the __Host- session cookie, HSTS).
+	TrustedProxies httpauth.TrustedProxies
+	// MaxUploadBytes bounds a profile import upload (default
+	// api.DefaultMaxUploadBytes, 256 MiB).
+	MaxUploadBytes int64
+	// MaxUploads is how many uploads are imported at once (default
+	// api.DefaultMaxUploads).
+	MaxUploads int
+	// Previews bounds rule previews, for the API and the web UI together
+	// (default: segment.PreviewConfig's defaults).
+	Previews segment.PreviewConfig
 }
 
 // WithDefaults returns c with unset fields at their defaults.
@@ -77,6 +93,13 @@ func (c Config) WithDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = api.DefaultMaxUploadBytes
+	}
+	if c.MaxUploads == 0 {
+		c.MaxUploads = api.DefaultMaxUploads
+	}
+	c.Previews = c.Previews.WithDefaults()
 	return c
 }
 
@@ -87,6 +110,9 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("server: Config.Addr %q: want HOST:PORT such as 127.0.0.1:8080", c.Addr)
+	}
+	if err := c.Previews.Validate(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -106,11 +132,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With(slog.String("component", "http"))}
-	apiHandler, _, err := api.New(api.Config{App: cfg.App, Logger: cfg.Logger, Now: cfg.Now})
+	previews, err := segment.NewPreviewer(cfg.Previews)
 	if err != nil {
 		return nil, err
 	}
-	webHandler, err := web.New(web.Config{App: cfg.App, Logger: cfg.Logger, Now: cfg.Now})
+	apiHandler, _, err := api.New(api.Config{App: cfg.App, Logger: cfg.Logger, Now: cfg.Now,
+		MaxUploadBytes: cfg.MaxUploadBytes, MaxUploads: cfg.MaxUploads, Previews: previews})
+	if err != nil {
+		return nil, err
+	}
+	webHandler, err := web.New(web.Config{App: cfg.App, Logger: cfg.Logger, Now: cfg.Now, Previews: previews})
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +153,23 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{ErrorLog: slogErrorLog{s.log}}))
-	s.handler = s.logRequests(mux)
+	s.handler = httpauth.ClientInfo(cfg.TrustedProxies)(s.logRequests(securityHeaders(mux)))
 	return s, nil
+}
+
+// securityHeaders marks every response nosniff and, when the client
+// connected over HTTPS (directly or through a trusted proxy), tells the
+// browser to use HTTPS only from now on (HSTS, a year). Plain HTTP never
+// gets HSTS: a local http://localhost install must keep working.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if httpauth.IsTLS(r) {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Handler is everything the server serves (for tests that bring their own
@@ -138,10 +184,21 @@ func (s *Server) Listen() (net.Addr, error) {
 	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+		return nil, listenError(s.cfg.Addr, err)
 	}
 	s.ln = ln
 	return ln.Addr(), nil
+}
+
+// Close closes the listening socket Listen opened, for a caller that
+// gives up before Run (Run closes it itself).
+func (s *Server) Close() error {
+	if s.ln == nil {
+		return nil
+	}
+	err := s.ln.Close()
+	s.ln = nil
+	return err
 }
 
 // Run serves until ctx ends, then shuts down gracefully: it stops
@@ -218,3 +275,20 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 type slogErrorLog struct{ log *slog.Logger }
 
 func (l slogErrorLog) Println(v ...any) { l.log.Error(fmt.Sprint(v...)) }
+
+// listenError says in plain words why addr cannot be listened on.
+func listenError(addr string, err error) error {
+	var errno syscall.Errno
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("cannot listen on %s: the address is already in use (another segbridge serve, or another program, "+
+			"listens there; stop it or choose another --addr)", addr)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("cannot listen on %s: permission denied (ports below 1024 need privileges; choose another --addr)", addr)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return fmt.Errorf("cannot listen on %s: this machine has no such address (choose another --addr)", addr)
+	case errors.As(err, &errno):
+		return fmt.Errorf("cannot listen on %s: %s", addr, errno.Error())
+	}
+	return fmt.Errorf("cannot listen on %s: %w", addr, err)
+}

@@ -12,6 +12,8 @@ type EncodedProfile struct {
 	ID    string
 	Attrs []byte
 	Hash  string
+	// Shape is the attribute names and value types, for the schema counts.
+	Shape profile.Shape
 }
 
 // EncodeBatch encodes a batch for writing. When an id repeats, the last
@@ -19,15 +21,16 @@ type EncodedProfile struct {
 func EncodeBatch(batch []profile.Profile) ([]EncodedProfile, error) {
 	out := make([]EncodedProfile, 0, len(batch))
 	pos := make(map[string]int, len(batch))
+	var enc profile.Encoder
 	for _, p := range batch {
 		if p.ID == "" {
 			return nil, fmt.Errorf("profile with empty id")
 		}
-		b, err := profile.EncodeAttrs(p.Attrs)
+		b, shape, err := enc.Encode(p.Attrs)
 		if err != nil {
-			return nil, fmt.Errorf("profile %q: %w", p.ID, err)
+			return nil, fmt.Errorf("profile %q: encode attributes: %w", p.ID, err)
 		}
-		e := EncodedProfile{ID: p.ID, Attrs: b, Hash: profile.Hash(b)}
+		e := EncodedProfile{ID: p.ID, Attrs: b, Hash: profile.Hash(b), Shape: shape}
 		if i, ok := pos[p.ID]; ok {
 			out[i] = e
 			continue

@@ -59,6 +59,30 @@ type Profiles interface {
 	// storage order (the fastest; no particular id order). The attrs slice is
 	// only valid during the call.
 	ScanProfiles(ctx context.Context, fn func(id string, attrs []byte) error) error
+	// Atomically runs fn with a sink whose upserts are one transaction:
+	// committed when fn returns nil, rolled back otherwise (a strict
+	// import). Other writes of the store wait meanwhile on SQLite.
+	Atomically(ctx context.Context, fn func(tx profile.Sink) error) error
+	ProfileSchemas
+}
+
+// ProfileSchemas keeps the profile schema: how many profiles carry each
+// attribute, per value type (profile.TypeOf), and the pinned types.
+// UpsertProfiles keeps the counts current in its own transaction: +1 per
+// attribute of a new profile, and for a changed one −1 per attribute it
+// had and +1 per attribute it has (the stored attributes are read only for
+// changed profiles). Concurrent imports of the same new ids on PostgreSQL
+// can count a profile twice; RecountProfileSchema repairs that.
+type ProfileSchemas interface {
+	// ProfileSchema returns the schema of the stored profiles.
+	ProfileSchema(ctx context.Context) (profile.Schema, error)
+	// PinAttributeTypes records pinned types by attribute name (replacing
+	// earlier pins of those names); imports type the attributes' values
+	// accordingly.
+	PinAttributeTypes(ctx context.Context, pins map[string]profile.Type, now time.Time) error
+	// RecountProfileSchema counts the schema again from every stored
+	// profile. Migrate runs it once when the counts are new.
+	RecountProfileSchema(ctx context.Context) error
 }
 
 // Segments stores segment definitions and their refreshed membership.

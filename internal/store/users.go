@@ -30,7 +30,7 @@ type Users interface {
 	// only admin is user.ErrLastAdmin, decided in the same transaction.
 	SetUserRole(ctx context.Context, id int64, role user.Role, now time.Time) (user.User, error)
 	// SetUserPassword replaces user id's password hash (UpdatedAt = now)
-	// and deletes their sessions.
+	// and deletes their sessions and API tokens.
 	SetUserPassword(ctx context.Context, id int64, passwordHash string, now time.Time) error
 	// DeleteUser removes user id with their sessions and API tokens.
 	// Removing the only admin is user.ErrLastAdmin, decided in the same
@@ -48,11 +48,16 @@ type Users interface {
 	// them.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
 
-	// CreateAPIToken stores t (t.ID is ignored) by its token hash; an
-	// owner that does not exist is ErrNotFound.
+	// CreateAPIToken stores t (t.ID and t.OwnerEmail are ignored; a zero
+	// ExpiresAt never expires) by its token hash; an owner that does not
+	// exist is ErrNotFound. Tokens come back with their owner's e-mail.
 	CreateAPIToken(ctx context.Context, t user.Token, tokenHash []byte) (user.Token, error)
 	// ListAPITokens returns ownerID's tokens ordered by id.
 	ListAPITokens(ctx context.Context, ownerID int64) ([]user.Token, error)
+	// ListAllAPITokens returns every user's tokens ordered by id.
+	ListAllAPITokens(ctx context.Context) ([]user.Token, error)
+	// GetAPIToken returns token id; ErrNotFound if there is none.
+	GetAPIToken(ctx context.Context, id int64) (user.Token, error)
 	// DeleteAPIToken removes token id if ownerID owns it; otherwise
 	// ErrNotFound.
 	DeleteAPIToken(ctx context.Context, ownerID, id int64) error

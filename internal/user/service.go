@@ -52,7 +52,7 @@ type Store interface {
 	// ErrLastAdmin, decided atomically.
 	SetUserRole(ctx context.Context, id int64, role Role, now time.Time) (User, error)
 	// SetUserPassword replaces a user's password hash and ends all of the
-	// user's sessions.
+	// user's sessions and API tokens.
 	SetUserPassword(ctx context.Context, id int64, passwordHash string, now time.Time) error
 	// DeleteUser removes a user with their sessions and API tokens;
 	// removing the last admin is ErrLastAdmin, decided atomically.
@@ -70,6 +70,10 @@ type Store interface {
 	CreateAPIToken(ctx context.Context, t Token, tokenHash []byte) (Token, error)
 	// ListAPITokens returns ownerID's tokens ordered by id.
 	ListAPITokens(ctx context.Context, ownerID int64) ([]Token, error)
+	// ListAllAPITokens returns every user's tokens ordered by id.
+	ListAllAPITokens(ctx context.Context) ([]Token, error)
+	// GetAPIToken returns token id, or the store's not-found error.
+	GetAPIToken(ctx context.Context, id int64) (Token, error)
 	// DeleteAPIToken removes token id if ownerID owns it, else returns the
 	// store's not-found error.
 	DeleteAPIToken(ctx context.Context, ownerID, id int64) error
@@ -91,12 +95,16 @@ type Config struct {
 	Logger *slog.Logger
 	// SessionTTL is how long a session lasts after login (default 12 h).
 	SessionTTL time.Duration
-	// LoginBurst and LoginEvery rate-limit failed logins, separately per
-	// e-mail and per remote IP: LoginBurst failures at once, then one more
-	// every LoginEvery (defaults 5 and 10 s). The limits live in this
+	// LoginBurst, LoginClientBurst and LoginEvery rate-limit failed
+	// logins: LoginBurst failures at once per client and account (default
+	// 5), LoginClientBurst per client over all accounts (default 20), then
+	// one more every LoginEvery (default 10 s). A client is its IP address
+	// (an IPv6 address counts as its /64). Wrong passwords from one client
+	// never stop the right one from another. The limits live in this
 	// process's memory.
-	LoginBurst int
-	LoginEvery time.Duration
+	LoginBurst       int
+	LoginClientBurst int
+	LoginEvery       time.Duration
 	// PasswordCost is the bcrypt cost (default 12; bcrypt.MinCost, 4, in
 	// tests).
 	PasswordCost int
@@ -116,6 +124,9 @@ func (c Config) WithDefaults() Config {
 	if c.LoginBurst == 0 {
 		c.LoginBurst = 5
 	}
+	if c.LoginClientBurst == 0 {
+		c.LoginClientBurst = 4 * c.LoginBurst
+	}
 	if c.LoginEvery == 0 {
 		c.LoginEvery = 10 * time.Second
 	}
@@ -134,6 +145,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("user: config: SessionTTL: want at least 1m, got %s", c.SessionTTL)
 	case c.LoginBurst < 1:
 		return fmt.Errorf("user: config: LoginBurst: want at least 1, got %d", c.LoginBurst)
+	case c.LoginClientBurst < c.LoginBurst:
+		return fmt.Errorf("user: config: LoginClientBurst: want at least LoginBurst (%d), got %d", c.LoginBurst, c.LoginClientBurst)
 	case c.LoginEvery <= 0:
 		return fmt.Errorf("user: config: LoginEvery: must be positive, got %s", c.LoginEvery)
 	case c.PasswordCost < bcrypt.MinCost || c.PasswordCost > bcrypt.MaxCost:
@@ -152,9 +165,9 @@ type Service struct {
 	// on first use (bcrypt is slow; most processes never need it).
 	dummy func() ([]byte, error)
 
-	mu      sync.Mutex
-	byEmail limiters
-	byIP    limiters
+	mu              sync.Mutex
+	byClientAccount limiters
+	byClient        limiters
 }
 
 // NewService returns a service for cfg (defaults applied, then validated).
@@ -168,8 +181,8 @@ func NewService(cfg Config) (*Service, error) {
 		dummy: sync.OnceValues(func() ([]byte, error) {
 			return bcrypt.GenerateFromPassword([]byte("segbridge-no-such-user"), cfg.PasswordCost)
 		}),
-		log:     cfg.Logger.With(slog.String("component", "user")),
-		byEmail: limiters{}, byIP: limiters{},
+		log:             cfg.Logger.With(slog.String("component", "user")),
+		byClientAccount: limiters{}, byClient: limiters{},
 	}, nil
 }
 
@@ -238,8 +251,8 @@ func (s *Service) SetRole(ctx context.Context, emailOrID string, role Role) (Use
 	return u, nil
 }
 
-// SetPassword replaces a user's password and signs them out everywhere
-// (their API tokens keep working).
+// SetPassword replaces a user's password, signs them out everywhere and
+// revokes their API tokens (a changed password is often a suspected leak).
 func (s *Service) SetPassword(ctx context.Context, emailOrID, password string) error {
 	hash, err := s.hash(password)
 	if err != nil {

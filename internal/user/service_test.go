@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -222,18 +223,22 @@ func testTokens(t *testing.T, b *bundle) {
 	annP := user.Principal{UserID: ann.ID, Email: ann.Email, Role: ann.Role, Via: "session"}
 	bobP := user.Principal{UserID: bob.ID, Email: bob.Email, Role: bob.Role, Via: "session"}
 
-	tok, plain, err := b.svc.CreateToken(b.ctx, annP, "  CI pipeline ")
+	tok, plain, err := b.svc.CreateToken(b.ctx, annP, "  CI pipeline ", 0)
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(plain, "sbt_"), plain)
 	require.Len(t, plain, 4+43)
 	require.Equal(t, plain[len(plain)-4:], tok.Last4)
 	require.Equal(t, "CI pipeline", tok.Name)
 	require.Equal(t, ann.ID, tok.OwnerID)
+	require.Equal(t, ann.Email, tok.OwnerEmail)
+	require.True(t, tok.ExpiresAt.IsZero(), "no expiry unless asked")
 
-	_, _, err = b.svc.CreateToken(b.ctx, annP, " ")
+	_, _, err = b.svc.CreateToken(b.ctx, annP, " ", 0)
 	require.ErrorContains(t, err, "token name")
-	_, _, err = b.svc.CreateToken(b.ctx, user.Principal{Via: "cli"}, "x")
+	_, _, err = b.svc.CreateToken(b.ctx, user.Principal{Via: "cli"}, "x", 0)
 	require.ErrorIs(t, err, user.ErrUnauthenticated, "a token needs a user to own it")
+	_, _, err = b.svc.CreateToken(b.ctx, annP, "x", time.Minute)
+	require.ErrorContains(t, err, "token expiry: want 0 (never) or from 1h0m0s")
 
 	p, err := b.svc.TokenPrincipal(b.ctx, plain)
 	require.NoError(t, err)
@@ -248,16 +253,93 @@ func testTokens(t *testing.T, b *bundle) {
 
 	b.requireStoredHashedOnly(t, plain)
 
-	require.ErrorIs(t, b.svc.RevokeToken(b.ctx, bobP, tok.ID), store.ErrNotFound, "someone else's token is not found")
+	_, err = b.svc.RevokeToken(b.ctx, bobP, tok.ID)
+	require.ErrorIs(t, err, store.ErrNotFound, "someone else's token is not found")
 	_, err = b.svc.TokenPrincipal(b.ctx, plain)
 	require.NoError(t, err, "still valid")
-	require.NoError(t, b.svc.RevokeToken(b.ctx, annP, tok.ID))
+	revoked, err := b.svc.RevokeToken(b.ctx, annP, tok.ID)
+	require.NoError(t, err)
+	require.Equal(t, tok.ID, revoked.ID)
 	_, err = b.svc.TokenPrincipal(b.ctx, plain)
 	require.ErrorIs(t, err, user.ErrUnauthenticated, "a revoked token is refused")
 	_, err = b.svc.TokenPrincipal(b.ctx, "sbt_nope")
 	require.ErrorIs(t, err, user.ErrUnauthenticated)
 	_, err = b.svc.TokenPrincipal(b.ctx, "")
 	require.ErrorIs(t, err, user.ErrUnauthenticated)
+}
+
+func TestTokenExpiry(t *testing.T) { onEachEngine(t, testTokenExpiry) }
+
+func testTokenExpiry(t *testing.T, b *bundle) {
+	ann := b.add(t, "ann@example.com", user.RoleContributor)
+	annP := user.Principal{UserID: ann.ID, Email: ann.Email, Role: ann.Role}
+	tok, plain, err := b.svc.CreateToken(b.ctx, annP, "a month", 720*time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, b.clock.Now().Add(720*time.Hour), tok.ExpiresAt)
+
+	b.clock.Add(720*time.Hour - time.Second)
+	_, err = b.svc.TokenPrincipal(b.ctx, plain)
+	require.NoError(t, err, "valid until its expiry")
+	b.clock.Add(time.Second)
+	_, err = b.svc.TokenPrincipal(b.ctx, plain)
+	require.ErrorIs(t, err, user.ErrUnauthenticated, "expired")
+	list, err := b.svc.ListTokens(b.ctx, annP)
+	require.NoError(t, err)
+	require.Len(t, list, 1, "an expired token is still listed, to be revoked")
+	require.True(t, list[0].Expired(b.clock.Now()))
+}
+
+func TestPasswordChangeRevokesTokens(t *testing.T) { onEachEngine(t, testPasswordChangeRevokesTokens) }
+
+func testPasswordChangeRevokesTokens(t *testing.T, b *bundle) {
+	ann := b.add(t, "ann@example.com", user.RoleAdmin)
+	bob := b.add(t, "bob@example.com", user.RoleContributor)
+	_, annTok, err := b.svc.CreateToken(b.ctx, user.Principal{UserID: ann.ID}, "ann's", 0)
+	require.NoError(t, err)
+	_, bobTok, err := b.svc.CreateToken(b.ctx, user.Principal{UserID: bob.ID}, "bob's", 0)
+	require.NoError(t, err)
+
+	require.NoError(t, b.svc.SetPassword(b.ctx, "bob@example.com", "a brand new password"))
+	_, err = b.svc.TokenPrincipal(b.ctx, bobTok)
+	require.ErrorIs(t, err, user.ErrUnauthenticated, "a new password revokes the owner's tokens")
+	list, err := b.svc.ListTokens(b.ctx, user.Principal{UserID: bob.ID})
+	require.NoError(t, err)
+	require.Empty(t, list)
+	_, err = b.svc.TokenPrincipal(b.ctx, annTok)
+	require.NoError(t, err, "other users' tokens keep working")
+}
+
+func TestAdminTokens(t *testing.T) { onEachEngine(t, testAdminTokens) }
+
+func testAdminTokens(t *testing.T, b *bundle) {
+	ann := b.add(t, "ann@example.com", user.RoleAdmin)
+	bob := b.add(t, "bob@example.com", user.RoleContributor)
+	cat := b.add(t, "cat@example.com", user.RoleContributor)
+	annP := user.Principal{UserID: ann.ID, Email: ann.Email, Role: ann.Role}
+	bobP := user.Principal{UserID: bob.ID, Email: bob.Email, Role: bob.Role}
+	catP := user.Principal{UserID: cat.ID, Email: cat.Email, Role: cat.Role}
+	bobTok, bobPlain, err := b.svc.CreateToken(b.ctx, bobP, "bob's script", 0)
+	require.NoError(t, err)
+	catTok, _, err := b.svc.CreateToken(b.ctx, catP, "cat's script", 0)
+	require.NoError(t, err)
+
+	all, err := b.svc.ListAllTokens(b.ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+	require.Equal(t, []string{"bob@example.com", "cat@example.com"}, []string{all[0].OwnerEmail, all[1].OwnerEmail})
+
+	_, err = b.svc.RevokeToken(b.ctx, catP, bobTok.ID)
+	require.ErrorIs(t, err, store.ErrNotFound, "a contributor cannot revoke another's token")
+	revoked, err := b.svc.RevokeToken(b.ctx, annP, bobTok.ID)
+	require.NoError(t, err, "an admin may revoke anyone's token")
+	require.Equal(t, "bob@example.com", revoked.OwnerEmail)
+	_, err = b.svc.TokenPrincipal(b.ctx, bobPlain)
+	require.ErrorIs(t, err, user.ErrUnauthenticated)
+	_, err = b.svc.RevokeToken(b.ctx, user.Principal{Role: user.RoleAdmin, Via: "cli"}, catTok.ID)
+	require.NoError(t, err, "the command line acts as an admin")
+	all, err = b.svc.ListAllTokens(b.ctx)
+	require.NoError(t, err)
+	require.Empty(t, all)
 }
 
 func TestRemovedUserRefused(t *testing.T) { onEachEngine(t, testRemovedUserRefused) }
@@ -267,7 +349,7 @@ func testRemovedUserRefused(t *testing.T, b *bundle) {
 	bob := b.add(t, "bob@example.com", user.RoleContributor)
 	s, err := b.svc.Login(b.ctx, "bob@example.com", pw, "")
 	require.NoError(t, err)
-	_, plain, err := b.svc.CreateToken(b.ctx, user.Principal{UserID: bob.ID}, "script")
+	_, plain, err := b.svc.CreateToken(b.ctx, user.Principal{UserID: bob.ID}, "script", 0)
 	require.NoError(t, err)
 
 	require.NoError(t, b.svc.Remove(b.ctx, "bob@example.com"))
@@ -287,34 +369,64 @@ func testLoginRateLimit(t *testing.T, b *bundle) {
 		_, err := b.svc.Login(b.ctx, "ann@example.com", "wrong password "+string(rune('a'+i)), "192.0.2.1")
 		require.ErrorIs(t, err, user.ErrBadCredentials, "attempt %d", i+1)
 	}
-	_, err := b.svc.Login(b.ctx, "ann@example.com", pw, "192.0.2.99")
-	require.ErrorIs(t, err, user.ErrTooManyAttempts, "6th attempt within the window, right password, other IP")
-	_, err = b.svc.Login(b.ctx, "ANN@example.com", pw, "")
-	require.ErrorIs(t, err, user.ErrTooManyAttempts, "the e-mail's limit ignores case")
+	_, err := b.svc.Login(b.ctx, "ann@example.com", pw, "192.0.2.1")
+	require.ErrorIs(t, err, user.ErrTooManyAttempts, "6th attempt from that client within the window, right password")
+	_, err = b.svc.Login(b.ctx, "ANN@example.com", pw, "192.0.2.1")
+	require.ErrorIs(t, err, user.ErrTooManyAttempts, "the account's limit ignores case")
 
 	b.clock.Add(10 * time.Second)
-	_, err = b.svc.Login(b.ctx, "ann@example.com", pw, "192.0.2.99")
+	_, err = b.svc.Login(b.ctx, "ann@example.com", pw, "192.0.2.1")
 	require.NoError(t, err, "one attempt back after 10 s")
-	_, err = b.svc.Login(b.ctx, "ann@example.com", pw, "192.0.2.99")
+	_, err = b.svc.Login(b.ctx, "ann@example.com", pw, "192.0.2.1")
 	require.NoError(t, err, "a successful login uses up nothing")
-	_, err = b.svc.Login(b.ctx, "ann@example.com", "wrong again!!", "192.0.2.99")
+	_, err = b.svc.Login(b.ctx, "ann@example.com", "wrong again!!", "192.0.2.1")
 	require.ErrorIs(t, err, user.ErrBadCredentials)
-	_, err = b.svc.Login(b.ctx, "ann@example.com", pw, "192.0.2.99")
+	_, err = b.svc.Login(b.ctx, "ann@example.com", pw, "192.0.2.1")
 	require.ErrorIs(t, err, user.ErrTooManyAttempts)
 }
 
-func TestLoginRateLimitPerIP(t *testing.T) { onEachEngine(t, testLoginRateLimitPerIP) }
+// TestLoginLimitIsPerClient: wrong passwords from one client never lock
+// the account for another client.
+func TestLoginLimitIsPerClient(t *testing.T) { onEachEngine(t, testLoginLimitIsPerClient) }
 
-func testLoginRateLimitPerIP(t *testing.T, b *bundle) {
+func testLoginLimitIsPerClient(t *testing.T, b *bundle) {
 	b.add(t, "ann@example.com", user.RoleAdmin)
-	for i := range 5 {
-		_, err := b.svc.Login(b.ctx, string(rune('a'+i))+"@example.com", pw, "192.0.2.7")
-		require.ErrorIs(t, err, user.ErrBadCredentials)
+	for i := range 7 {
+		_, err := b.svc.Login(b.ctx, "ann@example.com", "wrong password "+string(rune('a'+i)), "198.51.100.66")
+		if i < 5 {
+			require.ErrorIs(t, err, user.ErrBadCredentials, "attempt %d", i+1)
+		} else {
+			require.ErrorIs(t, err, user.ErrTooManyAttempts, "attempt %d", i+1)
+		}
+	}
+	s, err := b.svc.Login(b.ctx, "ann@example.com", pw, "192.0.2.10")
+	require.NoError(t, err, "the right password from another client signs in")
+	require.NotEmpty(t, s.Token)
+	_, err = b.svc.Login(b.ctx, "ann@example.com", pw, "198.51.100.66")
+	require.ErrorIs(t, err, user.ErrTooManyAttempts, "the guessing client is still limited")
+}
+
+func TestLoginRateLimitPerClient(t *testing.T) { onEachEngine(t, testLoginRateLimitPerClient) }
+
+func testLoginRateLimitPerClient(t *testing.T, b *bundle) {
+	b.add(t, "ann@example.com", user.RoleAdmin)
+	for i := range 20 { // LoginClientBurst: 4 × LoginBurst
+		_, err := b.svc.Login(b.ctx, fmt.Sprintf("u%d@example.com", i), pw, "192.0.2.7")
+		require.ErrorIs(t, err, user.ErrBadCredentials, "attempt %d", i+1)
 	}
 	_, err := b.svc.Login(b.ctx, "ann@example.com", pw, "192.0.2.7")
-	require.ErrorIs(t, err, user.ErrTooManyAttempts, "the IP spent its attempts on other e-mails")
+	require.ErrorIs(t, err, user.ErrTooManyAttempts, "the client spent its attempts on other accounts")
 	_, err = b.svc.Login(b.ctx, "ann@example.com", pw, "192.0.2.8")
-	require.NoError(t, err, "another IP may still sign in")
+	require.NoError(t, err, "another client may still sign in")
+
+	for i := range 20 {
+		_, err := b.svc.Login(b.ctx, fmt.Sprintf("u%d@example.com", i), pw, fmt.Sprintf("2001:db8:1:2::%x", i+1))
+		require.ErrorIs(t, err, user.ErrBadCredentials, "attempt %d", i+1)
+	}
+	_, err = b.svc.Login(b.ctx, "ann@example.com", pw, "2001:db8:1:2:ffff::1")
+	require.ErrorIs(t, err, user.ErrTooManyAttempts, "an IPv6 client is its /64")
+	_, err = b.svc.Login(b.ctx, "ann@example.com", pw, "2001:db8:1:3::1")
+	require.NoError(t, err, "another /64 is another client")
 }
 
 func TestBootstrap(t *testing.T) {

@@ -19,9 +19,11 @@ type Session struct {
 
 // Login checks email and password and starts a session lasting SessionTTL.
 // A wrong e-mail or password is ErrBadCredentials. Failures are
-// rate-limited per e-mail and per remoteAddr (an IP, or "" to skip that
-// limit): past the limit every attempt, even with the right password, is
-// ErrTooManyAttempts until the bucket refills.
+// rate-limited per client and account (remoteAddr and e-mail) and per
+// client (remoteAddr: the client's IP, or "" for a caller without one,
+// limited per e-mail only): past a limit every attempt from that client,
+// even with the right password, is ErrTooManyAttempts until the bucket
+// refills. Other clients are not affected.
 func (s *Service) Login(ctx context.Context, email, password, remoteAddr string) (Session, error) {
 	email = strings.TrimSpace(email)
 	now := s.cfg.Now()

@@ -17,19 +17,44 @@ type Token struct {
 	ID      int64  `json:"id"`
 	Name    string `json:"name"`
 	OwnerID int64  `json:"owner_id"`
-	Last4   string `json:"last4"`
-	// CreatedAt and LastUsedAt (zero: never used) are UTC.
+	// OwnerEmail is the owner's e-mail, as the store last read it.
+	OwnerEmail string `json:"owner_email"`
+	Last4      string `json:"last4"`
+	// CreatedAt, LastUsedAt (zero: never used) and ExpiresAt (zero: never
+	// expires) are UTC.
 	CreatedAt  time.Time `json:"created_at"`
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+}
+
+// Expired reports whether t has expired at now.
+func (t Token) Expired(now time.Time) bool {
+	return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)
+}
+
+// Limits of a token's lifetime, when it has one.
+const (
+	MinTokenTTL = time.Hour
+	MaxTokenTTL = 10 * 366 * 24 * time.Hour
+)
+
+// CheckTokenTTL reports why ttl is not a token lifetime: 0 (no expiry) or
+// from MinTokenTTL to MaxTokenTTL.
+func CheckTokenTTL(ttl time.Duration) error {
+	if ttl != 0 && (ttl < MinTokenTTL || ttl > MaxTokenTTL) {
+		return fmt.Errorf("token expiry: want 0 (never) or from %s to %s, got %s", MinTokenTTL, MaxTokenTTL, ttl)
+	}
+	return nil
 }
 
 // touchEvery is how stale a token's LastUsedAt may get before a use
 // records it again (so a busy client does not write on every request).
 const touchEvery = time.Minute
 
-// CreateToken creates an API token owned by owner and returns it with its
-// plaintext ("sbt_" and 43 characters), which is never shown again.
-func (s *Service) CreateToken(ctx context.Context, owner Principal, name string) (Token, string, error) {
+// CreateToken creates an API token owned by owner, expiring after ttl (0:
+// never), and returns it with its plaintext ("sbt_" and 43 characters),
+// which is never shown again.
+func (s *Service) CreateToken(ctx context.Context, owner Principal, name string, ttl time.Duration) (Token, string, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case owner.UserID <= 0:
@@ -39,18 +64,24 @@ func (s *Service) CreateToken(ctx context.Context, owner Principal, name string)
 	case utf8.RuneCountInString(name) > 100:
 		return Token{}, "", fmt.Errorf("token name: want at most 100 characters")
 	}
+	if err := CheckTokenTTL(ttl); err != nil {
+		return Token{}, "", err
+	}
 	secret, err := randomString(32)
 	if err != nil {
 		return Token{}, "", fmt.Errorf("create token: %w", err)
 	}
 	plain := TokenPrefix + secret
-	t, err := s.st.CreateAPIToken(ctx, Token{
-		Name: name, OwnerID: owner.UserID, Last4: plain[len(plain)-4:], CreatedAt: s.cfg.Now().UTC(),
-	}, tokenHash(plain))
+	now := s.cfg.Now().UTC()
+	t := Token{Name: name, OwnerID: owner.UserID, Last4: plain[len(plain)-4:], CreatedAt: now}
+	if ttl > 0 {
+		t.ExpiresAt = now.Add(ttl)
+	}
+	t, err = s.st.CreateAPIToken(ctx, t, tokenHash(plain))
 	if err != nil {
 		return Token{}, "", fmt.Errorf("create token %q: %w", name, err)
 	}
-	s.log.Info("api token created", "token_id", t.ID, "owner_id", owner.UserID, "name", name)
+	s.log.Info("api token created", "token_id", t.ID, "owner_id", owner.UserID, "name", name, "expires_at", t.ExpiresAt)
 	return t, plain, nil
 }
 
@@ -59,18 +90,33 @@ func (s *Service) ListTokens(ctx context.Context, owner Principal) ([]Token, err
 	return s.st.ListAPITokens(ctx, owner.UserID)
 }
 
-// RevokeToken deletes owner's token id; someone else's token is the store's
-// not-found error, as if it did not exist.
-func (s *Service) RevokeToken(ctx context.Context, owner Principal, id int64) error {
-	if err := s.st.DeleteAPIToken(ctx, owner.UserID, id); err != nil {
-		return fmt.Errorf("revoke token %d: %w", id, err)
+// ListAllTokens returns every user's API tokens, for admins (the caller
+// checks the role).
+func (s *Service) ListAllTokens(ctx context.Context) ([]Token, error) {
+	return s.st.ListAllAPITokens(ctx)
+}
+
+// RevokeToken deletes token id and returns what it was. An admin may
+// revoke anyone's token; anyone else only their own: someone else's token
+// is the store's not-found error, as if it did not exist.
+func (s *Service) RevokeToken(ctx context.Context, p Principal, id int64) (Token, error) {
+	t, err := s.st.GetAPIToken(ctx, id)
+	if err != nil {
+		return Token{}, fmt.Errorf("revoke token %d: %w", id, err)
 	}
-	s.log.Info("api token revoked", "token_id", id, "owner_id", owner.UserID)
-	return nil
+	if !p.IsAdmin() && t.OwnerID != p.UserID {
+		// The same error the store gives for a token that does not exist.
+		return Token{}, fmt.Errorf("revoke token %d: %w", id, s.st.DeleteAPIToken(ctx, p.UserID, id))
+	}
+	if err := s.st.DeleteAPIToken(ctx, t.OwnerID, id); err != nil {
+		return Token{}, fmt.Errorf("revoke token %d: %w", id, err)
+	}
+	s.log.Info("api token revoked", "token_id", id, "owner_id", t.OwnerID, "by", p.Email)
+	return t, nil
 }
 
 // TokenPrincipal returns who the API token acts as, read from the store
-// now. An unknown or revoked token, or one of a removed user, is
+// now. An unknown, revoked or expired token, or one of a removed user, is
 // ErrUnauthenticated.
 func (s *Service) TokenPrincipal(ctx context.Context, token string) (Principal, error) {
 	if !strings.HasPrefix(token, TokenPrefix) {
@@ -80,10 +126,11 @@ func (s *Service) TokenPrincipal(ctx context.Context, token string) (Principal, 
 	if err != nil {
 		return Principal{}, fmt.Errorf("api token: %w", err)
 	}
-	if !ok {
+	now := s.cfg.Now()
+	if !ok || t.Expired(now) {
 		return Principal{}, ErrUnauthenticated
 	}
-	if now := s.cfg.Now(); now.Sub(t.LastUsedAt) >= touchEvery {
+	if now.Sub(t.LastUsedAt) >= touchEvery {
 		if err := s.st.TouchAPIToken(ctx, t.ID, now.UTC()); err != nil {
 			s.log.Warn("record api token use", "token_id", t.ID, "err", err)
 		}

@@ -116,7 +116,7 @@ func (s *server) createConnection(w http.ResponseWriter, r *http.Request) error 
 	}
 	s.record(r.Context(), p, "connection.create", c.Name,
 		fmt.Sprintf("brand %s; access %s; key ending %s; consent to notice %s", c.BrandID, c.Access, c.KeyLast4, c.Consent.NoticeVersion))
-	redirect(w, r, fmt.Sprintf("/admin/connections/%d", c.ID),
+	s.redirect(w, r, fmt.Sprintf("/admin/connections/%d", c.ID),
 		fmt.Sprintf("Connection %q saved: connected to brand %s. The key is stored encrypted and shown only as ••••%s.", c.Name, brandLabel(c), c.KeyLast4), false)
 	return nil
 }
@@ -217,11 +217,11 @@ func (s *server) checkConnection(w http.ResponseWriter, r *http.Request) error {
 			msg = err.Error()
 		}
 		s.record(r.Context(), principal(r), "connection.check", c.Name, "failed: "+msg)
-		redirect(w, r, back, "The key check failed: "+msg, true)
+		s.redirect(w, r, back, "The key check failed: "+msg, true)
 		return nil
 	}
 	s.record(r.Context(), principal(r), "connection.check", c.Name, "ok; brand "+c.BrandID)
-	redirect(w, r, back, fmt.Sprintf("The key works: brand %s.", brandLabel(c)), false)
+	s.redirect(w, r, back, fmt.Sprintf("The key works: brand %s.", brandLabel(c)), false)
 	return nil
 }
 
@@ -242,6 +242,6 @@ func (s *server) removeConnection(w http.ResponseWriter, r *http.Request) error 
 	if len(exps) > 0 {
 		msg += fmt.Sprintf(" %d exports that used it are kept, detached, and no longer run.", len(exps))
 	}
-	redirect(w, r, "/admin/connections", msg, false)
+	s.redirect(w, r, "/admin/connections", msg, false)
 	return nil
 }

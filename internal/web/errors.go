@@ -26,6 +26,7 @@ const (
 	catForbidden
 	catBadInput
 	catConflict
+	catBusy // the server is at a limit; try again shortly
 )
 
 // webError is an error with its category and a message for the page.
@@ -75,8 +76,10 @@ func classify(err error) (category, string) {
 	case errors.As(err, &fe):
 		return catBadInput, fieldLabel(fe.Field) + ": " + fe.Msg
 	case errors.As(err, &re), errors.As(err, &ce),
-		errors.Is(err, connection.ErrConsentRequired):
+		errors.Is(err, connection.ErrConsentRequired), errors.Is(err, segment.ErrRuleTooSlow):
 		return catBadInput, err.Error()
+	case errors.Is(err, segment.ErrPreviewBusy):
+		return catBusy, err.Error()
 	case errors.Is(err, store.ErrNotFound):
 		return catNotFound, err.Error()
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInUse), errors.Is(err, run.ErrActiveRun),
@@ -112,6 +115,8 @@ func (c category) status() int {
 		return http.StatusBadRequest
 	case catConflict:
 		return http.StatusConflict
+	case catBusy:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

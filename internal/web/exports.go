@@ -155,11 +155,12 @@ func (s *server) createExport(w http.ResponseWriter, r *http.Request) error {
 		return s.exportFormError(w, r, f, err)
 	}
 	s.record(ctx, p, "export.create", e.Name, fmt.Sprintf("connection %s; %d segments; schedule %s", e.ConnectionName, len(e.Segments), e.Schedule))
-	redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), fmt.Sprintf("Export %q saved. It runs %s; use Run now to run it at once.", e.Name, scheduleText(e)), false)
+	s.redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), fmt.Sprintf("Export %q saved. It runs %s; use Run now to run it at once.", e.Name, scheduleText(e)), false)
 	return nil
 }
 
-// checkExport validates e and that p may use its connection.
+// checkExport validates e, its mapping against the stored profiles and
+// that p may use its connection.
 func (s *server) checkExport(ctx context.Context, p user.Principal, e export.Export) error {
 	if e.ConnectionID == 0 {
 		return &export.FieldError{Field: "connection", Msg: "choose the connection to send to"}
@@ -168,7 +169,10 @@ func (s *server) checkExport(ctx context.Context, p user.Principal, e export.Exp
 	if err != nil || c.ID != e.ConnectionID || !canUse(p, c) {
 		return &export.FieldError{Field: "connection", Msg: "choose one of the connections listed"}
 	}
-	return e.Validate()
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	return s.app.CheckMapping(ctx, e.Mapping)
 }
 
 func (s *server) exportFormError(w http.ResponseWriter, r *http.Request, f exportForm, err error) error {
@@ -251,19 +255,19 @@ func (s *server) runExport(w http.ResponseWriter, r *http.Request) error {
 	}
 	back := fmt.Sprintf("/exports/%d", e.ID)
 	if e.Detached() {
-		redirect(w, r, back, "This export cannot run: "+e.DetachedText()+".", true)
+		s.redirect(w, r, back, "This export cannot run: "+e.DetachedText()+".", true)
 		return nil
 	}
 	rn, _, err := s.app.Jobs.StartRun(ctx, e.ID, run.TriggerManual)
 	if errors.Is(err, run.ErrActiveRun) {
-		redirect(w, r, back, "This export already has a run in progress; wait for it or cancel it.", true)
+		s.redirect(w, r, back, "This export already has a run in progress; wait for it or cancel it.", true)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	s.record(ctx, p, "export.run", e.Name, fmt.Sprintf("run %d queued", rn.ID))
-	redirect(w, r, fmt.Sprintf("/runs/%d", rn.ID), fmt.Sprintf("Run %d of %q queued.", rn.ID, e.Name), false)
+	s.redirect(w, r, fmt.Sprintf("/runs/%d", rn.ID), fmt.Sprintf("Run %d of %q queued.", rn.ID, e.Name), false)
 	return nil
 }
 
@@ -286,10 +290,10 @@ func (s *server) cancelExport(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		s.record(ctx, p, "export.cancel", e.Name, fmt.Sprintf("run %d", rn.ID))
-		redirect(w, r, fmt.Sprintf("/runs/%d", rn.ID), fmt.Sprintf("Asked run %d to stop; it stops at its next checkpoint.", rn.ID), false)
+		s.redirect(w, r, fmt.Sprintf("/runs/%d", rn.ID), fmt.Sprintf("Asked run %d to stop; it stops at its next checkpoint.", rn.ID), false)
 		return nil
 	}
-	redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), "This export has no run in progress.", true)
+	s.redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), "This export has no run in progress.", true)
 	return nil
 }
 
@@ -304,6 +308,6 @@ func (s *server) removeExport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.record(ctx, p, "export.remove", e.Name, "")
-	redirect(w, r, "/exports", fmt.Sprintf("Export %q removed. Nothing was sent; contacts keep their tags in Omnisend.", e.Name), false)
+	s.redirect(w, r, "/exports", fmt.Sprintf("Export %q removed. Nothing was sent; contacts keep their tags in Omnisend.", e.Name), false)
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -57,14 +56,20 @@ func parsePages() (*pages, error) {
 	return p, nil
 }
 
-// staticHandler serves the embedded CSS and JavaScript.
+// staticHandler serves the embedded CSS and JavaScript files, and nothing
+// else: /static/ and any directory are 404, never a listing.
 func staticHandler() http.Handler {
 	sub, _ := fs.Sub(staticFS, "static") // the directory is embedded
-	files := http.StripPrefix("/static/", http.FileServerFS(sub))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	files := http.FileServerFS(sub)
+	return http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.URL.Path
+		if fi, err := fs.Stat(sub, name); err != nil || fi.IsDir() || strings.HasSuffix(name, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		files.ServeHTTP(w, r)
-	})
+	}))
 }
 
 // view is what every page template gets: the signed-in user, the flash
@@ -102,7 +107,7 @@ func (s *server) renderForm(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	v := view{Section: sections[name], Error: sentence(formErr), D: d}
 	v.User, v.SignedIn = user.FromContext(r.Context())
-	v.Flash, v.FlashErr = takeFlash(w, r)
+	v.Flash, v.FlashErr = s.takeFlash(w, r)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.log.Error("render page", "name", name, "error", err)
@@ -128,40 +133,6 @@ func sentence(msg string) string {
 		return msg
 	}
 	return string(unicode.ToUpper(r)) + msg[n:]
-}
-
-const flashCookie = "segbridge_flash"
-
-// redirect answers a POST with a redirect to target carrying a one-time
-// message for the next page.
-func redirect(w http.ResponseWriter, r *http.Request, target, msg string, isErr bool) {
-	if msg != "" {
-		kind := "ok:"
-		if isErr {
-			kind = "err:"
-		}
-		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(kind + msg), Path: "/",
-			MaxAge: 60, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
-	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
-}
-
-// takeFlash returns the flash message, if any, and clears it.
-func takeFlash(w http.ResponseWriter, r *http.Request) (string, bool) {
-	c, err := r.Cookie(flashCookie)
-	if err != nil {
-		return "", false
-	}
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
-	v, err := url.QueryUnescape(c.Value)
-	if err != nil {
-		return "", false
-	}
-	if msg, ok := strings.CutPrefix(v, "err:"); ok {
-		return msg, true
-	}
-	return strings.TrimPrefix(v, "ok:"), false
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -64,9 +64,9 @@ func (s *server) createSegment(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return s.segmentFormError(w, r, f, inputError(err))
 		}
-		ev, err := segment.EvaluateRule(ctx, s.app.Store, rule)
+		ev, err := s.cfg.Previews.Preview(ctx, s.app.Store, rule)
 		if err != nil {
-			return err
+			return s.segmentFormError(w, r, f, err)
 		}
 		f.Preview = &segmentPreview{Members: len(ev.Members), Profiles: ev.Profiles}
 		if ev.EvalErrors > 0 {
@@ -87,6 +87,9 @@ func (s *server) createSegment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil { // a bad name or rule
 		return s.segmentFormError(w, r, f, inputError(err))
 	}
+	if err := s.app.CheckRule(ctx, d.Rule); err != nil { // a type error, or an attribute no profile has
+		return s.segmentFormError(w, r, f, err)
+	}
 	seg, err := s.app.Store.CreateSegment(ctx, d, s.cfg.Now())
 	if err != nil {
 		return s.segmentFormError(w, r, f, err)
@@ -96,7 +99,7 @@ func (s *server) createSegment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.record(ctx, p, "segment.create", seg.Name, "rule: "+seg.Rule)
-	redirect(w, r, "/segments", fmt.Sprintf("Segment %q saved: %d members of %d profiles.", seg.Name, len(res.Members), res.Profiles), false)
+	s.redirect(w, r, "/segments", fmt.Sprintf("Segment %q saved: %d members of %d profiles.", seg.Name, len(res.Members), res.Profiles), false)
 	return nil
 }
 
@@ -124,6 +127,6 @@ func (s *server) refreshSegment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.record(ctx, principal(r), "segment.refresh", seg.Name, fmt.Sprintf("%d members (+%d, -%d)", len(res.Members), res.Joined, res.Left))
-	redirect(w, r, "/segments", fmt.Sprintf("Segment %q refreshed: %d members (+%d joined, -%d left).", seg.Name, len(res.Members), res.Joined, res.Left), false)
+	s.redirect(w, r, "/segments", fmt.Sprintf("Segment %q refreshed: %d members (+%d joined, -%d left).", seg.Name, len(res.Members), res.Joined, res.Left), false)
 	return nil
 }

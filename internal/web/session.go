@@ -59,12 +59,12 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 
 // logout ends the session and forgets the cookie.
 func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
-	if c, err := r.Cookie(httpauth.SessionCookie); err == nil && c.Value != "" {
-		if err := s.app.Users.Logout(r.Context(), c.Value); err != nil {
+	if token := httpauth.SessionToken(r); token != "" {
+		if err := s.app.Users.Logout(r.Context(), token); err != nil {
 			return err
 		}
 	}
-	httpauth.ClearSession(w)
-	redirect(w, r, "/login", "Signed out.", false)
+	httpauth.ClearSession(w, r)
+	s.redirect(w, r, "/login", "Signed out.", false)
 	return nil
 }

@@ -4,28 +4,47 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"segbridge/internal/user"
 )
 
 type tokensView struct {
 	Tokens []user.Token
+	// All is every user's tokens, for admins.
+	All []user.Token
 	// Created is the new token's plaintext, shown on this one response only.
 	Created     string
 	CreatedName string
 	Name        string
+	Expires     string
+	Expiries    []tokenExpiry
+	Now         time.Time
+}
+
+// tokenExpiry is a choice of the create form's Expires field.
+type tokenExpiry struct{ Value, Label string }
+
+var tokenExpiries = []tokenExpiry{
+	{"0", "never"}, {"720h", "in 30 days"}, {"2160h", "in 90 days"}, {"8760h", "in a year"},
 }
 
 func (s *server) tokensPage(w http.ResponseWriter, r *http.Request) error {
-	return s.renderTokens(w, r, http.StatusOK, tokensView{}, "")
+	return s.renderTokens(w, r, http.StatusOK, tokensView{Expires: "720h"}, "")
 }
 
 func (s *server) renderTokens(w http.ResponseWriter, r *http.Request, status int, v tokensView, msg string) error {
-	ts, err := s.app.Users.ListTokens(r.Context(), principal(r))
+	p := principal(r)
+	ts, err := s.app.Users.ListTokens(r.Context(), p)
 	if err != nil {
 		return err
 	}
-	v.Tokens = ts
+	if p.IsAdmin() {
+		if v.All, err = s.app.Users.ListAllTokens(r.Context()); err != nil {
+			return err
+		}
+	}
+	v.Tokens, v.Expiries, v.Now = ts, tokenExpiries, s.cfg.Now()
 	s.renderForm(w, r, status, "tokens", v, msg)
 	return nil
 }
@@ -36,31 +55,53 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request) error {
 		return badInput("unreadable form: %v", err)
 	}
 	p := principal(r)
-	name := strings.TrimSpace(r.PostFormValue("name"))
-	t, plain, err := s.app.Users.CreateToken(r.Context(), p, name)
+	v := tokensView{Name: strings.TrimSpace(r.PostFormValue("name")), Expires: r.PostFormValue("expires")}
+	if v.Expires == "" {
+		v.Expires = "0" // a form without the field: never
+	}
+	ttl, err := time.ParseDuration(v.Expires)
+	if err != nil {
+		return s.renderTokens(w, r, http.StatusBadRequest, v, "Expires: choose one of the offered lifetimes.")
+	}
+	t, plain, err := s.app.Users.CreateToken(r.Context(), p, v.Name, ttl)
 	if err != nil {
 		cat, msg := classify(err)
-		if cat == catInternal && strings.HasPrefix(err.Error(), "token name") {
+		if cat == catInternal && (strings.HasPrefix(err.Error(), "token name") || strings.HasPrefix(err.Error(), "token expiry")) {
 			cat, msg = catBadInput, err.Error()
 		} else if cat == catInternal {
 			return err
 		}
-		return s.renderTokens(w, r, cat.status(), tokensView{Name: name}, msg)
+		return s.renderTokens(w, r, cat.status(), v, msg)
 	}
-	s.record(r.Context(), p, "token.create", t.Name, "ending "+t.Last4)
-	return s.renderTokens(w, r, http.StatusOK, tokensView{Created: plain, CreatedName: t.Name}, "")
+	s.record(r.Context(), p, "token.create", t.Name, tokenDetail(t))
+	return s.renderTokens(w, r, http.StatusOK, tokensView{Created: plain, CreatedName: t.Name, Expires: "720h"}, "")
 }
 
+// tokenDetail is a token's audit detail.
+func tokenDetail(t user.Token) string {
+	d := fmt.Sprintf("token %d of %s, ending %s", t.ID, t.OwnerEmail, t.Last4)
+	if !t.ExpiresAt.IsZero() {
+		d += ", expires " + fmtTime(t.ExpiresAt)
+	}
+	return d
+}
+
+// revokeToken revokes one of the user's tokens, or for an admin anyone's.
 func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
 	p := principal(r)
-	if err := s.app.Users.RevokeToken(r.Context(), p, id); err != nil {
+	t, err := s.app.Users.RevokeToken(r.Context(), p, id)
+	if err != nil {
 		return err
 	}
-	s.record(r.Context(), p, "token.revoke", fmt.Sprint(id), "")
-	redirect(w, r, "/tokens", "Token revoked; programs using it can no longer sign in.", false)
+	s.record(r.Context(), p, "token.revoke", t.Name, tokenDetail(t))
+	msg := "Token revoked; programs using it can no longer sign in."
+	if t.OwnerID != p.UserID {
+		msg = fmt.Sprintf("Token %q of %s revoked; programs using it can no longer sign in.", t.Name, t.OwnerEmail)
+	}
+	s.redirect(w, r, "/tokens", msg, false)
 	return nil
 }

@@ -51,7 +51,7 @@ func (s *server) addUser(w http.ResponseWriter, r *http.Request) error {
 		return s.renderUsers(w, r, cat.status(), v, msg)
 	}
 	s.record(r.Context(), principal(r), "user.add", u.Email, "role "+string(u.Role))
-	redirect(w, r, "/admin/users", fmt.Sprintf("User %s added as %s.", u.Email, u.Role), false)
+	s.redirect(w, r, "/admin/users", fmt.Sprintf("User %s added as %s.", u.Email, u.Role), false)
 	return nil
 }
 
@@ -78,13 +78,13 @@ func (s *server) setUserRole(w http.ResponseWriter, r *http.Request) error {
 	}
 	if _, err := s.app.Users.SetRole(r.Context(), strconv.FormatInt(u.ID, 10), role); err != nil {
 		if cat, msg := classify(err); cat != catInternal {
-			redirect(w, r, "/admin/users", msg, true)
+			s.redirect(w, r, "/admin/users", msg, true)
 			return nil
 		}
 		return err
 	}
 	s.record(r.Context(), principal(r), "user.set_role", u.Email, fmt.Sprintf("%s → %s", u.Role, role))
-	redirect(w, r, "/admin/users", fmt.Sprintf("%s is now %s.", u.Email, role), false)
+	s.redirect(w, r, "/admin/users", fmt.Sprintf("%s is now %s.", u.Email, role), false)
 	return nil
 }
 
@@ -95,12 +95,12 @@ func (s *server) removeUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.app.Users.Remove(r.Context(), strconv.FormatInt(u.ID, 10)); err != nil {
 		if cat, msg := classify(err); cat != catInternal {
-			redirect(w, r, "/admin/users", msg, true)
+			s.redirect(w, r, "/admin/users", msg, true)
 			return nil
 		}
 		return err
 	}
 	s.record(r.Context(), principal(r), "user.remove", u.Email, "")
-	redirect(w, r, "/admin/users", fmt.Sprintf("User %s removed.", u.Email), false)
+	s.redirect(w, r, "/admin/users", fmt.Sprintf("User %s removed.", u.Email), false)
 	return nil
 }

@@ -14,6 +14,7 @@
 package web
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"segbridge/internal/app"
+	"segbridge/internal/segment"
 )
 
 // Config is what the web UI needs.
@@ -32,9 +34,18 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// FlashKey signs the flash messages a form leaves for the next page
+	// (at least 32 bytes; default: random, made by New, so a message set
+	// by one process and read by another is dropped).
+	FlashKey []byte
+	// Previews bounds rule previews (default: one made by New with
+	// segment.PreviewConfig's defaults); share one between the API and the
+	// web UI.
+	Previews *segment.Previewer
 }
 
-// WithDefaults returns c with the logger and clock set.
+// WithDefaults returns c with the logger and clock set. The flash key and
+// the previewer are made by New.
 func (c Config) WithDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -56,6 +67,8 @@ func (c Config) Validate() error {
 		return errors.New("web: Config.App.Users is required")
 	case c.App.Audit == nil:
 		return errors.New("web: Config.App.Audit is required")
+	case c.FlashKey != nil && len(c.FlashKey) < flashKeyLen:
+		return fmt.Errorf("web: Config.FlashKey: want at least %d bytes, got %d", flashKeyLen, len(c.FlashKey))
 	}
 	return nil
 }
@@ -76,13 +89,38 @@ func New(cfg Config) (http.Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.FlashKey == nil {
+		cfg.FlashKey = make([]byte, flashKeyLen)
+		if _, err := rand.Read(cfg.FlashKey); err != nil {
+			return nil, fmt.Errorf("web: flash key: %w", err)
+		}
+	}
+	if cfg.Previews == nil {
+		pv, err := segment.NewPreviewer(segment.PreviewConfig{})
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		cfg.Previews = pv
+	}
 	p, err := parsePages()
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	s := &server{cfg: cfg, app: cfg.App, log: cfg.Logger.With(slog.String("component", "web")), pages: p, mux: http.NewServeMux()}
 	s.routes()
-	return s.mux, nil
+	return noSniff(s.mux), nil
+}
+
+// noSniff marks every response nosniff and, unless the handler says
+// otherwise (the static files do), not to be stored: pages, CSV downloads
+// and run progress hold data for the signed-in user only.
+func noSniff(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // routes registers every page. The access level is checked before the

@@ -93,7 +93,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("postgres: apply migration %s: %w", m.Name, err)
 		}
 	}
-	return nil
+	return s.recountSchemaIfNeeded(ctx)
 }
 
 // inTx runs fn in a transaction, committing when it returns nil.

@@ -117,6 +117,9 @@ func (s *Store) SetUserPassword(ctx context.Context, id int64, passwordHash stri
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
 			return fmt.Errorf("postgres: end sessions of user %d: %w", id, err)
 		}
+		if _, err := tx.Exec(ctx, `DELETE FROM api_tokens WHERE owner_id = $1`, id); err != nil {
+			return fmt.Errorf("postgres: revoke api tokens of user %d: %w", id, err)
+		}
 		return nil
 	})
 }

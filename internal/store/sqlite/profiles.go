@@ -19,26 +19,61 @@ const (
 
 // UpsertProfiles implements store.Profiles.
 func (s *Store) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
-	rows, err := store.EncodeBatch(batch)
-	if err != nil {
-		return profile.UpsertResult{}, fmt.Errorf("sqlite: upsert profiles: %w", err)
-	}
 	var res profile.UpsertResult
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		stored, err := storedHashes(ctx, tx, rows)
-		if err != nil {
-			return err
-		}
-		var write []store.EncodedProfile
-		write, res = store.Classify(rows, stored)
-		return store.Chunks(write, writeChunk, func(c []store.EncodedProfile) error {
-			return writeProfiles(ctx, tx, c, now)
-		})
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = upsertProfiles(ctx, tx, batch, now)
+		return err
 	})
 	if err != nil {
-		return profile.UpsertResult{}, fmt.Errorf("sqlite: upsert profiles: %w", err)
+		return profile.UpsertResult{}, fmt.Errorf("write profiles: %w", err)
 	}
 	return res, nil
+}
+
+// Atomically implements store.Profiles: one transaction for every batch.
+func (s *Store) Atomically(ctx context.Context, fn func(tx profile.Sink) error) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return fn(txSink{tx}) })
+}
+
+// txSink upserts profiles in one transaction.
+type txSink struct{ tx *sql.Tx }
+
+func (t txSink) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
+	res, err := upsertProfiles(ctx, t.tx, batch, now)
+	if err != nil {
+		return profile.UpsertResult{}, fmt.Errorf("write profiles: %w", err)
+	}
+	return res, nil
+}
+
+// upsertProfiles writes the new and changed profiles of batch and their
+// schema counts in tx.
+func upsertProfiles(ctx context.Context, tx *sql.Tx, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
+	rows, err := store.EncodeBatch(batch)
+	if err != nil {
+		return profile.UpsertResult{}, err
+	}
+	stored, err := storedHashes(ctx, tx, rows)
+	if err != nil {
+		return profile.UpsertResult{}, err
+	}
+	write, res := store.Classify(rows, stored)
+	old, err := storedAttrs(ctx, tx, store.UpdatedIDs(write, stored))
+	if err != nil {
+		return profile.UpsertResult{}, err
+	}
+	delta, err := store.SchemaDelta(write, old)
+	if err != nil {
+		return profile.UpsertResult{}, err
+	}
+	err = store.Chunks(write, writeChunk, func(c []store.EncodedProfile) error {
+		return writeProfiles(ctx, tx, c, now)
+	})
+	if err != nil {
+		return profile.UpsertResult{}, err
+	}
+	return res, addSchemaCounts(ctx, tx, delta)
 }
 
 func storedHashes(ctx context.Context, tx *sql.Tx, rows []store.EncodedProfile) (map[string]string, error) {

@@ -26,7 +26,7 @@ var migrationsFS embed.FS
 // Store is the SQLite engine of store.Store.
 type Store struct {
 	db *sql.DB
-	// stmts caches prepared statements by SQL text (see txQuery).
+	// stmts caches prepared statements by SQL text (see txExec).
 	stmts sync.Map
 	// txs lets one transaction of this store run at a time. Transactions
 	// take SQLite's write lock when they begin (_txlock=immediate); waiting
@@ -137,22 +137,11 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// txQuery runs q in tx. When reuse is set the statement is prepared once
-// per store (and by database/sql once per connection) and kept, so the
-// large multi-row statements a plan runs thousands of times are parsed
-// once; set it only for a bounded set of SQL texts (full-size chunks).
-func (s *Store) txQuery(ctx context.Context, tx *sql.Tx, reuse bool, q string, args ...any) (*sql.Rows, error) {
-	if !reuse {
-		return tx.QueryContext(ctx, q, args...)
-	}
-	st, err := s.prepared(ctx, tx, q)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(ctx, args...)
-}
-
-// txExec is txQuery for statements that return no rows.
+// txExec runs q, which returns no rows, in tx. When reuse is set the
+// statement is prepared once per store (and by database/sql once per
+// connection) and kept, so the large multi-row statements a plan runs
+// thousands of times are parsed once; set it only for a bounded set of SQL
+// texts (full-size chunks).
 func (s *Store) txExec(ctx context.Context, tx *sql.Tx, reuse bool, q string, args ...any) error {
 	if !reuse {
 		_, err := tx.ExecContext(ctx, q, args...)
@@ -166,7 +155,8 @@ func (s *Store) txExec(ctx context.Context, tx *sql.Tx, reuse bool, q string, ar
 	return err
 }
 
-// query is txQuery outside a transaction: a read that takes no lock.
+// query runs a read outside a transaction (it takes no lock), reusing
+// its prepared statement as txExec does.
 func (s *Store) query(ctx context.Context, reuse bool, q string, args ...any) (*sql.Rows, error) {
 	if !reuse {
 		return s.db.QueryContext(ctx, q, args...)
@@ -217,7 +207,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return s.recountSchemaIfNeeded(ctx)
 }
 
 func (s *Store) applyMigration(ctx context.Context, m store.Migration) error {

@@ -122,6 +122,9 @@ func (s *Store) SetUserPassword(ctx context.Context, id int64, passwordHash stri
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
 			return fmt.Errorf("sqlite: end sessions of user %d: %w", id, err)
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM api_tokens WHERE owner_id = ?`, id); err != nil {
+			return fmt.Errorf("sqlite: revoke api tokens of user %d: %w", id, err)
+		}
 		return nil
 	})
 }

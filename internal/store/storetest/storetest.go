@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("UpsertDuplicateInBatch", func(t *testing.T) { testUpsertDuplicateInBatch(t, newStore) })
 	t.Run("UpsertLargeBatch", func(t *testing.T) { testUpsertLargeBatch(t, newStore) })
 	t.Run("ProfileTypesRoundTrip", func(t *testing.T) { testProfileTypes(t, newStore) })
+	t.Run("ProfileSchema", func(t *testing.T) { runProfileSchema(t, newStore) })
 	t.Run("ListAndScanProfiles", func(t *testing.T) { testListAndScan(t, newStore) })
 	t.Run("GetMissingProfile", func(t *testing.T) { testGetMissing(t, newStore) })
 	t.Run("Segments", func(t *testing.T) { testSegments(t, newStore) })
