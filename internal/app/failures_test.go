@@ -3,6 +3,7 @@ package app_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"segbridge/internal/connection"
 	"segbridge/internal/omnisend"
 	"segbridge/internal/omnisend/sandbox"
+	"segbridge/internal/profile"
 	"segbridge/internal/run"
 	"segbridge/internal/store"
 )
@@ -126,13 +128,13 @@ func TestRunFailsClearly(t *testing.T) {
 			before := e.sb.Stats().Brands["sandbox-brand"]
 			ex, err := e.a.Store.GetExport(e.ctx, e.export.Name)
 			require.NoError(t, err)
-			ex.Mapping.Email = "e_mail" // a typo: no profile has it
+			ex.Mapping.Email = "first_name" // a slip: every profile has it, and none is an e-mail
 			e.export, err = e.a.Store.UpdateExport(e.ctx, ex)
 			require.NoError(t, err)
 			r := e.runToEnd()
 			require.Equal(t, run.StatusFailed, r.Status, "a run that skips every member is not a success")
 			require.Contains(t, r.Message, "every one of the export's")
-			require.Contains(t, r.Message, "missing_email")
+			require.Contains(t, r.Message, "invalid_email")
 			after := e.sb.Stats().Brands["sandbox-brand"]
 			require.Equal(t, before.Batches, after.Batches, "nothing sent")
 			require.Equal(t, before.PendingTagOps, after.PendingTagOps)
@@ -141,6 +143,44 @@ func TestRunFailsClearly(t *testing.T) {
 			require.NoError(t, err)
 			e.requireExact(nil) // nobody was untagged
 			e.requireStateKept(first)
+		})
+	})
+	t.Run("mapped attribute gone", func(t *testing.T) {
+		onEachEngine(t, func(t *testing.T, dbURL string) {
+			e := newE2E(t, dbURL, 300, sandbox.FaultConfig{})
+			e.run()
+			before := e.sb.Stats().Brands["sandbox-brand"]
+			want := e.expected()
+			// A re-import without the e-mail column: no profile has it any more.
+			var batch []profile.Profile
+			for after := ""; ; {
+				page, err := e.a.Store.ListProfiles(e.ctx, storeList(after))
+				require.NoError(t, err)
+				for _, p := range page {
+					delete(p.Attrs, "email")
+					batch = append(batch, profile.Profile{ID: p.ID, Attrs: p.Attrs})
+				}
+				if len(page) < 1000 {
+					break
+				}
+				after = page[len(page)-1].ID
+			}
+			_, err := e.a.Store.UpsertProfiles(e.ctx, batch, time.Now())
+			require.NoError(t, err)
+			r := e.runToEnd()
+			require.Equal(t, run.StatusFailed, r.Status)
+			require.Contains(t, r.Message, "mapping no longer fits")
+			require.Contains(t, r.Message, "email")
+			after := e.sb.Stats().Brands["sandbox-brand"]
+			require.Equal(t, before.Batches, after.Batches, "nothing sent")
+			require.Equal(t, before.PendingTagOps, after.PendingTagOps, "nothing untagged")
+			tagged := 0
+			for _, c := range e.contacts() {
+				if slices.Contains(tagsOf(c), "segbridge: buyers") {
+					tagged++
+				}
+			}
+			require.Equal(t, len(want), tagged, "every contact keeps its tag")
 		})
 	})
 	t.Run("over its cap", func(t *testing.T) {

@@ -39,6 +39,9 @@ func (rv resolver) Resolve(ctx context.Context, exportID int64) (run.Target, err
 	if err != nil {
 		return run.Target{}, err
 	}
+	if err := rv.checkDefinition(ctx, ex, segs); err != nil {
+		return run.Target{}, err
+	}
 	client, err := rv.client(ctx, ex)
 	if err != nil {
 		return run.Target{}, err
@@ -140,6 +143,26 @@ func memberOf(sid int64, in []int64, rule *segment.Rule, attrs profile.Attrs) bo
 		return ok && err == nil
 	}
 	return slices.Contains(in, sid)
+}
+
+// checkDefinition runs the checks made when the export and its segments
+// were saved again, against the profiles as they are now (a re-import can
+// take an attribute away): a run whose mapping or rules no longer fit fails
+// before it plans, sending and untagging nothing.
+func (rv resolver) checkDefinition(ctx context.Context, ex export.Export, segs map[int64]segment.Segment) error {
+	if err := rv.a.CheckMapping(ctx, ex.Mapping); err != nil {
+		return fmt.Errorf("export %q: its mapping no longer fits the stored profiles, so nothing was sent or untagged: %w", ex.Name, err)
+	}
+	for _, id := range ex.Segments {
+		seg := segs[id]
+		if seg.Kind != segment.KindRule {
+			continue
+		}
+		if err := rv.a.CheckRule(ctx, seg.Rule); err != nil {
+			return fmt.Errorf("segment %q: its rule no longer fits the stored profiles, so nothing was sent or untagged: %w", seg.Name, err)
+		}
+	}
+	return nil
 }
 
 // stillAttached is the run's Check: the export must still exist and be

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,9 +14,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	if os.Getenv(pgtest.EnvVar) == "" {
-		t.Skip(pgtest.EnvVar + " not set: skipping PostgreSQL conformance suite")
-	}
+	pgtest.Base(t) // skips without PostgreSQL, fails so in CI
 	storetest.Run(t, func(t *testing.T) store.Store {
 		st, err := postgres.Open(context.Background(), pgtest.URL(t))
 		require.NoError(t, err)

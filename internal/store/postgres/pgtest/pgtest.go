@@ -21,13 +21,11 @@ const EnvVar = "SEGBRIDGE_TEST_DATABASE_URL"
 var seq atomic.Int64
 
 // URL returns a database URL whose search_path is a fresh, empty schema that
-// is dropped when the test ends. Without EnvVar the test is skipped.
+// is dropped when the test ends. Without EnvVar the test is skipped, except
+// in CI (CI=true), where PostgreSQL tests must run: there it fails.
 func URL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(EnvVar)
-	if base == "" {
-		t.Skip(EnvVar + " not set: skipping PostgreSQL test")
-	}
+	base := Base(t)
 	ctx := context.Background()
 	name := fmt.Sprintf("segbridge_test_%d_%d", time.Now().UnixNano(), seq.Add(1))
 	exec(t, base, `CREATE SCHEMA `+name)
@@ -53,4 +51,18 @@ func exec(t testing.TB, url, sql string) {
 	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, sql)
 	require.NoError(t, err)
+}
+
+// Base returns EnvVar's URL. Without it the test is skipped, except in CI
+// (CI=true), where it fails: CI sets it so that every PostgreSQL test runs.
+func Base(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvVar)
+	if base == "" && os.Getenv("CI") == "true" {
+		t.Fatal(EnvVar + " is not set, and CI=true: the PostgreSQL tests must run in CI")
+	}
+	if base == "" {
+		t.Skip(EnvVar + " not set: skipping PostgreSQL test")
+	}
+	return base
 }
