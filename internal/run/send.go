@@ -310,7 +310,6 @@ func dedupeIDs(open []BatchRef) []string {
 	return ids
 }
 
-
 func seqsByEmail(ops []Op, email string) []int64 {
 	var s []int64
 	for _, op := range ops {
