@@ -192,8 +192,10 @@ func (s *server) register(api huma.API) {
 	s.registerConnections(api)
 	s.registerExports(api)
 	s.registerRuns(api)
+	s.registerReadback(api)
 	s.registerSystem(api)
 	s.registerUsers(api)
+	s.registerNotify(api)
 }
 
 // operation describes one route.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"segbridge/internal/notify"
 	"segbridge/internal/user"
 )
 
@@ -206,6 +207,13 @@ func (g generator) pathParam(path, name string) string {
 			return "generated@example.com"
 		}
 		return u.Email
+	case strings.HasPrefix(path, "/notifications/channels/"):
+		f.notifyChannel("Generated channel")
+		return esc("Generated channel")
+	case strings.HasPrefix(path, "/notifications/rules/"):
+		r, err := f.a.Notify.CreateRule(f.ctx, user.Principal{Role: user.RoleAdmin, Via: "cli"}, notify.RuleDraft{Kind: notify.RuleRunHeld})
+		require.NoError(f.t, err)
+		return fmt.Sprint(r.ID)
 	case strings.HasPrefix(path, "/tokens/"):
 		tok, _, err := f.a.Users.CreateToken(f.ctx, f.users["admin"], "generated", 0)
 		require.NoError(f.t, err)

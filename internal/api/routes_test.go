@@ -54,7 +54,7 @@ func fixed(method, path string, body any) func(*fixture, string) request {
 // routes is the table: every route of the API (TestRoutesCoverTheAPI
 // fails when one has no row).
 func routes() []route {
-	return []route{
+	return append([]route{
 		// session
 		{method: "POST", path: "/session", want: want{200, 200, 200, 401}, req: func(f *fixture, role string) request {
 			email, pw := "admin@example.com", "wrong password"
@@ -169,6 +169,14 @@ func routes() []route {
 			id := f.queuedRun(f.export("Cancel "+role, "Shared"))
 			return request{method: "POST", path: fmt.Sprintf("/runs/%d/cancel", id)}
 		}},
+		// read-back
+		{method: "POST", path: "/exports/{name}/verify", name: "shared", want: writers, req: fixed("POST", "/exports/Shared%20Export/verify", map[string]any{"repair": "report"})},
+		{method: "POST", path: "/exports/{name}/verify", name: "admins only", want: want{200, 404, 403, 401},
+			req: fixed("POST", "/exports/Admin%20Export/verify", map[string]any{"estimate_only": true})},
+		{method: "POST", path: "/connections/{name}/sync-unsubscribes", name: "shared", want: writers, req: fixed("POST", "/connections/Shared/sync-unsubscribes", nil)},
+		{method: "POST", path: "/connections/{name}/sync-unsubscribes", name: "admins only", want: want{200, 404, 403, 401},
+			req: fixed("POST", "/connections/Admins%20Only/sync-unsubscribes", nil)},
+		{method: "GET", path: "/explain", want: anyone, req: fixed("GET", "/explain?email=a%40example.com", nil)},
 		// system
 		{method: "GET", path: "/system/refresh", want: anyone, req: fixed("GET", "/system/refresh", nil)},
 		{method: "PUT", path: "/system/refresh", want: admins.with(501), req: fixed("PUT", "/system/refresh", map[string]string{"schedule": "30 1 * * *"})},
@@ -189,7 +197,7 @@ func routes() []route {
 			return request{method: "DELETE", path: "/users/gone-" + role + "@example.com"}
 		}},
 		{method: "GET", path: "/audit", want: admins, req: fixed("GET", "/audit", nil)},
-	}
+	}, notifyRoutes()...) // notify_test.go
 }
 
 // TestRoutesByRole sends every route as every role and checks the status,

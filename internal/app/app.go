@@ -17,6 +17,7 @@ import (
 	"segbridge/internal/connection"
 	"segbridge/internal/jobs"
 	"segbridge/internal/metrics"
+	"segbridge/internal/notify"
 	"segbridge/internal/omnisend"
 	"segbridge/internal/omnisend/pgbudget"
 	"segbridge/internal/run"
@@ -54,6 +55,8 @@ type Config struct {
 	// PasswordCost is the bcrypt cost of password hashes (default 12;
 	// tests set bcrypt.MinCost).
 	PasswordCost int
+	// Notifications tunes notifications and their delivery.
+	Notifications NotifyConfig
 }
 
 // WorkerConfig tunes the background jobs; see jobs.Config.
@@ -198,6 +201,9 @@ type App struct {
 	Users *user.Service
 	// Audit records who did what.
 	Audit *audit.Log
+	// Notify manages notification channels and rules and delivers
+	// notifications (its loop is started by serve and worker).
+	Notify *notify.Service
 
 	closeBudget func() // the budget Open opened, if any
 }
@@ -220,6 +226,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	cfg.Logger.Debug("store open", "engine", st.Engine())
 	a := &App{Config: cfg, Store: st, closeBudget: func() {}}
+	a.Store = notifyingStore{Store: st, a: a} // runs' lifecycle into the notifications outbox
 	if a.Omnisend.Budget == nil {
 		// PostgreSQL: one budget per brand for every process on the
 		// database (its tables come with the store's migrations).
@@ -243,6 +250,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.closeBudget()
 		return nil, errors.Join(err, st.Close())
 	}
+	if err := a.openNotify(); err != nil {
+		a.closeBudget()
+		return nil, errors.Join(err, st.Close())
+	}
 	if err := a.openJobs(ctx); err != nil {
 		a.closeBudget()
 		return nil, errors.Join(err, st.Close())
@@ -256,7 +267,8 @@ func (a *App) openJobs(ctx context.Context) error {
 		DatabaseURL: a.DatabaseURL, Store: a.Store, Executor: a.Runs,
 		Concurrency: a.Worker.Concurrency, RefreshSchedule: a.Worker.RefreshSchedule, TimeZone: a.Worker.TimeZone,
 		FetchPollInterval: a.Worker.FetchPollInterval, JobTimeout: a.Worker.JobTimeout, RescueAfter: a.Worker.RescueAfter,
-		Logger: a.Logger, Now: a.Now,
+		Unsubscribes: a.SyncAllUnsubscribes,
+		Logger:       a.Logger, Now: a.Now,
 	})
 	if err != nil {
 		return err
@@ -281,7 +293,7 @@ func (a *App) openSecrets() error {
 	}
 	a.Runs, err = run.NewExecutor(run.Config{
 		Store: a.Store, Resolver: resolver{a: a}, Now: a.Now, Logger: a.Logger,
-		PollInterval: a.Omnisend.PollInterval, OnEnd: a.Metrics.RunEnded, Lease: a.Omnisend.RunLease,
+		PollInterval: a.Omnisend.PollInterval, OnEnd: a.runEnded, Lease: a.Omnisend.RunLease,
 	})
 	return err
 }

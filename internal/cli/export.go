@@ -23,7 +23,8 @@ connection as contacts: mapped fields, the tag "source: segbridge" and one tag
 	}
 	cmd.AddCommand(newExportCreateCmd(g), newExportListCmd(g), newExportShowCmd(g),
 		newExportUpdateCmd(g), newExportRemoveCmd(g),
-		newExportRunCmd(g), newExportCancelCmd(g), newExportRunsCmd(g), newExportResultsCmd(g))
+		newExportRunCmd(g), newExportCancelCmd(g), newExportRunsCmd(g), newExportResultsCmd(g),
+		newExportVerifyCmd(g))
 	return cmd
 }
 

@@ -103,6 +103,8 @@ Start with: segbridge demo`,
 		newServeCmd(g),
 		newUserCmd(g),
 		newTokenCmd(g),
+		newExplainCmd(g),
+		newNotifyCmd(g),
 	)
 	return root
 }

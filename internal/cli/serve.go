@@ -107,6 +107,9 @@ and stops running exports at their next checkpoint (they continue later).`,
 			}
 			f.worker.concurrency = max(f.workers, 1)
 			cfg.Worker = f.worker.config()
+			if cfg.Notifications.PublicURL, err = g.publicURL(f.worker.publicURL); err != nil {
+				return err
+			}
 			a, err := app.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -142,6 +145,8 @@ func runServe(ctx context.Context, g *globals, a *app.App, f serveFlags) error {
 		return errors.Join(err, srv.Close())
 	}
 	fmt.Fprintf(g.errOut, "segbridge serve: http://%s/ on %s (Ctrl-C to stop)\n", addr, a.Store.Engine())
+	stopNotify := a.Notify.Start(ctx) // deliver notifications
+	defer stopNotify()
 	if err := srv.Run(ctx); err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ type workerFlags struct {
 	concurrency     int
 	jobTimeout      time.Duration // 0: jobs.DefaultJobTimeout
 	rescueAfter     time.Duration // 0: jobs.DefaultRescueAfter
+	publicURL       string        // links in notifications ("": SEGBRIDGE_PUBLIC_URL, else the default)
 }
 
 // validate checks the flags and names the one that is wrong.
@@ -87,6 +88,9 @@ stops at a checkpoint and continues in a new attempt.`,
 				return err
 			}
 			cfg.Worker = f.config()
+			if cfg.Notifications.PublicURL, err = g.publicURL(f.publicURL); err != nil {
+				return err
+			}
 			a, err := app.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -107,6 +111,7 @@ func (f *workerFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.timeZone, "time-zone", jobs.DefaultTimeZone, "IANA time zone of --refresh-schedule")
 	fl.DurationVar(&f.jobTimeout, "job-timeout", jobs.DefaultJobTimeout, "longest attempt of a job; a longer run stops at a checkpoint and continues")
 	fl.DurationVar(&f.rescueAfter, "rescue-after", jobs.DefaultRescueAfter, "when a job of a dead worker is handed to another (must exceed --job-timeout)")
+	registerPublicURL(fl, &f.publicURL)
 }
 
 // config is the application's worker configuration the flags give.
@@ -120,6 +125,8 @@ func runWorker(ctx context.Context, g *globals, a *app.App) error {
 	if err := a.Jobs.Start(ctx, jobs.StartOptions{Periodic: true}); err != nil {
 		return err
 	}
+	stopNotify := a.Notify.Start(ctx) // deliver notifications
+	defer stopNotify()
 	a.Logger.Info("worker running; stop with Ctrl-C (SIGINT) or SIGTERM", "engine", a.Store.Engine())
 	fmt.Fprintf(g.errOut, "segbridge worker: working jobs on %s (Ctrl-C to stop)\n", a.Store.Engine())
 	<-ctx.Done()

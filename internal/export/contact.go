@@ -170,6 +170,7 @@ func (m Mapping) consent(a profile.Attrs, c *omnisend.Contact, res *Result) {
 			res.Dropped |= DroppedConsentDate
 		}
 	}
+	keepUnsubscribe(a, c)
 }
 
 // value returns attribute attr unless it is unmapped, absent or blank.

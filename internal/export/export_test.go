@@ -124,6 +124,7 @@ func TestMappingAttributes(t *testing.T) {
 		Consent: &ConsentMapping{Attribute: "optin", DateAttribute: "optin_at"}}
 	got := m.Attributes()
 	slices.Sort(got)
-	require.Equal(t, []string{"first", "ltv", "mail", "optin", "optin_at"}, got, "each read attribute once")
+	require.Equal(t, []string{"first", "ltv", "mail", OmnisendStatusAttribute, OmnisendStatusAtAttribute, "optin", "optin_at"}, got,
+		"each read attribute once; consent also reads Omnisend's unsubscribes")
 	require.Equal(t, []string{"email"}, Mapping{Email: "email"}.Attributes())
 }

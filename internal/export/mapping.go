@@ -129,6 +129,9 @@ func (m Mapping) Attributes() []string {
 	if m.Consent != nil {
 		add(m.Consent.Attribute)
 		add(m.Consent.DateAttribute)
+		// Omnisend's own unsubscribes, which consent never overrides.
+		add(OmnisendStatusAttribute)
+		add(OmnisendStatusAtAttribute)
 	}
 	return out
 }

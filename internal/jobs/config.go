@@ -75,8 +75,13 @@ type Config struct {
 	// FetchPollInterval is how often workers look for new jobs when the
 	// engine cannot notify them (SQLite; default 1 s).
 	FetchPollInterval time.Duration
-	Logger            *slog.Logger
-	Now               func() time.Time
+	// Unsubscribes, when set, feeds Omnisend's unsubscribes back onto the
+	// profiles at the start of each system refresh, before the segments
+	// are refreshed (app.App.SyncAllUnsubscribes). Its failure is noted in
+	// the refresh's message and does not stop the refresh.
+	Unsubscribes func(ctx context.Context) error
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // WithDefaults returns c with unset fields at their defaults.

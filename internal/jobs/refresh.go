@@ -57,8 +57,31 @@ func (c *Client) Refresh(ctx context.Context) (store.SystemRefresh, error) {
 	return rec, err
 }
 
-// refreshAll does the work of Refresh and says which exports it skipped.
+// refreshAll does the work of Refresh and says which exports it skipped
+// (and whether Omnisend's unsubscribes could not all be read back).
 func (c *Client) refreshAll(ctx context.Context, rec *store.SystemRefresh) (string, error) {
+	note := c.syncUnsubscribes(ctx)
+	skipped, err := c.refreshSegmentsAndRun(ctx, rec)
+	if note != "" && skipped != "" {
+		return note + "; " + skipped, err
+	}
+	return note + skipped, err
+}
+
+// syncUnsubscribes runs Config.Unsubscribes and words its failure.
+func (c *Client) syncUnsubscribes(ctx context.Context) string {
+	if c.cfg.Unsubscribes == nil {
+		return ""
+	}
+	if err := c.cfg.Unsubscribes(ctx); err != nil {
+		c.cfg.Logger.Warn("jobs: unsubscribes not read back", "error", err)
+		return "unsubscribes not read back: " + strings.Join(strings.Fields(err.Error()), " ")
+	}
+	return ""
+}
+
+// refreshSegmentsAndRun refreshes every segment and starts the runs.
+func (c *Client) refreshSegmentsAndRun(ctx context.Context, rec *store.SystemRefresh) (string, error) {
 	segs, err := c.cfg.Store.ListSegments(ctx)
 	if err != nil {
 		return "", fmt.Errorf("list segments: %w", err)

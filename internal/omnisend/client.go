@@ -12,6 +12,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // maxBody bounds how much of a response the client reads.
@@ -192,10 +193,15 @@ func (c *Client) attempt(ctx context.Context, cl call, body []byte, n int) Class
 		// Called once a connection is ready, right before the request is
 		// written on it: a request counted is one that reaches Omnisend
 		// (a refused connection is never counted).
+		// Once an attempt: the transport may write a request again on a
+		// second connection when the first one it took turned out dead.
+		var once sync.Once
 		actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
-			if err := hook(ctx); err != nil {
-				c.log.LogAttrs(ctx, slog.LevelWarn, "omnisend request not counted", slog.String("op", cl.op), slog.String("error", err.Error()))
-			}
+			once.Do(func() {
+				if err := hook(ctx); err != nil {
+					c.log.LogAttrs(ctx, slog.LevelWarn, "omnisend request not counted", slog.String("op", cl.op), slog.String("error", err.Error()))
+				}
+			})
 		}})
 	}
 	start := c.cfg.Clock.Now()

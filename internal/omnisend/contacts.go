@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // CheckKey verifies the key: it reads the brand (GET /api/brands/current,
@@ -79,6 +80,16 @@ func (c *Client) ListContacts(ctx context.Context, opt ListContactsOptions) (Con
 	}
 	if opt.Tag != "" {
 		q.Set("tag", opt.Tag)
+	}
+	if opt.Status != "" {
+		q.Set("status", string(opt.Status))
+	}
+	if !opt.UpdatedAtFrom.IsZero() {
+		if c.cfg.Dialect == DialectV3 {
+			return ContactPage{}, c.fail(call{op: "list contacts"}, 0, false,
+				errors.New("v3 cannot list contacts by update time (updatedAtFrom is 2026-03-15 only)"))
+		}
+		q.Set("updatedAtFrom", opt.UpdatedAtFrom.UTC().Format(time.RFC3339))
 	}
 	if opt.Limit > 0 {
 		q.Set("limit", strconv.Itoa(opt.Limit))

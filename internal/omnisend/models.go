@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // KeyInfo is what checking a key found out.
@@ -42,7 +43,12 @@ type ContactRecord struct {
 type ListContactsOptions struct {
 	Email string
 	Tag   string
-	Limit int
+	// Status filters by e-mail channel status (not with Tag on 2026-03-15).
+	Status ChannelStatus
+	// UpdatedAtFrom lists the contacts updated at or after it (2026-03-15
+	// only; not with Email, Tag or Status).
+	UpdatedAtFrom time.Time
+	Limit         int
 	// After is the cursor from a previous page's Next.
 	After string
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"segbridge/internal/connection"
+	"segbridge/internal/notify"
 	"segbridge/internal/profile"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
@@ -36,6 +37,8 @@ type Store interface {
 	Refreshes
 	Users
 	Audit
+	notify.Storage
+	Readback
 }
 
 // ListOptions pages through rows ordered by id.

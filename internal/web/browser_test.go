@@ -270,6 +270,35 @@ func TestBrowser(t *testing.T) {
 	require.Len(t, b.sb.Contacts(""), r.Counts.Added, "the sandbox holds the added contacts")
 	br.run("the chart", chromedp.WaitVisible(css("#runs-chart")))
 	br.screenshot("run-succeeded")
+
+	// Verify: a contact deleted in Omnisend is found; its cost is shown
+	// before anything is asked.
+	gone := b.sb.Contacts("")[0]["email"].(string)
+	require.Equal(t, 1, b.sb.DeleteContacts("", gone))
+	br.open(fmt.Sprintf("/exports/%d", ex.ID))
+	br.run("verify", chromedp.Click(css("#verify")), chromedp.WaitVisible(css("#verify-cost")))
+	require.Contains(t, br.text("#verify-cost"), "Cost: 1 list requests")
+	br.screenshot("verify-cost")
+	br.run("verify, report only", chromedp.Click(css("#verify-report")), chromedp.WaitVisible(css("#findings")))
+	require.Contains(t, br.text("#verify-summary"), "1 findings")
+	require.Contains(t, br.text("#findings"), gone)
+	require.Contains(t, br.text("#findings"), "missing_contact")
+	br.screenshot("verify-findings")
+
+	// Explain, from the search box of the exports page.
+	br.open("/exports")
+	br.run("explain an e-mail",
+		chromedp.SendKeys(css("#explain-email"), gone),
+		chromedp.Click(css("#explain-go")),
+		chromedp.WaitVisible(css(`.explain-export[data-export="Buyers to Acme"]`)),
+	)
+	page := br.text(`.explain-export[data-export="Buyers to Acme"]`)
+	require.Contains(t, page, "is exported with")
+	require.Contains(t, page, "the rule matches")
+	require.Contains(t, page, "p.orders >= 1")
+	require.Contains(t, page, "Omnisend has no contact with this e-mail")
+	require.Contains(t, page, "add", "the run's decision")
+	br.screenshot("explain")
 	br.logout()
 	br.screenshot("signed-out")
 
@@ -277,7 +306,7 @@ func TestBrowser(t *testing.T) {
 	// one, and no Connections page.
 	br.login(contributorEmail)
 	br.open("/exports")
-	page := br.html()
+	page = br.html()
 	require.Contains(t, page, "Team export")
 	require.NotContains(t, page, "Buyers to Acme")
 	require.NotContains(t, page, "/admin/connections")

@@ -147,6 +147,9 @@ func (s *server) routes() {
 	s.handle("POST /exports/{id}/run", writer, s.runExport)
 	s.handle("POST /exports/{id}/cancel", writer, s.cancelExport)
 	s.handle("POST /exports/{id}/remove", writer, s.removeExport)
+	s.handle("GET /exports/{id}/verify", writer, s.verifyPage)
+	s.handle("POST /exports/{id}/verify", writer, s.verifyExport)
+	s.handle("GET /explain", signedIn, s.explainPage)
 
 	s.handle("GET /runs/{id}", signedIn, s.runPage)
 	s.handle("GET /runs/{id}/progress.json", signedIn, s.runProgress)
@@ -158,6 +161,7 @@ func (s *server) routes() {
 	s.handle("POST /segments/{slug}/refresh", writer, s.refreshSegment)
 
 	s.handle("GET /settings/system", signedIn, s.systemPage)
+	s.notificationRoutes()
 
 	s.handle("GET /admin/users", admin, s.usersPage)
 	s.handle("POST /admin/users", admin, s.addUser)

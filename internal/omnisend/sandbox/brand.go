@@ -40,6 +40,9 @@ type brandState struct {
 	byEmail  map[string]*contact // by lower-cased e-mail
 	byPhone  map[string]*contact // by E.164 phone
 	order    []*contact          // creation order
+	// deletedSeq is one past the paging key of the last deleted contact
+	// (see DeleteContacts): keys are never reused.
+	deletedSeq int
 
 	batches map[string]*batch
 	batchLs []*batch          // creation order
@@ -70,7 +73,7 @@ func (b *brandState) reset(rl RateLimitConfig) {
 	b.contacts = map[string]*contact{}
 	b.byEmail = map[string]*contact{}
 	b.byPhone = map[string]*contact{}
-	b.order = nil
+	b.order, b.deletedSeq = nil, 0
 	b.batches = map[string]*batch{}
 	b.batchLs, b.active, b.tagOps = nil, nil, nil
 	b.tagPool = map[string]string{}

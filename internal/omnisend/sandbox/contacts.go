@@ -198,7 +198,7 @@ func (b *brandState) upsert(in *contactInput, now time.Time, rules mergeRules) (
 	if in.Email == nil && in.Phone == nil {
 		return nil, false, errValidation(fieldError{fieldPath{"identifiers"}, "required", "At least one identifier is required"})
 	}
-	c = &contact{ID: b.ids.next(now), seq: len(b.order), CreatedAt: now}
+	c = &contact{ID: b.ids.next(now), seq: b.nextSeq(), CreatedAt: now}
 	if err := b.update(c, in, now, conflictIgnore, rules); err != nil {
 		return nil, false, err
 	}

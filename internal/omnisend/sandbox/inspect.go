@@ -158,10 +158,11 @@ func (s *Server) Reset() {
 
 func (s *Server) inspectIndex(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
-		"GET /_sandbox/contacts[?brand=ID]": "all contacts, NDJSON",
-		"GET /_sandbox/requests":            "request log, NDJSON, oldest first",
-		"GET /_sandbox/stats":               "requests per route and status, faults, busiest window per brand and limit",
-		"POST /_sandbox/reset":              "forget everything",
+		"GET /_sandbox/contacts[?brand=ID]":                      "all contacts, NDJSON",
+		"DELETE /_sandbox/contacts?email=E[&email=…][&brand=ID]": "delete contacts, as a merchant can in Omnisend's app",
+		"GET /_sandbox/requests":                                 "request log, NDJSON, oldest first",
+		"GET /_sandbox/stats":                                    "requests per route and status, faults, busiest window per brand and limit",
+		"POST /_sandbox/reset":                                   "forget everything",
 	})
 }
 

@@ -51,6 +51,7 @@ func (s *Server) routes() *http.ServeMux {
 	}
 	mux.HandleFunc("GET /_sandbox/{$}", s.inspectIndex)
 	mux.HandleFunc("GET /_sandbox/contacts", s.inspectContacts)
+	mux.HandleFunc("DELETE /_sandbox/contacts", s.inspectDeleteContacts)
 	mux.HandleFunc("GET /_sandbox/requests", s.inspectRequests)
 	mux.HandleFunc("GET /_sandbox/stats", s.inspectStats)
 	mux.HandleFunc("POST /_sandbox/reset", s.inspectReset)

@@ -134,11 +134,21 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 	})
 }
 
+// lastAdminLock is the transaction-level advisory lock that every change
+// able to take away an admin holds while it checks: such changes take turns.
+const lastAdminLock = 0x5e9b_0001
+
 // lastAdminGuard returns user.ErrLastAdmin if user id is the only admin, or
-// ErrNotFound if there is no user id. It locks the user's row and every
-// admin's, so two transactions removing or demoting the last two admins at
-// once cannot both pass: the second waits, then counts without the first's.
+// ErrNotFound if there is no user id. Changes that may remove an admin take
+// one advisory lock first, so two transactions removing or demoting the
+// last two admins at once cannot both pass: the second waits, then counts
+// without the first's. (Locking the rows alone, the user's and then every
+// admin's, let two such transactions each hold one row the other wanted: a
+// deadlock PostgreSQL broke by failing one of them.)
 func lastAdminGuard(ctx context.Context, tx pgx.Tx, id int64) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(lastAdminLock)); err != nil {
+		return fmt.Errorf("postgres: user %d: %w", id, err)
+	}
 	var role string
 	err := tx.QueryRow(ctx, `SELECT role FROM users WHERE id = $1 FOR UPDATE`, id).Scan(&role)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -1,0 +1,264 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"segbridge/internal/notify"
+	"segbridge/internal/omnisend"
+)
+
+// notificationsView is Settings → Notifications: every signed-in user
+// sees the channels and their status; admins also the rules, the
+// delivery history and the forms.
+type notificationsView struct {
+	Channels   []notify.Channel
+	Rules      []ruleRow
+	Deliveries []notify.Delivery
+	Exports    []nameID
+	Kinds      []notify.RuleKind
+	PublicURL  string
+	Admin      bool
+	Channel    channelForm
+	Rule       ruleForm
+}
+
+type nameID struct {
+	ID   int64
+	Name string
+}
+
+// ruleRow is a rule in words.
+type ruleRow struct {
+	ID        int64
+	Kind      string
+	Threshold string
+	Export    string
+	Channel   string
+}
+
+// channelForm is the Add channel form as filled in; it never holds a
+// secret (a form that comes back asks for them again).
+type channelForm struct {
+	Name, Kind, URL            string
+	Alerts, Lifecycle          bool
+	Host, Port, User, From, To string
+	StartTLS                   bool
+}
+
+type ruleForm struct {
+	Kind, Export, Channel, Percent, Count, Duration string
+}
+
+// notificationRoutes registers Settings → Notifications: every signed-in
+// user sees the channels; admins change them.
+func (s *server) notificationRoutes() {
+	s.handle("GET /settings/notifications", signedIn, s.notificationsPage)
+	s.handle("POST /settings/notifications/channels", admin, s.createChannel)
+	s.handle("POST /settings/notifications/channels/{id}/test", admin, s.testChannel)
+	s.handle("POST /settings/notifications/channels/{id}/remove", admin, s.removeChannel)
+	s.handle("POST /settings/notifications/rules", admin, s.createRule)
+	s.handle("POST /settings/notifications/rules/{id}/remove", admin, s.removeRule)
+}
+
+func (s *server) notificationsPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderNotifications(w, r, http.StatusOK, notificationsView{
+		Channel: channelForm{Kind: string(notify.KindWebhook), Alerts: true, Port: "587", StartTLS: true},
+		Rule:    ruleForm{Kind: string(notify.RuleRunFailed)},
+	}, "")
+}
+
+func (s *server) renderNotifications(w http.ResponseWriter, r *http.Request, status int, v notificationsView, formErr string) error {
+	ctx := r.Context()
+	chans, err := s.app.Notify.Channels(ctx)
+	if err != nil {
+		return err
+	}
+	v.Channels, v.Admin, v.PublicURL, v.Kinds = chans, principal(r).IsAdmin(), s.app.Notify.PublicURL(), notify.RuleKinds
+	if v.Admin {
+		if err := s.notificationsAdminView(r, &v); err != nil {
+			return err
+		}
+	}
+	s.renderForm(w, r, status, "notifications", v, formErr)
+	return nil
+}
+
+// notificationsAdminView adds what only admins see: rules, exports to
+// pick from, the delivery history.
+func (s *server) notificationsAdminView(r *http.Request, v *notificationsView) error {
+	ctx := r.Context()
+	exports, err := s.app.Store.ListExports(ctx)
+	if err != nil {
+		return err
+	}
+	exportNames, channelNames := map[int64]string{}, map[int64]string{}
+	for _, e := range exports {
+		v.Exports = append(v.Exports, nameID{ID: e.ID, Name: e.Name})
+		exportNames[e.ID] = e.Name
+	}
+	for _, c := range v.Channels {
+		channelNames[c.ID] = c.Name
+	}
+	rules, err := s.app.Notify.Rules(ctx)
+	if err != nil {
+		return err
+	}
+	for _, rl := range rules {
+		row := ruleRow{ID: rl.ID, Kind: rl.Kind.Label(), Threshold: rl.Threshold(), Export: "every export", Channel: "every channel"}
+		if rl.ExportID != 0 {
+			row.Export = exportNames[rl.ExportID]
+		}
+		if rl.ChannelID != 0 {
+			row.Channel = channelNames[rl.ChannelID]
+		}
+		v.Rules = append(v.Rules, row)
+	}
+	v.Deliveries, err = s.app.Notify.Deliveries(ctx, "", notify.DeliveryFilter{Limit: 50})
+	return err
+}
+
+// createChannel handles the Add channel form.
+func (s *server) createChannel(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return badInput("unreadable form: %v", err)
+	}
+	f := channelForm{Name: r.PostFormValue("name"), Kind: r.PostFormValue("kind"), URL: "",
+		Alerts: r.PostFormValue("alerts") == "yes", Lifecycle: r.PostFormValue("lifecycle") == "yes",
+		Host: r.PostFormValue("smtp_host"), Port: r.PostFormValue("smtp_port"), User: r.PostFormValue("smtp_user"),
+		From: r.PostFormValue("smtp_from"), To: r.PostFormValue("smtp_to"), StartTLS: r.PostFormValue("smtp_starttls") == "yes"}
+	v := notificationsView{Channel: f, Rule: ruleForm{Kind: string(notify.RuleRunFailed)}}
+	d := notify.ChannelDraft{Name: f.Name, Kind: notify.Kind(f.Kind), Events: notify.Events{Alerts: f.Alerts, Lifecycle: f.Lifecycle},
+		URL: omnisend.NewSecret(r.PostFormValue("url")), Secret: omnisend.NewSecret(r.PostFormValue("secret")),
+		Password: omnisend.NewSecret(r.PostFormValue("smtp_password"))}
+	if d.Kind == notify.KindEmail {
+		port := 0
+		if strings.TrimSpace(f.Port) != "" {
+			p, err := strconv.Atoi(strings.TrimSpace(f.Port))
+			if err != nil {
+				return s.renderNotifications(w, r, http.StatusBadRequest, v, "SMTP port: want a number such as 587")
+			}
+			port = p
+		}
+		d.SMTP = notify.SMTP{Host: f.Host, Port: port, StartTLS: f.StartTLS, User: f.User, From: f.From, To: []string{f.To}}
+	}
+	c, err := s.app.Notify.CreateChannel(r.Context(), principal(r), d)
+	if err != nil {
+		return s.notifyFormError(w, r, v, err)
+	}
+	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Channel %q saved: %s to %s. Its secrets are stored encrypted and not shown again.",
+		c.Name, c.Kind, c.Target), false)
+	return nil
+}
+
+// notifyFormError shows a refused form again with what is wrong.
+func (s *server) notifyFormError(w http.ResponseWriter, r *http.Request, v notificationsView, err error) error {
+	var fe *notify.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return s.renderNotifications(w, r, http.StatusBadRequest, v, notifyFieldLabel(fe.Field)+": "+fe.Msg)
+	case errors.Is(err, notify.ErrForbidden):
+		return forbidden("%s", err.Error())
+	}
+	if cat, msg := classify(err); cat != catInternal {
+		return s.renderNotifications(w, r, cat.status(), v, msg)
+	}
+	return err
+}
+
+func notifyFieldLabel(field string) string {
+	if l, ok := map[string]string{
+		"name": "Name", "kind": "Kind", "url": "URL", "secret": "Signing secret", "events": "Receives",
+		"smtp.host": "SMTP server", "smtp.port": "SMTP port", "smtp.user": "SMTP user", "smtp.password": "SMTP password",
+		"smtp.starttls": "STARTTLS", "smtp.from": "From", "smtp.to": "To", "percent": "Percent", "duration": "Duration",
+		"export": "Export",
+	}[field]; ok {
+		return l
+	}
+	return field
+}
+
+func (s *server) removeChannel(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	c, err := s.app.Notify.RemoveChannel(r.Context(), principal(r), strconv.FormatInt(id, 10))
+	if err != nil {
+		return s.notifyFormError(w, r, notificationsView{}, err)
+	}
+	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Channel %q removed.", c.Name), false)
+	return nil
+}
+
+// testChannel sends a test notification and says how it went.
+func (s *server) testChannel(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	c, err := s.app.Notify.Channel(r.Context(), strconv.FormatInt(id, 10))
+	if err != nil {
+		return notFound("no notification channel %d", id)
+	}
+	a, err := s.app.Notify.Test(r.Context(), principal(r), c.Name)
+	if err != nil {
+		return s.notifyFormError(w, r, notificationsView{}, err)
+	}
+	if !a.OK {
+		s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Test of %q failed: %s.", c.Name, a.Error), true)
+		return nil
+	}
+	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Test notification delivered to %q (answer %d in %s).",
+		c.Name, a.Code, a.Duration.Round(time.Millisecond)), false)
+	return nil
+}
+
+// createRule handles the Add rule form.
+func (s *server) createRule(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return badInput("unreadable form: %v", err)
+	}
+	f := ruleForm{Kind: r.PostFormValue("kind"), Export: r.PostFormValue("export"), Channel: r.PostFormValue("channel"),
+		Percent: strings.TrimSpace(r.PostFormValue("percent")), Count: strings.TrimSpace(r.PostFormValue("count")),
+		Duration: strings.TrimSpace(r.PostFormValue("duration"))}
+	v := notificationsView{Rule: f, Channel: channelForm{Kind: string(notify.KindWebhook), Alerts: true, Port: "587", StartTLS: true}}
+	d := notify.RuleDraft{Kind: notify.RuleKind(f.Kind), Export: f.Export, Channel: f.Channel}
+	var err error
+	if f.Percent != "" {
+		if d.Percent, err = strconv.ParseFloat(f.Percent, 64); err != nil {
+			return s.renderNotifications(w, r, http.StatusBadRequest, v, "Percent: want a number such as 10")
+		}
+	}
+	if f.Count != "" {
+		if d.Count, err = strconv.Atoi(f.Count); err != nil {
+			return s.renderNotifications(w, r, http.StatusBadRequest, v, "Contacts: want a whole number such as 500")
+		}
+	}
+	if f.Duration != "" {
+		if d.Duration, err = time.ParseDuration(f.Duration); err != nil {
+			return s.renderNotifications(w, r, http.StatusBadRequest, v, "Duration: want a duration such as 45m")
+		}
+	}
+	if _, err := s.app.Notify.CreateRule(r.Context(), principal(r), d); err != nil {
+		return s.notifyFormError(w, r, v, err)
+	}
+	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Rule %q added.", d.Kind.Label()), false)
+	return nil
+}
+
+func (s *server) removeRule(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.app.Notify.RemoveRule(r.Context(), principal(r), id); err != nil {
+		return s.notifyFormError(w, r, notificationsView{}, err)
+	}
+	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Rule %d removed.", id), false)
+	return nil
+}
