@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -112,6 +113,10 @@ func Classify(resp *http.Response, body []byte, err error) Classification {
 		resp.StatusCode == http.StatusRequestTimeout,
 		resp.StatusCode >= 500:
 		c.Outcome = RetryLater
+	case resp.StatusCode == http.StatusForbidden && isBlocked(apiErr):
+		// v3 blocks a key "due to many errors in particular time" for a
+		// while: a back-off signal from a key that worked, not a refusal.
+		c.Outcome, c.RetryAfter = RetryLater, max(c.RetryAfter, blockedBackoff)
 	default:
 		// 1xx/3xx never reach here in practice (the transport follows
 		// redirects); like other 4xx they are not worth repeating.
@@ -152,4 +157,14 @@ func classifyTransport(err error) Classification {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// blockedBackoff is the least wait after v3's "blocked due to many errors"
+// 403: hammering a blocked key would only keep it blocked.
+const blockedBackoff = time.Minute
+
+// isBlocked reports whether a 403 says the key is blocked for too many
+// errors (v3's documented wording).
+func isBlocked(e *APIError) bool {
+	return strings.Contains(strings.ToLower(e.Message+" "+e.Title), "blocked due to many errors")
 }
