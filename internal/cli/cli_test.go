@@ -163,6 +163,8 @@ func TestBadInputGivesOneErrorLine(t *testing.T) {
 	require.Contains(t, b.fails("--db", "mysql://x", "profiles", "count"), "want sqlite")
 	require.Contains(t, b.fails("profiles", "list", "--output", "yaml"), "yaml")
 	require.Contains(t, b.fails("nosuchcommand"), "unknown command")
+	require.Contains(t, b.fails("--outage-limit", "5", "profiles", "count"), `--outage-limit "5": want a duration from 1s to 168h0m0s with its unit`)
+	require.Contains(t, b.fails("--outage-limit", "0s", "profiles", "count"), "--outage-limit")
 }
 
 func TestRuleSegmentRefresh(t *testing.T) { onEachEngine(t, testRuleSegmentRefresh) }

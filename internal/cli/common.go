@@ -45,7 +45,7 @@ func (g *globals) config() (app.Config, error) {
 	if err != nil {
 		return app.Config{}, err
 	}
-	lease, err := g.durationSetting("", 0, "SEGBRIDGE_RUN_LEASE", 100*time.Millisecond, time.Hour)
+	lease, err := g.durationSetting("", "", "SEGBRIDGE_RUN_LEASE", 100*time.Millisecond, time.Hour)
 	if err != nil {
 		return app.Config{}, err
 	}
@@ -58,22 +58,19 @@ func (g *globals) config() (app.Config, error) {
 	}, nil
 }
 
-// durationSetting is a duration from a flag (when set) or else from an
-// environment variable, within [lo, hi]; 0 when neither is set.
-func (g *globals) durationSetting(flag string, fromFlag time.Duration, env string, lo, hi time.Duration) (time.Duration, error) {
-	if fromFlag != 0 {
-		if fromFlag < lo || fromFlag > hi {
-			return 0, fmt.Errorf("%s %s: want a duration from %s to %s", flag, fromFlag, lo, hi)
-		}
-		return fromFlag, nil
+// durationSetting is a duration from a flag's text (when given) or else
+// from an environment variable, within [lo, hi]; 0 when neither is set.
+func (g *globals) durationSetting(flag, fromFlag, env string, lo, hi time.Duration) (time.Duration, error) {
+	name, v := flag, fromFlag
+	if v == "" {
+		name, v = env, g.getenv(env)
 	}
-	v := g.getenv(env)
 	if v == "" {
 		return 0, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < lo || d > hi {
-		return 0, fmt.Errorf("%s %q: want a duration from %s to %s, such as 30m", env, v, lo, hi)
+		return 0, fmt.Errorf("%s %q: want a duration from %s to %s with its unit, such as %s", name, v, lo, hi, (lo * 10).String())
 	}
 	return d, nil
 }

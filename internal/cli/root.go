@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -23,9 +22,9 @@ type globals struct {
 	dbURL    string
 	dataDir  string
 	logLevel string
-	// outageLimit is how long runs wait out an Omnisend outage (0: the
-	// environment's, else the default).
-	outageLimit time.Duration
+	// outageLimit is --outage-limit as given: how long runs wait out an
+	// Omnisend outage ("": the environment's, else the default).
+	outageLimit string
 }
 
 // Execute runs the segbridge command line with args and returns the process
@@ -88,7 +87,7 @@ Start with: segbridge demo`,
 	pf.StringVar(&g.dbURL, "db", "", "database URL: sqlite:///path/file.db or postgres://... (env SEGBRIDGE_DATABASE_URL; default: SQLite in --data-dir)")
 	pf.StringVar(&g.dataDir, "data-dir", "", "directory for the embedded SQLite database and local files (env SEGBRIDGE_DATA_DIR; default ./segbridge-data)")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	pf.DurationVar(&g.outageLimit, "outage-limit", 0, "how long a run waits out an Omnisend outage (refused connections, timeouts, 5xx, 429) before it fails with the cause; the export's next run continues it (env SEGBRIDGE_OUTAGE_LIMIT; default 30m)")
+	pf.StringVar(&g.outageLimit, "outage-limit", "", "how long a run waits out an Omnisend outage (refused connections, timeouts, 5xx, 429) before it fails with the cause; the export's next run continues it (env SEGBRIDGE_OUTAGE_LIMIT; default 30m)")
 	root.AddCommand(
 		newMigrateCmd(g),
 		newImportCmd(g),
