@@ -65,3 +65,21 @@ func PossiblyPresent(ops []run.Op, tagsOf map[string][]string) []run.StateEntry 
 	}
 	return out
 }
+
+// OpSeqs returns the ops' sequence numbers, in order.
+func OpSeqs(ops []run.Op) []int64 {
+	out := make([]int64, len(ops))
+	for i, op := range ops {
+		out[i] = op.Seq
+	}
+	return out
+}
+
+// OpEmails returns the ops' e-mails, in order.
+func OpEmails(ops []run.Op) []string {
+	out := make([]string, len(ops))
+	for i, op := range ops {
+		out[i] = op.Email
+	}
+	return out
+}

@@ -68,7 +68,7 @@ func (s *Store) FailStaleRun(ctx context.Context, runID int64, now time.Time, me
 // possiblyPresentTx records ops' contacts in the export's state as
 // possibly present (see run.Store.AssignBatch).
 func possiblyPresentTx(ctx context.Context, tx pgx.Tx, exportID int64, ops []run.Op, now time.Time) error {
-	tagsOf, err := stateTagsTx(ctx, tx, exportID, emailsOf(ops))
+	tagsOf, err := stateTagsTx(ctx, tx, exportID, store.OpEmails(ops))
 	if err != nil {
 		return err
 	}
@@ -103,20 +103,4 @@ func stateTagsTx(ctx context.Context, tx pgx.Tx, exportID int64, emails []string
 		return nil
 	})
 	return out, err
-}
-
-func seqsOf(ops []run.Op) []int64 {
-	s := make([]int64, len(ops))
-	for i, op := range ops {
-		s[i] = op.Seq
-	}
-	return s
-}
-
-func emailsOf(ops []run.Op) []string {
-	s := make([]string, len(ops))
-	for i, op := range ops {
-		s[i] = op.Email
-	}
-	return s
 }

@@ -68,7 +68,7 @@ func (s *Store) AssignBatch(ctx context.Context, exportID int64, ops []run.Op, b
 	}
 	runID := ops[0].RunID
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE run_ops SET batch_no = $3 WHERE run_id = $1 AND seq = ANY($2)`, runID, seqsOf(ops), batchNo); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE run_ops SET batch_no = $3 WHERE run_id = $1 AND seq = ANY($2)`, runID, store.OpSeqs(ops), batchNo); err != nil {
 			return err
 		}
 		return possiblyPresentTx(ctx, tx, exportID, ops, now)
@@ -87,7 +87,7 @@ func (s *Store) ResolveUntags(ctx context.Context, exportID int64, ops []run.Op,
 	runID := ops[0].RunID
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE run_ops SET status = $3, reason = $4, message = $5 WHERE run_id = $1 AND seq = ANY($2)`,
-			runID, seqsOf(ops), string(st), reason, message); err != nil {
+			runID, store.OpSeqs(ops), string(st), reason, message); err != nil {
 			return err
 		}
 		if st != run.OpOK {
@@ -107,7 +107,7 @@ func (s *Store) ResolveUntags(ctx context.Context, exportID int64, ops []run.Op,
 				return err
 			}
 		}
-		tagsOf, err := stateTagsTx(ctx, tx, exportID, emailsOf(partial))
+		tagsOf, err := stateTagsTx(ctx, tx, exportID, store.OpEmails(partial))
 		if err != nil {
 			return err
 		}

@@ -69,10 +69,10 @@ func (s *Store) AssignBatch(ctx context.Context, exportID int64, ops []run.Op, b
 	}
 	runID := ops[0].RunID
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := updateSeqsTx(ctx, tx, runID, seqsOf(ops), `batch_no = ?`, batchNo); err != nil {
+		if err := updateSeqsTx(ctx, tx, runID, store.OpSeqs(ops), `batch_no = ?`, batchNo); err != nil {
 			return err
 		}
-		tagsOf, err := stateTagsTx(ctx, tx, exportID, emailsOf(ops))
+		tagsOf, err := stateTagsTx(ctx, tx, exportID, store.OpEmails(ops))
 		if err != nil {
 			return err
 		}
@@ -121,22 +121,6 @@ func stateTagsTx(ctx context.Context, tx *sql.Tx, exportID int64, emails []strin
 	return out, err
 }
 
-func seqsOf(ops []run.Op) []int64 {
-	s := make([]int64, len(ops))
-	for i, op := range ops {
-		s[i] = op.Seq
-	}
-	return s
-}
-
-func emailsOf(ops []run.Op) []string {
-	s := make([]string, len(ops))
-	for i, op := range ops {
-		s[i] = op.Email
-	}
-	return s
-}
-
 // SetOpStatus implements run.Store.
 func (s *Store) SetOpStatus(ctx context.Context, runID int64, seqs []int64, st run.OpStatus, reason, message string) error {
 	return s.updateSeqs(ctx, runID, seqs, `status = ?, reason = ?, message = ?`, string(st), reason, message)
@@ -168,7 +152,7 @@ func (s *Store) ResolveUntags(ctx context.Context, exportID int64, ops []run.Op,
 	}
 	runID := ops[0].RunID
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := updateSeqsTx(ctx, tx, runID, seqsOf(ops), `status = ?, reason = ?, message = ?`, string(st), reason, message); err != nil {
+		if err := updateSeqsTx(ctx, tx, runID, store.OpSeqs(ops), `status = ?, reason = ?, message = ?`, string(st), reason, message); err != nil {
 			return err
 		}
 		if st != run.OpOK {
@@ -184,7 +168,7 @@ func (s *Store) ResolveUntags(ctx context.Context, exportID int64, ops []run.Op,
 			}
 			partial = append(partial, op)
 		}
-		tagsOf, err := stateTagsTx(ctx, tx, exportID, emailsOf(partial))
+		tagsOf, err := stateTagsTx(ctx, tx, exportID, store.OpEmails(partial))
 		if err != nil {
 			return err
 		}
