@@ -13,6 +13,7 @@ import (
 	"segbridge/internal/export"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 	"segbridge/internal/user"
 )
@@ -85,6 +86,9 @@ func classify(err error) error {
 		re  *segment.RuleError
 		che *connection.CheckError
 	)
+	if e, ok := service.AsError(err); ok {
+		return serviceProblem(e)
+	}
 	switch {
 	case errors.As(err, &se):
 		return err
@@ -111,6 +115,28 @@ func classify(err error) error {
 		return huma.NewError(499, "the request was cancelled")
 	}
 	return nil
+}
+
+// serviceProblem renders a service error: its kind decides the status,
+// and each invalid field is an error detail located in the body.
+func serviceProblem(e *service.Error) error {
+	var details []error
+	for _, f := range e.Fields {
+		details = append(details, &huma.ErrorDetail{Location: "body." + f.Field, Message: f.Msg})
+	}
+	switch e.Kind {
+	case service.KindInvalid:
+		return huma.Error422UnprocessableEntity(e.Msg, details...)
+	case service.KindNotFound:
+		return huma.Error404NotFound(e.Msg)
+	case service.KindConflict:
+		return huma.Error409Conflict(e.Msg)
+	case service.KindForbidden:
+		return huma.Error403Forbidden(e.Msg)
+	case service.KindUnavailable:
+		return busy(e.Msg)
+	}
+	return huma.Error500InternalServerError(e.Msg)
 }
 
 // invalid is a 422 naming the body field at fault.

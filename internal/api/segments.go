@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"segbridge/internal/segment"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 )
 
@@ -152,98 +153,57 @@ func (s *server) getSegment(ctx context.Context, in *segmentRefInput) (*segmentO
 }
 
 func (s *server) createSegment(ctx context.Context, in *createSegmentInput) (*segmentOutput, error) {
-	p, err := writer(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var d segment.Draft
-	switch b := in.Body; {
-	case (b.Rule == "") == (len(b.IDs) == 0):
-		return nil, huma.Error422UnprocessableEntity("give either rule (a rule segment) or ids (a static segment)")
-	case b.Rule != "":
-		d, err = segment.NewRuleDraft(b.Name, b.Rule)
-	default:
-		d, err = segment.NewStaticDraft(b.Name, b.IDs)
+	b := in.Body
+	if b.Rule != "" && len(b.IDs) > 0 {
+		return nil, invalid("rule", "give either rule (a rule segment) or ids (a static segment), not both")
 	}
-	if err != nil {
-		return nil, huma.Error422UnprocessableEntity(err.Error())
-	}
-	if d.Kind == segment.KindRule {
-		if err := s.checkRule(ctx, d.Rule); err != nil {
-			return nil, err
-		}
-	}
-	seg, err := s.a.Store.CreateSegment(ctx, d, s.cfg.Now())
-	if errors.Is(err, store.ErrConflict) {
-		return nil, huma.Error409Conflict(fmt.Sprintf("a segment named %q (or with slug %q) already exists", d.Name, d.Slug))
-	}
+	seg, err := s.a.Services.Segments.Create(ctx, p, service.SegmentInput{Name: b.Name, Rule: b.Rule, IDs: b.IDs, Static: b.IDs != nil && b.Rule == ""})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "segment.create", seg.Name, string(seg.Kind))
 	return &segmentOutput{Body: toSegmentJSON(seg)}, nil
 }
 
 func (s *server) updateSegment(ctx context.Context, in *updateSegmentInput) (*segmentOutput, error) {
-	p, err := writer(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	seg, err := s.findSegment(ctx, in.Name)
-	if err != nil {
-		return nil, err
-	}
-	if seg.Kind != segment.KindRule {
-		return nil, huma.Error422UnprocessableEntity(fmt.Sprintf("segment %q is static: it has no rule to change", seg.Name))
-	}
-	if err := s.checkRule(ctx, in.Body.Rule); err != nil {
-		return nil, err
-	}
-	seg, err = s.a.Store.UpdateSegmentRule(ctx, seg.ID, in.Body.Rule, s.cfg.Now())
+	seg, err := s.a.Services.Segments.UpdateRule(ctx, p, in.Name, in.Body.Rule)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "segment.update", seg.Name, seg.Rule)
 	return &segmentOutput{Body: toSegmentJSON(seg)}, nil
 }
 
 func (s *server) deleteSegment(ctx context.Context, in *segmentRefInput) (*struct{}, error) {
-	p, err := writer(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	seg, err := s.findSegment(ctx, in.Name)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.a.Store.DeleteSegment(ctx, seg.ID); err != nil {
+	if _, err := s.a.Services.Segments.Delete(ctx, p, in.Name); err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "segment.delete", seg.Name, "")
 	return &struct{}{}, nil
 }
 
 func (s *server) refreshSegment(ctx context.Context, in *segmentRefInput) (*refreshOutput, error) {
-	p, err := writer(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	seg, err := s.findSegment(ctx, in.Name)
-	if err != nil {
-		return nil, err
-	}
-	res, err := segment.Refresh(ctx, s.a.Store, seg, s.cfg.Now())
+	seg, res, err := s.a.Services.Segments.Refresh(ctx, p, in.Name)
 	if err != nil {
 		return nil, s.problem(ctx, err)
-	}
-	if seg, err = s.findSegment(ctx, seg.Slug); err != nil {
-		return nil, err
 	}
 	out := &refreshOutput{}
 	b := &out.Body
 	b.Segment, b.Members, b.Profiles, b.Joined, b.Left = toSegmentJSON(seg), len(res.Members), res.Profiles, res.Joined, res.Left
 	b.EvalErrors, b.MissingStatic = res.EvalErrors, res.MissingStatic
-	s.record(ctx, p, "segment.refresh", seg.Name, fmt.Sprintf("%d members (+%d, -%d)", len(res.Members), res.Joined, res.Left))
 	return out, nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"segbridge/internal/omnisend/pgbudget"
 	"segbridge/internal/run"
 	"segbridge/internal/secret"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 	"segbridge/internal/store/postgres"
 	"segbridge/internal/store/sqlite"
@@ -201,6 +202,9 @@ type App struct {
 	Users *user.Service
 	// Audit records who did what.
 	Audit *audit.Log
+	// Services are the use cases of every interface: the only code that
+	// changes state for a user (permission, validation, write, audit).
+	Services *service.Services
 	// Notify manages notification channels and rules and delivers
 	// notifications (its loop is started by serve and worker).
 	Notify *notify.Service
@@ -251,6 +255,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, errors.Join(err, st.Close())
 	}
 	if err := a.openNotify(); err != nil {
+		a.closeBudget()
+		return nil, errors.Join(err, st.Close())
+	}
+	if err := a.openServices(); err != nil {
 		a.closeBudget()
 		return nil, errors.Join(err, st.Close())
 	}

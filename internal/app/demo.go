@@ -16,6 +16,8 @@ import (
 	"segbridge/internal/profile"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
+	"segbridge/internal/service"
+	"segbridge/internal/user"
 )
 
 // DemoOptions configure the demo.
@@ -169,19 +171,16 @@ func (a *App) demoSegments(ctx context.Context, w io.Writer) ([]segment.Segment,
 	return segs, nil
 }
 
+// demoPrincipal is who the demo acts as: a local admin, "demo" in the
+// audit log of its own data directory.
+var demoPrincipal = user.Principal{Role: user.RoleAdmin, Via: "cli", Actor: "demo"}
+
 func (a *App) demoSegment(ctx context.Context, w io.Writer, name, rule string) (segment.Segment, error) {
-	d, err := segment.NewRuleDraft(name, rule)
-	if err == nil {
-		err = a.CheckRule(ctx, rule)
-	}
-	if err != nil {
-		return segment.Segment{}, fmt.Errorf("demo: %w", err)
-	}
-	seg, err := a.Store.CreateSegment(ctx, d, a.Now())
+	seg, err := a.Services.Segments.Create(ctx, demoPrincipal, service.SegmentInput{Name: name, Rule: rule})
 	if err != nil {
 		return seg, fmt.Errorf("demo: segment %q: %w", name, err)
 	}
-	res, err := segment.Refresh(ctx, a.Store, seg, a.Now())
+	seg, res, err := a.Services.Segments.Refresh(ctx, demoPrincipal, seg.Slug)
 	if err != nil {
 		return seg, fmt.Errorf("demo: %w", err)
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"segbridge/internal/audit"
+	"segbridge/internal/service"
 	"segbridge/internal/user"
 )
 
@@ -15,5 +16,13 @@ func (a *App) openUsers() error {
 		return err
 	}
 	a.Audit, err = audit.New(audit.Config{Store: a.Store, Now: a.Now, Logger: a.Logger})
+	return err
+}
+
+// openServices builds the application services: the only code that
+// changes state on behalf of a user.
+func (a *App) openServices() error {
+	var err error
+	a.Services, err = service.New(service.Config{Store: a.Store, Audit: a.Audit, Now: a.Now, Logger: a.Logger})
 	return err
 }

@@ -99,12 +99,15 @@ func New(cfg Config) (*Log, error) {
 	return &Log{cfg: cfg, log: cfg.Logger.With(slog.String("component", "audit"))}, nil
 }
 
-// Actor names who p is in the log: the user's e-mail, "cli" for the
-// command line, or "system" for a zero Principal (scheduled work).
+// Actor names who p is in the log: the user's e-mail, the local operator
+// of the command line ("cli:root@host", or "cli" when unknown), or
+// "system" for a zero Principal (scheduled work).
 func Actor(p user.Principal) string {
 	switch {
 	case p.Email != "":
 		return p.Email
+	case p.Actor != "":
+		return p.Actor
 	case p.Via == "cli":
 		return ActorCLI
 	}

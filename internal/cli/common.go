@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -81,7 +82,20 @@ func (g *globals) open(ctx context.Context) (*app.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return app.Open(ctx, cfg)
+	return g.openWith(ctx, cfg)
+}
+
+// openWith opens the application on cfg and resolves who the command acts
+// as (--as, else the local operator).
+func (g *globals) openWith(ctx context.Context, cfg app.Config) (*app.App, error) {
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.resolveActor(ctx, a); err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	return a, nil
 }
 
 func firstNonEmpty(vals ...string) string {

@@ -80,7 +80,7 @@ Send it a test notification with "segbridge notify test NAME".`,
 				return err
 			}
 			return g.withNotify(cmd.Context(), func(a *app.App) error {
-				c, err := a.Notify.CreateChannel(cmd.Context(), cliPrincipal, d)
+				c, err := a.Notify.CreateChannel(cmd.Context(), g.actor, d)
 				if errors.Is(err, store.ErrConflict) {
 					return fmt.Errorf("a channel named %q already exists", d.Name)
 				}
@@ -202,7 +202,7 @@ func (g *globals) withNotify(ctx context.Context, fn func(a *app.App) error) err
 	if cfg.Notifications.PublicURL, err = g.publicURL(""); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, cfg)
+	a, err := g.openWith(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"segbridge/internal/user"
 )
 
 // globals are the flags and streams every command shares.
@@ -25,6 +27,10 @@ type globals struct {
 	// outageLimit is --outage-limit as given: how long runs wait out an
 	// Omnisend outage ("": the environment's, else the default).
 	outageLimit string
+	// as is --as: the user the command acts as ("": the local operator).
+	as string
+	// actor is who the command acts as, set when the application opens.
+	actor user.Principal
 }
 
 // Execute runs the segbridge command line with args and returns the process
@@ -87,6 +93,7 @@ Start with: segbridge demo`,
 	pf.StringVar(&g.dbURL, "db", "", "database URL: sqlite:///path/file.db or postgres://... (env SEGBRIDGE_DATABASE_URL; default: SQLite in --data-dir)")
 	pf.StringVar(&g.dataDir, "data-dir", "", "directory for the embedded SQLite database and local files (env SEGBRIDGE_DATA_DIR; default ./segbridge-data)")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	pf.StringVar(&g.as, "as", "", "act as this user (e-mail), with their role, instead of as the local operator (an admin, \"cli:<os user>@<host>\" in the audit log)")
 	pf.StringVar(&g.outageLimit, "outage-limit", "", "how long a run waits out an Omnisend outage (refused connections, timeouts, 5xx, 429) before it fails with the cause; the export's next run continues it (env SEGBRIDGE_OUTAGE_LIMIT; default 30m)")
 	root.AddCommand(
 		newMigrateCmd(g),

@@ -11,7 +11,7 @@ import (
 
 	"segbridge/internal/app"
 	"segbridge/internal/segment"
-	"segbridge/internal/store"
+	"segbridge/internal/service"
 )
 
 func newSegmentCmd(g *globals) *cobra.Command {
@@ -43,22 +43,13 @@ func newSegmentCreateCmd(g *globals) *cobra.Command {
   segbridge segment create "Hand picked" --ids ids.txt   # one profile id per line`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := draftFromFlags(g, args[0], rule, idsFile, cmd.Flags().Changed("rule"))
+			in, err := segmentInput(args[0], rule, idsFile, cmd.Flags().Changed("rule"))
 			if err != nil {
 				return err
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				if d.Kind == segment.KindRule {
-					err := a.CheckRule(cmd.Context(), d.Rule)
-					g.showRuleError(err)
-					if err != nil {
-						return err
-					}
-				}
-				seg, err := a.Store.CreateSegment(cmd.Context(), d, a.Now())
-				if errors.Is(err, store.ErrConflict) {
-					return fmt.Errorf("a segment named %q (or with slug %q) already exists", d.Name, d.Slug)
-				}
+				seg, err := a.Services.Segments.Create(cmd.Context(), g.actor, in)
+				g.showRuleError(err)
 				if err != nil {
 					return err
 				}
@@ -75,24 +66,22 @@ func newSegmentCreateCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// draftFromFlags checks a new segment's definition, printing a caret
-// display of a rule error when stderr is a terminal.
-func draftFromFlags(g *globals, name, rule, idsFile string, isRule bool) (segment.Draft, error) {
+// segmentInput is a new segment from the flags: a rule, or the ids read
+// from the --ids file.
+func segmentInput(name, rule, idsFile string, isRule bool) (service.SegmentInput, error) {
 	if isRule {
-		d, err := segment.NewRuleDraft(name, rule)
-		g.showRuleError(err)
-		return d, err
+		return service.SegmentInput{Name: name, Rule: rule}, nil
 	}
 	fh, err := os.Open(idsFile)
 	if err != nil {
-		return segment.Draft{}, fmt.Errorf("cannot read --ids file %s: %w", idsFile, errors.Unwrap(err))
+		return service.SegmentInput{}, fmt.Errorf("cannot read --ids file %s: %w", idsFile, errors.Unwrap(err))
 	}
 	defer fh.Close()
 	ids, err := segment.ReadIDs(fh)
 	if err != nil {
-		return segment.Draft{}, fmt.Errorf("--ids file %s: %w", idsFile, err)
+		return service.SegmentInput{}, fmt.Errorf("--ids file %s: %w", idsFile, err)
 	}
-	return segment.NewStaticDraft(name, ids)
+	return service.SegmentInput{Name: name, IDs: ids, Static: true}, nil
 }
 
 func (g *globals) showRuleError(err error) {
@@ -159,9 +148,9 @@ func newSegmentListCmd(g *globals) *cobra.Command {
 
 // findSegment looks a segment up by name or slug with a helpful error.
 func findSegment(cmd *cobra.Command, a *app.App, name string) (segment.Segment, error) {
-	seg, err := a.Store.GetSegment(cmd.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		return seg, fmt.Errorf("no segment named %q (see: segbridge segment list)", name)
+	seg, err := a.Services.Segments.Get(cmd.Context(), name)
+	if e, ok := service.AsError(err); ok && e.Kind == service.KindNotFound {
+		return seg, fmt.Errorf("%s (see: segbridge segment list)", e.Msg)
 	}
 	return seg, err
 }
@@ -177,25 +166,10 @@ segment's name and slug, which its Omnisend tags are made of, do not change.`,
 		Example: `  segbridge segment update "VIP buyers" --rule 'p.orders > 12'`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := segment.Compile(rule)
-			g.showRuleError(err)
-			if err != nil {
-				return err
-			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				seg, err := findSegment(cmd, a, args[0])
-				if err != nil {
-					return err
-				}
-				if seg.Kind != segment.KindRule {
-					return fmt.Errorf("segment %q is static: it has no rule to change (create a rule segment instead)", seg.Name)
-				}
-				err = a.CheckRule(cmd.Context(), rule)
+				seg, err := a.Services.Segments.UpdateRule(cmd.Context(), g.actor, args[0], rule)
 				g.showRuleError(err)
 				if err != nil {
-					return err
-				}
-				if _, err := a.Store.UpdateSegmentRule(cmd.Context(), seg.ID, rule, a.Now()); err != nil {
 					return err
 				}
 				fmt.Fprintf(g.out, "updated the rule of segment %q; compute its members with: segbridge segment refresh %q\n", seg.Name, seg.Slug)
@@ -215,11 +189,8 @@ func newSegmentDeleteCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				seg, err := findSegment(cmd, a, args[0])
+				seg, err := a.Services.Segments.Delete(cmd.Context(), g.actor, args[0])
 				if err != nil {
-					return err
-				}
-				if err := a.Store.DeleteSegment(cmd.Context(), seg.ID); err != nil {
 					return err
 				}
 				fmt.Fprintf(g.out, "deleted segment %q\n", seg.Name)

@@ -107,7 +107,7 @@ func newSegmentRefreshCmd(g *globals) *cobra.Command {
 				}
 				for _, seg := range segs {
 					start := time.Now()
-					res, err := segment.Refresh(cmd.Context(), a.Store, seg, a.Now())
+					seg, res, err := a.Services.Segments.Refresh(cmd.Context(), g.actor, seg.Slug)
 					if err != nil {
 						return err
 					}

@@ -135,7 +135,7 @@ func newTokenRevokeCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("token id %q: want the number in the ID column of segbridge token list", args[0])
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				t, err := a.Users.RevokeToken(cmd.Context(), cliPrincipal, id)
+				t, err := a.Users.RevokeToken(cmd.Context(), g.actor, id)
 				if errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("no token %d (see: segbridge token list)", id)
 				}

@@ -16,10 +16,6 @@ import (
 	"segbridge/internal/user"
 )
 
-// cliPrincipal is who the command line acts as: a local admin, "cli" in
-// the audit log.
-var cliPrincipal = user.Principal{Role: user.RoleAdmin, Via: "cli"}
-
 func newUserCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "user",
@@ -234,7 +230,7 @@ func userError(email string, err error) error {
 // auditCLI records a change made from the command line; a failure to record
 // is logged, since the change itself is done.
 func auditCLI(ctx context.Context, g *globals, a *app.App, action, target, detail string) {
-	if err := a.Audit.Record(ctx, cliPrincipal, action, target, detail); err != nil {
+	if err := a.Audit.Record(ctx, g.actor, action, target, detail); err != nil {
 		fmt.Fprintf(g.errOut, "segbridge: warning: %s\n", oneLine(err))
 	}
 }

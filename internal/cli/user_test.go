@@ -77,7 +77,7 @@ func testUserCommands(t *testing.T, b *bundle) {
 		require.NoError(t, err)
 		require.Len(t, entries, 3)
 		require.Equal(t, "user.set_role", entries[0].Action)
-		require.Equal(t, "cli", entries[0].Actor)
+		require.True(t, strings.HasPrefix(entries[0].Actor, "cli:"), "the local operator, cli:<os user>@<host>: %s", entries[0].Actor)
 		require.Equal(t, "bob@example.com", entries[0].Target)
 		require.Equal(t, "user.create", entries[2].Action)
 	})

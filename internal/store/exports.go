@@ -39,17 +39,34 @@ type Exports interface {
 	ExportsForConnection(ctx context.Context, connectionID int64) ([]export.Export, error)
 }
 
+// InUseError is the ErrInUse error of deleting a segment while exports
+// send it: By names them.
+type InUseError struct {
+	Segment string
+	By      []string
+}
+
+// Text names the exports: `export "A"` or `exports "A", "B"`.
+func (e *InUseError) Text() string {
+	quoted := make([]string, len(e.By))
+	for i, n := range e.By {
+		quoted[i] = strconv.Quote(n)
+	}
+	if len(quoted) == 1 {
+		return "export " + quoted[0]
+	}
+	return "exports " + strings.Join(quoted, ", ")
+}
+
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("segment %q is used by %s; remove it from them first (segbridge export update NAME --segment ...): %v",
+		e.Segment, e.Text(), ErrInUse)
+}
+
+func (e *InUseError) Unwrap() error { return ErrInUse }
+
 // SegmentInUseError is the ErrInUse error of deleting segment name while
 // the named exports send it.
 func SegmentInUseError(name string, exports []string) error {
-	quoted := make([]string, len(exports))
-	for i, e := range exports {
-		quoted[i] = strconv.Quote(e)
-	}
-	what := "export " + quoted[0]
-	if len(quoted) > 1 {
-		what = "exports " + strings.Join(quoted, ", ")
-	}
-	return fmt.Errorf("segment %q is used by %s; remove it from them first (segbridge export update NAME --segment ...): %w",
-		name, what, ErrInUse)
+	return &InUseError{Segment: name, By: exports}
 }

@@ -50,8 +50,12 @@ type Principal struct {
 	Email  string
 	Role   Role
 	// Via says how the request was authenticated: "session", "token" or
-	// "cli" (the command line acts as a local admin).
+	// "cli" (the command line acts as a local admin, or as a user with
+	// --as).
 	Via string
+	// Actor is who the audit log names when Email is empty: the command
+	// line's local operator, "cli:<os user>@<host>".
+	Actor string
 }
 
 // IsAdmin reports whether p is an admin.

@@ -13,6 +13,7 @@ import (
 	"segbridge/internal/export"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 	"segbridge/internal/user"
 )
@@ -70,6 +71,9 @@ func classify(err error) (category, string) {
 	var fe *export.FieldError
 	var re *segment.RuleError
 	var ce *connection.CheckError
+	if e, ok := service.AsError(err); ok {
+		return serviceCategory(e.Kind), serviceMessage(e)
+	}
 	switch {
 	case errors.As(err, &we):
 		return we.cat, we.msg
@@ -89,12 +93,42 @@ func classify(err error) (category, string) {
 	return catInternal, "Something went wrong on our side; the details are in the server log."
 }
 
+// serviceCategory is the category of a service error's kind.
+func serviceCategory(k service.Kind) category {
+	switch k {
+	case service.KindInvalid:
+		return catBadInput
+	case service.KindNotFound:
+		return catNotFound
+	case service.KindConflict:
+		return catConflict
+	case service.KindForbidden:
+		return catForbidden
+	case service.KindUnavailable:
+		return catBusy
+	}
+	return catInternal
+}
+
+// serviceMessage is a service error as a page shows it: each invalid
+// field by its label.
+func serviceMessage(e *service.Error) string {
+	if len(e.Fields) == 0 {
+		return e.Msg
+	}
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = fieldLabel(f.Field) + ": " + f.Msg
+	}
+	return strings.Join(parts, "; ")
+}
+
 // fieldLabel names an export field as the form labels it.
 func fieldLabel(field string) string {
 	labels := map[string]string{
 		"name": "Export name", "connection": "Connection", "segments": "Segments", "mapping": "Data mapping",
 		"tag_prefix": "Tag prefix", "leave": "Leavers", "schedule": "Schedule", "schedule.cron": "Cron expression",
-		"schedule.time_zone": "Time zone", "profile_cap": "Profile cap",
+		"schedule.time_zone": "Time zone", "profile_cap": "Profile cap", "rule": "Rule", "ids": "Profile ids",
 	}
 	if l, ok := labels[field]; ok {
 		return l

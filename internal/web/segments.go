@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"segbridge/internal/segment"
+	"segbridge/internal/service"
 )
 
 type segmentsView struct {
@@ -83,22 +84,14 @@ func (s *server) createSegment(w http.ResponseWriter, r *http.Request) error {
 		s.render(w, r, http.StatusOK, "segment_new", f)
 		return nil
 	}
-	d, err := segment.NewRuleDraft(f.Name, f.Rule)
-	if err != nil { // a bad name or rule
-		return s.segmentFormError(w, r, f, inputError(err))
-	}
-	if err := s.app.CheckRule(ctx, d.Rule); err != nil { // a type error, or an attribute no profile has
+	seg, err := s.app.Services.Segments.Create(ctx, p, service.SegmentInput{Name: f.Name, Rule: f.Rule})
+	if err != nil { // a bad name or rule, a type error, an attribute no profile has, a taken name
 		return s.segmentFormError(w, r, f, err)
 	}
-	seg, err := s.app.Store.CreateSegment(ctx, d, s.cfg.Now())
-	if err != nil {
-		return s.segmentFormError(w, r, f, err)
-	}
-	res, err := segment.Refresh(ctx, s.app.Store, seg, s.cfg.Now())
+	seg, res, err := s.app.Services.Segments.Refresh(ctx, p, seg.Slug)
 	if err != nil {
 		return err
 	}
-	s.record(ctx, p, "segment.create", seg.Name, "rule: "+seg.Rule)
 	s.redirect(w, r, "/segments", fmt.Sprintf("Segment %q saved: %d members of %d profiles.", seg.Name, len(res.Members), res.Profiles), false)
 	return nil
 }
@@ -118,15 +111,10 @@ func (s *server) segmentFormError(w http.ResponseWriter, r *http.Request, f segm
 
 func (s *server) refreshSegment(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	seg, err := s.app.Store.GetSegment(ctx, r.PathValue("slug"))
+	seg, res, err := s.app.Services.Segments.Refresh(ctx, principal(r), r.PathValue("slug"))
 	if err != nil {
 		return err
 	}
-	res, err := segment.Refresh(ctx, s.app.Store, seg, s.cfg.Now())
-	if err != nil {
-		return err
-	}
-	s.record(ctx, principal(r), "segment.refresh", seg.Name, fmt.Sprintf("%d members (+%d, -%d)", len(res.Members), res.Joined, res.Left))
 	s.redirect(w, r, "/segments", fmt.Sprintf("Segment %q refreshed: %d members (+%d joined, -%d left).", seg.Name, len(res.Members), res.Joined, res.Left), false)
 	return nil
 }

@@ -1,0 +1,105 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"segbridge/internal/audit"
+	"segbridge/internal/connection"
+	"segbridge/internal/store"
+	"segbridge/internal/user"
+)
+
+// Config configures the services.
+type Config struct {
+	// Store is where state lives. Required.
+	Store store.Store
+	// Audit records one entry per use case. Required.
+	Audit *audit.Log
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger receives what users are not shown (default: discard).
+	Logger *slog.Logger
+}
+
+// WithDefaults returns c with every unset field at its default.
+func (c Config) WithDefaults() Config {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return c
+}
+
+// Validate reports the first invalid field, naming it.
+func (c Config) Validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("service: config: Store: required")
+	case c.Audit == nil:
+		return errors.New("service: config: Audit: required")
+	}
+	return nil
+}
+
+// Services are the application services, one per concept.
+type Services struct {
+	Segments *Segments
+}
+
+// New builds the services on cfg (defaults applied, then validated).
+func New(cfg Config) (*Services, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &core{cfg: cfg, st: cfg.Store, log: cfg.Logger.With(slog.String("component", "service"))}
+	return &Services{
+		Segments: &Segments{core: c},
+	}, nil
+}
+
+// core is what every service shares.
+type core struct {
+	cfg Config
+	st  store.Store
+	log *slog.Logger
+}
+
+func (c *core) now() time.Time { return c.cfg.Now() }
+
+// record writes the use case's audit entry. A failure to record is
+// logged, not returned: the change itself has been made.
+func (c *core) record(ctx context.Context, p user.Principal, a Action, target, detail string) {
+	if err := c.cfg.Audit.Record(ctx, p, string(a), target, detail); err != nil {
+		c.log.ErrorContext(ctx, "audit entry not recorded", slog.String("action", string(a)),
+			slog.String("target", target), slog.String("actor", audit.Actor(p)), slog.Any("error", err))
+	}
+}
+
+// adminOnlyConnections returns the names of the connections among ids
+// that only admins may use (ids of removed connections are skipped).
+func (c *core) adminOnlyConnections(ctx context.Context, ids ...int64) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	conns, err := c.st.ListConnections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, cn := range conns {
+		for _, id := range ids {
+			if cn.ID == id && cn.Access != connection.AccessContributors {
+				names = append(names, cn.Name)
+				break
+			}
+		}
+	}
+	return names, nil
+}
