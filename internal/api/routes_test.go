@@ -101,7 +101,12 @@ func routes() []route {
 			f.segment("Gone "+role, "p.orders > 9")
 			return request{method: "DELETE", path: "/segments/" + esc("Gone "+role)}
 		}},
-		{method: "POST", path: "/segments/{name}/refresh", want: writers, req: fixed("POST", "/segments/Buyers/refresh", nil)},
+		{method: "POST", path: "/segments/{name}/refresh", want: writers, req: func(f *fixture, role string) request {
+			// Not Buyers: it feeds an export on an admin-only connection,
+			// which only admins may refresh (TestUseCasesAnswerAlikeEverywhere).
+			f.segment("Fresh "+role, "p.orders > 9")
+			return request{method: "POST", path: "/segments/" + esc("Fresh "+role) + "/refresh"}
+		}},
 		{method: "POST", path: "/segments/preview", want: anyone, req: fixed("POST", "/segments/preview", map[string]any{"rule": "p.orders >= 1", "sample": 3})},
 		// connections
 		{method: "GET", path: "/connections", want: anyone, req: fixed("GET", "/connections", nil)},

@@ -60,7 +60,7 @@ func TestProfileSchemaAndChecksOnSave(t *testing.T) {
 		res = f.do("contributor", request{method: "POST", path: "/segments", body: map[string]string{"name": "T", "rule": `p.e_mail == "x"`}})
 		require.Equal(t, 422, res.status, string(res.body))
 		require.Contains(t, string(res.body), `no profile has the attribute \"e_mail\" (did you mean email?)`)
-		res = f.do("contributor", request{method: "PATCH", path: "/segments/Buyers", body: map[string]string{"rule": `p.ordres > 1`}})
+		res = f.do("admin", request{method: "PATCH", path: "/segments/Buyers", body: map[string]string{"rule": `p.ordres > 1`}})
 		require.Equal(t, 422, res.status, string(res.body))
 		require.Contains(t, string(res.body), `did you mean orders?`)
 		res = f.do("contributor", request{method: "POST", path: "/segments", body: map[string]string{"name": "Zero", "rule": `p.postal_code.startsWith("0")`}})

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"segbridge/internal/connection"
 	"segbridge/internal/demodata"
 	"segbridge/internal/export"
+	"segbridge/internal/messagecheck"
 	"segbridge/internal/omnisend"
 	"segbridge/internal/omnisend/sandbox"
 	"segbridge/internal/profile"
@@ -39,6 +41,29 @@ const (
 	apiKeyLast4 = "7Qz9"
 	password    = "correct horse battery staple"
 )
+
+// messages collects every problem the tests provoke: none may show
+// internals (a driver's prefix, a Go identifier).
+var messages = &messagecheck.Collector{}
+
+func TestMain(m *testing.M) { os.Exit(messages.Main(m, os.Stderr)) }
+
+// collectProblem adds a problem+json answer's detail and error messages.
+func collectProblem(where string, raw []byte) {
+	var p struct {
+		Detail string `json:"detail"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(raw, &p) != nil {
+		return
+	}
+	messages.Add(where, p.Detail)
+	for _, e := range p.Errors {
+		messages.Add(where, e.Message)
+	}
+}
 
 // roles are the ways a request is made in the table tests.
 var roles = []string{"admin", "contributor", "viewer", "none"}
@@ -243,6 +268,9 @@ func (f *fixture) do(role string, r request) response {
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	require.NoError(f.t, err)
+	if res.StatusCode >= 400 {
+		collectProblem(r.method+" "+r.path, raw)
+	}
 	return response{status: res.StatusCode, header: res.Header, body: raw}
 }
 

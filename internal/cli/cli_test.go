@@ -11,8 +11,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"segbridge/internal/messagecheck"
 	"segbridge/internal/store/postgres/pgtest"
 )
+
+// messages collects every error line the tests provoke: none may show
+// internals (a driver's prefix, a Go identifier).
+var messages = &messagecheck.Collector{}
+
+func TestMain(m *testing.M) { os.Exit(messages.Main(m, os.Stderr)) }
 
 // bundle is one isolated segbridge installation for a test.
 type bundle struct {
@@ -52,6 +59,7 @@ func (b *bundle) run(args ...string) (int, string, string) {
 	code := 0
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		errOut.WriteString("segbridge: error: " + oneLine(err) + "\n")
+		messages.Add("segbridge "+strings.Join(args, " "), oneLine(err))
 		code = 1
 	}
 	return code, out.String(), errOut.String()

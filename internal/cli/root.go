@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -89,6 +90,7 @@ Start with: segbridge demo`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	root.SetFlagErrorFunc(flagError)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.dbURL, "db", "", "database URL: sqlite:///path/file.db or postgres://... (env SEGBRIDGE_DATABASE_URL; default: SQLite in --data-dir)")
 	pf.StringVar(&g.dataDir, "data-dir", "", "directory for the embedded SQLite database and local files (env SEGBRIDGE_DATA_DIR; default ./segbridge-data)")
@@ -113,4 +115,32 @@ Start with: segbridge demo`,
 		newNotifyCmd(g),
 	)
 	return root
+}
+
+// flagError words a flag the parser refused in plain words: the flag, the
+// value and what it wants, without the parser's internals
+// ("strconv.ParseFloat: parsing …: invalid syntax").
+func flagError(_ *cobra.Command, err error) error {
+	msg := err.Error()
+	head, detail, ok := strings.Cut(msg, " flag: ")
+	if !ok || !strings.HasPrefix(head, "invalid argument ") {
+		return err
+	}
+	want := ""
+	switch {
+	case strings.Contains(detail, "ParseFloat"):
+		want = "want a number, such as 1.5"
+	case strings.Contains(detail, "ParseInt"), strings.Contains(detail, "ParseUint"):
+		want = "want a whole number"
+	case strings.Contains(detail, "ParseBool"):
+		want = "want true or false"
+	case strings.Contains(detail, "time: "):
+		want = "want a duration with its unit, such as 30s or 5m"
+	default:
+		return err
+	}
+	if strings.Contains(detail, "value out of range") {
+		want = "the number is out of range"
+	}
+	return fmt.Errorf("%s: %s", strings.TrimPrefix(head, "invalid argument "), want)
 }

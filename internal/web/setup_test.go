@@ -3,12 +3,15 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +24,7 @@ import (
 	"segbridge/internal/demodata"
 	"segbridge/internal/export"
 	"segbridge/internal/httpauth"
+	"segbridge/internal/messagecheck"
 	"segbridge/internal/omnisend"
 	"segbridge/internal/omnisend/sandbox"
 	"segbridge/internal/profile"
@@ -160,6 +164,24 @@ func (b *bundle) export(name string, c connection.Connection, seg segment.Segmen
 	return e
 }
 
+// messages collects every error text the tests provoke on a page: none
+// may show internals (a driver's prefix, a Go identifier).
+var messages = &messagecheck.Collector{}
+
+func TestMain(m *testing.M) { os.Exit(messages.Main(m, os.Stderr)) }
+
+// errorText finds the error texts of a page: the error page's message,
+// a form's error and a failure flash.
+var errorText = regexp.MustCompile(`(?s)<p[^>]*(?:id="error-message"|id="form-error"|class="flash bad"[^>]*id="flash")[^>]*>(.*?)</p>`)
+
+func pageErrors(body string) []string {
+	var out []string
+	for _, m := range errorText.FindAllStringSubmatch(body, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
+
 // client is a browser-like HTTP client of one user: it keeps cookies and
 // does not follow redirects (tests look at them).
 type client struct {
@@ -198,6 +220,9 @@ func (c *client) do(req *http.Request) response {
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	require.NoError(c.b.t, err)
+	for _, m := range pageErrors(string(body)) {
+		messages.Add(req.Method+" "+req.URL.Path, m)
+	}
 	return response{status: res.StatusCode, location: res.Header.Get("Location"), body: string(body), header: res.Header}
 }
 
