@@ -203,3 +203,28 @@ func verb(a Action) string {
 	}
 	return v + " " + noun + "s"
 }
+
+// PermissionTable renders the permission table as Markdown, as
+// docs/architecture.md shows it (a test keeps the two equal).
+func PermissionTable() string {
+	var b strings.Builder
+	b.WriteString("| use case | admin | contributor | viewer |\n|---|---|---|---|\n")
+	for _, pm := range permissions {
+		b.WriteString("| `" + string(pm.Action) + "` |")
+		for _, r := range []user.Role{user.RoleAdmin, user.RoleContributor, user.RoleViewer} {
+			cell := "—"
+			if slices.Contains(pm.Roles, r) {
+				cell = "yes"
+				switch {
+				case pm.Scope == ScopeConnections && r != user.RoleAdmin:
+					cell = "on connections open to contributors"
+				case pm.Scope == ScopeOwn && r != user.RoleAdmin:
+					cell = "own only"
+				}
+			}
+			b.WriteString(" " + cell + " |")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
