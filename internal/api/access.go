@@ -135,6 +135,8 @@ func serviceProblem(e *service.Error) error {
 		return huma.Error403Forbidden(e.Msg)
 	case service.KindUnavailable:
 		return busy(e.Msg)
+	case service.KindUnsupported:
+		return huma.Error501NotImplemented(e.Msg)
 	}
 	return huma.Error500InternalServerError(e.Msg)
 }

@@ -113,18 +113,6 @@ func (s *server) registerNotify(api huma.API) {
 	huma.Register(api, operation("list-notification-deliveries", http.MethodGet, "/notifications/deliveries", "The delivery history, newest first, with every attempt and its answer (admin)", tag, 200), s.listNotifyDeliveries)
 }
 
-// notifyProblem maps the notification service's errors.
-func (s *server) notifyProblem(ctx context.Context, err error) error {
-	var fe *notify.FieldError
-	switch {
-	case errors.As(err, &fe):
-		return invalid(fe.Field, fe.Msg)
-	case errors.Is(err, notify.ErrForbidden):
-		return huma.Error403Forbidden(err.Error())
-	}
-	return s.problem(ctx, err)
-}
-
 func (s *server) listNotifyChannels(ctx context.Context, _ *noInput) (*notifyChannelsOutput, error) {
 	if _, err := principal(ctx); err != nil {
 		return nil, err
@@ -152,7 +140,7 @@ func (s *server) getNotifyChannel(ctx context.Context, in *notifyChannelRef) (*n
 }
 
 func (s *server) createNotifyChannel(ctx context.Context, in *createNotifyChannelInput) (*notifyChannelOutput, error) {
-	p, err := admin(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -160,39 +148,43 @@ func (s *server) createNotifyChannel(ctx context.Context, in *createNotifyChanne
 	d := notify.ChannelDraft{Name: b.Name, Kind: notify.Kind(b.Kind), URL: omnisend.NewSecret(b.URL), Secret: omnisend.NewSecret(b.Secret)}
 	if b.Events != "" {
 		if d.Events, err = notify.ParseEvents(b.Events); err != nil {
-			return nil, s.notifyProblem(ctx, err)
+			var fe *notify.FieldError
+			if errors.As(err, &fe) {
+				return nil, invalid(fe.Field, fe.Msg)
+			}
+			return nil, s.problem(ctx, err)
 		}
 	}
 	if b.SMTP != nil {
 		d.SMTP = notify.SMTP{Host: b.SMTP.Host, Port: b.SMTP.Port, StartTLS: b.SMTP.StartTLS, User: b.SMTP.User, From: b.SMTP.From, To: b.SMTP.To}
 		d.Password = omnisend.NewSecret(b.SMTP.Password)
 	}
-	c, err := s.a.Notify.CreateChannel(ctx, p, d)
+	c, err := s.a.Services.Notify.CreateChannel(ctx, p, d)
 	if err != nil {
-		return nil, s.notifyProblem(ctx, err)
+		return nil, s.problem(ctx, err)
 	}
 	return &notifyChannelOutput{Body: toNotifyChannelJSON(c)}, nil
 }
 
 func (s *server) deleteNotifyChannel(ctx context.Context, in *notifyChannelRef) (*struct{}, error) {
-	p, err := admin(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.a.Notify.RemoveChannel(ctx, p, in.Name); err != nil {
-		return nil, s.notifyProblem(ctx, err)
+	if _, err := s.a.Services.Notify.RemoveChannel(ctx, p, in.Name); err != nil {
+		return nil, s.problem(ctx, err)
 	}
 	return nil, nil
 }
 
 func (s *server) testNotifyChannel(ctx context.Context, in *notifyChannelRef) (*notifyAttemptOutput, error) {
-	p, err := admin(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.a.Notify.Test(ctx, p, in.Name)
+	a, err := s.a.Services.Notify.TestChannel(ctx, p, in.Name)
 	if err != nil {
-		return nil, s.notifyProblem(ctx, err)
+		return nil, s.problem(ctx, err)
 	}
 	return &notifyAttemptOutput{Body: toNotifyAttemptJSON(a)}, nil
 }
@@ -273,7 +265,7 @@ func (s *server) listNotifyRules(ctx context.Context, _ *noInput) (*notifyRulesO
 }
 
 func (s *server) createNotifyRule(ctx context.Context, in *createNotifyRuleInput) (*notifyRuleOutput, error) {
-	p, err := admin(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -284,9 +276,9 @@ func (s *server) createNotifyRule(ctx context.Context, in *createNotifyRuleInput
 			return nil, invalid("duration", "want a duration such as 45m")
 		}
 	}
-	r, err := s.a.Notify.CreateRule(ctx, p, d)
+	r, err := s.a.Services.Notify.CreateRule(ctx, p, d)
 	if err != nil {
-		return nil, s.notifyProblem(ctx, err)
+		return nil, s.problem(ctx, err)
 	}
 	out, err := s.ruleJSONs(ctx, []notify.Rule{r})
 	if err != nil {
@@ -296,12 +288,12 @@ func (s *server) createNotifyRule(ctx context.Context, in *createNotifyRuleInput
 }
 
 func (s *server) deleteNotifyRule(ctx context.Context, in *notifyRuleRef) (*struct{}, error) {
-	p, err := admin(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.a.Notify.RemoveRule(ctx, p, in.ID); err != nil {
-		return nil, s.notifyProblem(ctx, err)
+	if err := s.a.Services.Notify.RemoveRule(ctx, p, in.ID); err != nil {
+		return nil, s.problem(ctx, err)
 	}
 	return nil, nil
 }

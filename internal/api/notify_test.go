@@ -16,7 +16,6 @@ import (
 	"segbridge/internal/notify"
 	"segbridge/internal/omnisend"
 	"segbridge/internal/store"
-	"segbridge/internal/user"
 )
 
 const apiHookSecret = "api-hook-secret-Hq7Zp2Lm9Wc"
@@ -47,7 +46,7 @@ func notifyRoutes() []route {
 		{method: "POST", path: "/notifications/rules", want: admins.with(201), req: fixed("POST", "/notifications/rules",
 			map[string]any{"kind": "run_slow", "duration": "45m", "export": "Shared Export"})},
 		{method: "DELETE", path: "/notifications/rules/{id}", want: admins.with(204), req: func(f *fixture, _ string) request {
-			r, err := f.a.Notify.CreateRule(f.ctx, user.Principal{Role: user.RoleAdmin, Via: "cli"}, notify.RuleDraft{Kind: notify.RuleRunHeld})
+			r, err := f.a.Notify.CreateRule(f.ctx, notify.RuleDraft{Kind: notify.RuleRunHeld})
 			require.NoError(f.t, err)
 			return request{method: "DELETE", path: fmt.Sprintf("/notifications/rules/%d", r.ID)}
 		}},
@@ -58,7 +57,7 @@ func notifyRoutes() []route {
 // notifyChannel makes sure a webhook channel named name exists.
 func (f *fixture) notifyChannel(name string) {
 	f.t.Helper()
-	_, err := f.a.Notify.CreateChannel(f.ctx, user.Principal{Role: user.RoleAdmin, Via: "cli"}, notify.ChannelDraft{
+	_, err := f.a.Notify.CreateChannel(f.ctx, notify.ChannelDraft{
 		Name: name, Kind: notify.KindWebhook, URL: omnisend.NewSecret(f.sandbox.URL + "/hook"), Secret: omnisend.NewSecret(apiHookSecret)})
 	if !errors.Is(err, store.ErrConflict) {
 		require.NoError(f.t, err)

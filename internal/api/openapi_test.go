@@ -211,7 +211,7 @@ func (g generator) pathParam(path, name string) string {
 		f.notifyChannel("Generated channel")
 		return esc("Generated channel")
 	case strings.HasPrefix(path, "/notifications/rules/"):
-		r, err := f.a.Notify.CreateRule(f.ctx, user.Principal{Role: user.RoleAdmin, Via: "cli"}, notify.RuleDraft{Kind: notify.RuleRunHeld})
+		r, err := f.a.Notify.CreateRule(f.ctx, notify.RuleDraft{Kind: notify.RuleRunHeld})
 		require.NoError(f.t, err)
 		return fmt.Sprint(r.ID)
 	case strings.HasPrefix(path, "/tokens/"):

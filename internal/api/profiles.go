@@ -172,9 +172,12 @@ func (in *importInput) pins() (map[string]profile.Type, error) {
 }
 
 func (s *server) importProfiles(ctx context.Context, in *importInput) (*importOutput, error) {
-	p, err := writer(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if err := s.a.Services.Profiles.CheckImport(p); err != nil {
+		return nil, s.problem(ctx, err) // before the upload is read
 	}
 	ropts, err := in.readOptions()
 	if err != nil {
@@ -193,17 +196,13 @@ func (s *server) importProfiles(ctx context.Context, in *importInput) (*importOu
 	if err != nil {
 		return nil, err
 	}
-	sum, err := s.a.ImportProfiles(ctx, up.open, profile.ImportOptions{Read: ropts, Strict: in.Strict, Now: s.cfg.Now}, pins)
+	sum, err := s.a.Services.Profiles.Import(ctx, p, up.body, profile.ImportOptions{Read: ropts, Strict: in.Strict, Now: s.cfg.Now}, pins)
 	if up.tooLarge() {
-		if sum.Committed() > 0 {
-			s.record(ctx, p, "profiles.import", fmt.Sprintf("%d bytes of %s, stopped at the size limit", up.size(), ropts.Format), sum.String())
-		}
 		return nil, tooLarge(s.cfg.MaxUploadBytes, sum.Committed())
 	}
 	if up.readFailed() {
 		return nil, huma.Error400BadRequest("reading the upload failed part way; send it again (importing it again changes nothing)")
 	}
-	size := up.size()
 	out := &importOutput{}
 	out.Body.Rows, out.Body.Rejected = sum.Rows, sum.Rejected
 	out.Body.Imported, out.Body.Updated, out.Body.Unchanged = sum.Inserted, sum.Updated, sum.Unchanged
@@ -221,11 +220,7 @@ func (s *server) importProfiles(ctx context.Context, in *importInput) (*importOu
 		return nil, huma.Error422UnprocessableEntity(err.Error()+" (import without strict to write the good rows)", details...)
 	}
 	if err != nil {
-		if classify(err) == nil && !errors.Is(err, context.Canceled) && sum.Rows == 0 {
-			return nil, huma.Error422UnprocessableEntity("the file cannot be read: " + err.Error())
-		}
 		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "profiles.import", fmt.Sprintf("%d bytes of %s", size, ropts.Format), sum.String())
 	return out, nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -86,28 +85,26 @@ func (s *server) getSystemRefresh(ctx context.Context, _ *noInput) (*systemRefre
 }
 
 func (s *server) setSystemRefresh(ctx context.Context, in *setScheduleInput) (*systemRefreshOutput, error) {
-	if _, err := admin(ctx); err != nil {
+	p, err := principal(ctx)
+	if err != nil {
 		return nil, err
 	}
-	sc := export.Schedule{Kind: export.ScheduleCron, Cron: in.Body.Schedule, TimeZone: in.Body.TimeZone}.WithDefaults()
-	if err := sc.Validate(); err != nil {
-		return nil, huma.Error422UnprocessableEntity(err.Error())
+	if _, err := s.a.Services.System.SetSchedule(ctx, p, in.Body.Schedule, in.Body.TimeZone); err != nil {
+		return nil, s.problem(ctx, err)
 	}
-	return nil, huma.Error501NotImplemented(fmt.Sprintf("the refresh schedule is process configuration for now: "+
-		"restart segbridge serve (and every segbridge worker) with --refresh-schedule %q --time-zone %s", sc.Cron, sc.TimeZone))
+	return s.getSystemRefresh(ctx, nil)
 }
 
 func (s *server) runSystemRefresh(ctx context.Context, _ *noInput) (*refreshRunOutput, error) {
-	p, err := admin(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	job, err := s.a.Jobs.EnqueueRefresh(ctx)
+	id, err := s.a.Services.System.RefreshNow(ctx, p)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "system.refresh", "system refresh", fmt.Sprintf("queued (job %d)", job.ID))
 	out := &refreshRunOutput{}
-	out.Body.JobID = job.ID
+	out.Body.JobID = id
 	return out, nil
 }

@@ -15,12 +15,10 @@ import (
 // upload is a profile import's request body, streamed to the importer:
 // nothing is spooled to disk, and no more than MaxUploadBytes is read.
 type upload struct {
-	body   *bufio.Reader
-	limit  int64
-	mu     sync.Mutex
-	n      int64 // bytes read so far
-	err    error // the first read error other than io.EOF
-	opened bool
+	body  *bufio.Reader
+	limit int64
+	mu    sync.Mutex
+	err   error // the first read error other than io.EOF
 }
 
 // acquireUpload takes one of the MaxUploads slots, or answers 503 at once
@@ -59,24 +57,6 @@ func (s *server) openUpload(ctx context.Context) (*upload, error) {
 	return u, nil
 }
 
-// open is the importer's open function: the body, once.
-func (u *upload) open() (io.ReadCloser, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.opened {
-		return nil, errors.New("the upload can be read only once")
-	}
-	u.opened = true
-	return io.NopCloser(u.body), nil
-}
-
-// size is how many bytes of the body were read.
-func (u *upload) size() int64 {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.n
-}
-
 // tooLarge reports whether reading stopped at the size limit.
 func (u *upload) tooLarge() bool {
 	u.mu.Lock()
@@ -93,7 +73,7 @@ func (u *upload) readFailed() bool {
 	return u.err != nil
 }
 
-// countingReader counts what it reads and keeps the first error.
+// countingReader keeps the first error of what it reads.
 type countingReader struct {
 	u *upload
 	r io.Reader
@@ -102,7 +82,6 @@ type countingReader struct {
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.u.mu.Lock()
-	c.u.n += int64(n)
 	if err != nil && !errors.Is(err, io.EOF) && c.u.err == nil {
 		c.u.err = err
 	}

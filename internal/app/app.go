@@ -258,13 +258,13 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.closeBudget()
 		return nil, errors.Join(err, st.Close())
 	}
-	if err := a.openServices(); err != nil {
-		a.closeBudget()
-		return nil, errors.Join(err, st.Close())
-	}
 	if err := a.openJobs(ctx); err != nil {
 		a.closeBudget()
 		return nil, errors.Join(err, st.Close())
+	}
+	if err := a.openServices(); err != nil { // after the jobs: the system service queues refreshes
+		a.closeBudget()
+		return nil, errors.Join(err, a.Jobs.Close(), st.Close())
 	}
 	return a, nil
 }

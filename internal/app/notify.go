@@ -34,7 +34,7 @@ type NotifyConfig struct {
 func (a *App) openNotify() error {
 	n := a.Notifications
 	svc, err := notify.NewService(notify.Config{
-		Store: a.rawStore(), Keys: a.Secrets, Audit: a.Audit, Logger: a.Logger, Now: a.Now,
+		Store: a.rawStore(), Keys: a.Secrets, Logger: a.Logger, Now: a.Now,
 		PublicURL: n.PublicURL, Timeout: n.Timeout, Retry: n.Retry, PollInterval: n.PollInterval, SMTPRootCAs: n.SMTPRootCAs,
 	})
 	if err != nil {

@@ -58,11 +58,9 @@ func (h *hookReceiver) bodies() [][]byte {
 	return append([][]byte(nil), h.got...)
 }
 
-var notifyAdmin = user.Principal{Email: "admin@example.com", Role: user.RoleAdmin, Via: "session"}
-
 func (e *e2e) webhookChannel(name, url string, events notify.Events) {
 	e.t.Helper()
-	_, err := e.a.Notify.CreateChannel(e.ctx, notifyAdmin, notify.ChannelDraft{Name: name, Kind: notify.KindWebhook,
+	_, err := e.a.Notify.CreateChannel(e.ctx, notify.ChannelDraft{Name: name, Kind: notify.KindWebhook,
 		Events: events, URL: omnisend.NewSecret(url), Secret: omnisend.NewSecret(notifyHookSecret)})
 	require.NoError(e.t, err)
 }

@@ -127,21 +127,18 @@ func runImport(cmd *cobra.Command, g *globals, path string, f importFlags) error
 		return fmt.Errorf("cannot read %s: it is a directory", path)
 	}
 	return g.withApp(cmd.Context(), func(a *app.App) error {
-		bar := g.newProgress(st.Size(), "importing")
-		var counter *countingReader
-		open := func() (io.ReadCloser, error) {
-			fh, err := os.Open(path)
-			if err != nil {
-				return nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
-			}
-			counter = &countingReader{r: fh}
-			return readCloser{counter, fh}, nil
+		fh, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
 		}
+		defer fh.Close()
+		bar := g.newProgress(st.Size(), "importing")
+		counter := &countingReader{r: fh}
 		opts := profile.ImportOptions{Read: ropts, Strict: f.strict, BatchSize: f.batch, Now: a.Now}
 		if bar != nil {
 			opts.Progress = func(int) { _ = bar.Set64(counter.n) }
 		}
-		sum, err := a.ImportProfiles(cmd.Context(), open, opts, pins)
+		sum, err := a.Services.Profiles.Import(cmd.Context(), g.actor, counter, opts, pins)
 		if bar != nil {
 			_ = bar.Finish()
 		}
@@ -195,9 +192,4 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
 }

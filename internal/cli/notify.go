@@ -15,7 +15,6 @@ import (
 	"segbridge/internal/app"
 	"segbridge/internal/notify"
 	"segbridge/internal/omnisend"
-	"segbridge/internal/store"
 )
 
 func newNotifyCmd(g *globals) *cobra.Command {
@@ -80,10 +79,7 @@ Send it a test notification with "segbridge notify test NAME".`,
 				return err
 			}
 			return g.withNotify(cmd.Context(), func(a *app.App) error {
-				c, err := a.Notify.CreateChannel(cmd.Context(), g.actor, d)
-				if errors.Is(err, store.ErrConflict) {
-					return fmt.Errorf("a channel named %q already exists", d.Name)
-				}
+				c, err := a.Services.Notify.CreateChannel(cmd.Context(), g.actor, d)
 				if err != nil {
 					return notifyError(err)
 				}

@@ -95,7 +95,7 @@ func newNotifyChannelRemoveCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("removing channel %q also removes the rules that notify only it and its delivery history; pass --yes to remove it", args[0])
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				c, err := a.Notify.RemoveChannel(cmd.Context(), g.actor, args[0])
+				c, err := a.Services.Notify.RemoveChannel(cmd.Context(), g.actor, args[0])
 				if err != nil {
 					return channelError(args[0], err)
 				}
@@ -122,7 +122,7 @@ func newNotifyTestCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withNotify(cmd.Context(), func(a *app.App) error {
-				at, err := a.Notify.Test(cmd.Context(), g.actor, args[0])
+				at, err := a.Services.Notify.TestChannel(cmd.Context(), g.actor, args[0])
 				if err != nil {
 					return channelError(args[0], err)
 				}
@@ -169,7 +169,7 @@ Without --export the rule watches every export (each on its own); without
 				return notifyError(err)
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				r, err := a.Notify.CreateRule(cmd.Context(), g.actor, d)
+				r, err := a.Services.Notify.CreateRule(cmd.Context(), g.actor, d)
 				if err != nil {
 					return notifyError(err)
 				}
@@ -273,7 +273,7 @@ func newNotifyRuleRemoveCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("rule %q: want the rule's id (see: segbridge notify rule list)", args[0])
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				err := a.Notify.RemoveRule(cmd.Context(), g.actor, id)
+				err := a.Services.Notify.RemoveRule(cmd.Context(), g.actor, id)
 				if errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("no rule %d (see: segbridge notify rule list)", id)
 				}

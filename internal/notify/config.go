@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/hex"
@@ -13,8 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"segbridge/internal/user"
 )
 
 // DefaultPublicURL is where links in notifications point unless
@@ -25,11 +22,6 @@ const DefaultPublicURL = "http://127.0.0.1:8080"
 type Keys interface {
 	Seal(plaintext, associatedData []byte) ([]byte, error)
 	Open(sealed, associatedData []byte) ([]byte, error)
-}
-
-// Auditor records who changed what; *audit.Log satisfies it.
-type Auditor interface {
-	Record(ctx context.Context, p user.Principal, action, target, detail string) error
 }
 
 // Retry is how deliveries are retried: the n-th retry waits BaseDelay ×
@@ -51,8 +43,6 @@ type Config struct {
 	Store Store
 	// Keys seals channel secrets. Required.
 	Keys Keys
-	// Audit records channel and rule changes (default: none).
-	Audit Auditor
 	// Logger receives one line per delivery and per change (default:
 	// discard). It never sees a secret.
 	Logger *slog.Logger

@@ -25,7 +25,7 @@ func TestSignatureVerifiesByTheDocumentedAlgorithm(t *testing.T) {
 	b := setup(t, "", nil)
 	rc := newReceiver(t)
 	hook := b.webhook("Hook", rc.srv.URL+"/in?token=abc", notify.Events{Alerts: true})
-	a, err := b.svc.Test(b.ctx, admin, "Hook")
+	a, err := b.svc.Test(b.ctx, "Hook")
 	require.NoError(t, err)
 	require.True(t, a.OK, a.Error)
 	require.Equal(t, 200, a.Code)

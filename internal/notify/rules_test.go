@@ -222,7 +222,7 @@ func TestRulePerExport(t *testing.T) {
 	hook := b.webhook("Hook", rc.srv.URL, notify.Events{Alerts: true})
 	other := b.newExport("Lapsed")
 	b.onlyRule(notify.RuleDraft{Kind: notify.RuleRunFailed}) // every export
-	_, err := b.svc.CreateRule(b.ctx, admin, notify.RuleDraft{Kind: notify.RuleRunSlow, Duration: time.Minute, Export: "Lapsed"})
+	_, err := b.svc.CreateRule(b.ctx, notify.RuleDraft{Kind: notify.RuleRunSlow, Duration: time.Minute, Export: "Lapsed"})
 	require.NoError(t, err)
 	b.endRun(failed("boom"))
 	b.endRunOf(other.ID, failed("boom"))

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -11,12 +10,7 @@ import (
 	"time"
 
 	"segbridge/internal/run"
-	"segbridge/internal/user"
 )
-
-// ErrForbidden is returned (wrapped) when someone other than an admin
-// tries to change notifications.
-var ErrForbidden = errors.New("only admins may change notifications")
 
 // Service manages channels and rules, takes the events the rules watch,
 // and delivers notifications in the background (Run).
@@ -136,24 +130,6 @@ func (s *Service) sourceEvent(ctx context.Context, kind EventKind, src SourceInf
 		return fmt.Errorf("record source %q: %w", src.Name, err)
 	}
 	return nil
-}
-
-// mayChange checks that p is an admin.
-func mayChange(p user.Principal) error {
-	if !p.IsAdmin() {
-		return fmt.Errorf("%w; you are a %s", ErrForbidden, p.Role)
-	}
-	return nil
-}
-
-// record writes an audit entry; a failure is logged (the change is made).
-func (s *Service) record(ctx context.Context, p user.Principal, action, target, detail string) {
-	if s.cfg.Audit == nil {
-		return
-	}
-	if err := s.cfg.Audit.Record(ctx, p, action, target, detail); err != nil {
-		s.log.ErrorContext(ctx, "audit entry not recorded", slog.String("action", action), slog.Any("error", err))
-	}
 }
 
 // openSecrets opens a channel's sealed secrets.

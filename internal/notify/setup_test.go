@@ -28,7 +28,6 @@ import (
 	"segbridge/internal/store/postgres"
 	"segbridge/internal/store/postgres/pgtest"
 	"segbridge/internal/store/sqlite"
-	"segbridge/internal/user"
 )
 
 // Secrets of the test channels: long and distinctive, so a leak test can
@@ -39,8 +38,6 @@ const (
 	smtpPassword = "smtp-pw-Q4zX9vLr2mKd7TfBw"
 	slackToken   = "T0SEGBRIDGE/B0NOTIFY/x7QmZr4LpW9vKd2T"
 )
-
-var admin = user.Principal{Email: "ada@example.com", Role: user.RoleAdmin, Via: "session"}
 
 // clock is the injected clock: it moves only when told.
 type clock struct {
@@ -191,7 +188,7 @@ func held(r *run.Run) {
 // webhook adds a webhook channel posting to url.
 func (b *bundle) webhook(name, url string, events notify.Events) notify.Channel {
 	b.t.Helper()
-	c, err := b.svc.CreateChannel(b.ctx, admin, notify.ChannelDraft{Name: name, Kind: notify.KindWebhook, Events: events,
+	c, err := b.svc.CreateChannel(b.ctx, notify.ChannelDraft{Name: name, Kind: notify.KindWebhook, Events: events,
 		URL: omnisend.NewSecret(url), Secret: omnisend.NewSecret(hookSecret)})
 	require.NoError(b.t, err)
 	return c
@@ -199,14 +196,14 @@ func (b *bundle) webhook(name, url string, events notify.Events) notify.Channel 
 
 func (b *bundle) slack(name, url string) notify.Channel {
 	b.t.Helper()
-	c, err := b.svc.CreateChannel(b.ctx, admin, notify.ChannelDraft{Name: name, Kind: notify.KindSlack, URL: omnisend.NewSecret(url)})
+	c, err := b.svc.CreateChannel(b.ctx, notify.ChannelDraft{Name: name, Kind: notify.KindSlack, URL: omnisend.NewSecret(url)})
 	require.NoError(b.t, err)
 	return c
 }
 
 func (b *bundle) email(name string, srv *smtpServer) notify.Channel {
 	b.t.Helper()
-	c, err := b.svc.CreateChannel(b.ctx, admin, notify.ChannelDraft{Name: name, Kind: notify.KindEmail,
+	c, err := b.svc.CreateChannel(b.ctx, notify.ChannelDraft{Name: name, Kind: notify.KindEmail,
 		SMTP: notify.SMTP{Host: "127.0.0.1", Port: srv.port(), StartTLS: true, User: smtpUser,
 			From: "segbridge <segbridge@example.com>", To: []string{"ops@example.com", "data@example.com"}},
 		Password: omnisend.NewSecret(smtpPassword)})
@@ -220,9 +217,9 @@ func (b *bundle) onlyRule(d notify.RuleDraft) notify.Rule {
 	rules, err := b.svc.Rules(b.ctx)
 	require.NoError(b.t, err)
 	for _, r := range rules {
-		require.NoError(b.t, b.svc.RemoveRule(b.ctx, admin, r.ID))
+		require.NoError(b.t, b.svc.RemoveRule(b.ctx, r.ID))
 	}
-	r, err := b.svc.CreateRule(b.ctx, admin, d)
+	r, err := b.svc.CreateRule(b.ctx, d)
 	require.NoError(b.t, err)
 	return r
 }

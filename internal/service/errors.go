@@ -27,6 +27,9 @@ const (
 	// KindUnavailable: something outside segbridge did not answer
 	// (Omnisend unreachable), or a server limit is reached; try again.
 	KindUnavailable
+	// KindUnsupported: segbridge cannot do this (yet); the message says
+	// what to do instead.
+	KindUnsupported
 )
 
 // String names the kind as the interfaces' tests expect it.
@@ -42,6 +45,8 @@ func (k Kind) String() string {
 		return "forbidden"
 	case KindUnavailable:
 		return "unavailable"
+	case KindUnsupported:
+		return "unsupported"
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
 }
@@ -117,6 +122,11 @@ func Forbidden(format string, args ...any) *Error {
 // Unavailable is a KindUnavailable error.
 func Unavailable(format string, args ...any) *Error {
 	return &Error{Kind: KindUnavailable, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Unsupported is a KindUnsupported error.
+func Unsupported(format string, args ...any) *Error {
+	return &Error{Kind: KindUnsupported, Msg: fmt.Sprintf(format, args...)}
 }
 
 // because sets e's cause and returns e.

@@ -40,6 +40,16 @@ func isStoreRead(name string) bool {
 var forbiddenCalls = map[string]bool{
 	"(*segbridge/internal/audit.Log).Record": true,
 	"segbridge/internal/segment.Refresh":     true,
+
+	// Profiles, the system refresh, notifications.
+	"(*segbridge/internal/app.App).ImportProfiles":       true,
+	"segbridge/internal/profile.Import":                  true,
+	"(*segbridge/internal/jobs.Client).EnqueueRefresh":   true,
+	"(*segbridge/internal/notify.Service).CreateChannel": true,
+	"(*segbridge/internal/notify.Service).RemoveChannel": true,
+	"(*segbridge/internal/notify.Service).CreateRule":    true,
+	"(*segbridge/internal/notify.Service).RemoveRule":    true,
+	"(*segbridge/internal/notify.Service).Test":          true,
 }
 
 // TestInterfacesCallNoStoreWrite proves by type analysis that no

@@ -189,9 +189,13 @@ func verb(a Action) string {
 	case "profiles":
 		return v + " profiles"
 	case "system":
-		return "change the system " + v
+		if a == SystemRefresh {
+			return "queue the system refresh"
+		}
+		return "change the system refresh " + v
 	case "notify":
-		return v + " notifications"
+		what, v, _ := strings.Cut(v, " ")
+		return v + " notification " + what + "s"
 	case "user":
 		if a == UserSetPassword {
 			return "set the password"

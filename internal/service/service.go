@@ -9,6 +9,8 @@ import (
 
 	"segbridge/internal/audit"
 	"segbridge/internal/connection"
+	"segbridge/internal/jobs"
+	"segbridge/internal/notify"
 	"segbridge/internal/store"
 	"segbridge/internal/user"
 )
@@ -19,6 +21,13 @@ type Config struct {
 	Store store.Store
 	// Audit records one entry per use case. Required.
 	Audit *audit.Log
+	// Jobs queues background work: the system refresh (default: none;
+	// System.RefreshNow then answers unavailable).
+	Jobs *jobs.Client
+	// Notify keeps notification channels and rules and sends test
+	// notifications (default: none; Notify's methods then answer
+	// unavailable).
+	Notify *notify.Service
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logger receives what users are not shown (default: discard).
@@ -50,6 +59,9 @@ func (c Config) Validate() error {
 // Services are the application services, one per concept.
 type Services struct {
 	Segments *Segments
+	Profiles *Profiles
+	System   *System
+	Notify   *Notify
 }
 
 // New builds the services on cfg (defaults applied, then validated).
@@ -61,6 +73,9 @@ func New(cfg Config) (*Services, error) {
 	c := &core{cfg: cfg, st: cfg.Store, log: cfg.Logger.With(slog.String("component", "service"))}
 	return &Services{
 		Segments: &Segments{core: c},
+		Profiles: &Profiles{core: c},
+		System:   &System{core: c},
+		Notify:   &Notify{core: c, n: cfg.Notify},
 	}, nil
 }
 

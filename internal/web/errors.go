@@ -106,6 +106,8 @@ func serviceCategory(k service.Kind) category {
 		return catForbidden
 	case service.KindUnavailable:
 		return catBusy
+	case service.KindUnsupported:
+		return catBadInput
 	}
 	return catInternal
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 
 	"segbridge/internal/notify"
 	"segbridge/internal/omnisend"
+	"segbridge/internal/service"
 )
 
 // notificationsView is Settings → Notifications: every signed-in user
@@ -58,11 +58,11 @@ type ruleForm struct {
 // user sees the channels; admins change them.
 func (s *server) notificationRoutes() {
 	s.handle("GET /settings/notifications", signedIn, s.notificationsPage)
-	s.handle("POST /settings/notifications/channels", admin, s.createChannel)
-	s.handle("POST /settings/notifications/channels/{id}/test", admin, s.testChannel)
-	s.handle("POST /settings/notifications/channels/{id}/remove", admin, s.removeChannel)
-	s.handle("POST /settings/notifications/rules", admin, s.createRule)
-	s.handle("POST /settings/notifications/rules/{id}/remove", admin, s.removeRule)
+	s.handle("POST /settings/notifications/channels", signedIn, s.createChannel)
+	s.handle("POST /settings/notifications/channels/{id}/test", signedIn, s.testChannel)
+	s.handle("POST /settings/notifications/channels/{id}/remove", signedIn, s.removeChannel)
+	s.handle("POST /settings/notifications/rules", signedIn, s.createRule)
+	s.handle("POST /settings/notifications/rules/{id}/remove", signedIn, s.removeRule)
 }
 
 func (s *server) notificationsPage(w http.ResponseWriter, r *http.Request) error {
@@ -146,7 +146,7 @@ func (s *server) createChannel(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.SMTP = notify.SMTP{Host: f.Host, Port: port, StartTLS: f.StartTLS, User: f.User, From: f.From, To: []string{f.To}}
 	}
-	c, err := s.app.Notify.CreateChannel(r.Context(), principal(r), d)
+	c, err := s.app.Services.Notify.CreateChannel(r.Context(), principal(r), d)
 	if err != nil {
 		return s.notifyFormError(w, r, v, err)
 	}
@@ -157,12 +157,14 @@ func (s *server) createChannel(w http.ResponseWriter, r *http.Request) error {
 
 // notifyFormError shows a refused form again with what is wrong.
 func (s *server) notifyFormError(w http.ResponseWriter, r *http.Request, v notificationsView, err error) error {
-	var fe *notify.FieldError
-	switch {
-	case errors.As(err, &fe):
-		return s.renderNotifications(w, r, http.StatusBadRequest, v, notifyFieldLabel(fe.Field)+": "+fe.Msg)
-	case errors.Is(err, notify.ErrForbidden):
-		return forbidden("%s", err.Error())
+	if e, ok := service.AsError(err); ok {
+		switch {
+		case e.Kind == service.KindForbidden:
+			return forbidden("%s", e.Msg)
+		case e.Kind == service.KindInvalid && len(e.Fields) > 0:
+			f := e.Fields[0]
+			return s.renderNotifications(w, r, http.StatusBadRequest, v, notifyFieldLabel(f.Field)+": "+f.Msg)
+		}
 	}
 	if cat, msg := classify(err); cat != catInternal {
 		return s.renderNotifications(w, r, cat.status(), v, msg)
@@ -187,7 +189,7 @@ func (s *server) removeChannel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.app.Notify.RemoveChannel(r.Context(), principal(r), strconv.FormatInt(id, 10))
+	c, err := s.app.Services.Notify.RemoveChannel(r.Context(), principal(r), strconv.FormatInt(id, 10))
 	if err != nil {
 		return s.notifyFormError(w, r, notificationsView{}, err)
 	}
@@ -205,7 +207,7 @@ func (s *server) testChannel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFound("no notification channel %d", id)
 	}
-	a, err := s.app.Notify.Test(r.Context(), principal(r), c.Name)
+	a, err := s.app.Services.Notify.TestChannel(r.Context(), principal(r), strconv.FormatInt(c.ID, 10))
 	if err != nil {
 		return s.notifyFormError(w, r, notificationsView{}, err)
 	}
@@ -244,7 +246,7 @@ func (s *server) createRule(w http.ResponseWriter, r *http.Request) error {
 			return s.renderNotifications(w, r, http.StatusBadRequest, v, "Duration: want a duration such as 45m")
 		}
 	}
-	if _, err := s.app.Notify.CreateRule(r.Context(), principal(r), d); err != nil {
+	if _, err := s.app.Services.Notify.CreateRule(r.Context(), principal(r), d); err != nil {
 		return s.notifyFormError(w, r, v, err)
 	}
 	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Rule %q added.", d.Kind.Label()), false)
@@ -256,7 +258,7 @@ func (s *server) removeRule(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.app.Notify.RemoveRule(r.Context(), principal(r), id); err != nil {
+	if err := s.app.Services.Notify.RemoveRule(r.Context(), principal(r), id); err != nil {
 		return s.notifyFormError(w, r, notificationsView{}, err)
 	}
 	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Rule %d removed.", id), false)

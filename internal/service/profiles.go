@@ -1,0 +1,151 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"time"
+
+	"segbridge/internal/profile"
+	"segbridge/internal/user"
+)
+
+// Profiles imports profiles. Reading them (list, show, schema, count) is
+// the store's.
+type Profiles struct{ *core }
+
+// Import reads profiles from r (CSV or JSON Lines, as opts.Read says)
+// and upserts them by id. The attribute types pinned by earlier imports
+// and pins (import --type; they replace earlier pins of the same names)
+// type the values; pins are kept for later imports once rows are
+// committed with them.
+//
+// The summary counts what was read and written, also when the import
+// fails part way. Errors are plain words: an input whose every row was
+// rejected wraps a *profile.AllRejectedError, a strict import with a bad
+// row wraps profile.ErrStrictRejected (both invalid), an interrupted
+// import wraps a *profile.InterruptedError (unavailable: importing again
+// is safe), an input that is not readable CSV or JSON Lines is invalid.
+// An error reading r itself is returned as it is: the caller knows its
+// reader (a file, an upload over its size limit).
+//
+// One audit entry is recorded when the import ran to its end or
+// committed rows before it stopped.
+func (s *Profiles) Import(ctx context.Context, p user.Principal, r io.Reader, opts profile.ImportOptions, pins map[string]profile.Type) (profile.ImportSummary, error) {
+	if err := allow(p, ProfilesImport, Subject{}); err != nil {
+		return profile.ImportSummary{}, err
+	}
+	if opts.Read.IDColumn == "" {
+		return profile.ImportSummary{}, Invalid("id", "name the column (CSV) or field (JSON Lines) that holds the profile id")
+	}
+	schema, err := s.st.ProfileSchema(ctx)
+	if err != nil {
+		return profile.ImportSummary{}, err
+	}
+	types := schema.Pins()
+	maps.Copy(types, pins)
+	maps.Copy(types, opts.Read.Types)
+	opts.Read.Types = types
+	if opts.Now == nil {
+		opts.Now = s.now
+	}
+	in := &watchedReader{r: r}
+	open := func() (io.ReadCloser, error) { return io.NopCloser(in), nil }
+	var sinkFailed bool
+	sum, err := profile.Import(ctx, open, &watchedSink{Sink: s.st, failed: &sinkFailed}, opts)
+	if len(pins) > 0 && (sum.Written || sum.Committed() > 0) {
+		if perr := s.st.PinAttributeTypes(context.WithoutCancel(ctx), pins, s.now()); perr != nil && err == nil {
+			err = fmt.Errorf("the rows are imported, but the pinned types are not saved: %w", perr)
+		}
+	}
+	if err == nil || sum.Committed() > 0 {
+		target := fmt.Sprintf("%d bytes of %s", in.n, opts.Read.Format)
+		if err != nil {
+			target += ", stopped part way"
+		}
+		s.record(context.WithoutCancel(ctx), p, ProfilesImport, target, sum.String())
+	}
+	if err == nil {
+		return sum, nil
+	}
+	return sum, importError(err, sum, in.err != nil || sinkFailed)
+}
+
+// importError words an import's failure. failedBelow says the reader or
+// the store failed (not the input's contents).
+func importError(err error, sum profile.ImportSummary, failedBelow bool) error {
+	var (
+		ae *profile.AllRejectedError
+		ie *profile.InterruptedError
+	)
+	switch {
+	case errors.As(err, &ae), errors.Is(err, profile.ErrStrictRejected):
+		return Invalid("", "%s", err.Error()).because(err)
+	case errors.As(err, &ie):
+		return Unavailable("%s", ie.Error()).because(err)
+	case failedBelow || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	msg := "the file cannot be read: " + err.Error()
+	if n := sum.Committed(); n > 0 {
+		msg += fmt.Sprintf(" (the %d rows before it were imported)", n)
+	}
+	return Invalid("", "%s", msg).because(err)
+}
+
+// watchedReader counts the bytes read and keeps the first read error.
+type watchedReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (w *watchedReader) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	w.n += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) && w.err == nil {
+		w.err = err
+	}
+	return n, err
+}
+
+// watchedSink notes whether writing to the store failed, so that an
+// import's error can be told apart from an unreadable input.
+type watchedSink struct {
+	profile.Sink
+	failed *bool
+}
+
+func (w *watchedSink) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
+	res, err := w.Sink.UpsertProfiles(ctx, batch, now)
+	if err != nil {
+		*w.failed = true
+	}
+	return res, err
+}
+
+// Atomically is the store's transaction; a failure to begin or commit it
+// is the store's.
+func (w *watchedSink) Atomically(ctx context.Context, fn func(tx profile.Sink) error) error {
+	as, ok := w.Sink.(profile.AtomicSink)
+	if !ok {
+		return errors.New("a strict import needs a store that writes atomically")
+	}
+	var fnErr error
+	err := as.Atomically(ctx, func(tx profile.Sink) error {
+		fnErr = fn(&watchedSink{Sink: tx, failed: w.failed})
+		return fnErr
+	})
+	if err != nil && fnErr == nil {
+		*w.failed = true
+	}
+	return err
+}
+
+// CheckImport says whether p may import profiles, so that an interface
+// can refuse an upload before reading it; Import checks it again.
+func (s *Profiles) CheckImport(p user.Principal) error {
+	return allow(p, ProfilesImport, Subject{})
+}
