@@ -44,7 +44,6 @@ const (
 	TokenRevoke     Action = "token.revoke"
 
 	NotifyChannelCreate Action = "notify.channel.create"
-	NotifyChannelUpdate Action = "notify.channel.update"
 	NotifyChannelRemove Action = "notify.channel.remove"
 	NotifyChannelTest   Action = "notify.channel.test"
 	NotifyRuleCreate    Action = "notify.rule.create"
@@ -115,7 +114,6 @@ var permissions = []Permission{
 	{TokenRevoke, everyone, ScopeOwn},
 
 	{NotifyChannelCreate, adminsOnly, ScopeNone},
-	{NotifyChannelUpdate, adminsOnly, ScopeNone},
 	{NotifyChannelRemove, adminsOnly, ScopeNone},
 	{NotifyChannelTest, adminsOnly, ScopeNone},
 	{NotifyRuleCreate, adminsOnly, ScopeNone},

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -58,6 +59,7 @@ type fixture struct {
 	dataDir string
 	srv     *httptest.Server
 	sbURL   string
+	hookURL string // a webhook receiver that answers 204
 	tokens  map[user.Role]string
 	web     map[user.Role]*http.Client
 	ids     map[string]int64 // ids of the fixture's objects by name
@@ -71,6 +73,8 @@ func setup(t *testing.T) *fixture {
 	require.NoError(t, err)
 	sbSrv := httptest.NewServer(sb)
 	t.Cleanup(sbSrv.Close)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(hook.Close)
 	dir := t.TempDir()
 	a, err := app.Open(ctx, app.Config{DataDir: dir, PasswordCost: 4,
 		Omnisend: app.OmnisendConfig{Window: time.Second, PollInterval: 10 * time.Millisecond}})
@@ -80,7 +84,7 @@ func setup(t *testing.T) *fixture {
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	f := &fixture{t: t, ctx: ctx, a: a, dataDir: dir, srv: hs, sbURL: sbSrv.URL,
+	f := &fixture{t: t, ctx: ctx, a: a, dataDir: dir, srv: hs, sbURL: sbSrv.URL, hookURL: hook.URL,
 		tokens: map[user.Role]string{}, web: map[user.Role]*http.Client{}, ids: map[string]int64{}}
 	for role, email := range emails {
 		u, err := a.Users.Add(ctx, email, password, role)
@@ -163,16 +167,21 @@ func (f *fixture) cliRun(role user.Role, stdin string, args ...string) outcome {
 // apiCall sends a JSON request to the API with role's token.
 func (f *fixture) apiCall(role user.Role, method, path string, body any) outcome {
 	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
+	ct := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case []byte: // a CSV upload
+		rd, ct = bytes.NewReader(b), "text/csv"
+	default:
+		raw, err := json.Marshal(b)
 		require.NoError(f.t, err)
-		rd = bytes.NewReader(b)
+		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, f.srv.URL+"/api/v1"+path, rd)
 	require.NoError(f.t, err)
 	req.Header.Set("Authorization", "Bearer "+f.tokens[role])
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ct)
 	}
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(f.t, err)
@@ -245,4 +254,12 @@ func (f *fixture) audits(action string) []audit.Entry {
 		}
 	}
 	return out
+}
+
+// file writes content to a file beside the data directory and returns its
+// path.
+func (f *fixture) file(name, content string) string {
+	path := filepath.Join(filepath.Dir(f.dataDir), name)
+	require.NoError(f.t, os.WriteFile(path, []byte(content), 0o600))
+	return path
 }

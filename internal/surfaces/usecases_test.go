@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"segbridge/internal/notify"
+	"segbridge/internal/omnisend"
 	"segbridge/internal/user"
 )
 
@@ -21,6 +23,9 @@ type iface func(f *fixture, role user.Role) outcome
 type useCase struct {
 	name   string
 	action string // its audit action
+	// prepare, when set, readies the fixture (as the stage, not through
+	// the interfaces).
+	prepare func(f *fixture)
 	// allowed are the roles that may perform it.
 	allowed []user.Role
 	cli     iface
@@ -54,6 +59,21 @@ func webDoID(path, name string, form url.Values) iface {
 	}
 }
 
+// newProfiles is a small CSV to import.
+const newProfiles = "id,email,orders\nN1,n1@example.com,4\nN2,n2@example.com,0\n"
+
+// hookSecret signs the fixture's webhook channel.
+const hookSecret = "a-webhook-secret-of-some-length"
+
+// addChannel adds the webhook channel "ops" as the stage of a use case.
+func addChannel(f *fixture) {
+	c, err := f.a.Services.Notify.CreateChannel(f.ctx, user.Principal{Role: user.RoleAdmin, Via: "cli", Actor: "stage"},
+		notify.ChannelDraft{Name: "ops", Kind: notify.KindWebhook, Events: notify.Events{Alerts: true},
+			URL: omnisend.NewSecret(f.hookURL), Secret: omnisend.NewSecret(hookSecret)})
+	require.NoError(f.t, err)
+	f.ids["ops"] = c.ID
+}
+
 // useCases lists every state-changing use case with the interfaces that
 // offer it.
 func useCases() []useCase {
@@ -76,6 +96,40 @@ func useCases() []useCase {
 			cli: cliDo("segment", "refresh", "Private seg"),
 			api: apiDo(http.MethodPost, "/segments/private-seg/refresh", nil),
 			web: webDo("/segments/private-seg/refresh", url.Values{})},
+		{name: "import profiles", action: "profiles.import", allowed: writers,
+			cli: func(f *fixture, role user.Role) outcome {
+				return f.cliRun(role, "", "import", "profiles", f.file("more.csv", newProfiles), "--id", "id")
+			},
+			api: apiDo(http.MethodPost, "/profiles/import?id=id", []byte(newProfiles))},
+		{name: "queue the system refresh", action: "system.refresh", allowed: admins,
+			api: apiDo(http.MethodPost, "/system/refresh/run", nil)},
+		{name: "add a notification channel", action: "notify.channel.create", allowed: admins,
+			cli: func(f *fixture, role user.Role) outcome {
+				return f.cliRun(role, "", "notify", "channel", "create", "ops", "--webhook", f.hookURL, "--secret-file", f.file("hook.secret", hookSecret))
+			},
+			api: func(f *fixture, role user.Role) outcome {
+				return f.apiCall(role, http.MethodPost, "/notifications/channels", map[string]any{"name": "ops", "kind": "webhook", "url": f.hookURL, "secret": hookSecret})
+			},
+			web: func(f *fixture, role user.Role) outcome {
+				return f.webPost(f.web[role], "/settings/notifications/channels", url.Values{"name": {"ops"}, "kind": {"webhook"},
+					"url": {f.hookURL}, "secret": {hookSecret}, "alerts": {"yes"}})
+			}},
+		{name: "test a notification channel", action: "notify.channel.test", allowed: admins, prepare: addChannel,
+			cli: cliDo("notify", "test", "ops"),
+			api: apiDo(http.MethodPost, "/notifications/channels/ops/test", nil),
+			web: webDoID("/settings/notifications/channels/{id}/test", "ops", url.Values{})},
+		{name: "remove a notification channel", action: "notify.channel.remove", allowed: admins, prepare: addChannel,
+			cli: cliDo("notify", "channel", "remove", "ops", "--yes"),
+			api: apiDo(http.MethodDelete, "/notifications/channels/ops", nil),
+			web: webDoID("/settings/notifications/channels/{id}/remove", "ops", url.Values{})},
+		{name: "add a notification rule", action: "notify.rule.create", allowed: admins,
+			cli: cliDo("notify", "rule", "create", "run_slow", "--duration", "45m"),
+			api: apiDo(http.MethodPost, "/notifications/rules", map[string]any{"kind": "run_slow", "duration": "45m"}),
+			web: webDo("/settings/notifications/rules", url.Values{"kind": {"run_slow"}, "duration": {"45m"}})},
+		{name: "remove a notification rule", action: "notify.rule.remove", allowed: admins,
+			cli: cliDo("notify", "rule", "remove", "1"),
+			api: apiDo(http.MethodDelete, "/notifications/rules/1", nil),
+			web: webDo("/settings/notifications/rules/1/remove", url.Values{})},
 		{name: "delete an unused segment", action: "segment.delete", allowed: writers,
 			cli: cliDo("segment", "delete", "Free seg"),
 			api: apiDo(http.MethodDelete, "/segments/free-seg", nil)},
@@ -101,6 +155,9 @@ func TestUseCasesAnswerAlikeEverywhere(t *testing.T) {
 				t.Parallel()
 				for _, role := range all {
 					f := setup(t)
+					if uc.prepare != nil {
+						uc.prepare(f)
+					}
 					o := in.do(f, role)
 					entries := f.audits(uc.action)
 					if !slicesContains(uc.allowed, role) {
