@@ -36,9 +36,11 @@ const (
 	StepPlan    Step = "plan"
 	StepSend    Step = "send"
 	StepConfirm Step = "confirm"
-	StepUntag   Step = "untag"
-	StepFinish  Step = "finish"
-	StepDone    Step = "done"
+	// StepTag adds tags through the tag endpoints (Target.TagEndpoints).
+	StepTag    Step = "tag"
+	StepUntag  Step = "untag"
+	StepFinish Step = "finish"
+	StepDone   Step = "done"
 )
 
 // Trigger says what started a run.
