@@ -80,7 +80,9 @@ func measureTagging(t *testing.T, n int, tg connection.Tagging) {
 		n, tg, first.Counts.Members, first.Requests, firstBy, runDuration(first), counts(second), second.Requests, secondBy, runDuration(second))
 }
 
-func runDuration(r run.Run) time.Duration { return r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond) }
+func runDuration(r run.Run) time.Duration {
+	return r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond)
+}
 
 func counts(r run.Run) string {
 	c := r.Counts
