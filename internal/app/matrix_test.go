@@ -227,7 +227,13 @@ func newMatrix(t *testing.T, dbURL string, sc matrixScenario) *matrix {
 	t.Cleanup(srv.Close)
 	clock := newFastClock(timeScale)
 	e := newE2EWith(t, dbURL, 0, sandbox.FaultConfig{}, func(cfg *app.Config, _ string) string {
+		// The budget keeps Omnisend's time too: a 429's retryAfter of 3 s
+		// pauses it for 3 of Omnisend's seconds, not of the wall clock's.
 		cfg.Omnisend.Clock = clock
+		cfg.Omnisend.Budget = omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{
+			General: omnisend.Limit{Requests: 360, Window: time.Minute},
+			Tags:    omnisend.Limit{Requests: 54, Window: time.Minute},
+		}, clock)
 		return srv.URL
 	})
 	e.sb, e.sandboxURL = sb, srv.URL
