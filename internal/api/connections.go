@@ -26,6 +26,7 @@ type connectionJSON struct {
 	KeyLast4   string              `json:"key_last4,omitempty"`
 	Dialect    string              `json:"dialect"`
 	BaseURL    string              `json:"base_url"`
+	Tagging    string              `json:"tagging" enum:"upsert,endpoints" doc:"how its exports tag contacts: on the upsert, or through the tag endpoints (merchant tags survive an upsert that replaces tags)"`
 	BrandID    string              `json:"brand_id"`
 	BrandName  string              `json:"brand_name,omitempty"`
 	CheckedAt  *time.Time          `json:"checked_at"`
@@ -37,7 +38,7 @@ type connectionJSON struct {
 
 func toConnectionJSON(p user.Principal, c connection.Connection) connectionJSON {
 	j := connectionJSON{ID: c.ID, Name: c.Name, Access: string(c.Access), Dialect: string(c.Dialect), BaseURL: c.BaseURL,
-		BrandID: c.BrandID, BrandName: c.BrandName, ExportUser: c.ExportUser, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Tagging: string(c.Tagging), BrandID: c.BrandID, BrandName: c.BrandName, ExportUser: c.ExportUser, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if !c.CheckedAt.IsZero() {
 		at := c.CheckedAt
 		j.CheckedAt = &at
@@ -69,6 +70,7 @@ type createConnectionInput struct {
 		APIKey     string `json:"api_key" minLength:"1" maxLength:"4096" writeOnly:"true" doc:"the Omnisend API key; never shown again"`
 		Dialect    string `json:"dialect,omitempty" enum:"2026-03-15,v3" default:"2026-03-15"`
 		BaseURL    string `json:"base_url,omitempty" maxLength:"2000" doc:"Omnisend's API root (set it for a sandbox)" example:"https://api.omnisend.com"`
+		Tagging    string `json:"tagging,omitempty" enum:"upsert,endpoints" default:"upsert" doc:"how its exports tag contacts: on the upsert, or through the tag endpoints (2026-03-15 only)"`
 		ExportUser string `json:"export_user" minLength:"3" maxLength:"320" doc:"the e-mail of the admin scheduled exports run as" example:"admin@example.com"`
 		// AgreeToNotice must be true: see the notice at GET /connections/notice.
 		AgreeToNotice bool `json:"agree_to_notice" enum:"true" doc:"you agree to the privacy and compliance notice (GET /connections/notice)"`
@@ -81,6 +83,7 @@ type updateConnectionInput struct {
 		Name       string `json:"name,omitempty" maxLength:"100"`
 		Access     string `json:"access,omitempty" enum:"admins,contributors"`
 		ExportUser string `json:"export_user,omitempty" maxLength:"320"`
+		Tagging    string `json:"tagging,omitempty" enum:"upsert,endpoints"`
 		// APIKey replaces the key: checked first, it must belong to the same brand.
 		APIKey string `json:"api_key,omitempty" maxLength:"4096" writeOnly:"true" doc:"a new Omnisend API key for the same brand; never shown again"`
 	}
@@ -169,7 +172,7 @@ func (s *server) createConnection(ctx context.Context, in *createConnectionInput
 	}
 	d := connection.Draft{
 		Name: b.Name, Access: connection.Access(b.Access), APIKey: omnisend.NewSecret(strings.TrimSpace(b.APIKey)),
-		Dialect: omnisend.Dialect(b.Dialect), BaseURL: b.BaseURL, ExportUser: b.ExportUser,
+		Dialect: omnisend.Dialect(b.Dialect), BaseURL: b.BaseURL, ExportUser: b.ExportUser, Tagging: connection.Tagging(b.Tagging),
 		Consent: connection.Consent{By: p.Email, At: s.cfg.Now(), NoticeVersion: connection.NoticeVersion},
 	}.WithDefaults()
 	if err := d.Validate(); err != nil {
@@ -250,8 +253,12 @@ func (s *server) updateConnection(ctx context.Context, in *updateConnectionInput
 		key := omnisend.NewSecret(strings.TrimSpace(b.APIKey))
 		ch.APIKey = &key
 	}
+	if b.Tagging != "" {
+		tg := connection.Tagging(b.Tagging)
+		ch.Tagging = &tg
+	}
 	if len(ch.Fields()) == 0 {
-		return nil, huma.Error422UnprocessableEntity("nothing to change: send name, access, export_user or api_key")
+		return nil, huma.Error422UnprocessableEntity("nothing to change: send name, access, export_user, tagging or api_key")
 	}
 	saved, err := s.a.Connections.Update(ctx, fmt.Sprint(c.ID), ch)
 	if err != nil {

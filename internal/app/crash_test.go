@@ -143,7 +143,7 @@ const runLease = time.Second
 // awaitStep waits until the run is at step (or past it), or until the
 // worker exits (then exited is true, with the worker's error).
 func (e *e2e) awaitStep(step run.Step, done <-chan error) (exited bool, err error) {
-	order := map[run.Step]int{run.StepPlan: 1, run.StepSend: 2, run.StepConfirm: 3, run.StepUntag: 4, run.StepFinish: 5}
+	order := map[run.Step]int{run.StepPlan: 1, run.StepSend: 2, run.StepConfirm: 3, run.StepTag: 4, run.StepUntag: 5, run.StepFinish: 6}
 	for {
 		if cur := e.activeStep(); cur != "" && order[cur] >= order[step] {
 			return false, nil

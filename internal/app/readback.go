@@ -61,7 +61,7 @@ func (a *App) VerifyExport(ctx context.Context, name string, opt VerifyOptions) 
 	if err != nil {
 		return res, err
 	}
-	client, err := resolver{a: a}.client(ctx, ex)
+	client, _, err := resolver{a: a}.client(ctx, ex)
 	if err != nil {
 		return res, err
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"segbridge/internal/connection"
 	"segbridge/internal/export"
 	"segbridge/internal/omnisend"
 	"segbridge/internal/profile"
@@ -42,21 +43,28 @@ func (rv resolver) Resolve(ctx context.Context, exportID int64) (run.Target, err
 	if err := rv.checkDefinition(ctx, ex, segs); err != nil {
 		return run.Target{}, err
 	}
-	client, err := rv.client(ctx, ex)
+	client, conn, err := rv.client(ctx, ex)
 	if err != nil {
 		return run.Target{}, err
 	}
+	// Checked on save; checked again here in case the row was edited.
+	if err := connection.ValidateTagging(conn.Tagging, conn.Dialect); err != nil {
+		return run.Target{}, fmt.Errorf("connection %q: %w", conn.Name, err)
+	}
+	endpoints := conn.Tagging == connection.TaggingEndpoints
 	members, err := rv.members(ex, segs)
 	if err != nil {
 		return run.Target{}, err
 	}
 	return run.Target{
-		Check:       rv.stillAttached(ex),
-		Members:     members,
-		Map:         mapper(ex.Mapping),
-		KeepLeavers: ex.Leave == export.LeaveKeep,
-		Cap:         ex.ProfileCap,
-		Client:      client,
+		Check:        rv.stillAttached(ex),
+		Members:      members,
+		Map:          mapper(ex.Mapping, endpoints),
+		TagEndpoints: endpoints,
+		BaseTags:     []string{export.SourceTag},
+		KeepLeavers:  ex.Leave == export.LeaveKeep,
+		Cap:          ex.ProfileCap,
+		Client:       client,
 	}, nil
 }
 
@@ -185,8 +193,12 @@ func (rv resolver) stillAttached(ex export.Export) func(context.Context) error {
 	}
 }
 
-// mapper turns a member into its desired contact with the export's mapping.
-func mapper(m export.Mapping) func(profile.Profile, []string) (run.Desired, string) {
+// mapper turns a member into its desired contact with the export's
+// mapping. With endpoints (tags through the tag endpoints) the contact is
+// sent without tags, but its hash still covers them: a contact whose tags
+// change is planned as changed, and switching a connection's tagging does
+// not make every contact look changed.
+func mapper(m export.Mapping, endpoints bool) func(profile.Profile, []string) (run.Desired, string) {
 	return func(p profile.Profile, segTags []string) (run.Desired, string) {
 		tags := append([]string{export.SourceTag}, segTags...)
 		c, res := m.Contact(p, tags)
@@ -194,11 +206,15 @@ func mapper(m export.Mapping) func(profile.Profile, []string) (run.Desired, stri
 			email, _ := p.Attrs[m.Email].(string)
 			return run.Desired{Email: email, ProfileID: p.ID}, string(res.Skip)
 		}
+		hash := export.Hash(c)
+		if endpoints {
+			c.Tags = nil
+		}
 		b, err := json.Marshal(c)
 		if err != nil {
 			return run.Desired{Email: c.Email, ProfileID: p.ID}, "unencodable"
 		}
-		return run.Desired{Email: c.Email, ProfileID: p.ID, Contact: b, Hash: export.Hash(c), Tags: segTags}, ""
+		return run.Desired{Email: c.Email, ProfileID: p.ID, Contact: b, Hash: hash, Tags: segTags}, ""
 	}
 }
 
@@ -206,18 +222,18 @@ func mapper(m export.Mapping) func(profile.Profile, []string) (run.Desired, stri
 // client shares one rate budget, which keeps one sliding window per brand;
 // each export is a share of it, so exports to one brand divide its budget
 // fairly. (The executor counts a run's requests as they are sent.)
-func (rv resolver) client(ctx context.Context, ex export.Export) (*omnisend.Client, error) {
+func (rv resolver) client(ctx context.Context, ex export.Export) (*omnisend.Client, connection.Connection, error) {
 	a := rv.a
 	conn, err := a.Store.GetConnection(ctx, strconv.FormatInt(ex.ConnectionID, 10))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("export %q: its connection was removed", ex.Name)
+		return nil, conn, fmt.Errorf("export %q: its connection was removed", ex.Name)
 	}
 	if err != nil {
-		return nil, err
+		return nil, conn, err
 	}
 	key, err := a.Connections.Key(ctx, conn)
 	if err != nil {
-		return nil, fmt.Errorf("connection %q: %w", conn.Name, err)
+		return nil, conn, fmt.Errorf("connection %q: %w", conn.Name, err)
 	}
 	c, err := omnisend.New(omnisend.Config{
 		BaseURL: conn.BaseURL, Dialect: conn.Dialect, APIKey: key, BrandID: conn.BrandID,
@@ -227,7 +243,7 @@ func (rv resolver) client(ctx context.Context, ex export.Export) (*omnisend.Clie
 		Clock:      a.Omnisend.Clock, Timeout: a.Omnisend.Timeout,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("connection %q: %w", conn.Name, err)
+		return nil, conn, fmt.Errorf("connection %q: %w", conn.Name, err)
 	}
-	return c, nil
+	return c, conn, nil
 }

@@ -42,6 +42,7 @@ type connectionFlags struct {
 	keyStdin, agree     bool
 	consentBy, access   string
 	exportUser, dialect string
+	tagging             string
 	baseURL             string
 }
 
@@ -91,6 +92,8 @@ standard input. Run without --agree-to-notice to read the notice.`,
 	fl.StringVar(&f.exportUser, "export-user", "", "e-mail address of the admin scheduled exports run as (required)")
 	fl.StringVar(&f.dialect, "dialect", string(omnisend.Dialect20260315), "Omnisend API dialect: 2026-03-15 or v3")
 	fl.StringVar(&f.baseURL, "base-url", omnisend.DefaultBaseURL, "Omnisend API root (set it for a sandbox)")
+	fl.StringVar(&f.tagging, "tagging", string(connection.TaggingUpsert),
+		"how exports tag contacts: upsert (tags sent on the upsert) or endpoints (added through the tag endpoints, so merchant tags survive an upsert that replaces tags; 2026-03-15 only)")
 	cmd.MarkFlagsMutuallyExclusive("api-key-file", "api-key-env", "api-key-stdin")
 	cmd.MarkFlagsOneRequired("api-key-file", "api-key-env", "api-key-stdin")
 	return cmd
@@ -117,7 +120,7 @@ func (f *connectionFlags) draft(g *globals, name string) (connection.Draft, erro
 	}
 	d := connection.Draft{
 		Name: name, Access: access, APIKey: omnisend.NewSecret(key), Dialect: omnisend.Dialect(f.dialect),
-		BaseURL: f.baseURL, ExportUser: f.exportUser,
+		BaseURL: f.baseURL, ExportUser: f.exportUser, Tagging: connection.Tagging(f.tagging),
 		Consent: connection.Consent{By: by, At: time.Now(), NoticeVersion: connection.NoticeVersion},
 	}.WithDefaults()
 	return d, d.Validate()

@@ -64,6 +64,7 @@ func newConnectionShowCmd(g *globals) *cobra.Command {
 			for _, row := range [][2]string{
 				{"name", c.Name}, {"id", fmt.Sprint(c.ID)}, {"brand", brandLabel(c)}, {"access", accessText(c.Access)},
 				{"api key", "…" + c.KeyLast4}, {"dialect", string(c.Dialect)}, {"base url", c.BaseURL},
+				{"tagging", string(c.Tagging)},
 				{"export user", c.ExportUser}, {"checked", when(c.CheckedAt)},
 				{"consent", fmt.Sprintf("%s agreed to notice %s at %s", c.Consent.By, c.Consent.NoticeVersion, when(c.Consent.At))},
 				{"created", when(c.CreatedAt)}, {"updated", when(c.UpdatedAt)},

@@ -60,6 +60,8 @@ type Connection struct {
 	KeyLast4 string           `json:"key_last4"`
 	Dialect  omnisend.Dialect `json:"dialect"`
 	BaseURL  string           `json:"base_url"`
+	// Tagging is how its exports tag contacts (TaggingUpsert when empty).
+	Tagging Tagging `json:"tagging"`
 	// BrandID and BrandName are what Omnisend said the key belongs to
 	// (BrandName is empty on the v3 dialect).
 	BrandID   string `json:"brand_id"`

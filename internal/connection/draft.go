@@ -31,7 +31,10 @@ type Draft struct {
 	Dialect omnisend.Dialect
 	// BaseURL is Omnisend's API root (default https://api.omnisend.com;
 	// sandboxes set their own).
-	BaseURL    string
+	BaseURL string
+	// Tagging is how the connection's exports tag contacts (default
+	// TaggingUpsert; TaggingEndpoints needs the 2026-03-15 dialect).
+	Tagging    Tagging
 	ExportUser string
 	// Consent must name who agreed, when, and NoticeVersion.
 	Consent Consent
@@ -53,6 +56,9 @@ func (d Draft) WithDefaults() Draft {
 	if d.BaseURL == "" {
 		d.BaseURL = omnisend.DefaultBaseURL
 	}
+	if d.Tagging == "" {
+		d.Tagging = TaggingUpsert
+	}
 	return d
 }
 
@@ -66,6 +72,7 @@ func (d Draft) Validate() error {
 		func() error { return validateConsent(d.Consent) },
 		func() error { return ValidateExportUser(d.ExportUser) },
 		d.validateDialect,
+		func() error { return ValidateTagging(d.Tagging, d.Dialect) },
 		func() error { return ValidateBaseURL(d.BaseURL) },
 	}
 	for _, check := range checks {
@@ -160,8 +167,8 @@ func ValidateBaseURL(s string) error {
 
 // String describes the draft without its key.
 func (d Draft) String() string {
-	return fmt.Sprintf("connection.Draft{Name: %q, Access: %q, APIKey: <secret>, Dialect: %q, BaseURL: %q, ExportUser: %q, Consent: %+v}",
-		d.Name, d.Access, d.Dialect, d.BaseURL, d.ExportUser, d.Consent)
+	return fmt.Sprintf("connection.Draft{Name: %q, Access: %q, APIKey: <secret>, Dialect: %q, BaseURL: %q, Tagging: %q, ExportUser: %q, Consent: %+v}",
+		d.Name, d.Access, d.Dialect, d.BaseURL, d.Tagging, d.ExportUser, d.Consent)
 }
 
 // GoString implements fmt.GoStringer (%#v).

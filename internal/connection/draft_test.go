@@ -28,6 +28,7 @@ func TestDraftDefaults(t *testing.T) {
 	require.Equal(t, connection.AccessAdmins, d.Access)
 	require.Equal(t, omnisend.Dialect20260315, d.Dialect)
 	require.Equal(t, omnisend.DefaultBaseURL, d.BaseURL)
+	require.Equal(t, connection.TaggingUpsert, d.Tagging)
 }
 
 func TestDraftValidate(t *testing.T) {
@@ -51,10 +52,13 @@ func TestDraftValidate(t *testing.T) {
 		"bad export user": {func(d *connection.Draft) { d.ExportUser = "Alice <a@example.com>" }, "want an e-mail address"},
 		"no tld":          {func(d *connection.Draft) { d.ExportUser = "a@localhost" }, "want an e-mail address"},
 		"bad dialect":     {func(d *connection.Draft) { d.Dialect = "v5" }, `dialect "v5"`},
-		"relative URL":    {func(d *connection.Draft) { d.BaseURL = "/api" }, "absolute http(s) URL"},
-		"ftp URL":         {func(d *connection.Draft) { d.BaseURL = "ftp://x" }, "absolute http(s) URL"},
-		"URL with user":   {func(d *connection.Draft) { d.BaseURL = "https://u:p@x" }, "user or password"},
-		"URL with query":  {func(d *connection.Draft) { d.BaseURL = "https://x/?a=1" }, "query"},
+		"bad tagging":     {func(d *connection.Draft) { d.Tagging = "both" }, `tagging "both": want "upsert"`},
+		"tagging on v3": {func(d *connection.Draft) { d.Dialect, d.Tagging = omnisend.DialectV3, connection.TaggingEndpoints },
+			"Omnisend's v3 API has no tag endpoints"},
+		"relative URL":   {func(d *connection.Draft) { d.BaseURL = "/api" }, "absolute http(s) URL"},
+		"ftp URL":        {func(d *connection.Draft) { d.BaseURL = "ftp://x" }, "absolute http(s) URL"},
+		"URL with user":  {func(d *connection.Draft) { d.BaseURL = "https://u:p@x" }, "user or password"},
+		"URL with query": {func(d *connection.Draft) { d.BaseURL = "https://x/?a=1" }, "query"},
 	} {
 		d := validDraft()
 		tc.edit(&d)
@@ -75,6 +79,19 @@ func TestParseAccess(t *testing.T) {
 	require.Equal(t, connection.AccessContributors, a)
 	_, err = connection.ParseAccess("everyone")
 	require.ErrorContains(t, err, `want "admins" (the default) or "contributors"`)
+}
+
+func TestTagging(t *testing.T) {
+	t.Parallel()
+	d := validDraft()
+	d.Tagging = connection.TaggingEndpoints
+	require.NoError(t, d.WithDefaults().Validate(), "2026-03-15 has the tag endpoints")
+	tg, err := connection.ParseTagging("")
+	require.NoError(t, err)
+	require.Equal(t, connection.TaggingUpsert, tg)
+	require.ErrorContains(t, connection.ValidateTagging(connection.TaggingEndpoints, omnisend.DialectV3),
+		`tagging "endpoints" needs the 2026-03-15 API`)
+	require.NoError(t, connection.ValidateTagging(connection.TaggingUpsert, omnisend.DialectV3))
 }
 
 func TestLast4(t *testing.T) {

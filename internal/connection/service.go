@@ -132,7 +132,7 @@ func (s *Service) Create(ctx context.Context, d Draft) (Connection, error) {
 	now := s.cfg.Now().UTC()
 	c := Connection{
 		Name: d.Name, Access: d.Access, KeyLast4: Last4(d.APIKey.Reveal()),
-		Dialect: d.Dialect, BaseURL: d.BaseURL, BrandID: brand.ID, BrandName: brand.Name,
+		Dialect: d.Dialect, BaseURL: d.BaseURL, Tagging: d.Tagging, BrandID: brand.ID, BrandName: brand.Name,
 		CheckedAt: now, Consent: d.Consent, ExportUser: d.ExportUser, CreatedAt: now, UpdatedAt: now,
 	}
 	c.Consent.At = c.Consent.At.UTC()

@@ -15,6 +15,9 @@ type Changes struct {
 	Name       *string
 	Access     *Access
 	ExportUser *string
+	// Tagging changes how the connection's exports tag contacts (from the
+	// next run on; see Tagging).
+	Tagging *Tagging
 	// APIKey replaces the key. The new key is checked against Omnisend
 	// first and must belong to the connection's brand (exports keep
 	// sending to the brand they were made for).
@@ -25,7 +28,7 @@ type Changes struct {
 func (c Changes) Fields() []string {
 	var f []string
 	for name, set := range map[string]bool{"name": c.Name != nil, "access": c.Access != nil,
-		"export_user": c.ExportUser != nil, "api_key": c.APIKey != nil} {
+		"export_user": c.ExportUser != nil, "api_key": c.APIKey != nil, "tagging": c.Tagging != nil} {
 		if set {
 			f = append(f, name)
 		}
@@ -81,6 +84,16 @@ func applyChanges(c *Connection, ch Changes) error {
 		if err := ValidateExportUser(c.ExportUser); err != nil {
 			return err
 		}
+	}
+	if ch.Tagging != nil {
+		t, err := ParseTagging(string(*ch.Tagging))
+		if err != nil {
+			return err
+		}
+		if err := ValidateTagging(t, c.Dialect); err != nil {
+			return err
+		}
+		c.Tagging = t
 	}
 	return nil
 }

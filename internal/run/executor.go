@@ -21,6 +21,18 @@ type Target struct {
 	Members func(ctx context.Context, fn func(p profile.Profile, tags []string) error) error
 	// Map turns a member into its desired contact, or gives a skip reason.
 	Map func(p profile.Profile, tags []string) (Desired, string)
+	// TagEndpoints tags through the tag endpoints instead of the upsert
+	// (the connection's tagging "endpoints"): Map leaves the tags out of the
+	// contact it sends (Desired.Hash still covers them), and the tags a
+	// contact must gain are added with POST /contacts/tags once the batch
+	// carrying its upsert is confirmed — BaseTags and all its segment tags
+	// when it is new to the export or unsure, the segment tags it gained
+	// otherwise. Tags the merchant or other integrations set survive even
+	// where Omnisend's upsert replaces a contact's tags.
+	TagEndpoints bool
+	// BaseTags are the tags every exported contact carries besides its
+	// segment tags (the source tag), added with TagEndpoints.
+	BaseTags []string
 	// KeepLeavers leaves members who left every segment tagged.
 	KeepLeavers bool
 	// Cap fails the plan when the export has more members.
@@ -205,6 +217,8 @@ func (e *Executor) step(ctx context.Context, r *Run, t Target) error {
 		return e.send(ctx, r, t)
 	case StepConfirm:
 		return e.confirm(ctx, r, t)
+	case StepTag:
+		return e.tag(ctx, r, t)
 	case StepUntag:
 		return e.untag(ctx, r, t)
 	case StepFinish:

@@ -9,6 +9,9 @@ const (
 	OpUpsert OpKind = "upsert"
 	// OpUntag removes tags from a contact.
 	OpUntag OpKind = "untag"
+	// OpTag adds tags to a contact through POST /contacts/tags, once the
+	// batch carrying its upsert is confirmed (Target.TagEndpoints).
+	OpTag OpKind = "tag"
 	// OpSkip records a member that is not sent, with its reason.
 	OpSkip OpKind = "skip"
 )
@@ -55,7 +58,8 @@ type Op struct {
 	Contact []byte
 	// Hash identifies the contact's content, for the confirmed state.
 	Hash string
-	// Tags are the contact's segment tags (upsert) or the tags to remove (untag).
+	// Tags are the contact's segment tags (upsert), the tags to remove
+	// (untag) or the tags to add (tag).
 	Tags    []string
 	Status  OpStatus
 	Reason  string

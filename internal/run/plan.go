@@ -27,7 +27,7 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 	if err := st.ClearPlan(ctx, r.ID); err != nil {
 		return err
 	}
-	p := planner{e: e, r: r, keep: t.KeepLeavers, wanted: newWantedSet()}
+	p := planner{e: e, r: r, keep: t.KeepLeavers, wanted: newWantedSet(), tagEndpoints: t.TagEndpoints, baseTags: t.BaseTags}
 	chunks := make(chan []planItem, 2)
 	g, gctx := errgroup.WithContext(ctx)
 	members := 0
@@ -108,8 +108,12 @@ type planner struct {
 	e    *Executor
 	r    *Run
 	keep bool // leave leavers tagged
-	seq  int64
-	ops  []Op
+	// tagEndpoints adds tags with tag ops, not on the upsert; baseTags
+	// are added to every contact new to the export (Target).
+	tagEndpoints bool
+	baseTags     []string
+	seq          int64
+	ops          []Op
 	// wanted holds the e-mails planned so far.
 	wanted wantedSet
 	emails []string
@@ -213,17 +217,40 @@ func (p *planner) diff(d *Desired, s *StateEntry) {
 	switch {
 	case s == nil:
 		p.add(Op{Kind: OpUpsert, New: true, Email: d.Email, ProfileID: d.ProfileID, Contact: d.Contact, Hash: d.Hash, Tags: d.Tags})
+		p.tagGained(d, nil)
 	case d == nil && p.keep:
 		p.kept++
 	case d == nil:
 		p.add(Op{Kind: OpUntag, Leaves: true, Email: s.Email, ProfileID: s.ProfileID, Tags: s.Tags})
 	case s.Unsure || d.Hash != s.Hash:
 		p.add(Op{Kind: OpUpsert, New: s.Hash == "", Email: d.Email, ProfileID: d.ProfileID, Contact: d.Contact, Hash: d.Hash, Tags: d.Tags})
+		p.tagGained(d, s)
 		p.untagLost(d, s)
 	default:
 		if !p.untagLost(d, s) {
 			p.unchanged++ // not written: an unchanged contact needs nothing
 		}
+	}
+}
+
+// tagGained adds, when tags go through the tag endpoints, a tag op of
+// the tags d must gain: the base tags and all its segment tags when the
+// export never confirmed it (s nil, unconfirmed or unsure: Omnisend may
+// hold any of them, or none), else the segment tags s lacks. (A contact's
+// hash covers its tags, so a contact that gains a tag is upserted too: its
+// batch's confirmation orders the tag op after the contact exists.)
+func (p *planner) tagGained(d *Desired, s *StateEntry) {
+	if !p.tagEndpoints {
+		return
+	}
+	var add []string
+	if s == nil || s.Unsure || s.Hash == "" {
+		add = append(slices.Clone(p.baseTags), d.Tags...)
+	} else {
+		add = removedTags(d.Tags, s.Tags)
+	}
+	if len(add) > 0 {
+		p.add(Op{Kind: OpTag, Email: d.Email, ProfileID: d.ProfileID, Tags: add})
 	}
 }
 

@@ -3,8 +3,8 @@ package run
 import "strconv"
 
 // Action is what an op does to its contact, as run results show it:
-// "add" (an upsert of a contact the export never sent), "update", "untag"
-// or "skip".
+// "add" (an upsert of a contact the export never sent), "update", "tag"
+// (tags added through the tag endpoints), "untag" or "skip".
 func (op Op) Action() string {
 	switch {
 	case op.Kind == OpUpsert && op.New:
@@ -19,7 +19,7 @@ func (op Op) Action() string {
 // (export results, the API, the web UI) and downloads it.
 type Result struct {
 	Seq       int64    `json:"seq"`
-	Action    string   `json:"action" enum:"add,update,untag,skip"`
+	Action    string   `json:"action" enum:"add,update,tag,untag,skip"`
 	Email     string   `json:"email"`
 	ProfileID string   `json:"profile_id,omitempty"`
 	Status    string   `json:"status" enum:"pending,ok,failed,skipped"`

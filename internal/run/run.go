@@ -1,6 +1,7 @@
 // Package run is the export run pipeline: plan (diff the export's segments
 // against what Omnisend is known to hold), send batches, confirm their
-// results, untag leavers, finish (fold confirmed results into the export's
+// results, add tags through the tag endpoints (when the connection tags
+// that way), untag leavers, finish (fold confirmed results into the export's
 // state). Every step is checkpointed in the store, so a run that stops at
 // any point — a crash, a kill, a deploy — resumes where it stopped without
 // losing anything or sending more than the batch that was in flight.
@@ -36,9 +37,11 @@ const (
 	StepPlan    Step = "plan"
 	StepSend    Step = "send"
 	StepConfirm Step = "confirm"
-	StepUntag   Step = "untag"
-	StepFinish  Step = "finish"
-	StepDone    Step = "done"
+	// StepTag adds tags through the tag endpoints (Target.TagEndpoints).
+	StepTag    Step = "tag"
+	StepUntag  Step = "untag"
+	StepFinish Step = "finish"
+	StepDone   Step = "done"
 )
 
 // Trigger says what started a run.

@@ -141,7 +141,7 @@ func (e *Executor) confirm(ctx context.Context, r *Run, t Target) error {
 	if err := e.confirmBatches(ctx, r, r.ID, t, false); err != nil {
 		return err
 	}
-	r.Step = StepUntag
+	r.Step = StepTag
 	return nil
 }
 

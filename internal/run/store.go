@@ -114,8 +114,19 @@ type Store interface {
 	// transaction: a leaver leaves it, other contacts lose the tags.
 	ResolveUntags(ctx context.Context, exportID int64, ops []Op, st OpStatus, reason, message string) error
 	// AbandonOps marks the run's pending ops skipped with reason and
-	// message (a later run carries them over) and returns how many.
+	// message (a later run carries them over) and returns how many. In the
+	// same transaction the contacts of its pending tag ops become unsure in
+	// the export's state: Omnisend may lack those tags, so the next plan
+	// sends them again.
 	AbandonOps(ctx context.Context, runID int64, reason, message string) (int, error)
+	// PendingTags returns up to limit pending tag ops with seq > afterSeq,
+	// in seq order.
+	PendingTags(ctx context.Context, runID, afterSeq int64, limit int) ([]Op, error)
+	// ResolveTags sets the status of tag ops of one run; unless st is
+	// OpOK their contacts become unsure in the export's state, in the same
+	// transaction (the tags they lack are sent again by the next run).
+	// (An added tag is in the state already: AssignBatch put it there.)
+	ResolveTags(ctx context.Context, exportID int64, ops []Op, st OpStatus, reason, message string) error
 	// PendingUntags returns up to limit pending untag ops in seq order.
 	PendingUntags(ctx context.Context, runID int64, limit int) ([]Op, error)
 	// SetOpStatus sets the status of ops.

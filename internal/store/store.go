@@ -138,3 +138,12 @@ type Connections interface {
 	// DeleteConnection removes connection id and its sealed key.
 	DeleteConnection(ctx context.Context, id int64) error
 }
+
+// TaggingOf is the tagging stored for c: connection.TaggingUpsert when
+// unset.
+func TaggingOf(c connection.Connection) string {
+	if c.Tagging == "" {
+		return string(connection.TaggingUpsert)
+	}
+	return string(c.Tagging)
+}

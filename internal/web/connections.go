@@ -35,6 +35,7 @@ type connectionForm struct {
 	Access     string
 	Dialect    string
 	BaseURL    string
+	Tagging    string
 	ExportUser string
 	Consent    bool
 	// Admins are the users the export user is picked from.
@@ -82,12 +83,12 @@ func (s *server) draftFromForm(r *http.Request) (connection.Draft, connectionFor
 	p := principal(r)
 	f := connectionForm{
 		Name: r.PostFormValue("name"), Access: r.PostFormValue("access"), Dialect: r.PostFormValue("dialect"),
-		BaseURL: r.PostFormValue("base_url"), ExportUser: r.PostFormValue("export_user"),
+		BaseURL: r.PostFormValue("base_url"), Tagging: r.PostFormValue("tagging"), ExportUser: r.PostFormValue("export_user"),
 		Consent: r.PostFormValue("consent") == "yes",
 	}
 	d := connection.Draft{
 		Name: f.Name, Access: connection.Access(f.Access), APIKey: omnisend.NewSecret(strings.TrimSpace(r.PostFormValue("api_key"))),
-		Dialect: omnisend.Dialect(f.Dialect), BaseURL: f.BaseURL, ExportUser: f.ExportUser,
+		Dialect: omnisend.Dialect(f.Dialect), BaseURL: f.BaseURL, Tagging: connection.Tagging(f.Tagging), ExportUser: f.ExportUser,
 	}
 	if f.Consent {
 		d.Consent = connection.Consent{By: p.Email, At: s.cfg.Now(), NoticeVersion: connection.NoticeVersion}

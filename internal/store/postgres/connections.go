@@ -15,17 +15,17 @@ import (
 )
 
 const connectionCols = `id, name, access, key_last4, dialect, base_url, brand_id, brand_name, checked_at,
-	consent_by, consent_at, consent_notice_version, export_user, created_at, updated_at`
+	consent_by, consent_at, consent_notice_version, export_user, created_at, updated_at, tagging`
 
 // CreateConnection implements store.Connections.
 func (s *Store) CreateConnection(ctx context.Context, c connection.Connection, seal func(id int64) ([]byte, error)) (connection.Connection, error) {
 	var id int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO connections (name, access, key_ciphertext, key_last4, dialect, base_url,
-			brand_id, brand_name, checked_at, consent_by, consent_at, consent_notice_version, export_user, created_at, updated_at)
-			VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			brand_id, brand_name, checked_at, consent_by, consent_at, consent_notice_version, export_user, created_at, updated_at, tagging)
+			VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 			c.Name, string(c.Access), c.KeyLast4, string(c.Dialect), c.BaseURL, c.BrandID, c.BrandName, nullTime(c.CheckedAt),
-			c.Consent.By, c.Consent.At, c.Consent.NoticeVersion, c.ExportUser, c.CreatedAt, c.UpdatedAt).Scan(&id)
+			c.Consent.By, c.Consent.At, c.Consent.NoticeVersion, c.ExportUser, c.CreatedAt, c.UpdatedAt, store.TaggingOf(c)).Scan(&id)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("connection %q: %w", c.Name, store.ErrConflict)
 		}
@@ -116,14 +116,14 @@ func (s *Store) execOne(ctx context.Context, id int64, q string, args ...any) er
 
 func scanConnection(row pgx.Row) (connection.Connection, error) {
 	var c connection.Connection
-	var access, dialect string
+	var access, dialect, tagging string
 	var checked *time.Time
 	err := row.Scan(&c.ID, &c.Name, &access, &c.KeyLast4, &dialect, &c.BaseURL, &c.BrandID, &c.BrandName, &checked,
-		&c.Consent.By, &c.Consent.At, &c.Consent.NoticeVersion, &c.ExportUser, &c.CreatedAt, &c.UpdatedAt)
+		&c.Consent.By, &c.Consent.At, &c.Consent.NoticeVersion, &c.ExportUser, &c.CreatedAt, &c.UpdatedAt, &tagging)
 	if err != nil {
 		return c, err
 	}
-	c.Access, c.Dialect = connection.Access(access), omnisend.Dialect(dialect)
+	c.Access, c.Dialect, c.Tagging = connection.Access(access), omnisend.Dialect(dialect), connection.Tagging(tagging)
 	c.Consent.At, c.CreatedAt, c.UpdatedAt = c.Consent.At.UTC(), c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	if checked != nil {
 		c.CheckedAt = checked.UTC()

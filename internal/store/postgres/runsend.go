@@ -131,12 +131,56 @@ func (s *Store) ResolveUntags(ctx context.Context, exportID int64, ops []run.Op,
 
 // AbandonOps implements run.Store.
 func (s *Store) AbandonOps(ctx context.Context, runID int64, reason, message string) (int, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE run_ops SET status = $1, reason = $2, message = $3 WHERE run_id = $4 AND status = 'pending'`,
-		string(run.OpSkipped), reason, message, runID)
+	var n int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE export_state st SET unsure = true FROM run_ops o JOIN export_runs r ON r.id = o.run_id
+			WHERE o.run_id = $1 AND o.kind = 'tag' AND o.status = 'pending' AND st.export_id = r.export_id AND st.email = o.email`,
+			runID); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE run_ops SET status = $1, reason = $2, message = $3 WHERE run_id = $4 AND status = 'pending'`,
+			string(run.OpSkipped), reason, message, runID)
+		n = tag.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("postgres: carry over ops of run %d: %w", runID, err)
 	}
-	return int(tag.RowsAffected()), nil
+	return int(n), nil
+}
+
+// PendingTags implements run.Store.
+func (s *Store) PendingTags(ctx context.Context, runID, afterSeq int64, limit int) ([]run.Op, error) {
+	ops, err := s.queryOps(ctx, `run_id = $1 AND kind = 'tag' AND status = 'pending' AND seq > $2 ORDER BY seq LIMIT $3`,
+		runID, afterSeq, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: pending tags of run %d: %w", runID, err)
+	}
+	return ops, nil
+}
+
+// ResolveTags implements run.Store.
+func (s *Store) ResolveTags(ctx context.Context, exportID int64, ops []run.Op, st run.OpStatus, reason, message string) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	runID := ops[0].RunID
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE run_ops SET status = $3, reason = $4, message = $5 WHERE run_id = $1 AND seq = ANY($2)`,
+			runID, store.OpSeqs(ops), string(st), reason, message); err != nil {
+			return err
+		}
+		if st == run.OpOK {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `UPDATE export_state SET unsure = true WHERE export_id = $1 AND email = ANY($2)`,
+			exportID, store.OpEmails(ops))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: resolve tags of run %d: %w", runID, err)
+	}
+	return nil
 }
 
 // SetOpStatus implements run.Store.

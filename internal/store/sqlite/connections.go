@@ -15,17 +15,17 @@ import (
 )
 
 const connectionCols = `id, name, access, key_last4, dialect, base_url, brand_id, brand_name, checked_at,
-	consent_by, consent_at, consent_notice_version, export_user, created_at, updated_at`
+	consent_by, consent_at, consent_notice_version, export_user, created_at, updated_at, tagging`
 
 // CreateConnection implements store.Connections.
 func (s *Store) CreateConnection(ctx context.Context, c connection.Connection, seal func(id int64) ([]byte, error)) (connection.Connection, error) {
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO connections (name, access, key_ciphertext, key_last4, dialect, base_url,
-			brand_id, brand_name, checked_at, consent_by, consent_at, consent_notice_version, export_user, created_at, updated_at)
-			VALUES (?, ?, X'', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			brand_id, brand_name, checked_at, consent_by, consent_at, consent_notice_version, export_user, created_at, updated_at, tagging)
+			VALUES (?, ?, X'', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			c.Name, string(c.Access), c.KeyLast4, string(c.Dialect), c.BaseURL, c.BrandID, c.BrandName, nullMicros(c.CheckedAt),
-			c.Consent.By, micros(c.Consent.At), c.Consent.NoticeVersion, c.ExportUser, micros(c.CreatedAt), micros(c.UpdatedAt)).Scan(&id)
+			c.Consent.By, micros(c.Consent.At), c.Consent.NoticeVersion, c.ExportUser, micros(c.CreatedAt), micros(c.UpdatedAt), store.TaggingOf(c)).Scan(&id)
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 				return fmt.Errorf("connection %q: %w", c.Name, store.ErrConflict)
@@ -123,15 +123,15 @@ func (s *Store) execOne(ctx context.Context, id int64, q string, args ...any) er
 
 func scanConnection(row scanner) (connection.Connection, error) {
 	var c connection.Connection
-	var access, dialect string
+	var access, dialect, tagging string
 	var checked sql.NullInt64
 	var consentAt, created, updated int64
 	err := row.Scan(&c.ID, &c.Name, &access, &c.KeyLast4, &dialect, &c.BaseURL, &c.BrandID, &c.BrandName, &checked,
-		&c.Consent.By, &consentAt, &c.Consent.NoticeVersion, &c.ExportUser, &created, &updated)
+		&c.Consent.By, &consentAt, &c.Consent.NoticeVersion, &c.ExportUser, &created, &updated, &tagging)
 	if err != nil {
 		return c, err
 	}
-	c.Access, c.Dialect = connection.Access(access), omnisend.Dialect(dialect)
+	c.Access, c.Dialect, c.Tagging = connection.Access(access), omnisend.Dialect(dialect), connection.Tagging(tagging)
 	c.Consent.At, c.CreatedAt, c.UpdatedAt = fromMicros(consentAt), fromMicros(created), fromMicros(updated)
 	if checked.Valid {
 		c.CheckedAt = fromMicros(checked.Int64)

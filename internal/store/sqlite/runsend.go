@@ -195,6 +195,11 @@ func (s *Store) ResolveUntags(ctx context.Context, exportID int64, ops []run.Op,
 func (s *Store) AbandonOps(ctx context.Context, runID int64, reason, message string) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE export_state SET unsure = 1
+			WHERE export_id = (SELECT export_id FROM export_runs WHERE id = ?1)
+			AND email IN (SELECT email FROM run_ops WHERE run_id = ?1 AND kind = 'tag' AND status = 'pending')`, runID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE run_ops SET status = ?, reason = ?, message = ? WHERE run_id = ? AND status = 'pending'`,
 			string(run.OpSkipped), reason, message, runID)
 		if err != nil {
@@ -207,6 +212,43 @@ func (s *Store) AbandonOps(ctx context.Context, runID int64, reason, message str
 		return 0, fmt.Errorf("sqlite: carry over ops of run %d: %w", runID, err)
 	}
 	return int(n), nil
+}
+
+// PendingTags implements run.Store.
+func (s *Store) PendingTags(ctx context.Context, runID, afterSeq int64, limit int) ([]run.Op, error) {
+	ops, err := s.queryOps(ctx, `run_id = ? AND kind = 'tag' AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?`, runID, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pending tags of run %d: %w", runID, err)
+	}
+	return ops, nil
+}
+
+// ResolveTags implements run.Store.
+func (s *Store) ResolveTags(ctx context.Context, exportID int64, ops []run.Op, st run.OpStatus, reason, message string) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	runID := ops[0].RunID
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := updateSeqsTx(ctx, tx, runID, store.OpSeqs(ops), `status = ?, reason = ?, message = ?`, string(st), reason, message); err != nil {
+			return err
+		}
+		if st == run.OpOK {
+			return nil
+		}
+		return store.Chunks(store.OpEmails(ops), 500, func(c []string) error {
+			args := []any{exportID}
+			for _, e := range c {
+				args = append(args, e)
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE export_state SET unsure = 1 WHERE export_id = ? AND email IN (`+placeholders(len(c), 1)+`)`, args...)
+			return err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: resolve tags of run %d: %w", runID, err)
+	}
+	return nil
 }
 
 // SetBatchID implements run.Store.

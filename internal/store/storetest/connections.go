@@ -26,7 +26,7 @@ func runConnections(t *testing.T, newStore NewStore) {
 func conn(name string, now time.Time) connection.Connection {
 	return connection.Connection{
 		Name: name, Access: connection.AccessAdmins, KeyLast4: "abcd",
-		Dialect: omnisend.Dialect20260315, BaseURL: "https://api.omnisend.com",
+		Dialect: omnisend.Dialect20260315, BaseURL: "https://api.omnisend.com", Tagging: connection.TaggingEndpoints,
 		BrandID: "brand-1", BrandName: "Brand One", CheckedAt: now,
 		Consent:    connection.Consent{By: "alice", At: now.Add(-time.Minute), NoticeVersion: connection.NoticeVersion},
 		ExportUser: "alice@example.com", CreatedAt: now, UpdatedAt: now,
@@ -54,9 +54,11 @@ func testConnectionCreateGetList(t *testing.T, newStore NewStore) {
 
 	second := conn("archive", b.now)
 	second.Access, second.Dialect, second.BrandName, second.CheckedAt = connection.AccessContributors, omnisend.DialectV3, "", time.Time{}
+	second.Tagging = ""
 	var id2 int64
 	c2, err := b.st.CreateConnection(b.ctx, second, sealID(&id2))
 	require.NoError(t, err)
+	require.Equal(t, connection.TaggingUpsert, c2.Tagging, "no tagging is the default, upsert")
 	require.True(t, c2.CheckedAt.IsZero(), "an unchecked connection has no check time")
 	require.Equal(t, omnisend.DialectV3, c2.Dialect)
 

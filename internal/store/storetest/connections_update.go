@@ -23,8 +23,10 @@ func testConnectionUpdate(t *testing.T, newStore NewStore) {
 
 	later := b.now.Add(time.Hour)
 	c.Name, c.Access, c.ExportUser, c.UpdatedAt = "Main shop", connection.AccessContributors, "bob@example.com", later
+	c.Tagging = connection.TaggingUpsert
 	got, err := b.st.UpdateConnection(b.ctx, c, nil)
 	require.NoError(t, err)
+	require.Equal(t, connection.TaggingUpsert, got.Tagging)
 	require.Equal(t, "Main shop", got.Name)
 	require.Equal(t, connection.AccessContributors, got.Access)
 	require.Equal(t, "bob@example.com", got.ExportUser)

@@ -26,6 +26,7 @@ func runRuns(t *testing.T, newStore NewStore) {
 	t.Run("NextUpserts", func(t *testing.T) { testRunNextUpserts(t, newStore) })
 	t.Run("ResolveBatches", func(t *testing.T) { testRunResolveBatches(t, newStore) })
 	t.Run("Untags", func(t *testing.T) { testRunUntags(t, newStore) })
+	t.Run("TagOps", func(t *testing.T) { testRunTagOps(t, newStore) })
 	t.Run("CountsAndProgress", func(t *testing.T) { testRunCounts(t, newStore) })
 	t.Run("SavedProgress", func(t *testing.T) { testRunSavedProgress(t, newStore) })
 	t.Run("FoldAsConfirmed", func(t *testing.T) { testRunFoldAsConfirmed(t, newStore) })
@@ -97,6 +98,13 @@ func (f *runFixture) untag(r run.Run, email string, leaves bool) run.Op {
 	return run.Op{
 		RunID: r.ID, Seq: f.seq(), Kind: run.OpUntag, Email: email, Leaves: leaves,
 		Tags: []string{"segbridge: vip-buyers"}, Status: run.OpPending,
+	}
+}
+
+func (f *runFixture) tagOp(r run.Run, email string) run.Op {
+	return run.Op{
+		RunID: r.ID, Seq: f.seq(), Kind: run.OpTag, Email: email, ProfileID: "p-" + email,
+		Tags: []string{"source: segbridge", "segbridge: vip-buyers"}, Status: run.OpPending,
 	}
 }
 
@@ -872,4 +880,60 @@ func testRunDeleteExport(t *testing.T, newStore NewStore) {
 	require.NoError(t, err)
 	require.Empty(t, ops)
 	require.Empty(t, f.state(t, f.exp), "and its state")
+}
+
+// testRunTagOps: tag ops (tags through the tag endpoints) are read after a
+// seq like untags; resolving them ok leaves the state as the batch left
+// it, failing them makes their contacts unsure, and so does carrying a
+// run's pending tag ops over to a later run (AbandonOps).
+func testRunTagOps(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	emails := []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com"}
+	var ups, tags []run.Op
+	for _, e := range emails {
+		ups = append(ups, f.upsert(r, e, true))
+	}
+	f.addOps(t, ups...)
+	for _, e := range emails {
+		tags = append(tags, f.tagOp(r, e))
+	}
+	f.addOps(t, tags...)
+	f.addOps(t, f.untag(r, "z@example.com", true))
+	f.confirm(t, r, ups, run.BatchOutcome{})
+
+	got, err := f.rs.PendingTags(f.ctx, r.ID, 0, 2)
+	require.NoError(t, err)
+	require.Equal(t, normOps(tags[:2]), normOps(got))
+	got, err = f.rs.PendingTags(f.ctx, r.ID, tags[1].Seq, 10)
+	require.NoError(t, err)
+	require.Equal(t, seqs(tags[2:]), seqs(got), "after a seq, tag ops only")
+
+	require.NoError(t, f.rs.ResolveTags(f.ctx, r.ExportID, tags[:1], run.OpOK, "", ""))
+	require.NoError(t, f.rs.ResolveTags(f.ctx, r.ExportID, tags[1:2], run.OpFailed, run.ReasonRejected, "no"))
+	require.NoError(t, f.rs.ResolveTags(f.ctx, r.ExportID, nil, run.OpOK, "", ""), "no ops, nothing to do")
+	got, err = f.rs.PendingTags(f.ctx, r.ID, 0, 10)
+	require.NoError(t, err)
+	require.Equal(t, seqs(tags[2:]), seqs(got))
+	ops := f.opsBySeq(t, r)
+	require.Equal(t, run.OpOK, ops[tags[0].Seq].Status)
+	require.Equal(t, run.Op{RunID: r.ID, Seq: tags[1].Seq, Kind: run.OpTag, Email: "b@example.com", ProfileID: "p-b@example.com",
+		Tags: tags[1].Tags, Status: run.OpFailed, Reason: run.ReasonRejected, Message: "no"}, normOps([]run.Op{ops[tags[1].Seq]})[0])
+
+	// The run stops; the next one carries its pending ops over.
+	n, err := f.rs.AbandonOps(f.ctx, r.ID, run.ReasonContinued, "carried over")
+	require.NoError(t, err)
+	require.Equal(t, 3, n, "two tag ops and the untag")
+	unsure := func(email string) run.StateEntry {
+		e := *state(email)
+		e.Unsure = true
+		return e
+	}
+	require.Equal(t, map[string]run.StateEntry{
+		"a@example.com": *state("a@example.com"),
+		"b@example.com": unsure("b@example.com"),
+		"c@example.com": unsure("c@example.com"),
+		"d@example.com": unsure("d@example.com"),
+	}, normState(f.state(t, f.exp)), "a contact whose tags may be missing is unsure")
+	require.Empty(t, f.state(t, f.other))
 }
