@@ -196,6 +196,10 @@ func verb(a Action) string {
 		if a == UserSetPassword {
 			return "set the password"
 		}
+	case "connection":
+		if a == ConnectionSync {
+			return "sync the unsubscribes of connections"
+		}
 	case "token":
 		if a == TokenRevoke {
 			return "revoke the tokens"

@@ -9,6 +9,7 @@ import (
 
 	"segbridge/internal/audit"
 	"segbridge/internal/connection"
+	"segbridge/internal/readback"
 	"segbridge/internal/store"
 	"segbridge/internal/user"
 )
@@ -23,6 +24,16 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives what users are not shown (default: discard).
 	Logger *slog.Logger
+	// Connections checks API keys against Omnisend and keeps connections
+	// with their sealed keys (needed by Services.Connections).
+	Connections *connection.Service
+	// SyncUnsubscribes reads a connection's (name or id) unsubscribes back
+	// from Omnisend onto the profiles: the application's
+	// SyncUnsubscribes (needed by Services.Connections.SyncUnsubscribes).
+	SyncUnsubscribes func(ctx context.Context, connection string) (readback.SyncResult, error)
+	// Users keeps users, their passwords and API tokens (needed by
+	// Services.Users).
+	Users *user.Service
 }
 
 // WithDefaults returns c with every unset field at its default.
@@ -49,7 +60,9 @@ func (c Config) Validate() error {
 
 // Services are the application services, one per concept.
 type Services struct {
-	Segments *Segments
+	Segments    *Segments
+	Connections *Connections
+	Users       *Users
 }
 
 // New builds the services on cfg (defaults applied, then validated).
@@ -60,7 +73,9 @@ func New(cfg Config) (*Services, error) {
 	}
 	c := &core{cfg: cfg, st: cfg.Store, log: cfg.Logger.With(slog.String("component", "service"))}
 	return &Services{
-		Segments: &Segments{core: c},
+		Segments:    &Segments{core: c},
+		Connections: &Connections{core: c, conns: cfg.Connections, sync: cfg.SyncUnsubscribes},
+		Users:       &Users{core: c, users: cfg.Users},
 	}, nil
 }
 
