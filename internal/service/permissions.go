@@ -193,8 +193,11 @@ func verb(a Action) string {
 	case "notify":
 		return v + " notifications"
 	case "user":
-		if a == UserSetPassword {
+		switch a {
+		case UserSetPassword:
 			return "set the password"
+		case UserSetRole:
+			return "change the role of users"
 		}
 	case "connection":
 		if a == ConnectionSync {
