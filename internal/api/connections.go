@@ -12,6 +12,7 @@ import (
 
 	"segbridge/internal/connection"
 	"segbridge/internal/omnisend"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 	"segbridge/internal/user"
 )
@@ -162,78 +163,46 @@ func (s *server) notice(ctx context.Context, _ *noInput) (*noticeOutput, error) 
 }
 
 func (s *server) createConnection(ctx context.Context, in *createConnectionInput) (*connectionOutput, error) {
-	p, err := admin(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
 	b := in.Body
-	if !b.AgreeToNotice {
-		return nil, invalid("agree_to_notice", connection.ErrConsentRequired.Error()+"; read GET /api/v1/connections/notice, then send agree_to_notice: true")
-	}
-	d := connection.Draft{
-		Name: b.Name, Access: connection.Access(b.Access), APIKey: omnisend.NewSecret(strings.TrimSpace(b.APIKey)),
-		Dialect: omnisend.Dialect(b.Dialect), BaseURL: b.BaseURL, ExportUser: b.ExportUser, Tagging: connection.Tagging(b.Tagging),
-		Consent: connection.Consent{By: p.Email, At: s.cfg.Now(), NoticeVersion: connection.NoticeVersion},
-	}.WithDefaults()
-	if err := d.Validate(); err != nil {
-		return nil, huma.Error422UnprocessableEntity(err.Error())
-	}
-	if _, err := s.a.Store.GetConnection(ctx, d.Name); err == nil {
-		return nil, huma.Error409Conflict(fmt.Sprintf("a connection named %q already exists", d.Name))
-	}
-	c, err := s.a.Connections.Create(ctx, d)
+	c, err := s.a.Services.Connections.Create(ctx, p, service.ConnectionInput{
+		Name: b.Name, Access: b.Access, APIKey: omnisend.NewSecret(strings.TrimSpace(b.APIKey)),
+		Dialect: b.Dialect, BaseURL: b.BaseURL, ExportUser: b.ExportUser, Tagging: b.Tagging, Agree: b.AgreeToNotice,
+	})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "connection.create", c.Name, fmt.Sprintf("brand %s, access %s, key …%s, consent to notice %s",
-		c.BrandID, c.Access, c.KeyLast4, c.Consent.NoticeVersion))
 	return &connectionOutput{Body: toConnectionJSON(p, c)}, nil
 }
 
 func (s *server) deleteConnection(ctx context.Context, in *connectionRefInput) (*struct{}, error) {
-	p, err := admin(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.findConnection(ctx, p, in.Name)
-	if err != nil {
-		return nil, err
-	}
-	detached, err := s.a.Store.ExportsForConnection(ctx, c.ID)
-	if err != nil {
+	if _, _, err := s.a.Services.Connections.Remove(ctx, p, in.Name); err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	if _, err := s.a.Connections.Remove(ctx, fmt.Sprint(c.ID)); err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	s.record(ctx, p, "connection.delete", c.Name, fmt.Sprintf("brand %s; %d export(s) detached", c.BrandID, len(detached)))
 	return &struct{}{}, nil
 }
 
 func (s *server) checkConnection(ctx context.Context, in *connectionRefInput) (*connectionOutput, error) {
-	p, err := admin(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.findConnection(ctx, p, in.Name)
+	checked, err := s.a.Services.Connections.Check(ctx, p, in.Name)
 	if err != nil {
-		return nil, err
-	}
-	checked, err := s.a.Connections.Check(ctx, fmt.Sprint(c.ID))
-	if err != nil {
-		s.record(ctx, p, "connection.check", c.Name, "failed: "+err.Error())
 		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "connection.check", c.Name, "ok: brand "+checked.BrandID)
 	return &connectionOutput{Body: toConnectionJSON(p, checked)}, nil
 }
 
 func (s *server) updateConnection(ctx context.Context, in *updateConnectionInput) (*connectionOutput, error) {
-	p, err := admin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.findConnection(ctx, p, in.Name)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -257,21 +226,9 @@ func (s *server) updateConnection(ctx context.Context, in *updateConnectionInput
 		tg := connection.Tagging(b.Tagging)
 		ch.Tagging = &tg
 	}
-	if len(ch.Fields()) == 0 {
-		return nil, huma.Error422UnprocessableEntity("nothing to change: send name, access, export_user, tagging or api_key")
-	}
-	saved, err := s.a.Connections.Update(ctx, fmt.Sprint(c.ID), ch)
+	saved, err := s.a.Services.Connections.Update(ctx, p, in.Name, ch)
 	if err != nil {
-		var che *connection.CheckError
-		if perr := classify(err); perr != nil || errors.As(err, &che) {
-			return nil, s.problem(ctx, err)
-		}
-		return nil, huma.Error422UnprocessableEntity(err.Error())
+		return nil, s.problem(ctx, err)
 	}
-	detail := "changed " + strings.Join(ch.Fields(), ", ")
-	if ch.APIKey != nil {
-		detail += fmt.Sprintf(" (key …%s)", saved.KeyLast4)
-	}
-	s.record(ctx, p, "connection.update", saved.Name, detail)
 	return &connectionOutput{Body: toConnectionJSON(p, saved)}, nil
 }

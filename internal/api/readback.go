@@ -48,7 +48,7 @@ func (s *server) registerReadback(api huma.API) {
 		"Unsubscribes it reads are written onto the profiles. 409 while the export has a run in progress."
 	huma.Register(api, verify, s.verifyExport)
 	sync := operation("sync-unsubscribes", http.MethodPost, "/connections/{name}/sync-unsubscribes",
-		"Write the unsubscribes made in Omnisend onto the profiles (omnisend_email_status, omnisend_email_status_at)", "connections", 200)
+		"Write the unsubscribes made in Omnisend onto the profiles (omnisend_email_status, omnisend_email_status_at) (admin)", "connections", 200)
 	sync.Description = "Reads the contacts updated in the connection's brand since the last check (the first check, and every check " +
 		"on v3: every unsubscribed contact) and writes their e-mail status onto the profiles with those addresses. Every system " +
 		"refresh does this first."
@@ -81,15 +81,11 @@ func (s *server) verifyExport(ctx context.Context, in *verifyInput) (*verifyOutp
 }
 
 func (s *server) syncUnsubscribes(ctx context.Context, in *connectionRefInput) (*syncOutput, error) {
-	p, err := writer(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.findConnection(ctx, p, in.Name)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.a.SyncUnsubscribes(ctx, c.Name)
+	res, err := s.a.Services.Connections.SyncUnsubscribes(ctx, p, in.Name)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

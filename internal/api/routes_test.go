@@ -124,7 +124,7 @@ func routes() []route {
 		{method: "PATCH", path: "/connections/{name}", want: admins, req: func(f *fixture, role string) request {
 			f.connection("Patch "+role, connection.AccessAdmins)
 			return request{method: "PATCH", path: "/connections/" + esc("Patch "+role),
-				body: map[string]string{"access": "contributors", "api_key": apiKey, "export_user": "boss@example.com"}}
+				body: map[string]string{"access": "contributors", "api_key": apiKey, "export_user": "admin@example.com"}}
 		}},
 		{method: "POST", path: "/connections/{name}/check", want: admins, req: fixed("POST", "/connections/Shared/check", nil)},
 		// exports
@@ -178,8 +178,8 @@ func routes() []route {
 		{method: "POST", path: "/exports/{name}/verify", name: "shared", want: writers, req: fixed("POST", "/exports/Shared%20Export/verify", map[string]any{"repair": "report"})},
 		{method: "POST", path: "/exports/{name}/verify", name: "admins only", want: want{200, 404, 403, 401},
 			req: fixed("POST", "/exports/Admin%20Export/verify", map[string]any{"estimate_only": true})},
-		{method: "POST", path: "/connections/{name}/sync-unsubscribes", name: "shared", want: writers, req: fixed("POST", "/connections/Shared/sync-unsubscribes", nil)},
-		{method: "POST", path: "/connections/{name}/sync-unsubscribes", name: "admins only", want: want{200, 404, 403, 401},
+		{method: "POST", path: "/connections/{name}/sync-unsubscribes", name: "shared", want: admins, req: fixed("POST", "/connections/Shared/sync-unsubscribes", nil)},
+		{method: "POST", path: "/connections/{name}/sync-unsubscribes", name: "admins only", want: admins,
 			req: fixed("POST", "/connections/Admins%20Only/sync-unsubscribes", nil)},
 		{method: "GET", path: "/explain", want: anyone, req: fixed("GET", "/explain?email=a%40example.com", nil)},
 		// system

@@ -9,6 +9,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"segbridge/internal/service"
 	"segbridge/internal/user"
 )
 
@@ -111,14 +112,10 @@ func (s *server) createToken(ctx context.Context, in *createTokenInput) (*create
 			return nil, invalid("expires_in", fmt.Sprintf("want a duration such as 720h, got %q", e))
 		}
 	}
-	if err := user.CheckTokenTTL(ttl); err != nil {
-		return nil, invalid("expires_in", err.Error())
-	}
-	t, secret, err := s.a.Users.CreateToken(ctx, p, in.Body.Name, ttl)
+	t, secret, err := s.a.Services.Users.CreateToken(ctx, p, service.TokenInput{Name: in.Body.Name, TTL: ttl})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "token.create", fmt.Sprintf("token %d", t.ID), tokenDetail(t))
 	out := &createTokenOutput{}
 	out.Body.tokenJSON, out.Body.Token = toTokenJSON(t), secret
 	return out, nil
@@ -129,19 +126,8 @@ func (s *server) revokeToken(ctx context.Context, in *tokenIDInput) (*struct{}, 
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.a.Users.RevokeToken(ctx, p, in.ID)
-	if err != nil {
+	if _, err := s.a.Services.Users.RevokeToken(ctx, p, in.ID); err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "token.revoke", fmt.Sprintf("token %d", in.ID), tokenDetail(t))
 	return &struct{}{}, nil
-}
-
-// tokenDetail is a token's audit detail: its name, owner and expiry.
-func tokenDetail(t user.Token) string {
-	d := fmt.Sprintf("%s, of %s", t.Name, t.OwnerEmail)
-	if !t.ExpiresAt.IsZero() {
-		d += ", expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
-	}
-	return d
 }

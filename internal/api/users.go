@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -63,7 +61,7 @@ type auditOutput struct {
 func (s *server) registerUsers(api huma.API) {
 	huma.Register(api, operation("list-users", http.MethodGet, "/users", "List users (admin)", "users", 200), s.listUsers)
 	huma.Register(api, operation("create-user", http.MethodPost, "/users", "Add a user (admin)", "users", 201), s.createUser)
-	huma.Register(api, operation("update-user", http.MethodPatch, "/users/{email}", "Change a user's role or password (admin)", "users", 200), s.updateUser)
+	huma.Register(api, operation("update-user", http.MethodPatch, "/users/{email}", "Change a user's role (admin) or password (admins: anyone's; everyone: their own)", "users", 200), s.updateUser)
 	huma.Register(api, operation("delete-user", http.MethodDelete, "/users/{email}", "Remove a user (admin)", "users", 204), s.deleteUser)
 	huma.Register(api, operation("list-audit", http.MethodGet, "/audit", "The audit log, newest first (admin)", "audit", 200), s.listAudit)
 }
@@ -84,70 +82,50 @@ func (s *server) listUsers(ctx context.Context, _ *noInput) (*usersOutput, error
 }
 
 func (s *server) createUser(ctx context.Context, in *createUserInput) (*userOutput, error) {
-	p, err := admin(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.a.Users.Add(ctx, strings.TrimSpace(in.Body.Email), in.Body.Password, in.Body.Role)
+	u, err := s.a.Services.Users.Add(ctx, p, in.Body.Email, in.Body.Password, in.Body.Role)
 	if err != nil {
-		return nil, s.userProblem(ctx, err)
+		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "user.create", u.Email, "role "+string(u.Role))
 	return &userOutput{Body: toUserJSON(u)}, nil
 }
 
+// updateUser changes a user's role (admins) and password (admins: anyone's;
+// everyone: their own), the role first: a refused role changes nothing.
 func (s *server) updateUser(ctx context.Context, in *updateUserInput) (*userOutput, error) {
-	p, err := admin(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if in.Body.Role == "" && in.Body.Password == "" {
 		return nil, huma.Error422UnprocessableEntity("nothing to change: send role or password")
 	}
-	u, err := s.a.Users.Get(ctx, in.Email)
-	if err != nil {
-		return nil, s.userProblem(ctx, err)
+	var u user.User
+	if in.Body.Role != "" {
+		if u, _, err = s.a.Services.Users.SetRole(ctx, p, in.Email, in.Body.Role); err != nil {
+			return nil, s.problem(ctx, err)
+		}
 	}
 	if in.Body.Password != "" {
-		if err := s.a.Users.SetPassword(ctx, in.Email, in.Body.Password); err != nil {
-			return nil, s.userProblem(ctx, err)
+		if u, err = s.a.Services.Users.SetPassword(ctx, p, in.Email, in.Body.Password); err != nil {
+			return nil, s.problem(ctx, err)
 		}
-		s.record(ctx, p, "user.password", u.Email, "")
-	}
-	if in.Body.Role != "" && in.Body.Role != u.Role {
-		before := u.Role
-		if u, err = s.a.Users.SetRole(ctx, in.Email, in.Body.Role); err != nil {
-			return nil, s.userProblem(ctx, err)
-		}
-		s.record(ctx, p, "user.role", u.Email, string(before)+" → "+string(u.Role))
 	}
 	return &userOutput{Body: toUserJSON(u)}, nil
 }
 
 func (s *server) deleteUser(ctx context.Context, in *userRefInput) (*struct{}, error) {
-	p, err := admin(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.a.Users.Get(ctx, in.Email)
-	if err != nil {
-		return nil, s.userProblem(ctx, err)
+	if _, err := s.a.Services.Users.Remove(ctx, p, in.Email); err != nil {
+		return nil, s.problem(ctx, err)
 	}
-	if err := s.a.Users.Remove(ctx, in.Email); err != nil {
-		return nil, s.userProblem(ctx, err)
-	}
-	s.record(ctx, p, "user.delete", u.Email, "role "+string(u.Role))
 	return &struct{}{}, nil
-}
-
-// userProblem is problem, with the user service's validation errors (a
-// bad e-mail, a short password) as 422.
-func (s *server) userProblem(ctx context.Context, err error) error {
-	if perr := classify(err); perr != nil {
-		return perr
-	}
-	s.log.WarnContext(ctx, "user change refused", slog.Any("error", err))
-	return huma.Error422UnprocessableEntity(err.Error())
 }
 
 func (s *server) listAudit(ctx context.Context, in *auditInput) (*auditOutput, error) {

@@ -171,18 +171,7 @@ func (a *App) emailAttributes(ctx context.Context, connectionID int64) ([]string
 }
 
 // SyncResult is what one check of a connection's unsubscribes did.
-type SyncResult struct {
-	Connection string `json:"connection"`
-	// Since is where the check started: contacts updated since then were
-	// read; zero: every unsubscribed contact was (a first check, or v3).
-	Since    time.Time `json:"since,omitzero"`
-	Requests int       `json:"requests"`
-	// Statuses are the statuses read (an incremental check reads every
-	// updated contact's); Unsubscribed how many of them are unsubscribes.
-	Statuses     int                  `json:"statuses"`
-	Unsubscribed int                  `json:"unsubscribed"`
-	Profiles     readback.WriteResult `json:"profiles"`
-}
+type SyncResult = readback.SyncResult
 
 // syncOutageLimit bounds how long a check waits out an Omnisend outage:
 // it runs before each system refresh, which must not wait for Omnisend.

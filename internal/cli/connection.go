@@ -6,14 +6,13 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"segbridge/internal/app"
 	"segbridge/internal/connection"
 	"segbridge/internal/omnisend"
-	"segbridge/internal/store"
+	"segbridge/internal/service"
 )
 
 // maxKeyBytes bounds how much is read from a key file or stdin.
@@ -61,18 +60,12 @@ standard input. Run without --agree-to-notice to read the notice.`,
       --base-url http://127.0.0.1:8089 --export-user admin@example.com --agree-to-notice`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := f.draft(g, args[0])
+			in, err := f.input(g, args[0])
 			if err != nil {
 				return err
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				if _, err := a.Store.GetConnection(cmd.Context(), d.Name); err == nil {
-					return fmt.Errorf("a connection named %q already exists", d.Name)
-				}
-				c, err := a.Connections.Create(cmd.Context(), d)
-				if errors.Is(err, store.ErrConflict) {
-					return fmt.Errorf("a connection named %q already exists", d.Name)
-				}
+				c, err := a.Services.Connections.Create(cmd.Context(), g.actor, in)
 				if err != nil {
 					return err
 				}
@@ -99,31 +92,29 @@ standard input. Run without --agree-to-notice to read the notice.`,
 	return cmd
 }
 
-// draft builds and checks the draft from the flags, before anything is
-// opened or sent.
-func (f *connectionFlags) draft(g *globals, name string) (connection.Draft, error) {
+// input reads the new connection from the flags, before anything is
+// opened or sent: the notice must be agreed to and the key read; the
+// service checks the rest.
+func (f *connectionFlags) input(g *globals, name string) (service.ConnectionInput, error) {
 	if !f.agree {
 		fmt.Fprintf(g.errOut, "%s\n\n", connection.NoticeText)
-		return connection.Draft{}, fmt.Errorf("%w: read the notice above, then pass --agree-to-notice", connection.ErrConsentRequired)
+		return service.ConnectionInput{}, fmt.Errorf("%w: read the notice above, then pass --agree-to-notice", connection.ErrConsentRequired)
 	}
-	access, err := connection.ParseAccess(f.access)
-	if err != nil {
-		return connection.Draft{}, fmt.Errorf("--access: %w", err)
+	if _, err := connection.ParseAccess(f.access); err != nil {
+		return service.ConnectionInput{}, fmt.Errorf("--access: %w", err)
 	}
 	by := firstNonEmpty(f.consentBy, g.getenv("USER"))
 	if by == "" {
-		return connection.Draft{}, errors.New("--consent-by: say who agrees to the notice ($USER is not set)")
+		return service.ConnectionInput{}, errors.New("--consent-by: say who agrees to the notice ($USER is not set)")
 	}
 	key, err := f.readKey(g)
 	if err != nil {
-		return connection.Draft{}, err
+		return service.ConnectionInput{}, err
 	}
-	d := connection.Draft{
-		Name: name, Access: access, APIKey: omnisend.NewSecret(key), Dialect: omnisend.Dialect(f.dialect),
-		BaseURL: f.baseURL, ExportUser: f.exportUser, Tagging: connection.Tagging(f.tagging),
-		Consent: connection.Consent{By: by, At: time.Now(), NoticeVersion: connection.NoticeVersion},
-	}.WithDefaults()
-	return d, d.Validate()
+	return service.ConnectionInput{
+		Name: name, Access: f.access, APIKey: omnisend.NewSecret(key), Dialect: f.dialect,
+		BaseURL: f.baseURL, ExportUser: f.exportUser, Tagging: f.tagging, Agree: true, ConsentBy: by,
+	}, nil
 }
 
 // readKey reads the key from the one source given. Errors never show it.
@@ -171,9 +162,5 @@ func accessText(a connection.Access) string {
 
 // findConnection looks a connection up by name or id with a helpful error.
 func findConnection(cmd *cobra.Command, a *app.App, name string) (connection.Connection, error) {
-	c, err := a.Store.GetConnection(cmd.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		return c, fmt.Errorf("no connection named %q (see: segbridge connection list)", name)
-	}
-	return c, err
+	return a.Services.Connections.Get(cmd.Context(), name)
 }

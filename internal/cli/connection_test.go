@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"segbridge/internal/app"
+	"segbridge/internal/audit"
 	"segbridge/internal/connection"
 	"segbridge/internal/omnisend/sandbox"
 )
@@ -32,7 +34,15 @@ func sandboxURL(t *testing.T) string {
 	return srv.URL
 }
 
-// createArgs are the arguments of a complete `connection create`.
+// exportAdmin adds admin@example.com, the export user of createArgs: a
+// connection's export user must be an admin.
+func (b *bundle) exportAdmin() {
+	b.t.Helper()
+	b.ok("user", "add", "admin@example.com", "--role", "admin")
+}
+
+// createArgs are the arguments of a complete `connection create` (its
+// export user: see exportAdmin).
 func createArgs(name, url string, extra ...string) []string {
 	return append([]string{"connection", "create", name, "--base-url", url,
 		"--export-user", "admin@example.com", "--consent-by", "alice", "--agree-to-notice"}, extra...)
@@ -42,6 +52,7 @@ func TestConnectionLifecycle(t *testing.T) { onEachEngine(t, testConnectionLifec
 
 func testConnectionLifecycle(t *testing.T, b *bundle) {
 	url := sandboxURL(t)
+	b.exportAdmin()
 	keyFile := b.file("omnisend.key", cliGoodKey+"\n")
 	out := b.ok(createArgs("Main shop", url, "--api-key-file", keyFile)...)
 	require.Contains(t, out, "connected to Omnisend brand CLI Shop (brand-cli)")
@@ -79,6 +90,34 @@ func testConnectionLifecycle(t *testing.T, b *bundle) {
 	require.NotContains(t, b.ok("connection", "list"), "Main shop")
 	require.Contains(t, b.fails("connection", "show", "Main shop"), `no connection named "Main shop"`)
 	require.Contains(t, b.fails("connection", "remove", "Main shop", "--yes"), `no connection named "Main shop"`)
+
+	b.withApp(func(a *app.App) {
+		entries, err := a.Audit.List(t.Context(), audit.ListOptions{})
+		require.NoError(t, err)
+		var got []string
+		for _, e := range entries {
+			require.True(t, strings.HasPrefix(e.Actor, "cli:"), "the local operator: %s", e.Actor)
+			got = append(got, e.Action+" "+e.Target)
+		}
+		require.Equal(t, []string{"connection.remove Main shop", "connection.check Main shop", "connection.create Helpers",
+			"connection.create Main shop", "user.add admin@example.com"}, got, "one entry per change, none for a refused one")
+	})
+}
+
+func TestConnectionExportUserMustBeAdmin(t *testing.T) {
+	b := setup(t)
+	url := sandboxURL(t)
+	b.env["K"] = cliGoodKey
+	require.Contains(t, b.fails(createArgs("Shop", url, "--api-key-env", "K")...),
+		"export_user: admin@example.com is not an admin of segbridge (see: segbridge user list)")
+	b.ok("user", "add", "admin@example.com", "--role", "contributor")
+	require.Contains(t, b.fails(createArgs("Shop", url, "--api-key-env", "K")...),
+		"admin@example.com is not an admin of segbridge but a contributor")
+	require.Contains(t, b.fails(append(createArgs("Shop", url, "--api-key-env", "K"), "--as", "admin@example.com")...),
+		"only admins may create connections; you (admin@example.com) are a contributor")
+	b.ok("user", "set-role", "admin@example.com", "admin")
+	require.Contains(t, b.ok(createArgs("Shop", url, "--api-key-env", "K")...), "export user admin@example.com")
+	require.Contains(t, b.fails(createArgs("Other", "ftp://example.com", "--api-key-env", "K")...), "base_url: ")
 }
 
 func TestConnectionBadKeysSaveNothing(t *testing.T) {
@@ -87,6 +126,7 @@ func TestConnectionBadKeysSaveNothing(t *testing.T) {
 
 func testConnectionBadKeysSaveNothing(t *testing.T, b *bundle) {
 	url := sandboxURL(t)
+	b.exportAdmin()
 	b.env["WRONG"], b.env["RO"] = "cli-wrong-key-0123456789", cliROKey
 	require.Contains(t, b.fails(createArgs("Shop", url, "--api-key-env", "WRONG")...), "Omnisend rejected the API key (HTTP 401)")
 	line := b.fails(createArgs("Shop", url, "--api-key-env", "RO")...)
@@ -122,6 +162,7 @@ func TestConnectionFlagErrors(t *testing.T) {
 	require.Contains(t, b.fails(noUser...), "--consent-by: say who agrees")
 	b.env["USER"] = "bob"
 	require.Contains(t, b.fails(noUser...), "export user is required", "$USER is the default --consent-by")
+	b.exportAdmin()
 	require.Contains(t, b.fails(createArgs("Shop", url, "--api-key-env", "K")...), "cannot reach Omnisend at "+url)
 	require.Contains(t, b.ok("connection", "create", "--help"), "--api-key-file")
 }
@@ -130,6 +171,7 @@ func TestConnectionMasterKey(t *testing.T) {
 	b := setup(t)
 	url := sandboxURL(t)
 	b.env["K"] = cliGoodKey
+	b.exportAdmin()
 	b.ok(createArgs("Shop", url, "--api-key-env", "K")...)
 	keyFile := filepath.Join(b.dir, "data", "master.key")
 	fi, err := os.Stat(keyFile)

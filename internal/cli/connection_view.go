@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -11,7 +10,7 @@ import (
 	"segbridge/internal/app"
 
 	"segbridge/internal/connection"
-	"segbridge/internal/store"
+	"segbridge/internal/service"
 )
 
 func newConnectionListCmd(g *globals) *cobra.Command {
@@ -84,12 +83,12 @@ func newConnectionCheckCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				if _, err := findConnection(cmd, a, args[0]); err != nil {
-					return err
-				}
-				c, err := a.Connections.Check(cmd.Context(), args[0])
-				if err != nil {
+				c, err := a.Services.Connections.Check(cmd.Context(), g.actor, args[0])
+				if _, ok := service.AsError(err); err != nil && !ok {
 					return fmt.Errorf("connection %q: %w", c.Name, err)
+				}
+				if err != nil {
+					return err
 				}
 				fmt.Fprintf(g.out, "connection %q works: Omnisend brand %s, key …%s, checked %s\n",
 					c.Name, brandLabel(c), c.KeyLast4, when(c.CheckedAt))
@@ -112,14 +111,14 @@ kept with their settings but detached: they stop running and say why.`,
 				return fmt.Errorf("removing connection %q detaches the exports that use it (they keep their settings but stop running); pass --yes to remove it", args[0])
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				c, err := a.Connections.Remove(cmd.Context(), args[0])
-				if errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("no connection named %q (see: segbridge connection list)", args[0])
-				}
+				c, detached, err := a.Services.Connections.Remove(cmd.Context(), g.actor, args[0])
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(g.out, "removed connection %q (brand %s)\n", c.Name, brandLabel(c))
+				if detached > 0 {
+					fmt.Fprintf(g.out, "%d export(s) that used it are kept, detached: they no longer run\n", detached)
+				}
 				return nil
 			})
 		},

@@ -15,6 +15,7 @@ func exportFixture(t *testing.T, b *bundle) {
 	b.ok("segment", "create", "VIP buyers", "--rule", "p.orders > 3")
 	b.ok("segment", "create", "Lapsed", "--rule", "p.orders < 2")
 	b.ok("segment", "refresh", "VIP buyers")
+	b.exportAdmin()
 	b.ok(createArgs("Main shop", sandboxURL(t), "--api-key-file", b.file("k", cliGoodKey))...)
 }
 

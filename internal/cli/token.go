@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
@@ -10,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"segbridge/internal/app"
-	"segbridge/internal/store"
+	"segbridge/internal/service"
 	"segbridge/internal/user"
 )
 
@@ -24,7 +23,8 @@ role (Authorization: Bearer sbt_...). Users make their own in the web UI (My
 tokens) or with POST /api/v1/tokens; here an admin sees and revokes anyone's.
 A token stops working when it is revoked, when it expires, when its owner's
 password changes and when its owner is removed. The command line acts as a
-local admin; its changes appear in the audit log as "cli".`,
+local admin (or, with --as EMAIL, as that user: then only their own
+tokens); its changes appear in the audit log as "cli:<os user>@<host>".`,
 	}
 	cmd.AddCommand(newTokenListCmd(g), newTokenCreateCmd(g), newTokenRevokeCmd(g))
 	return cmd
@@ -101,15 +101,14 @@ secret is printed once, on standard output, and stored only hashed.`,
 				return fmt.Errorf("--expires: %w", err)
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				u, err := findUser(cmd.Context(), a, owner)
+				t, plain, err := a.Services.Users.CreateToken(cmd.Context(), g.actor, service.TokenInput{Owner: owner, Name: args[0], TTL: expires})
 				if err != nil {
 					return err
 				}
-				t, plain, err := a.Users.CreateToken(cmd.Context(), user.Principal{UserID: u.ID, Email: u.Email, Role: u.Role}, args[0], expires)
+				u, err := findUser(cmd.Context(), a, strconv.FormatInt(t.OwnerID, 10))
 				if err != nil {
 					return err
 				}
-				auditCLI(cmd.Context(), g, a, "token.create", fmt.Sprintf("token %d", t.ID), t.Name+", of "+u.Email)
 				fmt.Fprintf(g.errOut, "created token %d %q for %s (%s), expires: %s; the secret, shown only this once:\n",
 					t.ID, t.Name, u.Email, u.Role, expiry(t, a.Now()))
 				fmt.Fprintln(g.out, plain)
@@ -135,14 +134,10 @@ func newTokenRevokeCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("token id %q: want the number in the ID column of segbridge token list", args[0])
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				t, err := a.Users.RevokeToken(cmd.Context(), g.actor, id)
-				if errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("no token %d (see: segbridge token list)", id)
-				}
+				t, err := a.Services.Users.RevokeToken(cmd.Context(), g.actor, id)
 				if err != nil {
 					return err
 				}
-				auditCLI(cmd.Context(), g, a, "token.revoke", fmt.Sprintf("token %d", t.ID), t.Name+", of "+t.OwnerEmail)
 				fmt.Fprintf(g.out, "revoked token %d %q of %s\n", t.ID, t.Name, t.OwnerEmail)
 				return nil
 			})

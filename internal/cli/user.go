@@ -24,8 +24,9 @@ func newUserCmd(g *globals) *cobra.Command {
 		Long: `Users sign in to the web UI and the API with an e-mail and a password. Each
 has one role: admin (everything), contributor (segments, and exports on
 connections open to contributors) or viewer (read only). The last admin
-cannot be removed or demoted. The command line acts as a local admin; its
-changes appear in the audit log as "cli".`,
+cannot be removed or demoted. The command line acts as a local admin (or,
+with --as EMAIL, as that user with their role); its changes appear in the
+audit log as "cli:<os user>@<host>".`,
 	}
 	cmd.AddCommand(newUserAddCmd(g), newUserListCmd(g), newUserRemoveCmd(g), newUserSetRoleCmd(g), newUserSetPasswordCmd(g))
 	return cmd
@@ -54,14 +55,10 @@ password (at least 12 characters).`,
 				return err
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				u, err := a.Users.Add(cmd.Context(), args[0], password, r)
-				if errors.Is(err, store.ErrConflict) {
-					return fmt.Errorf("a user with e-mail %q already exists (see: segbridge user list)", strings.TrimSpace(args[0]))
-				}
+				u, err := a.Services.Users.Add(cmd.Context(), g.actor, args[0], password, r)
 				if err != nil {
 					return err
 				}
-				auditCLI(cmd.Context(), g, a, "user.create", u.Email, "role "+string(u.Role))
 				fmt.Fprintf(g.out, "added user %s (%s)\n", u.Email, u.Role)
 				if generated {
 					fmt.Fprintf(g.out, "password: %s\n(shown only this once)\n", password)
@@ -113,14 +110,10 @@ func newUserRemoveCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				u, err := findUser(cmd.Context(), a, args[0])
+				u, err := a.Services.Users.Remove(cmd.Context(), g.actor, args[0])
 				if err != nil {
 					return err
 				}
-				if err := a.Users.Remove(cmd.Context(), u.Email); err != nil {
-					return userError(u.Email, err)
-				}
-				auditCLI(cmd.Context(), g, a, "user.delete", u.Email, "")
 				fmt.Fprintf(g.out, "removed user %s\n", u.Email)
 				return nil
 			})
@@ -139,16 +132,11 @@ func newUserSetRoleCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				old, err := findUser(cmd.Context(), a, args[0])
+				u, was, err := a.Services.Users.SetRole(cmd.Context(), g.actor, args[0], r)
 				if err != nil {
 					return err
 				}
-				u, err := a.Users.SetRole(cmd.Context(), old.Email, r)
-				if err != nil {
-					return userError(old.Email, err)
-				}
-				auditCLI(cmd.Context(), g, a, "user.set_role", u.Email, fmt.Sprintf("role %s → %s", old.Role, u.Role))
-				fmt.Fprintf(g.out, "user %s is now %s (was %s)\n", u.Email, u.Role, old.Role)
+				fmt.Fprintf(g.out, "user %s is now %s (was %s)\n", u.Email, u.Role, was)
 				return nil
 			})
 		},
@@ -167,14 +155,10 @@ func newUserSetPasswordCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				u, err := findUser(cmd.Context(), a, args[0])
+				u, err := a.Services.Users.SetPassword(cmd.Context(), g.actor, args[0], password)
 				if err != nil {
 					return err
 				}
-				if err := a.Users.SetPassword(cmd.Context(), u.Email, password); err != nil {
-					return userError(u.Email, err)
-				}
-				auditCLI(cmd.Context(), g, a, "user.set_password", u.Email, "")
 				fmt.Fprintf(g.out, "set a new password for %s; their sessions have ended and their API tokens are revoked\n", u.Email)
 				if generated {
 					fmt.Fprintf(g.out, "password: %s\n(shown only this once)\n", password)
@@ -217,14 +201,6 @@ func findUser(ctx context.Context, a *app.App, emailOrID string) (user.User, err
 		return u, fmt.Errorf("no user %q (see: segbridge user list)", emailOrID)
 	}
 	return u, err
-}
-
-// userError words a failed change to user email.
-func userError(email string, err error) error {
-	if errors.Is(err, user.ErrLastAdmin) {
-		return fmt.Errorf("user %s: %w; make another user admin first", email, user.ErrLastAdmin)
-	}
-	return err
 }
 
 // auditCLI records a change made from the command line; a failure to record

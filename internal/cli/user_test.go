@@ -79,7 +79,7 @@ func testUserCommands(t *testing.T, b *bundle) {
 		require.Equal(t, "user.set_role", entries[0].Action)
 		require.True(t, strings.HasPrefix(entries[0].Actor, "cli:"), "the local operator, cli:<os user>@<host>: %s", entries[0].Actor)
 		require.Equal(t, "bob@example.com", entries[0].Target)
-		require.Equal(t, "user.create", entries[2].Action)
+		require.Equal(t, "user.add", entries[2].Action)
 	})
 
 	require.Equal(t, "removed user bob@example.com\n", b.ok("user", "remove", "bob@example.com"))

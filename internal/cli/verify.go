@@ -130,11 +130,7 @@ every connection before it refreshes the segments.`,
 	output := outputFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return g.withApp(cmd.Context(), func(a *app.App) error {
-			c, err := findConnection(cmd, a, args[0])
-			if err != nil {
-				return err
-			}
-			res, err := a.SyncUnsubscribes(cmd.Context(), c.Name)
+			res, err := a.Services.Connections.SyncUnsubscribes(cmd.Context(), g.actor, args[0])
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ func testVerifyExplainCLI(t *testing.T, b *bundle) {
 	url := sandboxURL(t)
 	b.ok("import", "profiles", b.file("c.csv", customersCSV), "--id", "id")
 	b.ok("segment", "create", "VIP buyers", "--rule", "p.orders > 3")
+	b.exportAdmin()
 	b.ok(createArgs("Main shop", url, "--api-key-file", b.file("k", cliGoodKey))...)
 	b.ok("export", "create", "VIPs", "--connection", "Main shop", "--segment", "VIP buyers", "--map", "email=email")
 	b.ok("export", "run", "VIPs")

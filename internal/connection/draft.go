@@ -68,10 +68,10 @@ func (d Draft) Validate() error {
 	checks := []func() error{
 		func() error { return ValidateName(d.Name) },
 		func() error { _, err := ParseAccess(string(d.Access)); return err },
-		d.validateKey,
+		func() error { return ValidateKey(d.APIKey) },
 		func() error { return validateConsent(d.Consent) },
 		func() error { return ValidateExportUser(d.ExportUser) },
-		d.validateDialect,
+		func() error { return ValidateDialect(d.Dialect) },
 		func() error { return ValidateTagging(d.Tagging, d.Dialect) },
 		func() error { return ValidateBaseURL(d.BaseURL) },
 	}
@@ -100,8 +100,10 @@ func ValidateName(name string) error {
 	return nil
 }
 
-func (d Draft) validateKey() error {
-	k := d.APIKey.Reveal()
+// ValidateKey checks that key looks like an API key (not whether
+// Omnisend knows it). Its messages never contain the key.
+func ValidateKey(key omnisend.Secret) error {
+	k := key.Reveal()
 	switch {
 	case k == "":
 		return errors.New("the Omnisend API key is empty")
@@ -141,9 +143,10 @@ func ValidateExportUser(u string) error {
 	return nil
 }
 
-func (d Draft) validateDialect() error {
-	if d.Dialect != omnisend.Dialect20260315 && d.Dialect != omnisend.DialectV3 {
-		return fmt.Errorf("dialect %q: want %q (the default) or %q", d.Dialect, omnisend.Dialect20260315, omnisend.DialectV3)
+// ValidateDialect checks an Omnisend API dialect.
+func ValidateDialect(dialect omnisend.Dialect) error {
+	if dialect != omnisend.Dialect20260315 && dialect != omnisend.DialectV3 {
+		return fmt.Errorf("dialect %q: want %q (the default) or %q", dialect, omnisend.Dialect20260315, omnisend.DialectV3)
 	}
 	return nil
 }

@@ -100,8 +100,7 @@ func applyChanges(c *Connection, ch Changes) error {
 
 // rekey checks key for c's brand and returns the seal of the new key.
 func (s *Service) rekey(ctx context.Context, c *Connection, key omnisend.Secret) (func(int64) ([]byte, error), error) {
-	d := Draft{APIKey: key}
-	if err := d.validateKey(); err != nil {
+	if err := ValidateKey(key); err != nil {
 		return nil, err
 	}
 	brand, err := s.check(ctx, target{dialect: c.Dialect, baseURL: c.BaseURL, key: key})

@@ -70,6 +70,21 @@ type WriteResult struct {
 	Updated  int `json:"updated"`
 }
 
+// SyncResult is what one check of a connection's unsubscribes did (the
+// application's SyncUnsubscribes: CheckStatuses, then WriteStatuses).
+type SyncResult struct {
+	Connection string `json:"connection"`
+	// Since is where the check started: contacts updated since then were
+	// read; zero: every unsubscribed contact was (a first check, or v3).
+	Since    time.Time `json:"since,omitzero"`
+	Requests int       `json:"requests"`
+	// Statuses are the statuses read (an incremental check reads every
+	// updated contact's); Unsubscribed how many of them are unsubscribes.
+	Statuses     int         `json:"statuses"`
+	Unsubscribed int         `json:"unsubscribed"`
+	Profiles     WriteResult `json:"profiles"`
+}
+
 // WriteStatuses writes statuses onto the profiles whose e-mail (any of
 // emailAttrs, the e-mail attributes of the exports involved) has them, as
 // export.OmnisendStatusAttribute and OmnisendStatusAtAttribute; nothing

@@ -35,8 +35,12 @@ func isStoreRead(name string) bool {
 }
 
 // forbiddenCalls are functions that change state which only services may
-// call: the audit log's Record (a service records its own entry) and a
-// segment's refresh.
+// call: the audit log's Record (a service records its own entry), a
+// segment's refresh, and the domain writers a service wraps.
+//
+// user.Service's Login, Logout, sessions, TokenPrincipal and Bootstrap
+// are not here: they are authentication (who a request is), not use cases
+// a principal performs, and are not audited.
 var forbiddenCalls = map[string]bool{
 	"(*segbridge/internal/audit.Log).Record": true,
 	"segbridge/internal/segment.Refresh":     true,
@@ -50,6 +54,21 @@ var forbiddenCalls = map[string]bool{
 	"(*segbridge/internal/notify.Service).CreateRule":    true,
 	"(*segbridge/internal/notify.Service).RemoveRule":    true,
 	"(*segbridge/internal/notify.Service).Test":          true,
+	// Connections (service.Connections).
+	"(*segbridge/internal/connection.Service).Connect": true,
+	"(*segbridge/internal/connection.Service).Create":  true,
+	"(*segbridge/internal/connection.Service).Update":  true,
+	"(*segbridge/internal/connection.Service).Check":   true,
+	"(*segbridge/internal/connection.Service).Remove":  true,
+	"(*segbridge/internal/app.App).SyncUnsubscribes":   true,
+
+	// Users and tokens (service.Users).
+	"(*segbridge/internal/user.Service).Add":         true,
+	"(*segbridge/internal/user.Service).Remove":      true,
+	"(*segbridge/internal/user.Service).SetRole":     true,
+	"(*segbridge/internal/user.Service).SetPassword": true,
+	"(*segbridge/internal/user.Service).CreateToken": true,
+	"(*segbridge/internal/user.Service).RevokeToken": true,
 }
 
 // TestInterfacesCallNoStoreWrite proves by type analysis that no

@@ -70,7 +70,7 @@ func (b *miscBundle) entries(action service.Action) []audit.Entry {
 }
 
 // requireKind asserts that err is a *service.Error of kind k.
-func requireKind(t *testing.T, k service.Kind, err error) *service.Error {
+func requireKindOf(t *testing.T, k service.Kind, err error) *service.Error {
 	t.Helper()
 	e, ok := service.AsError(err)
 	require.True(t, ok, "want a *service.Error, got %T: %v", err, err)

@@ -37,10 +37,10 @@ func testNotifyRoles(t *testing.T, b *miscBundle) {
 		}},
 		{"remove rule", func() error { return b.svc.Notify.RemoveRule(b.ctx, b.viewer, 1) }},
 	} {
-		e := requireKind(t, service.KindForbidden, p.err())
+		e := requireKindOf(t, service.KindForbidden, p.err())
 		require.Contains(t, e.Msg, "only admins may", p.name)
 	}
-	require.Contains(t, requireKind(t, service.KindForbidden, func() error {
+	require.Contains(t, requireKindOf(t, service.KindForbidden, func() error {
 		_, err := b.svc.Notify.CreateChannel(b.ctx, b.contributor, hookDraft("Other", "https://hooks.example.com/y"))
 		return err
 	}()).Msg, "only admins may create notification channels; you (contributor@example.com) are a contributor")
@@ -67,9 +67,9 @@ func testNotifyAudit(t *testing.T, b *miscBundle) {
 	c, err := b.svc.Notify.CreateChannel(b.ctx, b.admin, hookDraft("Ops", hook.URL+"/hook"))
 	require.NoError(t, err)
 	_, err = b.svc.Notify.CreateChannel(b.ctx, b.admin, hookDraft("ops", hook.URL+"/hook"))
-	require.Equal(t, `a channel named "ops" already exists`, requireKind(t, service.KindConflict, err).Msg)
+	require.Equal(t, `a channel named "ops" already exists`, requireKindOf(t, service.KindConflict, err).Msg)
 	_, err = b.svc.Notify.CreateChannel(b.ctx, b.admin, hookDraft("Bad", "ftp://example.com"))
-	e := requireKind(t, service.KindInvalid, err)
+	e := requireKindOf(t, service.KindInvalid, err)
 	require.Equal(t, "url", e.Field())
 	var fe *notify.FieldError
 	require.ErrorAs(t, err, &fe, "notify's field error is kept")
@@ -78,23 +78,23 @@ func testNotifyAudit(t *testing.T, b *miscBundle) {
 	require.NoError(t, err)
 	require.True(t, at.OK, at.Error)
 	_, err = b.svc.Notify.TestChannel(b.ctx, b.admin, "Nope")
-	require.Equal(t, `no notification channel named "Nope"`, requireKind(t, service.KindNotFound, err).Msg)
+	require.Equal(t, `no notification channel named "Nope"`, requireKindOf(t, service.KindNotFound, err).Msg)
 	require.ErrorIs(t, err, store.ErrNotFound)
 
 	r, err := b.svc.Notify.CreateRule(b.ctx, b.admin, notify.RuleDraft{Kind: notify.RuleContactsRejected, Percent: 5, Channel: "Ops"})
 	require.NoError(t, err)
 	_, err = b.svc.Notify.CreateRule(b.ctx, b.admin, notify.RuleDraft{Kind: notify.RuleRunFailed, Export: "Nope"})
-	e = requireKind(t, service.KindNotFound, err)
+	e = requireKindOf(t, service.KindNotFound, err)
 	require.Equal(t, "export", e.Field())
 	require.Equal(t, `no export named "Nope"`, e.Msg)
 	_, err = b.svc.Notify.CreateRule(b.ctx, b.admin, notify.RuleDraft{Kind: notify.RuleRunFailed, Channel: "Nope"})
-	require.Equal(t, "channel", requireKind(t, service.KindNotFound, err).Field())
+	require.Equal(t, "channel", requireKindOf(t, service.KindNotFound, err).Field())
 	_, err = b.svc.Notify.CreateRule(b.ctx, b.admin, notify.RuleDraft{Kind: notify.RuleRunSlow})
-	require.Equal(t, "duration", requireKind(t, service.KindInvalid, err).Field())
+	require.Equal(t, "duration", requireKindOf(t, service.KindInvalid, err).Field())
 
 	require.NoError(t, b.svc.Notify.RemoveRule(b.ctx, b.admin, r.ID))
 	err = b.svc.Notify.RemoveRule(b.ctx, b.admin, r.ID)
-	require.Contains(t, requireKind(t, service.KindNotFound, err).Msg, "no rule")
+	require.Contains(t, requireKindOf(t, service.KindNotFound, err).Msg, "no rule")
 	_, err = b.svc.Notify.RemoveChannel(b.ctx, b.admin, c.Name)
 	require.NoError(t, err)
 

@@ -195,8 +195,15 @@ func verb(a Action) string {
 		what, v, _ := strings.Cut(v, " ")
 		return v + " notification " + what + "s"
 	case "user":
-		if a == UserSetPassword {
+		switch a {
+		case UserSetPassword:
 			return "set the password"
+		case UserSetRole:
+			return "change the role of users"
+		}
+	case "connection":
+		if a == ConnectionSync {
+			return "sync the unsubscribes of connections"
 		}
 	case "token":
 		if a == TokenRevoke {

@@ -22,7 +22,7 @@ func TestImportRoles(t *testing.T) { miscOnEachEngine(t, testImportRoles) }
 func testImportRoles(t *testing.T, b *miscBundle) {
 	in := "id,email,zip\nc1,a@example.com,01234\nc2,b@example.com,60200\n"
 	_, err := b.svc.Profiles.Import(b.ctx, b.viewer, strings.NewReader(in), csvOpts, nil)
-	e := requireKind(t, service.KindForbidden, err)
+	e := requireKindOf(t, service.KindForbidden, err)
 	require.Contains(t, e.Msg, "only admins and contributors may import profiles")
 	require.Error(t, b.svc.Profiles.CheckImport(b.viewer))
 	n, err := b.a.Store.CountProfiles(b.ctx)
@@ -57,7 +57,7 @@ func TestImportErrors(t *testing.T) { miscOnEachEngine(t, testImportErrors) }
 
 func testImportErrors(t *testing.T, b *miscBundle) {
 	_, err := b.svc.Profiles.Import(b.ctx, b.admin, strings.NewReader("id,email\n,a@example.com\n"), csvOpts, nil)
-	e := requireKind(t, service.KindInvalid, err)
+	e := requireKindOf(t, service.KindInvalid, err)
 	var ae *profile.AllRejectedError
 	require.ErrorAs(t, err, &ae)
 	require.Equal(t, "every row was rejected (1 of 1): nothing was imported", e.Msg)
@@ -65,18 +65,18 @@ func testImportErrors(t *testing.T, b *miscBundle) {
 	strict := csvOpts
 	strict.Strict = true
 	sum, err := b.svc.Profiles.Import(b.ctx, b.admin, strings.NewReader("id,email\nc1,a@example.com\nc1,b@example.com\n"), strict, nil)
-	requireKind(t, service.KindInvalid, err)
+	requireKindOf(t, service.KindInvalid, err)
 	require.ErrorIs(t, err, profile.ErrStrictRejected)
 	require.Zero(t, sum.Committed())
 
 	_, err = b.svc.Profiles.Import(b.ctx, b.admin, strings.NewReader("customer,email\nc1,a@example.com\n"), csvOpts, nil)
-	e = requireKind(t, service.KindInvalid, err)
+	e = requireKindOf(t, service.KindInvalid, err)
 	require.Contains(t, e.Msg, `the file cannot be read: id column "id" not found in header`)
 
 	noID := csvOpts
 	noID.Read.IDColumn = ""
 	_, err = b.svc.Profiles.Import(b.ctx, b.admin, strings.NewReader("id\nc1\n"), noID, nil)
-	require.Equal(t, "id", requireKind(t, service.KindInvalid, err).Field())
+	require.Equal(t, "id", requireKindOf(t, service.KindInvalid, err).Field())
 
 	boom := errors.New("disk on fire")
 	_, err = b.svc.Profiles.Import(b.ctx, b.admin, &failingReader{data: "id,email\n", err: boom}, csvOpts, nil)

@@ -11,6 +11,7 @@ import (
 	"segbridge/internal/connection"
 	"segbridge/internal/jobs"
 	"segbridge/internal/notify"
+	"segbridge/internal/readback"
 	"segbridge/internal/store"
 	"segbridge/internal/user"
 )
@@ -32,6 +33,16 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives what users are not shown (default: discard).
 	Logger *slog.Logger
+	// Connections checks API keys against Omnisend and keeps connections
+	// with their sealed keys (needed by Services.Connections).
+	Connections *connection.Service
+	// SyncUnsubscribes reads a connection's (name or id) unsubscribes back
+	// from Omnisend onto the profiles: the application's
+	// SyncUnsubscribes (needed by Services.Connections.SyncUnsubscribes).
+	SyncUnsubscribes func(ctx context.Context, connection string) (readback.SyncResult, error)
+	// Users keeps users, their passwords and API tokens (needed by
+	// Services.Users).
+	Users *user.Service
 }
 
 // WithDefaults returns c with every unset field at its default.
@@ -58,10 +69,12 @@ func (c Config) Validate() error {
 
 // Services are the application services, one per concept.
 type Services struct {
-	Segments *Segments
-	Profiles *Profiles
-	System   *System
-	Notify   *Notify
+	Segments    *Segments
+	Profiles    *Profiles
+	System      *System
+	Notify      *Notify
+	Connections *Connections
+	Users       *Users
 }
 
 // New builds the services on cfg (defaults applied, then validated).
@@ -72,10 +85,12 @@ func New(cfg Config) (*Services, error) {
 	}
 	c := &core{cfg: cfg, st: cfg.Store, log: cfg.Logger.With(slog.String("component", "service"))}
 	return &Services{
-		Segments: &Segments{core: c},
-		Profiles: &Profiles{core: c},
-		System:   &System{core: c},
-		Notify:   &Notify{core: c, n: cfg.Notify},
+		Segments:    &Segments{core: c},
+		Profiles:    &Profiles{core: c},
+		System:      &System{core: c},
+		Notify:      &Notify{core: c, n: cfg.Notify},
+		Connections: &Connections{core: c, conns: cfg.Connections, sync: cfg.SyncUnsubscribes},
+		Users:       &Users{core: c, users: cfg.Users},
 	}, nil
 }
 

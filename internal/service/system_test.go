@@ -20,10 +20,10 @@ func testSystemRefresh(t *testing.T, b *miscBundle) {
 			pr = b.viewer
 		}
 		_, err := b.svc.System.RefreshNow(b.ctx, pr)
-		e := requireKind(t, service.KindForbidden, err)
+		e := requireKindOf(t, service.KindForbidden, err)
 		require.Contains(t, e.Msg, "only admins may queue the system refresh; you ("+p.want+"@example.com) are a "+p.want)
 		_, err = b.svc.System.SetSchedule(b.ctx, pr, "30 1 * * *", "")
-		requireKind(t, service.KindForbidden, err)
+		requireKindOf(t, service.KindForbidden, err)
 	}
 	require.Empty(t, b.entries(service.SystemRefresh))
 
@@ -35,11 +35,11 @@ func testSystemRefresh(t *testing.T, b *miscBundle) {
 	require.Equal(t, "admin@example.com", es[0].Actor)
 
 	_, err = b.svc.System.SetSchedule(b.ctx, b.admin, "61 * * * *", "")
-	require.Equal(t, "schedule", requireKind(t, service.KindInvalid, err).Field())
+	require.Equal(t, "schedule", requireKindOf(t, service.KindInvalid, err).Field())
 	_, err = b.svc.System.SetSchedule(b.ctx, b.admin, "30 1 * * *", "Mars/Olympus")
-	require.Equal(t, "time_zone", requireKind(t, service.KindInvalid, err).Field())
+	require.Equal(t, "time_zone", requireKindOf(t, service.KindInvalid, err).Field())
 	sc, err := b.svc.System.SetSchedule(b.ctx, b.admin, "30 1 * * *", "Europe/Prague")
-	e := requireKind(t, service.KindUnsupported, err)
+	e := requireKindOf(t, service.KindUnsupported, err)
 	require.Equal(t, "Europe/Prague", sc.TimeZone)
 	require.Contains(t, e.Msg, `--refresh-schedule "30 1 * * *" --time-zone Europe/Prague`)
 	require.Empty(t, b.entries(service.SystemSchedule), "nothing changed, nothing recorded")

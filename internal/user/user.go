@@ -1,8 +1,10 @@
 // Package user is who may do what in segbridge: users with one role each
 // (admin, contributor, viewer), the Principal a request acts as (a user
-// signed in through a session cookie or an API token), and the rules that
-// say what each role may do. The HTTP API, the web UI and the CLI all ask
-// this package; none of them decides permissions on its own.
+// signed in through a session cookie or an API token), sessions, logins
+// and API tokens. Who may change what is decided by the permission table
+// of internal/service, which wraps this package's writers (Add, Remove,
+// SetRole, SetPassword, CreateToken, RevokeToken); the HTTP API, the web
+// UI and the CLI call those services, never the writers.
 package user
 
 import (

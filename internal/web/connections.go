@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,7 +9,7 @@ import (
 	"segbridge/internal/connection"
 	"segbridge/internal/export"
 	"segbridge/internal/omnisend"
-	"segbridge/internal/store"
+	"segbridge/internal/service"
 	"segbridge/internal/user"
 )
 
@@ -76,24 +75,20 @@ func (s *server) newConnectionPage(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// draftFromForm reads the Add connection form. Consent is recorded as the
+// inputFromForm reads the Add connection form. Consent is recorded as the
 // signed-in admin agreeing now to the current notice, and only when the
 // box is ticked.
-func (s *server) draftFromForm(r *http.Request) (connection.Draft, connectionForm) {
-	p := principal(r)
+func inputFromForm(r *http.Request) (service.ConnectionInput, connectionForm) {
 	f := connectionForm{
 		Name: r.PostFormValue("name"), Access: r.PostFormValue("access"), Dialect: r.PostFormValue("dialect"),
 		BaseURL: r.PostFormValue("base_url"), Tagging: r.PostFormValue("tagging"), ExportUser: r.PostFormValue("export_user"),
 		Consent: r.PostFormValue("consent") == "yes",
 	}
-	d := connection.Draft{
-		Name: f.Name, Access: connection.Access(f.Access), APIKey: omnisend.NewSecret(strings.TrimSpace(r.PostFormValue("api_key"))),
-		Dialect: omnisend.Dialect(f.Dialect), BaseURL: f.BaseURL, Tagging: connection.Tagging(f.Tagging), ExportUser: f.ExportUser,
+	in := service.ConnectionInput{
+		Name: f.Name, Access: f.Access, APIKey: omnisend.NewSecret(strings.TrimSpace(r.PostFormValue("api_key"))),
+		Dialect: f.Dialect, BaseURL: f.BaseURL, ExportUser: f.ExportUser, Tagging: f.Tagging, Agree: f.Consent,
 	}
-	if f.Consent {
-		d.Consent = connection.Consent{By: p.Email, At: s.cfg.Now(), NoticeVersion: connection.NoticeVersion}
-	}
-	return d, f
+	return in, f
 }
 
 // createConnection handles both buttons of the form: Connect (check the
@@ -102,21 +97,19 @@ func (s *server) createConnection(w http.ResponseWriter, r *http.Request) error 
 	if err := r.ParseForm(); err != nil {
 		return badInput("unreadable form: %v", err)
 	}
-	d, f := s.draftFromForm(r)
+	in, f := inputFromForm(r)
 	p := principal(r)
 	if r.PostFormValue("action") == "connect" {
-		brand, err := s.app.Connections.Connect(r.Context(), d)
+		brand, err := s.app.Services.Connections.Connect(r.Context(), p, in)
 		if err == nil {
 			f.Brand = brand.Label()
 		}
 		return s.connectionFormError(w, r, f, err)
 	}
-	c, err := s.app.Connections.Create(r.Context(), d)
+	c, err := s.app.Services.Connections.Create(r.Context(), p, in)
 	if err != nil {
 		return s.connectionFormError(w, r, f, err)
 	}
-	s.record(r.Context(), p, "connection.create", c.Name,
-		fmt.Sprintf("brand %s; access %s; key ending %s; consent to notice %s", c.BrandID, c.Access, c.KeyLast4, c.Consent.NoticeVersion))
 	s.redirect(w, r, fmt.Sprintf("/admin/connections/%d", c.ID),
 		fmt.Sprintf("Connection %q saved: connected to brand %s. The key is stored encrypted and shown only as ••••%s.", c.Name, brandLabel(c), c.KeyLast4), false)
 	return nil
@@ -124,8 +117,11 @@ func (s *server) createConnection(w http.ResponseWriter, r *http.Request) error 
 
 // connectionFormError re-renders the form with err's message (or with the
 // Connect result when err is nil). The key field comes back empty: the
-// key is never sent back to the browser.
+// key is never sent back to the browser. A refusal is an error page.
 func (s *server) connectionFormError(w http.ResponseWriter, r *http.Request, f connectionForm, err error) error {
+	if cat, _ := classify(err); err != nil && (cat == catInternal || cat == catForbidden) {
+		return err
+	}
 	f.KeyEntered = r.PostFormValue("api_key") != ""
 	f, verr := s.connectionFormView(r, f)
 	if verr != nil {
@@ -136,14 +132,32 @@ func (s *server) connectionFormError(w http.ResponseWriter, r *http.Request, f c
 		return nil
 	}
 	cat, msg := classify(err)
-	if cat == catInternal {
-		return err
-	}
-	if errors.Is(err, store.ErrConflict) {
-		msg = fmt.Sprintf("A connection named %q already exists; choose another name.", strings.TrimSpace(f.Name))
-	}
-	s.renderForm(w, r, cat.status(), "connection_new", f, msg)
+	s.renderForm(w, r, cat.status(), "connection_new", f, connectionMessage(err, msg))
 	return nil
+}
+
+// connectionMessage is err's message with the fields at fault named as
+// the Add connection form labels them.
+func connectionMessage(err error, msg string) string {
+	e, ok := service.AsError(err)
+	if !ok || len(e.Fields) == 0 {
+		return msg
+	}
+	labels := map[string]string{"name": "Display name", "access": "Who can use it", "api_key": "Omnisend API key",
+		"dialect": "Dialect", "base_url": "Base URL", "export_user": "Export user", "consent": "Consent"}
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		label, ok := labels[f.Field]
+		switch {
+		case f.Field == "consent": // the message says it
+			parts[i] = f.Msg
+		case ok:
+			parts[i] = label + ": " + f.Msg
+		default:
+			parts[i] = f.Field + ": " + f.Msg
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // connectJSON is Connect for the form's script: it checks the key and
@@ -152,14 +166,14 @@ func (s *server) connectJSON(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return badInput("unreadable form: %v", err)
 	}
-	d, _ := s.draftFromForm(r)
-	brand, err := s.app.Connections.Connect(r.Context(), d)
+	in, _ := inputFromForm(r)
+	brand, err := s.app.Services.Connections.Connect(r.Context(), principal(r), in)
 	if err != nil {
 		cat, msg := classify(err)
-		if cat == catInternal {
+		if cat == catInternal || cat == catForbidden {
 			return err
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"error": msg})
+		writeJSON(w, http.StatusOK, map[string]string{"error": connectionMessage(err, msg)})
 		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"brand": brand.Label()})
@@ -202,46 +216,43 @@ func (s *server) connectionPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// connectionRef is the {id} of a connection's path, as the services
+// take it (a connection's name is never only digits).
+func connectionRef(r *http.Request) (string, error) {
+	id, err := pathID(r, "id")
+	return strconv.FormatInt(id, 10), err
+}
+
 func (s *server) checkConnection(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.connection(r)
+	ref, err := connectionRef(r)
 	if err != nil {
 		return err
 	}
-	back := fmt.Sprintf("/admin/connections/%d", c.ID)
-	c, err = s.app.Connections.Check(r.Context(), strconv.FormatInt(c.ID, 10))
+	c, err := s.app.Services.Connections.Check(r.Context(), principal(r), ref)
 	if err != nil {
 		cat, msg := classify(err)
-		if cat == catInternal && !errors.Is(err, connection.ErrBrandChanged) {
+		if cat == catInternal || cat == catForbidden || cat == catNotFound {
 			return err
 		}
-		if errors.Is(err, connection.ErrBrandChanged) {
-			msg = err.Error()
-		}
-		s.record(r.Context(), principal(r), "connection.check", c.Name, "failed: "+msg)
-		s.redirect(w, r, back, "The key check failed: "+msg, true)
+		s.redirect(w, r, "/admin/connections/"+ref, "The key check failed: "+msg, true)
 		return nil
 	}
-	s.record(r.Context(), principal(r), "connection.check", c.Name, "ok; brand "+c.BrandID)
-	s.redirect(w, r, back, fmt.Sprintf("The key works: brand %s.", brandLabel(c)), false)
+	s.redirect(w, r, "/admin/connections/"+ref, fmt.Sprintf("The key works: brand %s.", brandLabel(c)), false)
 	return nil
 }
 
 func (s *server) removeConnection(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.connection(r)
+	ref, err := connectionRef(r)
 	if err != nil {
 		return err
 	}
-	exps, err := s.app.Store.ExportsForConnection(r.Context(), c.ID)
+	c, detached, err := s.app.Services.Connections.Remove(r.Context(), principal(r), ref)
 	if err != nil {
 		return err
 	}
-	if _, err := s.app.Connections.Remove(r.Context(), strconv.FormatInt(c.ID, 10)); err != nil {
-		return err
-	}
-	s.record(r.Context(), principal(r), "connection.remove", c.Name, fmt.Sprintf("%d exports detached", len(exps)))
 	msg := fmt.Sprintf("Connection %q removed.", c.Name)
-	if len(exps) > 0 {
-		msg += fmt.Sprintf(" %d exports that used it are kept, detached, and no longer run.", len(exps))
+	if detached > 0 {
+		msg += fmt.Sprintf(" %d exports that used it are kept, detached, and no longer run.", detached)
 	}
 	s.redirect(w, r, "/admin/connections", msg, false)
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"segbridge/internal/service"
 	"segbridge/internal/user"
 )
 
@@ -63,27 +64,15 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.renderTokens(w, r, http.StatusBadRequest, v, "Expires: choose one of the offered lifetimes.")
 	}
-	t, plain, err := s.app.Users.CreateToken(r.Context(), p, v.Name, ttl)
+	t, plain, err := s.app.Services.Users.CreateToken(r.Context(), p, service.TokenInput{Name: v.Name, TTL: ttl})
 	if err != nil {
 		cat, msg := classify(err)
-		if cat == catInternal && (strings.HasPrefix(err.Error(), "token name") || strings.HasPrefix(err.Error(), "token expiry")) {
-			cat, msg = catBadInput, err.Error()
-		} else if cat == catInternal {
+		if cat == catInternal || cat == catForbidden {
 			return err
 		}
 		return s.renderTokens(w, r, cat.status(), v, msg)
 	}
-	s.record(r.Context(), p, "token.create", t.Name, tokenDetail(t))
 	return s.renderTokens(w, r, http.StatusOK, tokensView{Created: plain, CreatedName: t.Name, Expires: "720h"}, "")
-}
-
-// tokenDetail is a token's audit detail.
-func tokenDetail(t user.Token) string {
-	d := fmt.Sprintf("token %d of %s, ending %s", t.ID, t.OwnerEmail, t.Last4)
-	if !t.ExpiresAt.IsZero() {
-		d += ", expires " + fmtTime(t.ExpiresAt)
-	}
-	return d
 }
 
 // revokeToken revokes one of the user's tokens, or for an admin anyone's.
@@ -93,11 +82,10 @@ func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := principal(r)
-	t, err := s.app.Users.RevokeToken(r.Context(), p, id)
+	t, err := s.app.Services.Users.RevokeToken(r.Context(), p, id)
 	if err != nil {
 		return err
 	}
-	s.record(r.Context(), p, "token.revoke", t.Name, tokenDetail(t))
 	msg := "Token revoked; programs using it can no longer sign in."
 	if t.OwnerID != p.UserID {
 		msg = fmt.Sprintf("Token %q of %s revoked; programs using it can no longer sign in.", t.Name, t.OwnerEmail)

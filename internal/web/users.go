@@ -38,69 +38,56 @@ func (s *server) addUser(w http.ResponseWriter, r *http.Request) error {
 		return badInput("unreadable form: %v", err)
 	}
 	v := usersView{Email: r.PostFormValue("email"), Role: r.PostFormValue("role")}
-	role, err := user.ParseRole(v.Role)
-	if err != nil {
-		return s.renderUsers(w, r, http.StatusBadRequest, v, err.Error())
-	}
-	u, err := s.app.Users.Add(r.Context(), v.Email, r.PostFormValue("password"), role)
+	u, err := s.app.Services.Users.Add(r.Context(), principal(r), v.Email, r.PostFormValue("password"), user.Role(v.Role))
 	if err != nil {
 		cat, msg := classify(err)
-		if cat == catInternal {
-			cat, msg = catBadInput, err.Error() // the service's errors say what is wrong with the input
+		if cat == catInternal || cat == catForbidden {
+			return err
 		}
 		return s.renderUsers(w, r, cat.status(), v, msg)
 	}
-	s.record(r.Context(), principal(r), "user.add", u.Email, "role "+string(u.Role))
 	s.redirect(w, r, "/admin/users", fmt.Sprintf("User %s added as %s.", u.Email, u.Role), false)
 	return nil
 }
 
-func (s *server) userFromPath(r *http.Request) (user.User, error) {
+// userRef is the {id} of a user's path, as the services take it.
+func userRef(r *http.Request) (string, error) {
 	id, err := pathID(r, "id")
-	if err != nil {
-		return user.User{}, err
+	return strconv.FormatInt(id, 10), err
+}
+
+// userChangeFailed shows a refused change to a user: a bad role or the
+// last admin as a message on the users page, anything else as an error.
+func (s *server) userChangeFailed(w http.ResponseWriter, r *http.Request, err error) error {
+	if cat, msg := classify(err); cat == catBadInput || cat == catConflict {
+		s.redirect(w, r, "/admin/users", msg, true)
+		return nil
 	}
-	u, err := s.app.Users.Get(r.Context(), strconv.FormatInt(id, 10))
-	if err != nil || u.ID != id {
-		return user.User{}, notFound("no user %d", id)
-	}
-	return u, nil
+	return err
 }
 
 func (s *server) setUserRole(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.userFromPath(r)
+	ref, err := userRef(r)
 	if err != nil {
 		return err
 	}
-	role, err := user.ParseRole(r.PostFormValue("role"))
+	u, _, err := s.app.Services.Users.SetRole(r.Context(), principal(r), ref, user.Role(r.PostFormValue("role")))
 	if err != nil {
-		return inputError(err)
+		return s.userChangeFailed(w, r, err)
 	}
-	if _, err := s.app.Users.SetRole(r.Context(), strconv.FormatInt(u.ID, 10), role); err != nil {
-		if cat, msg := classify(err); cat != catInternal {
-			s.redirect(w, r, "/admin/users", msg, true)
-			return nil
-		}
-		return err
-	}
-	s.record(r.Context(), principal(r), "user.set_role", u.Email, fmt.Sprintf("%s → %s", u.Role, role))
-	s.redirect(w, r, "/admin/users", fmt.Sprintf("%s is now %s.", u.Email, role), false)
+	s.redirect(w, r, "/admin/users", fmt.Sprintf("%s is now %s.", u.Email, u.Role), false)
 	return nil
 }
 
 func (s *server) removeUser(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.userFromPath(r)
+	ref, err := userRef(r)
 	if err != nil {
 		return err
 	}
-	if err := s.app.Users.Remove(r.Context(), strconv.FormatInt(u.ID, 10)); err != nil {
-		if cat, msg := classify(err); cat != catInternal {
-			s.redirect(w, r, "/admin/users", msg, true)
-			return nil
-		}
-		return err
+	u, err := s.app.Services.Users.Remove(r.Context(), principal(r), ref)
+	if err != nil {
+		return s.userChangeFailed(w, r, err)
 	}
-	s.record(r.Context(), principal(r), "user.remove", u.Email, "")
 	s.redirect(w, r, "/admin/users", fmt.Sprintf("User %s removed.", u.Email), false)
 	return nil
 }

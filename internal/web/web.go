@@ -124,7 +124,9 @@ func noSniff(next http.Handler) http.Handler {
 }
 
 // routes registers every page. The access level is checked before the
-// handler runs.
+// handler runs. The changes to connections and users need only a
+// signed-in user here: the services' permission table decides who may
+// make them.
 func (s *server) routes() {
 	s.mux.Handle("GET /static/", staticHandler())
 	s.handle("GET /{$}", signedIn, s.home)
@@ -134,11 +136,11 @@ func (s *server) routes() {
 
 	s.handle("GET /admin/connections", admin, s.connectionsPage)
 	s.handle("GET /admin/connections/new", admin, s.newConnectionPage)
-	s.handle("POST /admin/connections", admin, s.createConnection)
-	s.handle("POST /admin/connections/connect.json", admin, s.connectJSON)
+	s.handle("POST /admin/connections", signedIn, s.createConnection)
+	s.handle("POST /admin/connections/connect.json", signedIn, s.connectJSON)
 	s.handle("GET /admin/connections/{id}", admin, s.connectionPage)
-	s.handle("POST /admin/connections/{id}/check", admin, s.checkConnection)
-	s.handle("POST /admin/connections/{id}/remove", admin, s.removeConnection)
+	s.handle("POST /admin/connections/{id}/check", signedIn, s.checkConnection)
+	s.handle("POST /admin/connections/{id}/remove", signedIn, s.removeConnection)
 
 	s.handle("GET /exports", signedIn, s.exportsPage)
 	s.handle("GET /exports/new", writer, s.newExportPage)
@@ -164,9 +166,9 @@ func (s *server) routes() {
 	s.notificationRoutes()
 
 	s.handle("GET /admin/users", admin, s.usersPage)
-	s.handle("POST /admin/users", admin, s.addUser)
-	s.handle("POST /admin/users/{id}/role", admin, s.setUserRole)
-	s.handle("POST /admin/users/{id}/remove", admin, s.removeUser)
+	s.handle("POST /admin/users", signedIn, s.addUser)
+	s.handle("POST /admin/users/{id}/role", signedIn, s.setUserRole)
+	s.handle("POST /admin/users/{id}/remove", signedIn, s.removeUser)
 	s.handle("GET /admin/audit", admin, s.auditPage)
 
 	s.handle("GET /tokens", signedIn, s.tokensPage)
