@@ -23,6 +23,7 @@ func (a *App) openUsers() error {
 // changes state on behalf of a user.
 func (a *App) openServices() error {
 	var err error
-	a.Services, err = service.New(service.Config{Store: a.Store, Audit: a.Audit, Now: a.Now, Logger: a.Logger})
+	a.Services, err = service.New(service.Config{Store: a.Store, Audit: a.Audit, Now: a.Now, Logger: a.Logger,
+		Queue: a.queueRun, Verify: a.VerifyExport})
 	return err
 }

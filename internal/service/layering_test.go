@@ -35,11 +35,17 @@ func isStoreRead(name string) bool {
 }
 
 // forbiddenCalls are functions that change state which only services may
-// call: the audit log's Record (a service records its own entry) and a
-// segment's refresh.
+// call: the audit log's Record (a service records its own entry), a
+// segment's refresh, starting or queuing a run, and verifying an export
+// (it writes unsubscribes and marks repairs).
 var forbiddenCalls = map[string]bool{
-	"(*segbridge/internal/audit.Log).Record": true,
-	"segbridge/internal/segment.Refresh":     true,
+	"(*segbridge/internal/audit.Log).Record":     true,
+	"segbridge/internal/segment.Refresh":         true,
+	"segbridge/internal/run.Start":               true,
+	"(*segbridge/internal/jobs.Client).StartRun": true,
+	"(*segbridge/internal/jobs.Client).Enqueue":  true,
+	"(*segbridge/internal/jobs.Client).Resume":   true,
+	"(*segbridge/internal/app.App).VerifyExport": true,
 }
 
 // TestInterfacesCallNoStoreWrite proves by type analysis that no

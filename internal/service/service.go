@@ -23,6 +23,14 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives what users are not shown (default: discard).
 	Logger *slog.Logger
+	// Queue queues the job of run runID for the workers; resume also
+	// releases the job of an interrupted run. It returns the job's id.
+	// Runs.Start needs it (app: the River client).
+	Queue func(ctx context.Context, runID int64, resume bool) (jobID int64, err error)
+	// Verify reads an export's contacts back from Omnisend and compares
+	// them with its confirmed state. Runs.Verify needs it (app:
+	// App.VerifyExport).
+	Verify func(ctx context.Context, exportName string, opt VerifyOptions) (VerifyResult, error)
 }
 
 // WithDefaults returns c with every unset field at its default.
@@ -50,6 +58,8 @@ func (c Config) Validate() error {
 // Services are the application services, one per concept.
 type Services struct {
 	Segments *Segments
+	Exports  *Exports
+	Runs     *Runs
 }
 
 // New builds the services on cfg (defaults applied, then validated).
@@ -59,8 +69,11 @@ func New(cfg Config) (*Services, error) {
 		return nil, err
 	}
 	c := &core{cfg: cfg, st: cfg.Store, log: cfg.Logger.With(slog.String("component", "service"))}
+	exports := &Exports{core: c}
 	return &Services{
 		Segments: &Segments{core: c},
+		Exports:  exports,
+		Runs:     &Runs{core: c, exports: exports},
 	}, nil
 }
 

@@ -1,15 +1,20 @@
-package app
+package demo
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
+	"segbridge/internal/app"
 	"segbridge/internal/connection"
 	"segbridge/internal/demodata"
 	"segbridge/internal/export"
@@ -17,11 +22,12 @@ import (
 	"segbridge/internal/profile"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
+	"segbridge/internal/service"
 )
 
-// demoExport creates the demo's connection to the fresh sandbox and its
-// export (the demo's store is empty: see demoStoreEmpty).
-func (a *App) demoExport(ctx context.Context, w io.Writer, url string, segs []segment.Segment) (export.Export, error) {
+// createExport creates the demo's connection to the fresh sandbox and its
+// export (the demo's store is empty: see storeEmpty).
+func createExport(ctx context.Context, a *app.App, w io.Writer, url string, segs []segment.Segment) (export.Export, error) {
 	window := time.Minute / demoTimeScale
 	a.Omnisend.Budget = omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{
 		General: omnisend.Limit{Requests: 360, Window: window}, Tags: omnisend.Limit{Requests: 54, Window: window},
@@ -40,15 +46,10 @@ func (a *App) demoExport(ctx context.Context, w io.Writer, url string, segs []se
 		City: "city", State: "state", PostalCode: "postal_code", Country: "country", Phone: "phone",
 		Consent: &export.ConsentMapping{Attribute: "email_consent", DateAttribute: "email_consent_date"},
 	}
-	if err := a.CheckMapping(ctx, mapping); err != nil {
-		return export.Export{}, fmt.Errorf("demo: export: %w", err)
-	}
-	ex, err := a.Store.CreateExport(ctx, export.Export{
-		Name: demoExport, ConnectionID: conn.ID, Segments: []int64{segs[0].ID, segs[1].ID}, Active: true,
-		Mapping:   mapping,
-		Schedule:  export.Schedule{Kind: export.ScheduleManual},
-		CreatedAt: a.Now(), UpdatedAt: a.Now(),
-	}.WithDefaults())
+	ex, err := a.Services.Exports.Create(ctx, demoPrincipal, service.ExportInput{
+		Name: demoExport, Connection: conn.Name, Segments: []string{segs[0].Slug, segs[1].Slug},
+		Mapping: &mapping, Schedule: &export.Schedule{Kind: export.ScheduleManual},
+	})
 	if err != nil {
 		return export.Export{}, fmt.Errorf("demo: export: %w", err)
 	}
@@ -57,13 +58,14 @@ func (a *App) demoExport(ctx context.Context, w io.Writer, url string, segs []se
 	return ex, nil
 }
 
-func (a *App) demoRun(ctx context.Context, w io.Writer, opts DemoOptions, ex export.Export, title string) error {
+// runExport starts a run of the export and executes it in this process.
+func runExport(ctx context.Context, a *app.App, w io.Writer, opts Options, ex export.Export, title string) error {
 	fmt.Fprintln(w, title)
-	r, err := a.Store.CreateRun(ctx, ex.ID, run.TriggerManual, a.Now())
+	st, err := a.Services.Runs.Start(ctx, demoPrincipal, ex.Name, service.StartOptions{NoJob: true})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	r, err = opts.Execute(ctx, r)
+	r, err := opts.Execute(ctx, st.Run)
 	if err != nil {
 		return fmt.Errorf("demo: run: %w", err)
 	}
@@ -77,15 +79,16 @@ func (a *App) demoRun(ctx context.Context, w io.Writer, opts DemoOptions, ex exp
 	return nil
 }
 
-// demoChurn renames 1% of the first segment's members and moves 1% of them
-// out of every segment (no orders), as a day of changes would.
-func (a *App) demoChurn(ctx context.Context, segs []segment.Segment) (changed, left int, err error) {
+// churn renames 1% of the first segment's members and moves 1% of them
+// out of every segment (no orders), as a day of changes would, and
+// imports the changed profiles.
+func churn(ctx context.Context, a *app.App, segs []segment.Segment) (changed, left int, err error) {
 	var ids []string
 	if err := a.Store.ScanMembers(ctx, segs[0].ID, func(id string) error { ids = append(ids, id); return nil }); err != nil {
 		return 0, 0, err
 	}
 	n := max(1, len(ids)/100)
-	var batch []profile.Profile
+	var buf bytes.Buffer
 	for i, id := range ids[:min(2*n, len(ids))] {
 		p, err := a.Store.GetProfile(ctx, id)
 		if err != nil {
@@ -99,12 +102,41 @@ func (a *App) demoChurn(ctx context.Context, segs []segment.Segment) (changed, l
 			delete(p.Attrs, "last_order_date")
 			left++
 		}
-		batch = append(batch, p)
+		if err := writeJSONL(&buf, p); err != nil {
+			return 0, 0, err
+		}
 	}
-	if _, err := a.Store.UpsertProfiles(ctx, batch, a.Now()); err != nil {
-		return 0, 0, err
+	open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil }
+	// TODO: import through service.Profiles.Import once it exists.
+	if _, err := a.ImportProfiles(ctx, open, profile.ImportOptions{
+		Read: profile.ReadOptions{Format: profile.FormatJSONL, IDColumn: "id"}, Now: a.Now,
+	}, nil); err != nil {
+		return 0, 0, fmt.Errorf("demo: import the changes: %w", err)
 	}
 	return changed, left, nil
+}
+
+// writeJSONL writes p as one JSON line of its id and attributes, as an
+// import reads them back: a float keeps its fraction, so it stays a float.
+func writeJSONL(w io.Writer, p profile.Profile) error {
+	row := make(map[string]any, len(p.Attrs)+1)
+	for k, v := range p.Attrs {
+		if f, ok := v.(float64); ok {
+			s := strconv.FormatFloat(f, 'f', -1, 64)
+			if !strings.ContainsAny(s, ".eE") {
+				s += ".0"
+			}
+			v = json.Number(s)
+		}
+		row[k] = v
+	}
+	row["id"] = p.ID
+	b, err := json.Marshal(row)
+	if err != nil {
+		return fmt.Errorf("demo: profile %q: %w", p.ID, err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 func writeDemoData(path string, opts demodata.Options) error {
