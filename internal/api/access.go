@@ -39,27 +39,9 @@ func admin(ctx context.Context) (user.Principal, error) {
 	return p, err
 }
 
-// writer returns the principal if it may change segments and exports.
-func writer(ctx context.Context) (user.Principal, error) {
-	p, err := principal(ctx)
-	if err == nil && !p.CanWrite() {
-		err = huma.Error403Forbidden(fmt.Sprintf("viewers read only; you (%s) are a %s", p.Email, p.Role))
-	}
-	return p, err
-}
-
 // mayUse reports whether p may see and use connection c.
 func mayUse(p user.Principal, c connection.Connection) bool {
 	return p.CanUseConnection(c.Access == connection.AccessContributors)
-}
-
-// record writes an audit entry for what p did. A failure to record is
-// logged, not returned: the change itself has been made.
-func (s *server) record(ctx context.Context, p user.Principal, action, target, detail string) {
-	if err := s.a.Audit.Record(ctx, p, action, target, detail); err != nil {
-		s.log.ErrorContext(ctx, "audit entry not recorded", slog.String("action", action),
-			slog.String("target", target), slog.String("actor", p.Email), slog.Any("error", err))
-	}
 }
 
 // problem turns a domain error into the API's error: the status that

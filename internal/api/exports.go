@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -14,6 +12,7 @@ import (
 	"segbridge/internal/connection"
 	"segbridge/internal/export"
 	"segbridge/internal/segment"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 	"segbridge/internal/user"
 )
@@ -197,17 +196,6 @@ func (s *server) findExport(ctx context.Context, p user.Principal, name string) 
 	return e, v, nil
 }
 
-// writableExport is findExport for a change: p must be an admin or a
-// contributor on a connection that allows contributors.
-func (s *server) writableExport(ctx context.Context, name string) (user.Principal, export.Export, exportView, error) {
-	p, err := writer(ctx)
-	if err != nil {
-		return p, export.Export{}, exportView{}, err
-	}
-	e, v, err := s.findExport(ctx, p, name)
-	return p, e, v, err
-}
-
 func (s *server) getExport(ctx context.Context, in *exportRefInput) (*exportOutput, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -220,158 +208,52 @@ func (s *server) getExport(ctx context.Context, in *exportRefInput) (*exportOutp
 	return &exportOutput{Body: v.json(e)}, nil
 }
 
-// apply sets the fields b carries on e, resolving the connection and
-// segments by name with p's permissions.
-func (s *server) apply(ctx context.Context, p user.Principal, b exportFields, e *export.Export) error {
-	if b.Name != "" {
-		e.Name = strings.TrimSpace(b.Name)
-	}
-	if b.Connection != "" {
-		c, err := s.findConnection(ctx, p, b.Connection)
-		if err != nil {
-			return err
-		}
-		e.ConnectionID, e.ConnectionName, e.DetachedReason = c.ID, c.Name, ""
-	}
-	if b.Segments != nil {
-		e.Segments = make([]int64, 0, len(b.Segments))
-		for _, name := range b.Segments {
-			sg, err := s.a.Store.GetSegment(ctx, name)
-			if errors.Is(err, store.ErrNotFound) {
-				return invalid("segments", fmt.Sprintf("no segment named %q", name))
-			}
-			if err != nil {
-				return s.problem(ctx, err)
-			}
-			e.Segments = append(e.Segments, sg.ID)
-		}
-	}
-	if b.Mapping != nil {
-		e.Mapping = b.Mapping.Clone()
-	}
-	if b.TagPrefix != "" {
-		e.TagPrefix = b.TagPrefix
-	}
-	if b.Leave != "" {
-		e.Leave = export.Leave(b.Leave)
-	}
-	if b.Schedule != nil {
-		e.Schedule = b.Schedule.WithDefaults()
-	}
-	if b.ProfileCap != 0 {
-		e.ProfileCap = b.ProfileCap
-	}
-	if b.Active != nil {
-		e.Active = *b.Active
-	}
-	return nil
-}
-
-// validExport checks e, naming the field at fault.
-func validExport(e export.Export) error {
-	var fe *export.FieldError
-	if err := e.Validate(); errors.As(err, &fe) {
-		return invalid(fe.Field, fe.Msg)
-	} else if err != nil {
-		return huma.Error422UnprocessableEntity(err.Error())
-	}
-	return nil
+// input is the service's view of the body's fields.
+func (b exportFields) input() service.ExportInput {
+	return service.ExportInput{Name: b.Name, Connection: b.Connection, Segments: b.Segments, Mapping: b.Mapping,
+		TagPrefix: b.TagPrefix, Leave: b.Leave, Schedule: b.Schedule, ProfileCap: b.ProfileCap, Active: b.Active}
 }
 
 func (s *server) createExport(ctx context.Context, in *createExportInput) (*exportOutput, error) {
-	p, err := writer(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	b := in.Body
-	switch {
-	case strings.TrimSpace(b.Name) == "":
-		return nil, invalid("name", "required")
-	case b.Connection == "":
-		return nil, invalid("connection", "required: the connection to send to")
-	case b.Mapping == nil:
-		return nil, invalid("mapping", "required: at least the e-mail mapping, such as {\"email\": \"email\"}")
-	}
-	e := export.Export{Active: true}
-	if err := s.apply(ctx, p, b, &e); err != nil {
-		return nil, err
-	}
-	e = e.WithDefaults()
-	if err := validExport(e); err != nil {
-		return nil, err
-	}
-	if err := s.checkMapping(ctx, e.Mapping); err != nil {
-		return nil, err
-	}
-	if _, err := s.a.Store.GetExport(ctx, e.Name); err == nil {
-		return nil, huma.Error409Conflict(fmt.Sprintf("an export named %q already exists", e.Name))
-	}
-	e.CreatedAt = s.cfg.Now()
-	e.UpdatedAt = e.CreatedAt
-	saved, err := s.a.Store.CreateExport(ctx, e)
+	saved, err := s.a.Services.Exports.Create(ctx, p, in.Body.input())
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	v, err := s.loadExportView(ctx)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	s.record(ctx, p, "export.create", saved.Name, fmt.Sprintf("connection %q, %d segment(s), %s", saved.ConnectionName, len(saved.Segments), saved.Schedule))
-	return &exportOutput{Body: v.json(saved)}, nil
+	return s.exportOutput(ctx, saved)
 }
 
 func (s *server) updateExport(ctx context.Context, in *updateExportInput) (*exportOutput, error) {
-	p, e, _, err := s.writableExport(ctx, in.Name)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.apply(ctx, p, in.Body, &e); err != nil {
-		return nil, err
-	}
-	if err := validExport(e); err != nil {
-		return nil, err
-	}
-	if err := s.checkMapping(ctx, e.Mapping); err != nil {
-		return nil, err
-	}
-	e.UpdatedAt = s.cfg.Now()
-	saved, err := s.a.Store.UpdateExport(ctx, e)
+	saved, err := s.a.Services.Exports.Update(ctx, p, in.Name, in.Body.input())
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
+	return s.exportOutput(ctx, saved)
+}
+
+// exportOutput shows a saved export.
+func (s *server) exportOutput(ctx context.Context, e export.Export) (*exportOutput, error) {
 	v, err := s.loadExportView(ctx)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "export.update", saved.Name, changedFields(in.Body))
-	return &exportOutput{Body: v.json(saved)}, nil
-}
-
-// changedFields names the fields an update sent, for the audit log.
-func changedFields(b exportFields) string {
-	var f []string
-	for name, set := range map[string]bool{"name": b.Name != "", "connection": b.Connection != "", "segments": b.Segments != nil,
-		"mapping": b.Mapping != nil, "tag_prefix": b.TagPrefix != "", "leave": b.Leave != "", "schedule": b.Schedule != nil,
-		"profile_cap": b.ProfileCap != 0, "active": b.Active != nil} {
-		if set {
-			f = append(f, name)
-		}
-	}
-	if len(f) == 0 {
-		return "nothing changed"
-	}
-	slices.Sort(f)
-	return "changed " + strings.Join(f, ", ")
+	return &exportOutput{Body: v.json(e)}, nil
 }
 
 func (s *server) deleteExport(ctx context.Context, in *exportRefInput) (*struct{}, error) {
-	p, e, _, err := s.writableExport(ctx, in.Name)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.a.Store.DeleteExport(ctx, e.ID); err != nil {
+	if _, err := s.a.Services.Exports.Delete(ctx, p, in.Name); err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "export.delete", e.Name, "")
 	return &struct{}{}, nil
 }

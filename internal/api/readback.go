@@ -11,6 +11,7 @@ import (
 	"segbridge/internal/app"
 	"segbridge/internal/explain"
 	"segbridge/internal/export"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 )
 
@@ -59,23 +60,17 @@ func (s *server) registerReadback(api huma.API) {
 }
 
 func (s *server) verifyExport(ctx context.Context, in *verifyInput) (*verifyOutput, error) {
-	p, e, _, err := s.writableExport(ctx, in.Name)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if e.Detached() {
-		return nil, huma.Error409Conflict(fmt.Sprintf("export %q cannot be verified: %s; attach it to a connection first", e.Name, e.DetachedText()))
-	}
-	opt := app.VerifyOptions{}
+	opt := service.VerifyOptions{}
 	if in.Body != nil {
 		opt.Repair, opt.EstimateOnly = in.Body.Repair == "all", in.Body.EstimateOnly
 	}
-	res, err := s.a.VerifyExport(ctx, e.Name, opt)
+	res, err := s.a.Services.Runs.Verify(ctx, p, in.Name, opt)
 	if err != nil {
 		return nil, s.problem(ctx, err)
-	}
-	if opt.Repair {
-		s.record(ctx, p, "export.verify", e.Name, fmt.Sprintf("%d findings marked for repair", res.Repaired))
 	}
 	return &verifyOutput{Body: res}, nil
 }

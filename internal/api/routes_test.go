@@ -135,7 +135,7 @@ func routes() []route {
 			return request{method: "POST", path: "/exports", body: map[string]any{"name": "New " + role, "connection": "Shared",
 				"segments": []string{"Buyers"}, "mapping": map[string]string{"email": "email"}}}
 		}},
-		{method: "POST", path: "/exports", name: "admins only", want: want{201, 404, 403, 401}, req: func(_ *fixture, role string) request {
+		{method: "POST", path: "/exports", name: "admins only", want: want{201, 422, 403, 401}, req: func(_ *fixture, role string) request {
 			return request{method: "POST", path: "/exports", body: map[string]any{"name": "New admin-only " + role, "connection": "Admins Only",
 				"segments": []string{"Buyers"}, "mapping": map[string]string{"email": "email"}}}
 		}},

@@ -17,6 +17,7 @@ import (
 
 	"segbridge/internal/export"
 	"segbridge/internal/run"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 	"segbridge/internal/user"
 )
@@ -130,39 +131,22 @@ func (s *server) listRuns(ctx context.Context, in *runsInput) (*runsOutput, erro
 }
 
 func (s *server) startRun(ctx context.Context, in *exportRefInput) (*startRunOutput, error) {
-	p, e, _, err := s.writableExport(ctx, in.Name)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if e.Detached() {
-		return nil, huma.Error409Conflict(fmt.Sprintf("export %q cannot run: %s; attach it to a connection first", e.Name, e.DetachedText()))
-	}
-	r, job, err := s.a.Jobs.StartRun(ctx, e.ID, run.TriggerManual)
+	st, err := s.a.Services.Runs.Start(ctx, p, in.Name, service.StartOptions{})
 	if errors.Is(err, run.ErrActiveRun) {
-		return nil, s.activeRunConflict(ctx, e)
+		if e, ok := service.AsError(err); ok && st.Run.ID != 0 {
+			return nil, huma.Error409Conflict(fmt.Sprintf("%s (POST /api/v1/runs/%d/cancel)", e.Msg, st.Run.ID))
+		}
 	}
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	s.record(ctx, p, "run.start", e.Name, fmt.Sprintf("run %d (job %d)", r.ID, job.ID))
 	out := &startRunOutput{}
-	out.Body.Run, out.Body.JobID = toRunJSON(r, e.Name), job.ID
+	out.Body.Run, out.Body.JobID = toRunJSON(st.Run, st.Export.Name), st.JobID
 	return out, nil
-}
-
-// activeRunConflict is the 409 of starting a run while one is active.
-func (s *server) activeRunConflict(ctx context.Context, e export.Export) error {
-	runs, err := s.a.Store.ListRuns(ctx, e.ID, 5)
-	if err != nil {
-		return s.problem(ctx, err)
-	}
-	for _, r := range runs {
-		if !r.Status.Final() {
-			return huma.Error409Conflict(fmt.Sprintf("export %q has run %d in progress (step %s); wait for it or cancel it (POST /api/v1/runs/%d/cancel)",
-				e.Name, r.ID, r.Step, r.ID))
-		}
-	}
-	return huma.Error409Conflict(fmt.Sprintf("export %q has a run in progress", e.Name))
 }
 
 // findRun looks up a run of an export p may see.
@@ -203,22 +187,12 @@ func (s *server) getRun(ctx context.Context, in *runIDInput) (*runOutput, error)
 }
 
 func (s *server) cancelRun(ctx context.Context, in *runIDInput) (*runOutput, error) {
-	p, err := writer(ctx)
+	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, e, err := s.findRun(ctx, p, in.ID)
+	r, e, err := s.a.Services.Runs.CancelRun(ctx, p, in.ID)
 	if err != nil {
-		return nil, err
-	}
-	if r.Status.Final() {
-		return nil, huma.Error409Conflict(fmt.Sprintf("run %d already ended (%s)", r.ID, r.Status))
-	}
-	if err := s.a.Store.RequestCancel(ctx, r.ID); err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	s.record(ctx, p, "run.cancel", e.Name, fmt.Sprintf("run %d", r.ID))
-	if r, err = s.a.Store.GetRun(ctx, r.ID); err != nil {
 		return nil, s.problem(ctx, err)
 	}
 	return &runOutput{Body: toRunJSON(r, e.Name)}, nil

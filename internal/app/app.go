@@ -345,3 +345,6 @@ func redactURL(u string) string {
 	}
 	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
+
+// RedactURL hides a password in a database URL, for messages.
+func RedactURL(u string) string { return redactURL(u) }

@@ -20,8 +20,8 @@ func (a *App) CheckRule(ctx context.Context, rule string) error {
 }
 
 // CheckMapping checks an export's mapping against the stored profiles'
-// schema before it is saved (export.CheckMapping). Every interface that
-// saves an export calls it.
+// schema (export.CheckMapping), as the export service does on save: a run
+// checks it again when it plans.
 func (a *App) CheckMapping(ctx context.Context, m export.Mapping) error {
 	schema, err := a.Store.ProfileSchema(ctx)
 	if err != nil {

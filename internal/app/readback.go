@@ -16,29 +16,16 @@ import (
 	"segbridge/internal/readback"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 )
 
-// VerifyOptions tunes VerifyExport.
-type VerifyOptions struct {
-	// Repair marks the drifted contacts in the export's state, so that
-	// its next run repairs them; otherwise the verify only reports.
-	Repair bool
-	// OnEstimate, when set, gets the request cost before anything is
-	// asked of Omnisend; an error from it stops the verify.
-	OnEstimate func(readback.Estimate) error
-	// EstimateOnly stops after the estimate.
-	EstimateOnly bool
-}
+// VerifyOptions tunes VerifyExport (the services' type: service.Runs.Verify
+// calls VerifyExport).
+type VerifyOptions = service.VerifyOptions
 
 // VerifyResult is what verifying an export found and did.
-type VerifyResult struct {
-	Export string `json:"export"`
-	readback.Report
-	// Statuses is what writing Omnisend's unsubscribes back onto the
-	// profiles did.
-	Statuses readback.WriteResult `json:"unsubscribes"`
-}
+type VerifyResult = service.VerifyResult
 
 // VerifyExport reads back the contacts carrying the export's tags in
 // Omnisend and compares them with its confirmed state (see readback).

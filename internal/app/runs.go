@@ -247,3 +247,17 @@ func (rv resolver) client(ctx context.Context, ex export.Export) (*omnisend.Clie
 	}
 	return c, conn, nil
 }
+
+// queueRun queues run id's job (resume: and releases the job of an
+// interrupted run) for the services (service.Config.Queue).
+func (a *App) queueRun(ctx context.Context, id int64, resume bool) (int64, error) {
+	enqueue := a.Jobs.Enqueue
+	if resume {
+		enqueue = a.Jobs.Resume
+	}
+	job, err := enqueue(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return job.ID, nil
+}

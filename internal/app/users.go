@@ -25,6 +25,8 @@ func (a *App) openServices() error {
 	var err error
 	a.Services, err = service.New(service.Config{Store: a.Store, Audit: a.Audit, Now: a.Now, Logger: a.Logger,
 		Jobs: a.Jobs, Notify: a.Notify,
-		Connections: a.Connections, SyncUnsubscribes: a.SyncUnsubscribes, Users: a.Users})
+		Connections: a.Connections, SyncUnsubscribes: a.SyncUnsubscribes, Users: a.Users,
+
+		Queue: a.queueRun, Verify: a.VerifyExport})
 	return err
 }

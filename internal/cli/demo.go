@@ -10,11 +10,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"segbridge/internal/app"
+	"segbridge/internal/demo"
 	"segbridge/internal/run"
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
-	var opts app.DemoOptions
+	var opts demo.Options
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Try segbridge end to end: sample profiles, segments, a local Omnisend, two export runs",
@@ -52,7 +53,7 @@ and refuses one that already holds profiles, segments or exports.`,
 			defer a.Close()
 			opts.Out, opts.Command = g.out, command
 			opts.Execute = func(ctx context.Context, r run.Run) (run.Run, error) { return g.watchRun(ctx, a, r) }
-			if err := a.Demo(cmd.Context(), opts); err != nil {
+			if err := demo.Run(cmd.Context(), a, opts); err != nil {
 				return err
 			}
 			if g.dataDir == "" && g.dbURL == "" {

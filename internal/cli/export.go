@@ -3,12 +3,14 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"segbridge/internal/app"
 	"segbridge/internal/export"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 )
 
@@ -64,52 +66,47 @@ func (f *exportFlags) register(cmd *cobra.Command, create bool) {
 	fl.BoolVar(&f.active, "active", true, "false pauses scheduled runs")
 }
 
-// apply changes e by the flags the user gave.
-func (f *exportFlags) apply(cmd *cobra.Command, a *app.App, e *export.Export) error {
+// input is the change the flags the user gave make to export cur (a zero
+// export on create): the service resolves the names and checks the rest.
+func (f *exportFlags) input(cmd *cobra.Command, cur export.Export) (service.ExportInput, error) {
 	changed := cmd.Flags().Changed
+	var in service.ExportInput
 	if changed("connection") {
-		c, err := findConnection(cmd, a, f.connection)
-		if err != nil {
-			return err
-		}
-		e.ConnectionID, e.ConnectionName, e.DetachedReason = c.ID, c.Name, ""
+		in.Connection = f.connection
 	}
 	if changed("segment") {
-		e.Segments = nil
-		for _, name := range f.segments {
-			s, err := findSegment(cmd, a, name)
-			if err != nil {
-				return err
-			}
-			e.Segments = append(e.Segments, s.ID)
-		}
+		in.Segments = append([]string{}, f.segments...)
 	}
-	if err := f.applyMapping(cmd, &e.Mapping); err != nil {
-		return err
+	if len(f.maps) > 0 || len(f.customs) > 0 || changed("consent") {
+		m := cur.Mapping
+		if err := f.applyMapping(cmd, &m); err != nil {
+			return in, err
+		}
+		in.Mapping = &m
 	}
 	if changed("tag-prefix") {
-		e.TagPrefix = f.tagPrefix
+		in.TagPrefix = f.tagPrefix
 	}
 	if changed("leave") {
 		l, err := export.ParseLeave(f.leave)
 		if err != nil {
-			return fmt.Errorf("--leave %q: want untag or keep", f.leave)
+			return in, fmt.Errorf("--leave %q: want untag or keep", f.leave)
 		}
-		e.Leave = l
+		in.Leave = string(l)
 	}
-	if err := f.applySchedule(cmd, e); err != nil {
-		return err
+	if err := f.applySchedule(cmd, cur.Schedule, &in); err != nil {
+		return in, err
 	}
 	if changed("cap") {
 		if f.profileCap < 1 {
-			return fmt.Errorf("--cap %d: want at least 1 (default %d)", f.profileCap, export.DefaultProfileCap)
+			return in, fmt.Errorf("--cap %d: want at least 1 (default %d)", f.profileCap, export.DefaultProfileCap)
 		}
-		e.ProfileCap = f.profileCap
+		in.ProfileCap = f.profileCap
 	}
 	if changed("active") {
-		e.Active = f.active
+		in.Active = &f.active
 	}
-	return nil
+	return in, nil
 }
 
 func (f *exportFlags) applyMapping(cmd *cobra.Command, m *export.Mapping) error {
@@ -139,7 +136,7 @@ func (f *exportFlags) applyMapping(cmd *cobra.Command, m *export.Mapping) error 
 	return nil
 }
 
-func (f *exportFlags) applySchedule(cmd *cobra.Command, e *export.Export) error {
+func (f *exportFlags) applySchedule(cmd *cobra.Command, cur export.Schedule, in *service.ExportInput) error {
 	changed := cmd.Flags().Changed
 	switch {
 	case changed("schedule"):
@@ -147,29 +144,48 @@ func (f *exportFlags) applySchedule(cmd *cobra.Command, e *export.Export) error 
 		if err != nil {
 			return fmt.Errorf("--schedule %q: %w", f.schedule, err)
 		}
-		e.Schedule = s
-	case changed("time-zone") && e.Schedule.Kind == export.ScheduleCron:
-		e.Schedule.TimeZone = f.timeZone
+		in.Schedule = &s
+	case changed("time-zone") && cur.Kind == export.ScheduleCron:
+		cur.TimeZone = f.timeZone
+		in.Schedule = &cur
 	case changed("time-zone"):
 		return fmt.Errorf("--time-zone applies only to a cron schedule (--schedule \"cron:0 3 * * *\")")
 	}
 	return nil
 }
 
-// checkExport validates e, saying which flag to fix.
-func checkExport(e export.Export) error {
-	err := e.Validate()
-	var fe *export.FieldError
-	if !errors.As(err, &fe) {
+// exportError says which flag to fix when the export service refuses the
+// flags' export.
+func exportError(err error) error {
+	e, ok := service.AsError(err)
+	if !ok {
 		return err
 	}
-	switch {
-	case fe.Field == "mapping.email":
-		return errors.New("an export needs the e-mail mapping: pass --map email=ATTRIBUTE (the profile attribute holding the address)")
-	case fe.Field == "segments" && len(e.Segments) == 0:
-		return errors.New("an export needs at least one segment: pass --segment NAME (see: segbridge segment list)")
+	if e.Kind == service.KindNotFound {
+		return fmt.Errorf("%s (see: segbridge export list)", e.Msg)
 	}
-	return fmt.Errorf("invalid export: %w", err)
+	if e.Kind != service.KindInvalid || len(e.Fields) == 0 {
+		return err
+	}
+	f := e.Fields[0]
+	field, msg := f.Field, f.Msg
+	switch {
+	case field == "mapping" || field == "mapping.email" && strings.HasPrefix(msg, "required"):
+		return errors.New("an export needs the e-mail mapping: pass --map email=ATTRIBUTE (the profile attribute holding the address)")
+	case field == "segments" && strings.HasPrefix(msg, "at least one segment"):
+		return errors.New("an export needs at least one segment: pass --segment NAME (see: segbridge segment list)")
+	case field == "connection":
+		return fmt.Errorf("--connection: %s (see: segbridge connection list)", msg)
+	case field == "segments" && strings.HasPrefix(msg, "no segment"):
+		return fmt.Errorf("--segment: %s (see: segbridge segment list)", msg)
+	case strings.HasPrefix(field, "mapping.custom."):
+		return fmt.Errorf("--custom %s: %s", strings.TrimPrefix(field, "mapping.custom."), msg)
+	case strings.HasPrefix(field, "mapping.consent."):
+		return fmt.Errorf("--consent: %s", msg)
+	case strings.HasPrefix(field, "mapping.") && slices.Contains(export.FieldNames(), strings.TrimPrefix(field, "mapping.")):
+		return fmt.Errorf("--map %s: %s", strings.TrimPrefix(field, "mapping."), msg)
+	}
+	return fmt.Errorf("invalid export: %s", e.Msg)
 }
 
 // findExport looks an export up by name or id with a helpful error.

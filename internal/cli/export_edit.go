@@ -3,14 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"segbridge/internal/app"
-
 	"segbridge/internal/export"
-	"segbridge/internal/store"
 )
 
 func newExportCreateCmd(g *globals) *cobra.Command {
@@ -40,28 +37,17 @@ common spellings), dated by the date attribute.`,
 			if !cmd.Flags().Changed("connection") {
 				return errors.New("an export needs a connection: pass --connection NAME (see: segbridge connection list)")
 			}
-			e := export.Export{Name: args[0], Active: true}
-			if err := f.apply(cmd, a, &e); err != nil {
-				return err
-			}
-			e = e.WithDefaults()
-			if err := checkExport(e); err != nil {
-				return err
-			}
-			if err := checkMapping(cmd, a, e.Mapping); err != nil {
-				return err
-			}
-			if _, err := a.Store.GetExport(cmd.Context(), e.Name); err == nil {
-				return fmt.Errorf("an export named %q already exists", e.Name)
-			}
-			e.CreatedAt = a.Now()
-			e.UpdatedAt = e.CreatedAt
-			saved, err := a.Store.CreateExport(cmd.Context(), e)
-			if errors.Is(err, store.ErrConflict) {
-				return fmt.Errorf("an export named %q already exists", e.Name)
-			}
+			in, err := f.input(cmd, export.Export{})
 			if err != nil {
 				return err
+			}
+			in.Name = args[0]
+			if in.Mapping == nil {
+				in.Mapping = &export.Mapping{}
+			}
+			saved, err := a.Services.Exports.Create(cmd.Context(), g.actor, in)
+			if err != nil {
+				return exportError(err)
 			}
 			fmt.Fprintf(g.out, "saved export %q: %d segment(s) to connection %q, %s\n",
 				saved.Name, len(saved.Segments), saved.ConnectionName, saved.Schedule)
@@ -70,24 +56,6 @@ common spellings), dated by the date attribute.`,
 		})
 	}
 	return cmd
-}
-
-// checkMapping checks the mapping against the stored profiles
-// (app.CheckMapping), naming the flag of a field that is wrong.
-func checkMapping(cmd *cobra.Command, a *app.App, m export.Mapping) error {
-	err := a.CheckMapping(cmd.Context(), m)
-	var fe *export.FieldError
-	if !errors.As(err, &fe) {
-		return err
-	}
-	flag := "--map " + strings.TrimPrefix(fe.Field, "mapping.")
-	switch {
-	case strings.HasPrefix(fe.Field, "mapping.custom."):
-		flag = "--custom " + strings.TrimPrefix(fe.Field, "mapping.custom.")
-	case strings.HasPrefix(fe.Field, "mapping.consent."):
-		flag = "--consent"
-	}
-	return fmt.Errorf("%s: %s", flag, fe.Msg)
 }
 
 // notRunYet says that saving did not run the export, and how to run it.
@@ -112,26 +80,20 @@ re-attaches a detached export.`,
 	f.register(cmd, false)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return g.withApp(cmd.Context(), func(a *app.App) error {
-			e, err := findExport(cmd, a, args[0])
-			if err != nil {
-				return err
-			}
 			if cmd.Flags().NFlag() == 0 {
 				return fmt.Errorf("nothing to change: pass the flags to change (see: segbridge export update --help)")
 			}
-			if err := f.apply(cmd, a, &e); err != nil {
-				return err
+			e, err := a.Services.Exports.Get(cmd.Context(), g.actor, args[0])
+			if err != nil {
+				return exportError(err)
 			}
-			if err := checkExport(e); err != nil {
-				return err
-			}
-			if err := checkMapping(cmd, a, e.Mapping); err != nil {
-				return err
-			}
-			e.UpdatedAt = a.Now()
-			saved, err := a.Store.UpdateExport(cmd.Context(), e)
+			in, err := f.input(cmd, e)
 			if err != nil {
 				return err
+			}
+			saved, err := a.Services.Exports.Update(cmd.Context(), g.actor, args[0], in)
+			if err != nil {
+				return exportError(err)
 			}
 			fmt.Fprintf(g.out, "updated export %q (not run: saving never runs an export)\n", saved.Name)
 			return nil
@@ -153,12 +115,9 @@ their tags; nothing is sent to Omnisend.`,
 				return fmt.Errorf("pass --yes to remove export %q (its contacts stay in Omnisend with their tags)", args[0])
 			}
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				e, err := findExport(cmd, a, args[0])
+				e, err := a.Services.Exports.Delete(cmd.Context(), g.actor, args[0])
 				if err != nil {
-					return err
-				}
-				if err := a.Store.DeleteExport(cmd.Context(), e.ID); err != nil {
-					return err
+					return exportError(err)
 				}
 				fmt.Fprintf(g.out, "removed export %q; its contacts stay in Omnisend with their tags\n", e.Name)
 				return nil

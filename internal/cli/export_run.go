@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -12,21 +13,8 @@ import (
 	"segbridge/internal/app"
 	"segbridge/internal/jobs"
 	"segbridge/internal/run"
+	"segbridge/internal/service"
 )
-
-// activeRun returns the export's run in progress, if any.
-func activeRun(ctx context.Context, a *app.App, exportID int64) (run.Run, bool, error) {
-	runs, err := a.Store.ListRuns(ctx, exportID, 5)
-	if err != nil {
-		return run.Run{}, false, err
-	}
-	for _, r := range runs {
-		if !r.Status.Final() {
-			return r, true, nil
-		}
-	}
-	return run.Run{}, false, nil
-}
 
 func newExportRunCmd(g *globals) *cobra.Command {
 	var resume, noWait bool
@@ -63,11 +51,14 @@ cause; the export's next run continues it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				r, err := startOrResume(cmd, g, a, args[0], resume)
+				st, err := a.Services.Runs.Start(cmd.Context(), g.actor, args[0], service.StartOptions{Resume: resume})
 				if err != nil {
-					return err
+					return runError(err, args[0])
 				}
-				return g.enqueueRun(cmd.Context(), a, r, resume, noWait)
+				if st.Resumed {
+					fmt.Fprintf(g.errOut, "resuming run %d of %q at step %s\n", st.Run.ID, st.Export.Name, st.Run.Step)
+				}
+				return g.awaitQueued(cmd.Context(), a, st.Run, noWait)
 			})
 		},
 	}
@@ -76,16 +67,9 @@ cause; the export's next run continues it.`,
 	return cmd
 }
 
-// enqueueRun queues r's job and, unless noWait, works jobs in this process
-// until r ends. resume also releases a job left running by a dead process.
-func (g *globals) enqueueRun(ctx context.Context, a *app.App, r run.Run, resume, noWait bool) error {
-	enqueue := a.Jobs.Enqueue
-	if resume {
-		enqueue = a.Jobs.Resume
-	}
-	if _, err := enqueue(ctx, r.ID); err != nil {
-		return err
-	}
+// awaitQueued, unless noWait, works jobs in this process until the queued
+// run r ends.
+func (g *globals) awaitQueued(ctx context.Context, a *app.App, r run.Run, noWait bool) error {
 	if noWait {
 		fmt.Fprintf(g.out, "queued run %d; a segbridge worker runs it (see: segbridge export runs)\n", r.ID)
 		return nil
@@ -193,34 +177,18 @@ func (g *globals) runProgress(ctx context.Context, a *app.App, id int64) func(fi
 	}
 }
 
-func startOrResume(cmd *cobra.Command, g *globals, a *app.App, name string, resume bool) (run.Run, error) {
-	ctx := cmd.Context()
-	ex, err := findExport(cmd, a, name)
-	if err != nil {
-		return run.Run{}, err
-	}
-	cur, active, err := activeRun(ctx, a, ex.ID)
-	if err != nil {
-		return run.Run{}, err
-	}
-	now := a.Now()
-	live := active && cur.Status == run.StatusRunning && !cur.Stale(now)
+// runError adds the CLI's way out to the run service's refusals.
+func runError(err error, name string) error {
+	e, ok := service.AsError(err)
 	switch {
-	case live:
-		return run.Run{}, fmt.Errorf("export %q has run %d in progress (step %s), worked by %s (its lease runs until %s); wait for it to end, or cancel it with: segbridge export cancel %q",
-			ex.Name, cur.ID, cur.Step, cur.LeaseOwner, cur.LeaseUntil.Local().Format(time.DateTime), ex.Name)
-	case active && resume:
-		fmt.Fprintf(g.errOut, "resuming run %d of %q at step %s\n", cur.ID, ex.Name, cur.Step)
-		return cur, nil
-	case active && cur.Status == run.StatusQueued:
-		return run.Run{}, fmt.Errorf("export %q has run %d queued; a segbridge worker runs it, or work it here with --resume, or cancel it with: segbridge export cancel %q",
-			ex.Name, cur.ID, ex.Name)
-	case resume:
-		return run.Run{}, fmt.Errorf("export %q has no interrupted run to resume", ex.Name)
+	case !ok:
+		return err
+	case e.Kind == service.KindNotFound:
+		return fmt.Errorf("%s (see: segbridge export list)", e.Msg)
+	case errors.Is(err, run.ErrActiveRun):
+		return fmt.Errorf("%s (cancel it with: segbridge export cancel %q)", e.Msg, name)
 	}
-	// A stale run (its process was killed) is failed and continued by the
-	// new run.
-	return run.Start(ctx, a.Store, ex.ID, run.TriggerManual, now)
+	return err
 }
 
 // summary is the one-line result of a run.
@@ -263,19 +231,9 @@ func newExportCancelCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				ex, err := findExport(cmd, a, args[0])
+				cur, err := a.Services.Runs.Cancel(cmd.Context(), g.actor, args[0])
 				if err != nil {
-					return err
-				}
-				cur, active, err := activeRun(cmd.Context(), a, ex.ID)
-				if err != nil {
-					return err
-				}
-				if !active {
-					return fmt.Errorf("export %q has no run in progress", ex.Name)
-				}
-				if err := a.Store.RequestCancel(cmd.Context(), cur.ID); err != nil {
-					return err
+					return runError(err, args[0])
 				}
 				fmt.Fprintf(g.out, "asked run %d to stop; it stops at its next checkpoint\n", cur.ID)
 				return nil

@@ -203,10 +203,3 @@ func findUser(ctx context.Context, a *app.App, emailOrID string) (user.User, err
 	return u, err
 }
 
-// auditCLI records a change made from the command line; a failure to record
-// is logged, since the change itself is done.
-func auditCLI(ctx context.Context, g *globals, a *app.App, action, target, detail string) {
-	if err := a.Audit.Record(ctx, g.actor, action, target, detail); err != nil {
-		fmt.Fprintf(g.errOut, "segbridge: warning: %s\n", oneLine(err))
-	}
-}

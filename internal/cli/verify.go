@@ -13,6 +13,7 @@ import (
 
 	"segbridge/internal/app"
 	"segbridge/internal/readback"
+	"segbridge/internal/service"
 )
 
 func newExportVerifyCmd(g *globals) *cobra.Command {
@@ -42,15 +43,15 @@ everyone else untagged. Unsubscribes it reads are written onto the profiles
 			return fmt.Errorf("--repair %q: want all or report", repair)
 		}
 		return g.withApp(cmd.Context(), func(a *app.App) error {
-			ex, err := findExport(cmd, a, args[0])
+			ex, err := a.Services.Exports.Get(cmd.Context(), g.actor, args[0])
 			if err != nil {
-				return err
+				return runError(err, args[0])
 			}
 			costTo := g.out
 			if *output == "json" {
 				costTo = g.errOut
 			}
-			res, err := a.VerifyExport(cmd.Context(), ex.Name, app.VerifyOptions{
+			res, err := a.Services.Runs.Verify(cmd.Context(), g.actor, ex.Name, service.VerifyOptions{
 				Repair: repair == "all",
 				OnEstimate: func(est readback.Estimate) error {
 					_, err := fmt.Fprintf(costTo, "Verifying %q: %s.\n", ex.Name, est.Text())
@@ -58,10 +59,7 @@ everyone else untagged. Unsubscribes it reads are written onto the profiles
 				},
 			})
 			if err != nil {
-				return err
-			}
-			if repair == "all" {
-				auditCLI(cmd.Context(), g, a, "export.verify", ex.Name, fmt.Sprintf("%d findings marked for repair", res.Repaired))
+				return runError(err, args[0])
 			}
 			if *output == "json" {
 				return writeJSON(g.out, res)
@@ -73,7 +71,7 @@ everyone else untagged. Unsubscribes it reads are written onto the profiles
 }
 
 // writeVerify prints a verify's findings and what follows from them.
-func writeVerify(w io.Writer, res app.VerifyResult, repaired bool) error {
+func writeVerify(w io.Writer, res service.VerifyResult, repaired bool) error {
 	if len(res.Findings) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "EMAIL\tKIND\tDETAIL")

@@ -43,6 +43,14 @@ type Config struct {
 	// Users keeps users, their passwords and API tokens (needed by
 	// Services.Users).
 	Users *user.Service
+	// Queue queues the job of run runID for the workers; resume also
+	// releases the job of an interrupted run. It returns the job's id.
+	// Runs.Start needs it (app: the River client).
+	Queue func(ctx context.Context, runID int64, resume bool) (jobID int64, err error)
+	// Verify reads an export's contacts back from Omnisend and compares
+	// them with its confirmed state. Runs.Verify needs it (app:
+	// App.VerifyExport).
+	Verify func(ctx context.Context, exportName string, opt VerifyOptions) (VerifyResult, error)
 }
 
 // WithDefaults returns c with every unset field at its default.
@@ -75,6 +83,8 @@ type Services struct {
 	Notify      *Notify
 	Connections *Connections
 	Users       *Users
+	Exports     *Exports
+	Runs        *Runs
 }
 
 // New builds the services on cfg (defaults applied, then validated).
@@ -84,6 +94,7 @@ func New(cfg Config) (*Services, error) {
 		return nil, err
 	}
 	c := &core{cfg: cfg, st: cfg.Store, log: cfg.Logger.With(slog.String("component", "service"))}
+	exports := &Exports{core: c}
 	return &Services{
 		Segments:    &Segments{core: c},
 		Profiles:    &Profiles{core: c},
@@ -91,6 +102,8 @@ func New(cfg Config) (*Services, error) {
 		Notify:      &Notify{core: c, n: cfg.Notify},
 		Connections: &Connections{core: c, conns: cfg.Connections, sync: cfg.SyncUnsubscribes},
 		Users:       &Users{core: c, users: cfg.Users},
+		Exports:     exports,
+		Runs:        &Runs{core: c, exports: exports},
 	}, nil
 }
 

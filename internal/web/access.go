@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -96,11 +95,3 @@ func (s *server) visibleExport(ctx context.Context, p user.Principal, id int64) 
 	return e, nil
 }
 
-// record writes an audit entry for a change p made; a failure is logged
-// (the change itself is done).
-func (s *server) record(ctx context.Context, p user.Principal, action, target, detail string) {
-	if err := s.app.Audit.Record(ctx, p, action, target, detail); err != nil {
-		s.log.ErrorContext(ctx, "audit record failed", slog.String("action", action), slog.String("target", target),
-			slog.String("error", err.Error()))
-	}
-}

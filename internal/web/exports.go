@@ -13,8 +13,7 @@ import (
 	"segbridge/internal/jobs"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
-	"segbridge/internal/store"
-	"segbridge/internal/user"
+	"segbridge/internal/service"
 )
 
 // exportRow is one export in the list.
@@ -146,33 +145,26 @@ func (s *server) createExport(w http.ResponseWriter, r *http.Request) error {
 	ctx, p := r.Context(), principal(r)
 	f, e, err := exportFromForm(r, s.cfg.Now())
 	if err == nil {
-		err = s.checkExport(ctx, p, e)
-	}
-	if err == nil {
-		e, err = s.app.Store.CreateExport(ctx, e)
+		e, err = s.app.Services.Exports.Create(ctx, p, exportInput(f, e))
 	}
 	if err != nil {
 		return s.exportFormError(w, r, f, err)
 	}
-	s.record(ctx, p, "export.create", e.Name, fmt.Sprintf("connection %s; %d segments; schedule %s", e.ConnectionName, len(e.Segments), e.Schedule))
 	s.redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), fmt.Sprintf("Export %q saved. It runs %s; use Run now to run it at once.", e.Name, scheduleText(e)), false)
 	return nil
 }
 
-// checkExport validates e, its mapping against the stored profiles and
-// that p may use its connection.
-func (s *server) checkExport(ctx context.Context, p user.Principal, e export.Export) error {
-	if e.ConnectionID == 0 {
-		return &export.FieldError{Field: "connection", Msg: "choose the connection to send to"}
+// exportInput is the form's export as the export service takes it.
+func exportInput(f exportForm, e export.Export) service.ExportInput {
+	in := service.ExportInput{Name: f.Name, Segments: []string{}, Mapping: &e.Mapping, TagPrefix: e.TagPrefix,
+		Leave: string(e.Leave), Schedule: &e.Schedule, ProfileCap: e.ProfileCap, Active: &e.Active}
+	if f.ConnectionID != 0 {
+		in.Connection = strconv.FormatInt(f.ConnectionID, 10)
 	}
-	c, err := s.app.Store.GetConnection(ctx, strconv.FormatInt(e.ConnectionID, 10))
-	if err != nil || c.ID != e.ConnectionID || !canUse(p, c) {
-		return &export.FieldError{Field: "connection", Msg: "choose one of the connections listed"}
+	for _, id := range f.Segments {
+		in.Segments = append(in.Segments, strconv.FormatInt(id, 10))
 	}
-	if err := e.Validate(); err != nil {
-		return err
-	}
-	return s.app.CheckMapping(ctx, e.Mapping)
+	return in
 }
 
 func (s *server) exportFormError(w http.ResponseWriter, r *http.Request, f exportForm, err error) error {
@@ -180,8 +172,16 @@ func (s *server) exportFormError(w http.ResponseWriter, r *http.Request, f expor
 	if cat == catInternal {
 		return err
 	}
-	if errors.Is(err, store.ErrConflict) {
-		msg = fmt.Sprintf("An export named %q already exists; choose another name.", strings.TrimSpace(f.Name))
+	if se, ok := service.AsError(err); ok && len(se.Fields) == 1 {
+		// The form offers choices by id: say so rather than quote an id.
+		switch {
+		case se.Field() == "connection" && f.ConnectionID == 0:
+			msg = "Connection: choose the connection to send to."
+		case se.Field() == "connection":
+			msg = "Connection: choose one of the connections listed."
+		case se.Field() == "segments" && strings.HasPrefix(se.Fields[0].Msg, "no segment"):
+			msg = "Segments: choose segments from the list."
+		}
 	}
 	f, verr := s.withChoices(r.Context(), r, f)
 	if verr != nil {
@@ -258,7 +258,7 @@ func (s *server) runExport(w http.ResponseWriter, r *http.Request) error {
 		s.redirect(w, r, back, "This export cannot run: "+e.DetachedText()+".", true)
 		return nil
 	}
-	rn, _, err := s.app.Jobs.StartRun(ctx, e.ID, run.TriggerManual)
+	st, err := s.app.Services.Runs.Start(ctx, p, e.Name, service.StartOptions{})
 	if errors.Is(err, run.ErrActiveRun) {
 		s.redirect(w, r, back, "This export already has a run in progress; wait for it or cancel it.", true)
 		return nil
@@ -266,8 +266,7 @@ func (s *server) runExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.record(ctx, p, "export.run", e.Name, fmt.Sprintf("run %d queued", rn.ID))
-	s.redirect(w, r, fmt.Sprintf("/runs/%d", rn.ID), fmt.Sprintf("Run %d of %q queued.", rn.ID, e.Name), false)
+	s.redirect(w, r, fmt.Sprintf("/runs/%d", st.Run.ID), fmt.Sprintf("Run %d of %q queued.", st.Run.ID, e.Name), false)
 	return nil
 }
 
@@ -278,22 +277,15 @@ func (s *server) cancelExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	runs, err := s.app.Store.ListRuns(ctx, e.ID, 5)
+	rn, err := s.app.Services.Runs.Cancel(ctx, p, e.Name)
+	if se, ok := service.AsError(err); ok && se.Kind == service.KindConflict {
+		s.redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), "This export has no run in progress.", true)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	for _, rn := range runs {
-		if rn.Status.Final() {
-			continue
-		}
-		if err := s.app.Store.RequestCancel(ctx, rn.ID); err != nil {
-			return err
-		}
-		s.record(ctx, p, "export.cancel", e.Name, fmt.Sprintf("run %d", rn.ID))
-		s.redirect(w, r, fmt.Sprintf("/runs/%d", rn.ID), fmt.Sprintf("Asked run %d to stop; it stops at its next checkpoint.", rn.ID), false)
-		return nil
-	}
-	s.redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), "This export has no run in progress.", true)
+	s.redirect(w, r, fmt.Sprintf("/runs/%d", rn.ID), fmt.Sprintf("Asked run %d to stop; it stops at its next checkpoint.", rn.ID), false)
 	return nil
 }
 
@@ -304,10 +296,9 @@ func (s *server) removeExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.app.Store.DeleteExport(ctx, e.ID); err != nil {
+	if _, err := s.app.Services.Exports.Delete(ctx, p, e.Name); err != nil {
 		return err
 	}
-	s.record(ctx, p, "export.remove", e.Name, "")
 	s.redirect(w, r, "/exports", fmt.Sprintf("Export %q removed. Nothing was sent; contacts keep their tags in Omnisend.", e.Name), false)
 	return nil
 }

@@ -1,14 +1,13 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 
-	"segbridge/internal/app"
 	"segbridge/internal/explain"
 	"segbridge/internal/export"
 	"segbridge/internal/readback"
+	"segbridge/internal/service"
 )
 
 // verifyView is the export's verify page: the cost before, the findings
@@ -17,7 +16,7 @@ type verifyView struct {
 	E        export.Export
 	Estimate readback.Estimate
 	// Result is set once the verify ran.
-	Result   *app.VerifyResult
+	Result   *service.VerifyResult
 	Repaired bool
 }
 
@@ -31,7 +30,7 @@ func (s *server) verifyPage(w http.ResponseWriter, r *http.Request) error {
 	if e.Detached() {
 		return badInput("This export cannot be verified: %s.", e.DetachedText())
 	}
-	res, err := s.app.VerifyExport(r.Context(), e.Name, app.VerifyOptions{EstimateOnly: true})
+	res, err := s.app.Services.Runs.Verify(r.Context(), principal(r), e.Name, service.VerifyOptions{EstimateOnly: true})
 	if err != nil {
 		return err
 	}
@@ -52,12 +51,9 @@ func (s *server) verifyExport(w http.ResponseWriter, r *http.Request) error {
 		return badInput("This export cannot be verified: %s.", e.DetachedText())
 	}
 	repair := r.PostFormValue("repair") == "all"
-	res, err := s.app.VerifyExport(ctx, e.Name, app.VerifyOptions{Repair: repair})
+	res, err := s.app.Services.Runs.Verify(ctx, p, e.Name, service.VerifyOptions{Repair: repair})
 	if err != nil {
 		return err
-	}
-	if repair {
-		s.record(ctx, p, "export.verify", e.Name, fmt.Sprintf("%d findings marked for repair", res.Repaired))
 	}
 	s.render(w, r, http.StatusOK, "export_verify", verifyView{E: e, Estimate: res.Estimate, Result: &res, Repaired: repair})
 	return nil

@@ -299,10 +299,10 @@ func TestFormsWithoutJavaScript(t *testing.T) {
 			adminEmail + " connection.create Acme",
 			contributorEmail + " segment.create Buyers",
 			contributorEmail + " export.create Buyers to Acme",
-			contributorEmail + " export.run Buyers to Acme",
-			contributorEmail + " export.cancel Buyers to Acme",
+			contributorEmail + " run.start Buyers to Acme",
+			contributorEmail + " run.cancel Buyers to Acme",
 		})
-		require.Contains(t, admin.get("/admin/audit").body, "export.run")
+		require.Contains(t, admin.get("/admin/audit").body, "run.start")
 	})
 }
 

@@ -1,4 +1,8 @@
-package app
+// Package demo shows segbridge's main job end to end on sample data
+// against a local Omnisend sandbox: an interface like the CLI, it changes
+// state only through the application services (a.Services), acting as a
+// local admin, "demo" in the audit log.
+package demo
 
 import (
 	"context"
@@ -10,8 +14,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"segbridge/internal/app"
 	"segbridge/internal/demodata"
-
 	"segbridge/internal/omnisend/sandbox"
 	"segbridge/internal/profile"
 	"segbridge/internal/run"
@@ -20,13 +24,13 @@ import (
 	"segbridge/internal/user"
 )
 
-// DemoOptions configure the demo.
-type DemoOptions struct {
+// Options configure the demo.
+type Options struct {
 	Profiles int   // sample profiles to generate (default 10,000)
 	Seed     int64 // sample data seed
 	Out      io.Writer
 	// Execute runs a queued run to its end (the CLI passes one that shows
-	// progress); default: App.Runs.Execute.
+	// progress); default: app.App.Runs.Execute.
 	Execute func(ctx context.Context, r run.Run) (run.Run, error)
 	// Command is how the closing hints start a command that reaches the
 	// demo's store (default "segbridge"; with a temporary data directory,
@@ -50,11 +54,11 @@ const (
 	demoExport     = "VIP and lapsed to Omnisend"
 )
 
-// Demo shows segbridge's main job on sample data against a local Omnisend
+// Run shows segbridge's main job on sample data against a local Omnisend
 // sandbox started in-process: import, segments, a connection and an export,
 // a first run, then changes and a second run that sends only what changed
 // and untags leavers.
-func (a *App) Demo(ctx context.Context, opts DemoOptions) error {
+func Run(ctx context.Context, a *app.App, opts Options) error {
 	if opts.Profiles <= 0 {
 		opts.Profiles = 10_000
 	}
@@ -64,14 +68,14 @@ func (a *App) Demo(ctx context.Context, opts DemoOptions) error {
 	if opts.Command == "" {
 		opts.Command = "segbridge"
 	}
-	if err := a.demoStoreEmpty(ctx); err != nil {
+	if err := storeEmpty(ctx, a); err != nil {
 		return err
 	}
 	w := opts.Out
-	if err := a.demoImport(ctx, w, opts); err != nil {
+	if err := importProfiles(ctx, a, w, opts); err != nil {
 		return err
 	}
-	segs, err := a.demoSegments(ctx, w)
+	segs, err := createSegments(ctx, a, w)
 	if err != nil {
 		return err
 	}
@@ -81,23 +85,23 @@ func (a *App) Demo(ctx context.Context, opts DemoOptions) error {
 	}
 	defer stop()
 	fmt.Fprintf(w, "4. started a local Omnisend sandbox at %s (time scale %dx)\n", url, demoTimeScale)
-	ex, err := a.demoExport(ctx, w, url, segs)
+	ex, err := createExport(ctx, a, w, url, segs)
 	if err != nil {
 		return err
 	}
-	if err := a.demoRun(ctx, w, opts, ex, "6. first run (everything is new):"); err != nil {
+	if err := runExport(ctx, a, w, opts, ex, "6. first run (everything is new):"); err != nil {
 		return err
 	}
-	changed, left, err := a.demoChurn(ctx, segs)
+	changed, left, err := churn(ctx, a, segs)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "7. changed the names of %d members and moved %d out of the segments\n", changed, left)
-	if err := a.demoRun(ctx, w, opts, ex, "8. second run (only the changes are sent, leavers are untagged):"); err != nil {
+	if err := runExport(ctx, a, w, opts, ex, "8. second run (only the changes are sent, leavers are untagged):"); err != nil {
 		return err
 	}
 	c, where := opts.Command, a.DataDir
-	if isPostgres(a.DatabaseURL) {
+	if a.Store.Engine() == "postgres" {
 		where = "the database it was given (its sample file and key file in " + a.DataDir + ")"
 	}
 	fmt.Fprintf(w, `
@@ -113,9 +117,9 @@ Try next:
 	return nil
 }
 
-// demoStoreEmpty refuses a store that holds profiles, segments or
-// exports: the demo would change them.
-func (a *App) demoStoreEmpty(ctx context.Context) error {
+// storeEmpty refuses a store that holds profiles, segments or exports:
+// the demo would change them.
+func storeEmpty(ctx context.Context, a *app.App) error {
 	profiles, err := a.Store.CountProfiles(ctx)
 	if err != nil {
 		return err
@@ -132,23 +136,27 @@ func (a *App) demoStoreEmpty(ctx context.Context) error {
 		return nil
 	}
 	where := a.DataDir
-	if isPostgres(a.DatabaseURL) {
-		where = redactURL(a.DatabaseURL)
+	if a.Store.Engine() == "postgres" {
+		where = app.RedactURL(a.DatabaseURL)
 	}
 	return fmt.Errorf("the demo needs a store of its own, and %s holds %d profiles, %d segments and %d exports, "+
 		"which it would change: run the demo without --data-dir and --db (it then uses a fresh temporary directory), "+
 		"or give it an empty one", where, profiles, len(segs), len(exports))
 }
 
-func (a *App) demoImport(ctx context.Context, w io.Writer, opts DemoOptions) error {
+func importProfiles(ctx context.Context, a *app.App, w io.Writer, opts Options) error {
 	path := filepath.Join(a.DataDir, "demo-profiles.csv")
 	if err := writeDemoData(path, demodata.Options{Profiles: opts.Profiles, Seed: opts.Seed, Format: profile.FormatCSV}); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "1. generated %d sample profiles in %s\n", opts.Profiles, path)
 	start := time.Now()
-	open := func() (io.ReadCloser, error) { return os.Open(path) }
-	sum, err := a.ImportProfiles(ctx, open, profile.ImportOptions{
+	fh, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("demo: import: %w", err)
+	}
+	defer fh.Close()
+	sum, err := a.Services.Profiles.Import(ctx, demoPrincipal, fh, profile.ImportOptions{
 		Read: profile.ReadOptions{Format: profile.FormatCSV, IDColumn: "id"}, Now: a.Now,
 	}, nil)
 	if err != nil {
@@ -158,11 +166,11 @@ func (a *App) demoImport(ctx context.Context, w io.Writer, opts DemoOptions) err
 	return nil
 }
 
-func (a *App) demoSegments(ctx context.Context, w io.Writer) ([]segment.Segment, error) {
+func createSegments(ctx context.Context, a *app.App, w io.Writer) ([]segment.Segment, error) {
 	fmt.Fprintln(w, "3. segments:")
 	var segs []segment.Segment
 	for _, ds := range demoSegments {
-		seg, err := a.demoSegment(ctx, w, ds.name, ds.rule)
+		seg, err := createSegment(ctx, a, w, ds.name, ds.rule)
 		if err != nil {
 			return nil, err
 		}
@@ -175,7 +183,7 @@ func (a *App) demoSegments(ctx context.Context, w io.Writer) ([]segment.Segment,
 // audit log of its own data directory.
 var demoPrincipal = user.Principal{Role: user.RoleAdmin, Via: "cli", Actor: "demo"}
 
-func (a *App) demoSegment(ctx context.Context, w io.Writer, name, rule string) (segment.Segment, error) {
+func createSegment(ctx context.Context, a *app.App, w io.Writer, name, rule string) (segment.Segment, error) {
 	seg, err := a.Services.Segments.Create(ctx, demoPrincipal, service.SegmentInput{Name: name, Rule: rule})
 	if err != nil {
 		return seg, fmt.Errorf("demo: segment %q: %w", name, err)
