@@ -263,3 +263,13 @@ func (f *fixture) file(name, content string) string {
 	require.NoError(f.t, os.WriteFile(path, []byte(content), 0o600))
 	return path
 }
+
+// token creates an API token of the user with email (as the stage of a
+// revoke) and returns its id.
+func (f *fixture) token(email string) int64 {
+	u, err := f.a.Users.Get(f.ctx, email)
+	require.NoError(f.t, err)
+	tok, _, err := f.a.Users.CreateToken(f.ctx, user.Principal{UserID: u.ID, Email: u.Email, Role: u.Role, Via: "session"}, "victim", 0)
+	require.NoError(f.t, err)
+	return tok.ID
+}
