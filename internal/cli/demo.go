@@ -11,6 +11,7 @@ import (
 
 	"segbridge/internal/app"
 	"segbridge/internal/demo"
+	"segbridge/internal/demodata"
 	"segbridge/internal/run"
 )
 
@@ -38,6 +39,9 @@ data, are ignored. Given --data-dir or --db explicitly, it uses that store,
 and refuses one that already holds profiles, segments or exports.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Profiles < 1 || opts.Profiles > demodata.MaxProfiles {
+				return fmt.Errorf("--profiles %d: want 1 to %d profiles", opts.Profiles, demodata.MaxProfiles)
+			}
 			cfg, command, err := g.demoConfig()
 			if err != nil {
 				return err

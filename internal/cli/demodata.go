@@ -27,6 +27,9 @@ date). The same --seed always gives the same file.`,
   segbridge import profiles profiles.csv --id id`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if n < 0 || n > demodata.MaxProfiles {
+				return fmt.Errorf("--profiles %d: want 0 to %d profiles", n, demodata.MaxProfiles)
+			}
 			opts := demodata.Options{Profiles: n, Seed: seed, Format: profile.FormatFromPath(out)}
 			if format != "" {
 				f, err := profile.ParseFormat(format)

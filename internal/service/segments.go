@@ -58,7 +58,8 @@ func (s *Segments) CheckRule(ctx context.Context, rule string) error {
 func ruleError(err error) error {
 	var re *segment.RuleError
 	if errors.As(err, &re) {
-		return Invalid("rule", "%s", re.Error()).because(err)
+		// The message already says it is a rule error, with its position.
+		return (&Error{Kind: KindInvalid, Msg: re.Error(), Fields: []FieldProblem{{Field: "rule", Msg: re.Error()}}}).because(err)
 	}
 	return err
 }

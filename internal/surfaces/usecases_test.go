@@ -226,6 +226,19 @@ func useCases() []useCase {
 				return f.webPost(f.web[role], "/admin/connections", url.Values{"name": {"New"}, "api_key": {sandboxKey}, "base_url": {f.sbURL},
 					"export_user": {emails[user.RoleAdmin]}, "consent": {"yes"}, "access": {"admins"}, "action": {"save"}})
 			}},
+		{name: "add a connection whose export user is no admin", action: "connection.create", allowed: nil,
+			cli: func(f *fixture, role user.Role) outcome {
+				return f.cliRun(role, sandboxKey, "connection", "create", "New", "--api-key-stdin", "--base-url", f.sbURL,
+					"--export-user", emails[user.RoleContributor], "--agree-to-notice", "--consent-by", "Ada")
+			},
+			api: func(f *fixture, role user.Role) outcome {
+				return f.apiCall(role, http.MethodPost, "/connections", map[string]any{"name": "New", "api_key": sandboxKey, "base_url": f.sbURL,
+					"export_user": emails[user.RoleContributor], "agree_to_notice": true})
+			},
+			web: func(f *fixture, role user.Role) outcome {
+				return f.webPost(f.web[role], "/admin/connections", url.Values{"name": {"New"}, "api_key": {sandboxKey}, "base_url": {f.sbURL},
+					"export_user": {emails[user.RoleContributor]}, "consent": {"yes"}, "access": {"admins"}, "action": {"save"}})
+			}},
 		{name: "change a connection", action: "connection.update", allowed: admins,
 			api: apiDo(http.MethodPatch, "/connections/Shared", map[string]any{"access": "admins"})},
 		{name: "check a connection's key", action: "connection.check", allowed: admins,
