@@ -202,4 +202,3 @@ func findUser(ctx context.Context, a *app.App, emailOrID string) (user.User, err
 	}
 	return u, err
 }
-

@@ -94,4 +94,3 @@ func (s *server) visibleExport(ctx context.Context, p user.Principal, id int64) 
 	}
 	return e, nil
 }
-
