@@ -46,7 +46,6 @@ var forbiddenCalls = map[string]bool{
 	"segbridge/internal/segment.Refresh":     true,
 
 	// Profiles, the system refresh, notifications.
-	"(*segbridge/internal/app.App).ImportProfiles":       true,
 	"segbridge/internal/profile.Import":                  true,
 	"(*segbridge/internal/jobs.Client).EnqueueRefresh":   true,
 	"(*segbridge/internal/notify.Service).CreateChannel": true,
