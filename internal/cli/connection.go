@@ -82,7 +82,7 @@ standard input. Run without --agree-to-notice to read the notice.`,
 	fl.BoolVar(&f.agree, "agree-to-notice", false, "agree to the privacy and compliance notice (version "+connection.NoticeVersion+")")
 	fl.StringVar(&f.consentBy, "consent-by", "", "who agrees to the notice (default: $USER)")
 	fl.StringVar(&f.access, "access", string(connection.AccessAdmins), "who may build exports on it: admins or contributors")
-	fl.StringVar(&f.exportUser, "export-user", "", "e-mail address of the admin scheduled exports run as (required)")
+	fl.StringVar(&f.exportUser, "export-user", "", "e-mail address of the admin scheduled exports run as: an existing segbridge admin (see: segbridge user add; required)")
 	fl.StringVar(&f.dialect, "dialect", string(omnisend.Dialect20260315), "Omnisend API dialect: 2026-03-15 or v3")
 	fl.StringVar(&f.baseURL, "base-url", omnisend.DefaultBaseURL, "Omnisend API root (set it for a sandbox)")
 	fl.StringVar(&f.tagging, "tagging", string(connection.TaggingUpsert),

@@ -107,25 +107,11 @@ func exportForm(conn string) iface {
 // useCases lists every state-changing use case with the interfaces that
 // offer it.
 func useCases() []useCase {
-	return []useCase{
+	cases := []useCase{
 		{name: "create a segment", action: "segment.create", allowed: writers,
 			cli: cliDo("segment", "create", "New seg", "--rule", "p.orders > 2"),
 			api: apiDo(http.MethodPost, "/segments", map[string]any{"name": "New seg", "rule": "p.orders > 2"}),
 			web: webDo("/segments", url.Values{"name": {"New seg"}, "rule": {"p.orders > 2"}, "action": {"save"}})},
-		{name: "change a segment on a shared connection", action: "segment.update", allowed: writers,
-			cli: cliDo("segment", "update", "Shared seg", "--rule", "p.orders > 3"),
-			api: apiDo(http.MethodPatch, "/segments/shared-seg", map[string]any{"rule": "p.orders > 3"})},
-		{name: "change a segment that feeds an admin-only connection", action: "segment.update", allowed: admins,
-			cli: cliDo("segment", "update", "Private seg", "--rule", "true"),
-			api: apiDo(http.MethodPatch, "/segments/private-seg", map[string]any{"rule": "true"})},
-		{name: "refresh a segment on a shared connection", action: "segment.refresh", allowed: writers,
-			cli: cliDo("segment", "refresh", "Shared seg"),
-			api: apiDo(http.MethodPost, "/segments/shared-seg/refresh", nil),
-			web: webDo("/segments/shared-seg/refresh", url.Values{})},
-		{name: "refresh a segment that feeds an admin-only connection", action: "segment.refresh", allowed: admins,
-			cli: cliDo("segment", "refresh", "Private seg"),
-			api: apiDo(http.MethodPost, "/segments/private-seg/refresh", nil),
-			web: webDo("/segments/private-seg/refresh", url.Values{})},
 		{name: "import profiles", action: "profiles.import", allowed: writers,
 			cli: func(f *fixture, role user.Role) outcome {
 				return f.cliRun(role, "", "import", "profiles", f.file("more.csv", newProfiles), "--id", "id")
@@ -160,85 +146,10 @@ func useCases() []useCase {
 			cli: cliDo("notify", "rule", "remove", "1"),
 			api: apiDo(http.MethodDelete, "/notifications/rules/1", nil),
 			web: webDo("/settings/notifications/rules/1/remove", url.Values{})},
-		{name: "create an export on a shared connection", action: "export.create", allowed: writers,
-			cli: cliDo("export", "create", "New export", "--connection", "Shared", "--segment", "Free seg", "--map", "email=email", "--schedule", "manual"),
-			api: apiDo(http.MethodPost, "/exports", map[string]any{"name": "New export", "connection": "Shared", "segments": []string{"Free seg"},
-				"mapping": map[string]string{"email": "email"}, "schedule": map[string]string{"kind": "manual"}}),
-			web: exportForm("Shared")},
-		{name: "create an export on an admin-only connection", action: "export.create", allowed: admins,
-			cli: cliDo("export", "create", "New export", "--connection", "Private", "--segment", "Free seg", "--map", "email=email", "--schedule", "manual"),
-			api: apiDo(http.MethodPost, "/exports", map[string]any{"name": "New export", "connection": "Private", "segments": []string{"Free seg"},
-				"mapping": map[string]string{"email": "email"}, "schedule": map[string]string{"kind": "manual"}}),
-			web: exportForm("Private")},
-		{name: "change an export on a shared connection", action: "export.update", allowed: writers,
-			cli: cliDo("export", "update", "Shared export", "--cap", "5000"),
-			api: apiDo(http.MethodPatch, "/exports/Shared%20export", map[string]any{"profile_cap": 5000})},
-		{name: "change an export on an admin-only connection", action: "export.update", allowed: admins,
-			cli: cliDo("export", "update", "Private export", "--cap", "5000"),
-			api: apiDo(http.MethodPatch, "/exports/Private%20export", map[string]any{"profile_cap": 5000})},
-		{name: "remove an export on a shared connection", action: "export.delete", allowed: writers,
-			cli: cliDo("export", "remove", "Shared export", "--yes"),
-			api: apiDo(http.MethodDelete, "/exports/Shared%20export", nil),
-			web: webDoID("/exports/{id}/remove", "Shared export", url.Values{})},
-		{name: "remove an export on an admin-only connection", action: "export.delete", allowed: admins,
-			cli: cliDo("export", "remove", "Private export", "--yes"),
-			api: apiDo(http.MethodDelete, "/exports/Private%20export", nil),
-			web: webDoID("/exports/{id}/remove", "Private export", url.Values{})},
-		{name: "run an export on a shared connection", action: "run.start", allowed: writers,
-			cli: cliDo("export", "run", "Shared export", "--no-wait"),
-			api: apiDo(http.MethodPost, "/exports/Shared%20export/run", nil),
-			web: webDoID("/exports/{id}/run", "Shared export", url.Values{})},
-		{name: "run an export on an admin-only connection", action: "run.start", allowed: admins,
-			cli: cliDo("export", "run", "Private export", "--no-wait"),
-			api: apiDo(http.MethodPost, "/exports/Private%20export/run", nil),
-			web: webDoID("/exports/{id}/run", "Private export", url.Values{})},
-		{name: "cancel a run on a shared connection", action: "run.cancel", allowed: writers, prepare: queueRun("Shared export"),
-			cli: cliDo("export", "cancel", "Shared export"),
-			api: func(f *fixture, role user.Role) outcome {
-				return f.apiCall(role, http.MethodPost, fmt.Sprintf("/runs/%d/cancel", f.ids["run"]), nil)
-			},
-			web: webDoID("/exports/{id}/cancel", "Shared export", url.Values{})},
-		{name: "cancel a run on an admin-only connection", action: "run.cancel", allowed: admins, prepare: queueRun("Private export"),
-			cli: cliDo("export", "cancel", "Private export"),
-			api: func(f *fixture, role user.Role) outcome {
-				return f.apiCall(role, http.MethodPost, fmt.Sprintf("/runs/%d/cancel", f.ids["run"]), nil)
-			},
-			web: webDoID("/exports/{id}/cancel", "Private export", url.Values{})},
-		{name: "verify an export on a shared connection", action: "export.verify", allowed: writers,
-			cli: cliDo("export", "verify", "Shared export"),
-			api: apiDo(http.MethodPost, "/exports/Shared%20export/verify", map[string]any{}),
-			web: webDoID("/exports/{id}/verify", "Shared export", url.Values{})},
-		{name: "verify an export on an admin-only connection", action: "export.verify", allowed: admins,
-			cli: cliDo("export", "verify", "Private export"),
-			api: apiDo(http.MethodPost, "/exports/Private%20export/verify", map[string]any{}),
-			web: webDoID("/exports/{id}/verify", "Private export", url.Values{})},
-
-		{name: "add a connection", action: "connection.create", allowed: admins,
-			cli: func(f *fixture, role user.Role) outcome {
-				return f.cliRun(role, sandboxKey, "connection", "create", "New", "--api-key-stdin", "--base-url", f.sbURL,
-					"--export-user", emails[user.RoleAdmin], "--agree-to-notice", "--consent-by", "Ada")
-			},
-			api: func(f *fixture, role user.Role) outcome {
-				return f.apiCall(role, http.MethodPost, "/connections", map[string]any{"name": "New", "api_key": sandboxKey, "base_url": f.sbURL,
-					"export_user": emails[user.RoleAdmin], "agree_to_notice": true})
-			},
-			web: func(f *fixture, role user.Role) outcome {
-				return f.webPost(f.web[role], "/admin/connections", url.Values{"name": {"New"}, "api_key": {sandboxKey}, "base_url": {f.sbURL},
-					"export_user": {emails[user.RoleAdmin]}, "consent": {"yes"}, "access": {"admins"}, "action": {"save"}})
-			}},
+		{name: "add a connection", action: "connection.create", allowed: admins, cli: addConnectionCLI(user.RoleAdmin),
+			api: addConnectionAPI(user.RoleAdmin), web: addConnectionWeb(user.RoleAdmin)},
 		{name: "add a connection whose export user is no admin", action: "connection.create", allowed: nil,
-			cli: func(f *fixture, role user.Role) outcome {
-				return f.cliRun(role, sandboxKey, "connection", "create", "New", "--api-key-stdin", "--base-url", f.sbURL,
-					"--export-user", emails[user.RoleContributor], "--agree-to-notice", "--consent-by", "Ada")
-			},
-			api: func(f *fixture, role user.Role) outcome {
-				return f.apiCall(role, http.MethodPost, "/connections", map[string]any{"name": "New", "api_key": sandboxKey, "base_url": f.sbURL,
-					"export_user": emails[user.RoleContributor], "agree_to_notice": true})
-			},
-			web: func(f *fixture, role user.Role) outcome {
-				return f.webPost(f.web[role], "/admin/connections", url.Values{"name": {"New"}, "api_key": {sandboxKey}, "base_url": {f.sbURL},
-					"export_user": {emails[user.RoleContributor]}, "consent": {"yes"}, "access": {"admins"}, "action": {"save"}})
-			}},
+			cli: addConnectionCLI(user.RoleContributor), api: addConnectionAPI(user.RoleContributor), web: addConnectionWeb(user.RoleContributor)},
 		{name: "change a connection", action: "connection.update", allowed: admins,
 			api: apiDo(http.MethodPatch, "/connections/Shared", map[string]any{"access": "admins"})},
 		{name: "check a connection's key", action: "connection.check", allowed: admins,
@@ -311,6 +222,75 @@ func useCases() []useCase {
 		{name: "delete an unused segment", action: "segment.delete", allowed: writers,
 			cli: cliDo("segment", "delete", "Free seg"),
 			api: apiDo(http.MethodDelete, "/segments/free-seg", nil)},
+	}
+	cases = append(cases, onConnection("a shared connection", "Shared", writers)...)
+	return append(cases, onConnection("an admin-only connection", "Private", admins)...)
+}
+
+// onConnection are the use cases on what connection conn sends ("Shared"
+// or "Private"): its segment ("<conn> seg") and its export ("<conn>
+// export"), which allowed may change, and a new export to it.
+func onConnection(where, conn string, allowed []user.Role) []useCase {
+	seg, slug, exp := conn+" seg", strings.ToLower(conn)+"-seg", conn+" export"
+	escaped := url.PathEscape(exp)
+	return []useCase{
+		{name: "change a segment that feeds " + where, action: "segment.update", allowed: allowed,
+			cli: cliDo("segment", "update", seg, "--rule", "p.orders > 3"),
+			api: apiDo(http.MethodPatch, "/segments/"+slug, map[string]any{"rule": "p.orders > 3"})},
+		{name: "refresh a segment that feeds " + where, action: "segment.refresh", allowed: allowed,
+			cli: cliDo("segment", "refresh", seg),
+			api: apiDo(http.MethodPost, "/segments/"+slug+"/refresh", nil),
+			web: webDo("/segments/"+slug+"/refresh", url.Values{})},
+		{name: "create an export on " + where, action: "export.create", allowed: allowed,
+			cli: cliDo("export", "create", "New export", "--connection", conn, "--segment", "Free seg", "--map", "email=email", "--schedule", "manual"),
+			api: apiDo(http.MethodPost, "/exports", map[string]any{"name": "New export", "connection": conn, "segments": []string{"Free seg"},
+				"mapping": map[string]string{"email": "email"}, "schedule": map[string]string{"kind": "manual"}}),
+			web: exportForm(conn)},
+		{name: "change an export on " + where, action: "export.update", allowed: allowed,
+			cli: cliDo("export", "update", exp, "--cap", "5000"),
+			api: apiDo(http.MethodPatch, "/exports/"+escaped, map[string]any{"profile_cap": 5000})},
+		{name: "remove an export on " + where, action: "export.delete", allowed: allowed,
+			cli: cliDo("export", "remove", exp, "--yes"),
+			api: apiDo(http.MethodDelete, "/exports/"+escaped, nil),
+			web: webDoID("/exports/{id}/remove", exp, url.Values{})},
+		{name: "run an export on " + where, action: "run.start", allowed: allowed,
+			cli: cliDo("export", "run", exp, "--no-wait"),
+			api: apiDo(http.MethodPost, "/exports/"+escaped+"/run", nil),
+			web: webDoID("/exports/{id}/run", exp, url.Values{})},
+		{name: "cancel a run on " + where, action: "run.cancel", allowed: allowed, prepare: queueRun(exp),
+			cli: cliDo("export", "cancel", exp),
+			api: func(f *fixture, role user.Role) outcome {
+				return f.apiCall(role, http.MethodPost, fmt.Sprintf("/runs/%d/cancel", f.ids["run"]), nil)
+			},
+			web: webDoID("/exports/{id}/cancel", exp, url.Values{})},
+		{name: "verify an export on " + where, action: "export.verify", allowed: allowed,
+			cli: cliDo("export", "verify", exp),
+			api: apiDo(http.MethodPost, "/exports/"+escaped+"/verify", map[string]any{}),
+			web: webDoID("/exports/{id}/verify", exp, url.Values{})},
+	}
+}
+
+// addConnectionCLI, addConnectionAPI and addConnectionWeb add the
+// connection "New" to the sandbox with the user of exportUser's role as
+// its export user.
+func addConnectionCLI(exportUser user.Role) iface {
+	return func(f *fixture, role user.Role) outcome {
+		return f.cliRun(role, sandboxKey, "connection", "create", "New", "--api-key-stdin", "--base-url", f.sbURL,
+			"--export-user", emails[exportUser], "--agree-to-notice", "--consent-by", "Ada")
+	}
+}
+
+func addConnectionAPI(exportUser user.Role) iface {
+	return func(f *fixture, role user.Role) outcome {
+		return f.apiCall(role, http.MethodPost, "/connections", map[string]any{"name": "New", "api_key": sandboxKey, "base_url": f.sbURL,
+			"export_user": emails[exportUser], "agree_to_notice": true})
+	}
+}
+
+func addConnectionWeb(exportUser user.Role) iface {
+	return func(f *fixture, role user.Role) outcome {
+		return f.webPost(f.web[role], "/admin/connections", url.Values{"name": {"New"}, "api_key": {sandboxKey}, "base_url": {f.sbURL},
+			"export_user": {emails[exportUser]}, "consent": {"yes"}, "access": {"admins"}, "action": {"save"}})
 	}
 }
 

@@ -79,6 +79,14 @@ func (s *Store) AssignBatch(ctx context.Context, exportID int64, ops []run.Op, b
 	return nil
 }
 
+// setOpsStatusTx sets the status, reason and message of ops (all of one
+// run) in tx.
+func setOpsStatusTx(ctx context.Context, tx pgx.Tx, ops []run.Op, st run.OpStatus, reason, message string) error {
+	_, err := tx.Exec(ctx, `UPDATE run_ops SET status = $3, reason = $4, message = $5 WHERE run_id = $1 AND seq = ANY($2)`,
+		ops[0].RunID, store.OpSeqs(ops), string(st), reason, message)
+	return err
+}
+
 // ResolveUntags implements run.Store.
 func (s *Store) ResolveUntags(ctx context.Context, exportID int64, ops []run.Op, st run.OpStatus, reason, message string) error {
 	if len(ops) == 0 {
@@ -86,8 +94,7 @@ func (s *Store) ResolveUntags(ctx context.Context, exportID int64, ops []run.Op,
 	}
 	runID := ops[0].RunID
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE run_ops SET status = $3, reason = $4, message = $5 WHERE run_id = $1 AND seq = ANY($2)`,
-			runID, store.OpSeqs(ops), string(st), reason, message); err != nil {
+		if err := setOpsStatusTx(ctx, tx, ops, st, reason, message); err != nil {
 			return err
 		}
 		if st != run.OpOK {
@@ -166,8 +173,7 @@ func (s *Store) ResolveTags(ctx context.Context, exportID int64, ops []run.Op, s
 	}
 	runID := ops[0].RunID
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE run_ops SET status = $3, reason = $4, message = $5 WHERE run_id = $1 AND seq = ANY($2)`,
-			runID, store.OpSeqs(ops), string(st), reason, message); err != nil {
+		if err := setOpsStatusTx(ctx, tx, ops, st, reason, message); err != nil {
 			return err
 		}
 		if st == run.OpOK {
