@@ -47,41 +47,43 @@ import (
 //	jitter     0, 3 s                        TagJitter
 //	foreign    0, 3                          ForeignBatches
 //	cursors    plain, opaque                 Cursors
+//	block      0, block                      Block (403 "blocked due to many errors" after 3 errors a minute)
 //
-// The full product is 4·3·2⁸ = 3,072 scenarios; these 12 rows (index per
+// The full product is 4·3·2⁹ = 6,144 scenarios; these 12 rows (index per
 // switch, in the order above) cover every pair of values of any two
 // switches (checked by TestMatrixIsPairwise), generated once by a greedy
-// pairwise search with a fixed seed:
+// pairwise search with a fixed seed (the block column added later by an
+// exhaustive search over the same rows):
 //
-//	 1  2026/replace/endpoints block drop v3          1-3  json 408  no-jitter foreign opaque
-//	 2  v3/union/upsert        block keep none        real html 0    jitter    0       plain
-//	 3  2026/union/endpoints   allow drop retry-after real json 408  jitter    0       plain
-//	 4  2026/union/upsert      allow keep retry-after 1-3  html 0    no-jitter foreign opaque
-//	 5  2026/replace/endpoints allow keep none        real json 408  no-jitter foreign plain
-//	 6  2026/union/endpoints   block drop v3          1-3  html 0    jitter    0       opaque
-//	 7  v3/union/upsert        allow drop v3          real json 408  no-jitter foreign opaque
-//	 8  2026/union/upsert      block drop none        1-3  json 0    no-jitter 0       plain
-//	 9  2026/union/upsert      block keep v3          real html 408  jitter    foreign plain
-//	10  2026/union/endpoints   allow keep none        real json 0    no-jitter foreign opaque
-//	11  2026/replace/endpoints block keep retry-after real html 0    jitter    0       opaque
-//	12  v3/union/upsert        block drop retry-after 1-3  html 408  jitter    foreign opaque
-var matrixRows = [][10]int{
-	{2, 1, 1, 1, 1, 0, 1, 0, 1, 1},
-	{3, 1, 0, 0, 0, 1, 0, 1, 0, 0},
-	{1, 0, 1, 2, 0, 0, 1, 1, 0, 0},
-	{0, 0, 0, 2, 1, 1, 0, 0, 1, 1},
-	{2, 0, 0, 0, 0, 0, 1, 0, 1, 0},
-	{1, 1, 1, 1, 1, 1, 0, 1, 0, 1},
-	{3, 0, 1, 1, 0, 0, 1, 0, 1, 1},
-	{0, 1, 1, 0, 1, 0, 0, 0, 0, 0},
-	{0, 1, 0, 1, 0, 1, 1, 1, 1, 0},
-	{1, 0, 0, 0, 0, 0, 0, 0, 1, 1},
-	{2, 1, 0, 2, 0, 1, 0, 1, 0, 1},
-	{3, 1, 1, 2, 1, 1, 1, 1, 1, 1},
+//	 1  2026/replace/endpoints block drop v3          1-3  json 408  no-jitter foreign opaque 0
+//	 2  v3/union/upsert        block keep none        real html 0    jitter    0       plain 0
+//	 3  2026/union/endpoints   allow drop retry-after real json 408  jitter    0       plain 0
+//	 4  2026/union/upsert      allow keep retry-after 1-3  html 0    no-jitter foreign opaque 0
+//	 5  2026/replace/endpoints allow keep none        real json 408  no-jitter foreign plain 0
+//	 6  2026/union/endpoints   block drop v3          1-3  html 0    jitter    0       opaque 0
+//	 7  v3/union/upsert        allow drop v3          real json 408  no-jitter foreign opaque 0
+//	 8  2026/union/upsert      block drop none        1-3  json 0    no-jitter 0       plain 0
+//	 9  2026/union/upsert      block keep v3          real html 408  jitter    foreign plain block
+//	10  2026/union/endpoints   allow keep none        real json 0    no-jitter foreign opaque block
+//	11  2026/replace/endpoints block keep retry-after real html 0    jitter    0       opaque block
+//	12  v3/union/upsert        block drop retry-after 1-3  html 408  jitter    foreign opaque block
+var matrixRows = [][11]int{
+	{2, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0},
+	{3, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0},
+	{1, 0, 1, 2, 0, 0, 1, 1, 0, 0, 0},
+	{0, 0, 0, 2, 1, 1, 0, 0, 1, 1, 0},
+	{2, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0},
+	{1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0},
+	{3, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0},
+	{0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0},
+	{0, 1, 0, 1, 0, 1, 1, 1, 1, 0, 1},
+	{1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1},
+	{2, 1, 0, 2, 0, 1, 0, 1, 0, 1, 1},
+	{3, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1},
 }
 
 // matrixSwitches are the values of each switch, by index.
-var matrixSwitches = [10][]string{
+var matrixSwitches = [11][]string{
 	{"2026/union/upsert", "2026/union/endpoints", "2026/replace/endpoints", "v3/union/upsert"},
 	{"allow", "block"},
 	{"keep", "drop"},
@@ -92,6 +94,7 @@ var matrixSwitches = [10][]string{
 	{"no-jitter", "jitter"},
 	{"0", "foreign"},
 	{"plain", "opaque"},
+	{"0", "block"},
 }
 
 func TestMatrixIsPairwise(t *testing.T) {
@@ -100,7 +103,7 @@ func TestMatrixIsPairwise(t *testing.T) {
 		for j := i + 1; j < len(matrixSwitches); j++ {
 			for a := range matrixSwitches[i] {
 				for b := range matrixSwitches[j] {
-					found := slices.ContainsFunc(matrixRows, func(r [10]int) bool { return r[i] == a && r[j] == b })
+					found := slices.ContainsFunc(matrixRows, func(r [11]int) bool { return r[i] == a && r[j] == b })
 					require.True(t, found, "no row has %s=%s with %s=%s", matrixSwitches[i][0], matrixSwitches[i][a],
 						matrixSwitches[j][0], matrixSwitches[j][b])
 				}
@@ -118,7 +121,7 @@ type matrixScenario struct {
 	tagging connection.Tagging
 }
 
-func scenarioOf(i int, row [10]int) matrixScenario {
+func scenarioOf(i int, row [11]int) matrixScenario {
 	parts := make([]string, len(row))
 	for k, v := range row {
 		parts[k] = matrixSwitches[k][v]
@@ -153,6 +156,12 @@ func scenarioOf(i int, row [10]int) matrixScenario {
 	}
 	if row[8] == 1 {
 		sc.sb.ForeignBatches = 3
+	}
+	if row[10] == 1 {
+		// v3's "blocked due to many errors": 3 error answers within a
+		// minute of Omnisend's time block the key for a minute, which the
+		// client waits out (at least a minute) instead of failing.
+		sc.sb.Block = sandbox.BlockConfig{AfterErrors: 3, Window: time.Minute, For: time.Minute}
 	}
 	return sc
 }
@@ -266,6 +275,21 @@ func (m *matrix) setUp() {
 	}
 	require.Len(t, m.model, matrixProfiles)
 
+	// The connection is made first: the merchant's contacts below go
+	// through the faults too, and in a row that blocks a key after a few
+	// errors they could leave it blocked while the key is checked.
+	// The key check retries quickly and often: in a faulty sandbox the
+	// app's check (3 attempts, as an admin waits) may meet three faults in
+	// a row, which is not what the matrix tests.
+	patient, err := connection.NewService(connection.Config{Store: m.a.Store, Keys: m.a.Secrets,
+		Retry: omnisend.RetryConfig{MaxAttempts: 12, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}})
+	require.NoError(t, err)
+	conn, err := patient.Create(ctx, connection.Draft{
+		Name: "Matrix", APIKey: omnisend.NewSecret(sandbox.DefaultKey), BaseURL: m.sandboxURL, ExportUser: "admin@example.com",
+		Dialect: m.sc.dialect, Tagging: m.sc.tagging,
+		Consent: connection.Consent{By: "admin@example.com", At: time.Now(), NoticeVersion: connection.NoticeVersion},
+	})
+	require.NoError(t, err)
 	for id, attrs := range m.model {
 		if !merchantSeeded(id) {
 			continue
@@ -278,12 +302,6 @@ func (m *matrix) setUp() {
 	}
 	m.seedMerchant(merchantOnly, omnisend.StatusSubscribed, time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC))
 
-	conn, err := m.a.Connections.Create(ctx, connection.Draft{
-		Name: "Matrix", APIKey: omnisend.NewSecret(sandbox.DefaultKey), BaseURL: m.sandboxURL, ExportUser: "admin@example.com",
-		Dialect: m.sc.dialect, Tagging: m.sc.tagging,
-		Consent: connection.Consent{By: "admin@example.com", At: time.Now(), NoticeVersion: connection.NoticeVersion},
-	})
-	require.NoError(t, err)
 	// The e2e's segment Buyers (p.orders >= 1) and a second one.
 	d, err := segment.NewRuleDraft("VIP", `p.ltv >= 600`)
 	require.NoError(t, err)

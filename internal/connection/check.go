@@ -97,6 +97,13 @@ func classify(ctx context.Context, t target, step string, err error) error {
 			Msg: fmt.Sprintf("cannot reach Omnisend at %s: %v", t.baseURL, cause)}
 	}
 	e := &CheckError{Problem: ProblemOmnisend, Err: err}
+	var oe *omnisend.Error
+	if errors.As(err, &oe) && oe.Retryable {
+		// The client's classifier found it transient (a 429, a 5xx, v3's
+		// "blocked due to many errors" 403) and the check gave up waiting.
+		e.Msg = fmt.Sprintf("Omnisend could not %s right now (HTTP %d %s); try again later", step, apiErr.Status, apiErr.Title)
+		return e
+	}
 	switch {
 	case apiErr.Status == http.StatusUnauthorized:
 		e.Problem, e.Msg = ProblemWrongKey, "Omnisend rejected the API key (HTTP 401): check that you copied the whole key, "+
@@ -109,8 +116,6 @@ func classify(ctx context.Context, t target, step string, err error) error {
 			"create an API key with the brand and contacts permissions in Omnisend", step, apiErr.Message)
 	case apiErr.Status == http.StatusGone:
 		e.Msg = fmt.Sprintf("Omnisend no longer serves the %s API (HTTP 410): %s", t.dialect, apiErr.Message)
-	case apiErr.Status == http.StatusTooManyRequests || apiErr.Status >= 500:
-		e.Msg = fmt.Sprintf("Omnisend could not %s right now (HTTP %d %s); try again later", step, apiErr.Status, apiErr.Title)
 	default:
 		e.Msg = fmt.Sprintf("Omnisend refused to %s: %v", step, apiErr)
 	}

@@ -3,6 +3,8 @@ package connection_test
 import (
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"segbridge/internal/connection"
 	"segbridge/internal/omnisend"
+	"segbridge/internal/omnisend/sandbox"
 	"segbridge/internal/store"
 )
 
@@ -130,4 +133,37 @@ func TestNewServiceValidates(t *testing.T) {
 	t.Parallel()
 	_, err := connection.NewService(connection.Config{})
 	require.ErrorContains(t, err, "Store: required")
+}
+
+// TestConnectBlockedKeyIsNotReadOnly: v3's "blocked due to many errors"
+// 403 is transient (the client's classifier says so): a key check that
+// gives up on it says Omnisend could not answer now, not that the key is
+// read-only or lacks permissions.
+func TestConnectBlockedKeyIsNotReadOnly(t *testing.T) {
+	b := setup(t)
+	sb, err := sandbox.New(sandbox.Config{Keys: []sandbox.Key{{Key: goodKey, BrandID: "brand-good", BrandName: "Good Shop"}},
+		Block: sandbox.BlockConfig{AfterErrors: 1, Window: time.Hour, For: time.Hour}})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sb)
+	t.Cleanup(func() { srv.Close(); sb.Close() })
+	// A 404 for a contact that does not exist: the one error that blocks
+	// the key.
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/api/contacts/no-such-contact", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Omnisend-API-Key "+goodKey)
+	req.Header.Set("Omnisend-Version", string(omnisend.Dialect20260315))
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusNotFound, res.StatusCode)
+
+	svc, err := connection.NewService(connection.Config{Store: b.st, Keys: b.keys, Timeout: 2 * time.Second,
+		Retry: omnisend.RetryConfig{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxRetryAfter: time.Millisecond}})
+	require.NoError(t, err)
+	d := b.draft("Shop", goodKey)
+	d.BaseURL = srv.URL
+	_, err = svc.Connect(b.ctx, d)
+	require.Equal(t, connection.ProblemOmnisend, problem(t, err))
+	require.Contains(t, err.Error(), "right now (HTTP 403")
+	require.NotContains(t, err.Error(), "read-only")
 }
