@@ -56,6 +56,10 @@ type Config struct {
 	// MaxUploads is how many uploads are imported at once (default 2); one
 	// more is refused at once with 503 and Retry-After.
 	MaxUploads int
+	// Uploads, when set, holds the upload slots (its capacity replaces
+	// MaxUploads): share one with the web UI so that the limit is the
+	// server's.
+	Uploads chan struct{}
 	// Previews bounds rule previews (default: one made by New with
 	// segment.PreviewConfig's defaults); share one with the web UI.
 	Previews *segment.Previewer
@@ -80,6 +84,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxUploads == 0 {
 		c.MaxUploads = DefaultMaxUploads
+	}
+	if c.Uploads == nil {
+		c.Uploads = make(chan struct{}, c.MaxUploads)
 	}
 	return c
 }
@@ -126,7 +133,7 @@ func New(cfg Config) (http.Handler, huma.API, error) {
 		cfg.Previews = pv
 	}
 	s := &server{cfg: cfg, a: cfg.App, log: cfg.Logger.With(slog.String("component", "api")),
-		uploads: make(chan struct{}, cfg.MaxUploads)}
+		uploads: cfg.Uploads}
 	mux := http.NewServeMux()
 	api := humago.NewWithPrefix(mux, Prefix, humaConfig())
 	api.UseMiddleware(withHumaContext)

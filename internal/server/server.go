@@ -136,12 +136,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	uploads := make(chan struct{}, cfg.MaxUploads) // shared: the limit is the server's
 	apiHandler, _, err := api.New(api.Config{App: cfg.App, Logger: cfg.Logger, Now: cfg.Now,
-		MaxUploadBytes: cfg.MaxUploadBytes, MaxUploads: cfg.MaxUploads, Previews: previews})
+		MaxUploadBytes: cfg.MaxUploadBytes, Uploads: uploads, Previews: previews})
 	if err != nil {
 		return nil, err
 	}
-	webHandler, err := web.New(web.Config{App: cfg.App, Logger: cfg.Logger, Now: cfg.Now, Previews: previews})
+	webHandler, err := web.New(web.Config{App: cfg.App, Logger: cfg.Logger, Now: cfg.Now, Previews: previews,
+		MaxUploadBytes: cfg.MaxUploadBytes, Uploads: uploads})
 	if err != nil {
 		return nil, err
 	}

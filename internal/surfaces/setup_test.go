@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"html"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -209,9 +210,31 @@ func (f *fixture) apiCall(role user.Role, method, path string, body any) outcome
 
 // webPost posts a form as a same-origin browser of c would.
 func (f *fixture) webPost(c *http.Client, path string, form url.Values) outcome {
-	req, err := http.NewRequest(http.MethodPost, f.srv.URL+path, strings.NewReader(form.Encode()))
+	return f.webSend(c, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+}
+
+// webUpload posts a file upload form (fields, then the file) as a
+// browser does.
+func (f *fixture) webUpload(c *http.Client, path string, form url.Values, fileName, content string) outcome {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, vs := range form {
+		for _, v := range vs {
+			require.NoError(f.t, mw.WriteField(k, v))
+		}
+	}
+	fw, err := mw.CreateFormFile("file", fileName)
 	require.NoError(f.t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	_, err = fw.Write([]byte(content))
+	require.NoError(f.t, err)
+	require.NoError(f.t, mw.Close())
+	return f.webSend(c, path, mw.FormDataContentType(), &body)
+}
+
+func (f *fixture) webSend(c *http.Client, path, contentType string, body io.Reader) outcome {
+	req, err := http.NewRequest(http.MethodPost, f.srv.URL+path, body)
+	require.NoError(f.t, err)
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Origin", f.srv.URL)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	res, err := c.Do(req)

@@ -116,7 +116,10 @@ func useCases() []useCase {
 			cli: func(f *fixture, role user.Role) outcome {
 				return f.cliRun(role, "", "import", "profiles", f.file("more.csv", newProfiles), "--id", "id")
 			},
-			api: apiDo(http.MethodPost, "/profiles/import?id=id", []byte(newProfiles))},
+			api: apiDo(http.MethodPost, "/profiles/import?id=id", []byte(newProfiles)),
+			web: func(f *fixture, role user.Role) outcome {
+				return f.webUpload(f.web[role], "/profiles/import", url.Values{"id": {"id"}}, "more.csv", newProfiles)
+			}},
 		{name: "queue the system refresh", action: "system.refresh", allowed: admins,
 			api: apiDo(http.MethodPost, "/system/refresh/run", nil)},
 		{name: "add a notification channel", action: "notify.channel.create", allowed: admins,

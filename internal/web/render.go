@@ -91,7 +91,7 @@ var sections = map[string]string{
 	"export_verify": "exports", "explain": "exports",
 	"segments": "segments", "segment_new": "segments",
 	"system": "system", "users": "users", "audit": "audit", "tokens": "tokens",
-	"notifications": "notifications",
+	"notifications": "notifications", "profiles": "profiles",
 }
 
 // render writes page name with status and data d.

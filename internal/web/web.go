@@ -42,7 +42,18 @@ type Config struct {
 	// segment.PreviewConfig's defaults); share one between the API and the
 	// web UI.
 	Previews *segment.Previewer
+	// MaxUploadBytes bounds a profile import upload (default
+	// DefaultMaxUploadBytes). A larger one is refused; nothing is
+	// spooled to disk.
+	MaxUploadBytes int64
+	// Uploads holds one slot per upload being imported (default: 2
+	// slots); share one with the API so that the limit is the server's.
+	Uploads chan struct{}
 }
+
+// DefaultMaxUploadBytes is the default bound of an import upload, as the
+// API's.
+const DefaultMaxUploadBytes = 256 << 20
 
 // WithDefaults returns c with the logger and clock set. The flash key and
 // the previewer are made by New.
@@ -52,6 +63,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if c.Uploads == nil {
+		c.Uploads = make(chan struct{}, 2)
 	}
 	return c
 }
@@ -161,6 +178,9 @@ func (s *server) routes() {
 	s.handle("GET /segments/new", writer, s.newSegmentPage)
 	s.handle("POST /segments", writer, s.createSegment)
 	s.handle("POST /segments/{slug}/refresh", writer, s.refreshSegment)
+
+	s.handle("GET /profiles", signedIn, s.profilesPage)
+	s.handle("POST /profiles/import", signedIn, s.importProfiles)
 
 	s.handle("GET /settings/system", signedIn, s.systemPage)
 	s.notificationRoutes()

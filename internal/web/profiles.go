@@ -1,0 +1,214 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+
+	"segbridge/internal/profile"
+)
+
+// profilesView is the Profiles page: the profile schema (every attribute,
+// its type and how many profiles carry it) and the import form, with the
+// outcome of the import just made.
+type profilesView struct {
+	Schema    profile.Schema
+	CanImport bool
+	Form      importForm
+	Result    *importResult
+	MaxUpload string
+}
+
+// importForm is what the import form was filled in with.
+type importForm struct {
+	ID     string
+	Format string
+	Types  string
+	Strict bool
+}
+
+// importResult is an import's outcome as the page shows it.
+type importResult struct {
+	Summary profile.ImportSummary
+	Failed  bool
+}
+
+// maxFormField bounds each text field of the import form.
+const maxFormField = 16 << 10
+
+func (s *server) profilesPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderProfiles(w, r, http.StatusOK, importForm{ID: "id"}, nil, "")
+}
+
+func (s *server) renderProfiles(w http.ResponseWriter, r *http.Request, status int, f importForm, res *importResult, formErr string) error {
+	schema, err := s.app.Store.ProfileSchema(r.Context())
+	if err != nil {
+		return err
+	}
+	v := profilesView{Schema: schema, Form: f, Result: res, MaxUpload: byteSize(s.cfg.MaxUploadBytes),
+		CanImport: s.app.Services.Profiles.CheckImport(principal(r)) == nil}
+	s.renderForm(w, r, status, "profiles", v, formErr)
+	return nil
+}
+
+// importProfiles streams the uploaded file of the import form into the
+// import: the fields come first (the form puts the file last), the file
+// is read as it arrives, never held whole, and no more than
+// MaxUploadBytes of it.
+func (s *server) importProfiles(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	if err := s.app.Services.Profiles.CheckImport(p); err != nil {
+		return err // before the upload is read
+	}
+	release, err := s.acquireUpload()
+	if err != nil {
+		return err
+	}
+	defer release()
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes+maxFormField*8)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return badInput("the import form was not sent as a file upload; choose a file and press Import")
+	}
+	var f importForm
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return s.renderProfiles(w, r, http.StatusBadRequest, f, nil, "choose the CSV or JSON Lines file to import")
+		}
+		if err != nil {
+			return s.uploadFailed(err)
+		}
+		if part.FormName() == "file" {
+			return s.importPart(w, r, f, part)
+		}
+		v, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
+		if err != nil {
+			return s.uploadFailed(err)
+		}
+		if len(v) > maxFormField {
+			return badInput("the form field %q is too long", part.FormName())
+		}
+		switch part.FormName() {
+		case "id":
+			f.ID = strings.TrimSpace(string(v))
+		case "format":
+			f.Format = string(v)
+		case "types":
+			f.Types = string(v)
+		case "strict":
+			f.Strict = string(v) == "yes"
+		}
+	}
+}
+
+// importPart imports the file part with the options of form f.
+func (s *server) importPart(w http.ResponseWriter, r *http.Request, f importForm, file *multipart.Part) error {
+	ctx, p := r.Context(), principal(r)
+	ropts := profile.ReadOptions{IDColumn: f.ID, Format: profile.FormatCSV}
+	switch {
+	case f.Format == "jsonl", f.Format == "" && isJSONLName(file.FileName()):
+		ropts.Format = profile.FormatJSONL
+	case f.Format != "" && f.Format != "csv":
+		return s.renderProfiles(w, r, http.StatusBadRequest, f, nil, fmt.Sprintf("format %q: choose CSV or JSON Lines", f.Format))
+	}
+	pins, err := parsePins(f.Types)
+	if err != nil {
+		return s.renderProfiles(w, r, http.StatusBadRequest, f, nil, err.Error())
+	}
+	counted := &countingBody{r: file}
+	sum, err := s.app.Services.Profiles.Import(ctx, p, counted, profile.ImportOptions{Read: ropts, Strict: f.Strict, Now: s.cfg.Now}, pins)
+	var mbe *http.MaxBytesError
+	if errors.As(counted.err, &mbe) {
+		msg := fmt.Sprintf("the file is larger than %s, the most this server takes", byteSize(s.cfg.MaxUploadBytes))
+		if n := sum.Committed(); n > 0 {
+			msg += fmt.Sprintf(" (the first %d rows were imported)", n)
+		}
+		return s.renderProfiles(w, r, http.StatusRequestEntityTooLarge, f, nil, msg)
+	}
+	if counted.err != nil {
+		return badInput("reading the upload failed part way; send it again (importing it again changes nothing)")
+	}
+	if err != nil {
+		cat, msg := classify(err)
+		if cat == catInternal {
+			return err
+		}
+		var res *importResult
+		if sum.Rows > 0 {
+			res = &importResult{Summary: sum, Failed: true}
+		}
+		return s.renderProfiles(w, r, cat.status(), f, res, msg)
+	}
+	return s.renderProfiles(w, r, http.StatusOK, f, &importResult{Summary: sum}, "")
+}
+
+func (s *server) uploadFailed(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &webError{cat: catBadInput, msg: fmt.Sprintf("the upload is larger than %s, the most this server takes", byteSize(s.cfg.MaxUploadBytes))}
+	}
+	return badInput("the upload could not be read; send it again")
+}
+
+// acquireUpload takes one of the upload slots shared with the API, or
+// refuses at once when all are taken.
+func (s *server) acquireUpload() (func(), error) {
+	select {
+	case s.cfg.Uploads <- struct{}{}:
+		return func() { <-s.cfg.Uploads }, nil
+	default:
+		return nil, &webError{cat: catBusy, msg: fmt.Sprintf("%d uploads are being imported already, the most this server takes at once; try again when one has finished", cap(s.cfg.Uploads))}
+	}
+}
+
+// parsePins reads "name=type" pairs separated by commas or new lines.
+func parsePins(text string) (map[string]profile.Type, error) {
+	pins := map[string]profile.Type{}
+	for _, field := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		if strings.TrimSpace(field) == "" {
+			continue
+		}
+		name, t, err := profile.ParsePin(strings.TrimSpace(field))
+		if err != nil {
+			return nil, fmt.Errorf("pin types: %w", err)
+		}
+		pins[name] = t
+	}
+	return pins, nil
+}
+
+func isJSONLName(name string) bool {
+	name = strings.ToLower(name)
+	return strings.HasSuffix(name, ".jsonl") || strings.HasSuffix(name, ".ndjson")
+}
+
+// countingBody keeps the first read error of the upload other than EOF.
+type countingBody struct {
+	r   io.Reader
+	err error
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// byteSize is n in the largest whole unit.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
