@@ -190,7 +190,7 @@ func TestBrowser(t *testing.T) {
 	br.run("fill the connection",
 		chromedp.SendKeys(css("#name"), "Acme"),
 		chromedp.SendKeys(css("#api_key"), sandboxKey),
-		chromedp.Click(css("details summary")),
+		chromedp.Click(css("main details summary")),
 		chromedp.SendKeys(css("#base_url"), b.sbURL),
 		chromedp.Click(css("#save")),
 		chromedp.WaitVisible(css("#form-error")),
