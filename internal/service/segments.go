@@ -174,7 +174,7 @@ func (s *Segments) Delete(ctx context.Context, p user.Principal, nameOrSlug stri
 	}
 	err = s.st.DeleteSegment(ctx, seg.ID)
 	if errors.Is(err, store.ErrInUse) {
-		return seg, Conflict("segment %q is used by %s; take it out of them first (segbridge export update NAME --segment ...)", seg.Name, inUseBy(err)).because(err)
+		return seg, Conflict("segment %q is used by %s; take it out of their segments first", seg.Name, inUseBy(err)).because(err)
 	}
 	if err != nil {
 		return seg, fmt.Errorf("delete segment %q: %w", seg.Name, err)

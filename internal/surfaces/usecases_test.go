@@ -224,7 +224,8 @@ func useCases() []useCase {
 
 		{name: "delete an unused segment", action: "segment.delete", allowed: writers,
 			cli: cliDo("segment", "delete", "Free seg"),
-			api: apiDo(http.MethodDelete, "/segments/free-seg", nil)},
+			api: apiDo(http.MethodDelete, "/segments/free-seg", nil),
+			web: webDo("/segments/free-seg/delete", url.Values{})},
 	}
 	cases = append(cases, onConnection("a shared connection", "Shared", writers)...)
 	return append(cases, onConnection("an admin-only connection", "Private", admins)...)
@@ -239,7 +240,8 @@ func onConnection(where, conn string, allowed []user.Role) []useCase {
 	return []useCase{
 		{name: "change a segment that feeds " + where, action: "segment.update", allowed: allowed,
 			cli: cliDo("segment", "update", seg, "--rule", "p.orders > 3"),
-			api: apiDo(http.MethodPatch, "/segments/"+slug, map[string]any{"rule": "p.orders > 3"})},
+			api: apiDo(http.MethodPatch, "/segments/"+slug, map[string]any{"rule": "p.orders > 3"}),
+			web: webDo("/segments/"+slug, url.Values{"rule": {"p.orders > 3"}, "action": {"save"}})},
 		{name: "refresh a segment that feeds " + where, action: "segment.refresh", allowed: allowed,
 			cli: cliDo("segment", "refresh", seg),
 			api: apiDo(http.MethodPost, "/segments/"+slug+"/refresh", nil),

@@ -95,11 +95,11 @@ func TestBrowserEveryPage(t *testing.T) {
 	f := newFixture(t, "")
 	pages := map[string][]string{
 		adminEmail: {"/exports", "/exports/new", fmt.Sprintf("/exports/%d", f.privExp.ID), fmt.Sprintf("/exports/%d/verify", f.privExp.ID),
-			fmt.Sprintf("/runs/%d", f.privRun.ID), "/segments", "/segments/new", "/profiles", "/explain?email=nobody%40example.com",
+			fmt.Sprintf("/runs/%d", f.privRun.ID), "/segments", "/segments/new", "/segments/buyers", "/profiles", "/explain?email=nobody%40example.com",
 			"/admin/connections", "/admin/connections/new", fmt.Sprintf("/admin/connections/%d", f.private.ID),
 			"/admin/users", "/admin/audit", "/settings/system", "/settings/notifications", "/tokens"},
 		contributorEmail: {"/exports", fmt.Sprintf("/exports/%d", f.sharedExp.ID), fmt.Sprintf("/runs/%d", f.sharedRun.ID), "/segments", "/profiles"},
-		viewerEmail:      {"/exports", fmt.Sprintf("/exports/%d", f.sharedExp.ID), "/segments", "/profiles", "/no-such-page"},
+		viewerEmail:      {"/exports", fmt.Sprintf("/exports/%d", f.sharedExp.ID), "/segments", "/segments/buyers", "/profiles", "/no-such-page"},
 	}
 	for _, who := range []string{adminEmail, contributorEmail, viewerEmail} {
 		t.Run(strings.Split(who, "@")[0], func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -127,4 +128,71 @@ func TestBrowserProfilesImport(t *testing.T) {
 	require.Regexp(t, `tier\s+string\s+2\s+pinned`, br.text("#schema"))
 	require.Regexp(t, `postal_code\s+string\s+2`, br.text("#schema"))
 	br.screenshot("profiles-imported")
+}
+
+// TestSegmentPages: a segment's page shows it and the exports that send
+// it; its rule is previewed and changed there (refreshed on save), a rule
+// error is shown with its position, a segment an export sends is not
+// deleted (the page names the export), a static segment is made from
+// pasted ids and an uploaded file, and deleted.
+func TestSegmentPages(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, dbURL string) {
+		f := newFixture(t, dbURL)
+		res := f.viewr.get("/segments")
+		contains(t, res.body, `<a href="/segments/buyers">Buyers</a>`)
+		res = f.viewr.get("/segments/buyers")
+		require.Equal(t, http.StatusOK, res.status)
+		contains(t, res.body, "Team export")
+		notContains(t, res.body, "Secret export", "a viewer does not see exports on admin-only connections")
+		contains(t, res.body, "1 export(s) you cannot see")
+		notContains(t, res.body, `id="rule-form"`)
+		res = f.viewr.post("/segments/buyers", url.Values{"rule": {"p.orders >= 2"}, "action": {"save"}})
+		require.Equal(t, http.StatusForbidden, res.status)
+
+		res = f.admin.post("/segments/buyers", url.Values{"rule": {"p.orders >= 2"}, "action": {"preview"}})
+		require.Equal(t, http.StatusOK, res.status)
+		require.Regexp(t, `\d+ of 60 profiles match`, res.body)
+		res = f.admin.post("/segments/buyers", url.Values{"rule": {`p.orders > "x"`}, "action": {"save"}})
+		require.Equal(t, http.StatusBadRequest, res.status)
+		contains(t, res.body, "line 1, column 10")
+		res = f.admin.post("/segments/buyers", url.Values{"rule": {"p.orders >= 2"}, "action": {"save"}})
+		require.Equal(t, http.StatusSeeOther, res.status, excerpt(res.body))
+		require.Equal(t, "/segments/buyers", res.location)
+		seg, err := f.a.Store.GetSegment(f.ctx, "buyers")
+		require.NoError(t, err)
+		require.Equal(t, "p.orders >= 2", seg.Rule)
+		require.False(t, seg.RefreshedAt.IsZero())
+
+		res = f.admin.post("/segments/buyers/delete", nil)
+		require.Equal(t, http.StatusSeeOther, res.status)
+		res = f.admin.get(res.location)
+		contains(t, res.body, "is used by")
+		contains(t, res.body, "Team export")
+
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		for k, v := range map[string]string{"name": "Picked", "kind": "static", "ids": "c-1\nc-2, c-3"} {
+			require.NoError(t, mw.WriteField(k, v))
+		}
+		fw, err := mw.CreateFormFile("ids_file", "more.txt")
+		require.NoError(t, err)
+		_, _ = fw.Write([]byte("c-4\nc-5\n"))
+		require.NoError(t, mw.Close())
+		req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/segments", &body)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Origin", f.srv.URL)
+		res = f.contrib.do(req)
+		require.Equal(t, http.StatusSeeOther, res.status, excerpt(res.body))
+		picked, err := f.a.Store.GetSegment(f.ctx, "Picked")
+		require.NoError(t, err)
+		require.Equal(t, 5, picked.StaticCount)
+		res = f.contrib.post("/segments", url.Values{"name": {"Empty"}, "kind": {"static"}})
+		require.Equal(t, http.StatusBadRequest, res.status)
+		res = f.contrib.post("/segments/picked/delete", nil)
+		require.Equal(t, http.StatusSeeOther, res.status)
+		require.Equal(t, "/segments", res.location)
+		_, err = f.a.Store.GetSegment(f.ctx, "Picked")
+		require.Error(t, err)
+	})
 }

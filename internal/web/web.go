@@ -177,6 +177,9 @@ func (s *server) routes() {
 	s.handle("GET /segments", signedIn, s.segmentsPage)
 	s.handle("GET /segments/new", writer, s.newSegmentPage)
 	s.handle("POST /segments", writer, s.createSegment)
+	s.handle("GET /segments/{slug}", signedIn, s.segmentPage)
+	s.handle("POST /segments/{slug}", signedIn, s.updateSegment)
+	s.handle("POST /segments/{slug}/delete", signedIn, s.deleteSegment)
 	s.handle("POST /segments/{slug}/refresh", writer, s.refreshSegment)
 
 	s.handle("GET /profiles", signedIn, s.profilesPage)
