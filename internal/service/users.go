@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -149,6 +150,32 @@ func (s *Users) SetPassword(ctx context.Context, p user.Principal, emailOrID, pa
 	}
 	s.record(ctx, p, UserSetPassword, u.Email, "sessions ended, API tokens revoked")
 	return u, nil
+}
+
+// ChangeOwnPassword replaces the signed-in user's own password after
+// checking the current one (limited as sign-ins are, per client address
+// remoteAddr), then signs them out everywhere and revokes their API
+// tokens.
+func (s *Users) ChangeOwnPassword(ctx context.Context, p user.Principal, current, password, remoteAddr string) (user.User, error) {
+	if err := s.ready(); err != nil {
+		return user.User{}, err
+	}
+	if p.UserID == 0 {
+		return user.User{}, Forbidden("only a signed-in user has a password of their own to change")
+	}
+	if err := user.CheckPassword(password); err != nil {
+		return user.User{}, Invalid("password", "%s", err.Error()).because(err)
+	}
+	if _, err := s.users.VerifyPassword(ctx, p.Email, current, remoteAddr); err != nil {
+		switch {
+		case errors.Is(err, user.ErrBadCredentials):
+			return user.User{}, Invalid("current", "not right").because(err)
+		case errors.Is(err, user.ErrTooManyAttempts):
+			return user.User{}, Unavailable("too many wrong passwords: wait a minute and try again").because(err)
+		}
+		return user.User{}, err
+	}
+	return s.SetPassword(ctx, p, strconv.FormatInt(p.UserID, 10), password)
 }
 
 // TokenInput is a new API token.

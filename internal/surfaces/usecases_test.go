@@ -187,12 +187,14 @@ func useCases() []useCase {
 			},
 			api: func(f *fixture, role user.Role) outcome {
 				return f.apiCall(role, http.MethodPatch, "/users/"+emails[role], map[string]any{"password": "another long password"})
-			}},
+			},
+			web: webDo("/account/password", url.Values{"current": {password}, "password": {"another long password"}, "repeat": {"another long password"}})},
 		{name: "set another user's password", action: "user.set_password", allowed: admins, prepare: addOlga,
 			cli: func(f *fixture, role user.Role) outcome {
 				return f.cliRun(role, "another long password\n", "user", "set-password", olga, "--password-stdin")
 			},
-			api: apiDo(http.MethodPatch, "/users/"+olga, map[string]any{"password": "another long password"})},
+			api: apiDo(http.MethodPatch, "/users/"+olga, map[string]any{"password": "another long password"}),
+			web: webDoID("/admin/users/{id}/password", olga, url.Values{"password": {"another long password"}})},
 		{name: "create one's own token", action: "token.create", allowed: all,
 			cli: func(f *fixture, role user.Role) outcome {
 				return f.cliRun(role, "", "token", "create", "mine", "--user", emails[role])

@@ -25,23 +25,11 @@ type Session struct {
 // even with the right password, is ErrTooManyAttempts until the bucket
 // refills. Other clients are not affected.
 func (s *Service) Login(ctx context.Context, email, password, remoteAddr string) (Session, error) {
-	email = strings.TrimSpace(email)
 	now := s.cfg.Now()
-	att, ok := s.reserve(strings.ToLower(email), remoteAddr, now)
-	if !ok {
-		s.log.Warn("login refused: too many attempts", "email", email, "remote", remoteAddr)
-		return Session{}, ErrTooManyAttempts
-	}
-	u, err := s.checkPassword(ctx, email, password)
+	u, err := s.VerifyPassword(ctx, email, password, remoteAddr)
 	if err != nil {
-		if errors.Is(err, ErrBadCredentials) {
-			s.log.Warn("login failed", "email", email, "remote", remoteAddr)
-		} else {
-			att.cancel() // a store failure is not the caller's attempt
-		}
 		return Session{}, err
 	}
-	att.cancel()
 
 	token, err := randomString(32)
 	if err != nil {
@@ -56,6 +44,29 @@ func (s *Service) Login(ctx context.Context, email, password, remoteAddr string)
 	}
 	s.log.Info("login", "user_id", u.ID, "email", u.Email, "remote", remoteAddr)
 	return sess, nil
+}
+
+// VerifyPassword returns the user whose e-mail and password these are, or
+// ErrBadCredentials, limited as Login is (ErrTooManyAttempts); it starts
+// no session. (Changing one's own password asks for the current one.)
+func (s *Service) VerifyPassword(ctx context.Context, email, password, remoteAddr string) (User, error) {
+	email = strings.TrimSpace(email)
+	att, ok := s.reserve(strings.ToLower(email), remoteAddr, s.cfg.Now())
+	if !ok {
+		s.log.Warn("login refused: too many attempts", "email", email, "remote", remoteAddr)
+		return User{}, ErrTooManyAttempts
+	}
+	u, err := s.checkPassword(ctx, email, password)
+	if err != nil {
+		if errors.Is(err, ErrBadCredentials) {
+			s.log.Warn("login failed", "email", email, "remote", remoteAddr)
+		} else {
+			att.cancel() // a store failure is not the caller's attempt
+		}
+		return User{}, err
+	}
+	att.cancel()
+	return u, nil
 }
 
 // checkPassword returns the user whose e-mail and password these are, or

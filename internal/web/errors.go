@@ -131,6 +131,7 @@ func fieldLabel(field string) string {
 		"name": "Export name", "connection": "Connection", "segments": "Segments", "mapping": "Data mapping",
 		"tag_prefix": "Tag prefix", "leave": "Leavers", "schedule": "Schedule", "schedule.cron": "Cron expression",
 		"schedule.time_zone": "Time zone", "profile_cap": "Profile cap", "rule": "Rule", "ids": "Profile ids",
+		"current": "Current password",
 	}
 	if l, ok := labels[field]; ok {
 		return l

@@ -91,7 +91,7 @@ var sections = map[string]string{
 	"export_verify": "exports", "explain": "exports",
 	"segments": "segments", "segment_new": "segments", "segment": "segments",
 	"system": "system", "users": "users", "audit": "audit", "tokens": "tokens",
-	"notifications": "notifications", "profiles": "profiles",
+	"notifications": "notifications", "profiles": "profiles", "account": "account",
 }
 
 // render writes page name with status and data d.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"segbridge/internal/httpauth"
 	"segbridge/internal/user"
 )
 
@@ -89,5 +90,50 @@ func (s *server) removeUser(w http.ResponseWriter, r *http.Request) error {
 		return s.userChangeFailed(w, r, err)
 	}
 	s.redirect(w, r, "/admin/users", fmt.Sprintf("User %s removed.", u.Email), false)
+	return nil
+}
+
+// setUserPassword is an admin setting another user's password (they are
+// signed out everywhere and their tokens revoked).
+func (s *server) setUserPassword(w http.ResponseWriter, r *http.Request) error {
+	ref, err := userRef(r)
+	if err != nil {
+		return err
+	}
+	u, err := s.app.Services.Users.SetPassword(r.Context(), principal(r), ref, r.PostFormValue("password"))
+	if err != nil {
+		return s.userChangeFailed(w, r, err)
+	}
+	s.redirect(w, r, "/admin/users", fmt.Sprintf("The password of %s is set; they are signed out everywhere and their API tokens are revoked.", u.Email), false)
+	return nil
+}
+
+// accountPage is My account: who one is, and the form to change one's
+// own password.
+func (s *server) accountPage(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, "account", nil)
+	return nil
+}
+
+// changeOwnPassword changes the signed-in user's password, checking the
+// current one; every session ends, this one too, so the next page is the
+// sign-in page.
+func (s *server) changeOwnPassword(w http.ResponseWriter, r *http.Request) error {
+	ctx, p := r.Context(), principal(r)
+	pw := r.PostFormValue("password")
+	if pw != r.PostFormValue("repeat") {
+		s.renderForm(w, r, http.StatusBadRequest, "account", nil, "the new password and its repetition differ")
+		return nil
+	}
+	_, err := s.app.Services.Users.ChangeOwnPassword(ctx, p, r.PostFormValue("current"), pw, httpauth.RemoteIP(r))
+	if err != nil {
+		cat, msg := classify(err)
+		if cat == catInternal {
+			return err
+		}
+		s.renderForm(w, r, cat.status(), "account", nil, msg)
+		return nil
+	}
+	s.redirect(w, r, "/login", "Your password is changed; you were signed out everywhere and your API tokens are revoked. Sign in with the new password.", false)
 	return nil
 }

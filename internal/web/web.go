@@ -192,6 +192,9 @@ func (s *server) routes() {
 	s.handle("POST /admin/users", signedIn, s.addUser)
 	s.handle("POST /admin/users/{id}/role", signedIn, s.setUserRole)
 	s.handle("POST /admin/users/{id}/remove", signedIn, s.removeUser)
+	s.handle("POST /admin/users/{id}/password", signedIn, s.setUserPassword)
+	s.handle("GET /account", signedIn, s.accountPage)
+	s.handle("POST /account/password", signedIn, s.changeOwnPassword)
 	s.handle("GET /admin/audit", admin, s.auditPage)
 
 	s.handle("GET /tokens", signedIn, s.tokensPage)

@@ -1,0 +1,58 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestPasswords: everyone changes their own password on My account,
+// giving the current one (a wrong one or a mismatched repetition is
+// refused beside the form), which signs them out everywhere; an admin
+// sets another user's password on Users.
+func TestPasswords(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, dbURL string) {
+		b := setup(t, setupOpts{dbURL: dbURL})
+		vera, ada := b.login(viewerEmail), b.login(adminEmail)
+		res := vera.get("/account")
+		require.Equal(t, http.StatusOK, res.status)
+		contains(t, res.body, viewerEmail)
+		const next = "a brand new long password"
+		res = vera.post("/account/password", url.Values{"current": {"wrong one entirely"}, "password": {next}, "repeat": {next}})
+		require.Equal(t, http.StatusBadRequest, res.status)
+		contains(t, res.body, "Current password: not right")
+		res = vera.post("/account/password", url.Values{"current": {password}, "password": {next}, "repeat": {next + "!"}})
+		require.Equal(t, http.StatusBadRequest, res.status)
+		contains(t, res.body, "The new password and its repetition differ")
+		res = vera.post("/account/password", url.Values{"current": {password}, "password": {"short"}, "repeat": {"short"}})
+		require.Equal(t, http.StatusBadRequest, res.status)
+		contains(t, res.body, "want at least 12 characters")
+		res = vera.post("/account/password", url.Values{"current": {password}, "password": {next}, "repeat": {next}})
+		require.Equal(t, http.StatusSeeOther, res.status, excerpt(res.body))
+		require.Equal(t, "/login", res.location)
+		res = vera.get("/exports")
+		require.Equal(t, http.StatusSeeOther, res.status, "the old session ended")
+		c := b.anon()
+		res = c.post("/login", url.Values{"email": {viewerEmail}, "password": {next}, "next": {"/exports"}})
+		require.Equal(t, http.StatusSeeOther, res.status)
+
+		u, err := b.a.Users.Get(b.ctx, contributorEmail)
+		require.NoError(t, err)
+		res = ada.post("/admin/users/"+itoa(u.ID)+"/password", url.Values{"password": {"set by the admin here"}})
+		require.Equal(t, http.StatusSeeOther, res.status)
+		res = ada.get(res.location)
+		contains(t, res.body, "The password of "+contributorEmail+" is set")
+		res = ada.post("/admin/users/"+itoa(u.ID)+"/password", url.Values{"password": {"short"}})
+		require.Equal(t, http.StatusSeeOther, res.status)
+		res = ada.get(res.location)
+		contains(t, res.body, "want at least 12 characters")
+		res = b.anon().post("/login", url.Values{"email": {contributorEmail}, "password": {"set by the admin here"}, "next": {"/exports"}})
+		require.Equal(t, http.StatusSeeOther, res.status)
+		require.Equal(t, "/exports", res.location)
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
