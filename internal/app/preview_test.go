@@ -3,6 +3,7 @@ package app_test
 import (
 	"crypto/sha256"
 	"fmt"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -10,7 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"segbridge/internal/app"
+	"segbridge/internal/connection"
 	"segbridge/internal/export"
+	"segbridge/internal/omnisend"
 	"segbridge/internal/omnisend/sandbox"
 	"segbridge/internal/profile"
 	"segbridge/internal/run"
@@ -252,4 +256,67 @@ func (e *e2e) addExportOnSameBrand(name string) export.Export {
 	}.WithDefaults())
 	require.NoError(e.t, err)
 	return ex
+}
+
+// TestPreviewTagEndpoints previews and runs an export of two segments on
+// a connection that tags through the tag endpoints, first (every contact
+// new: upserts, then tag calls) and after changes (renamed, leaving,
+// joining, moving into the second segment): each time the preview's
+// counts are the run's, and so are its batches, tag calls and untag calls.
+func TestPreviewTagEndpoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped with -short")
+	}
+	onEachEngine(t, func(t *testing.T, dbURL string) {
+		const n = 3000
+		sb, err := sandbox.New(sandbox.Config{TimeScale: timeScale, TagDelay: time.Nanosecond, TagsOnUpsert: sandbox.TagsReplace,
+			Batches: sandbox.BatchConfig{StartDelay: time.Nanosecond, ItemInterval: time.Nanosecond}})
+		require.NoError(t, err)
+		srv := httptest.NewServer(sb)
+		t.Cleanup(srv.Close)
+		e := newE2EWith(t, dbURL, 0, sandbox.FaultConfig{}, func(cfg *app.Config, _ string) string {
+			cfg.Omnisend.Clock = newFastClock(timeScale)
+			return srv.URL
+		})
+		e.sb, e.sandboxURL = sb, srv.URL
+		e.importProfiles(costCSV(n))
+		conn, err := e.a.Connections.Create(e.ctx, connection.Draft{
+			Name: "Endpoints", APIKey: omnisend.NewSecret(sandbox.DefaultKey), BaseURL: srv.URL, ExportUser: "admin@example.com",
+			Tagging: connection.TaggingEndpoints,
+			Consent: connection.Consent{By: "admin@example.com", At: time.Now(), NoticeVersion: connection.NoticeVersion},
+		})
+		require.NoError(t, err)
+		d, err := segment.NewRuleDraft("VIP", `p.ltv >= 600`)
+		require.NoError(t, err)
+		vip, err := e.a.Store.CreateSegment(e.ctx, d, time.Now())
+		require.NoError(t, err)
+		e.export, err = e.a.Store.CreateExport(e.ctx, export.Export{
+			Name: "Endpoints", ConnectionID: conn.ID, Segments: []int64{e.export.Segments[0], vip.ID}, Active: true,
+			Mapping:   export.Mapping{Email: "email", FirstName: "first_name", City: "city"},
+			CreatedAt: time.Now(), UpdatedAt: time.Now(),
+		}.WithDefaults())
+		require.NoError(t, err)
+
+		for _, what := range []string{"first run", "changes-only run"} {
+			if what != "first run" {
+				e.costChurn(n)
+			}
+			pv, err := e.a.Services.Runs.Plan(e.ctx, previewAdmin, e.export.Name, service.PlanOptions{})
+			require.NoError(t, err)
+			before := e.routeCounts()
+			r := e.run()
+			after := e.routeCounts()
+			want := r.Counts
+			want.StepMillis = nil
+			require.Equal(t, want, pv.Counts, what)
+			require.Positive(t, pv.Tagged, what)
+			for _, rr := range pv.Requests.Routes {
+				if !rr.AtLeast {
+					require.Equal(t, rr.Requests, after[rr.Route]-before[rr.Route], "%s: %s", what, rr.Route)
+				}
+			}
+			require.GreaterOrEqual(t, r.Requests, pv.Requests.Total, what)
+			t.Logf("%s: preview %d requests %+v; the run made %d", what, pv.Requests.Total, pv.Requests.Routes, r.Requests)
+		}
+	})
 }
