@@ -320,3 +320,38 @@ func TestPreviewTagEndpoints(t *testing.T) {
 		}
 	})
 }
+
+// TestPreviewRefusesAsTheRunDoes: a definition the run would refuse — more
+// members than the profile cap, a mapping that no longer fits the
+// profiles — is refused by the preview with the run's message, as a
+// conflict, and nothing is sent or written.
+func TestPreviewRefusesAsTheRunDoes(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, dbURL string) {
+		e := newE2E(t, dbURL, 200, sandbox.FaultConfig{})
+		e.setCap(10)
+		requests, written := e.sandboxRequests(), e.snapshot()
+		_, err := e.a.Services.Runs.Plan(e.ctx, previewAdmin, e.export.Name, service.PlanOptions{})
+		se, ok := service.AsError(err)
+		require.True(t, ok, "%v", err)
+		require.Equal(t, service.KindConflict, se.Kind)
+		require.Contains(t, se.Msg, "have more than 10 members (its profile cap)")
+		require.Equal(t, requests, e.sandboxRequests())
+		require.Equal(t, written, e.snapshot())
+		r := e.runToEnd()
+		require.Equal(t, run.StatusFailed, r.Status)
+		require.Contains(t, r.Message, "have more than 10 members (its profile cap)", "the run's refusal")
+
+		e.setCap(export.DefaultProfileCap)
+		ex, err := e.a.Store.GetExport(e.ctx, e.export.Name)
+		require.NoError(t, err)
+		ex.Mapping.City = "no_such_attribute"
+		e.export, err = e.a.Store.UpdateExport(e.ctx, ex)
+		require.NoError(t, err)
+		_, err = e.a.Services.Runs.Plan(e.ctx, previewAdmin, e.export.Name, service.PlanOptions{})
+		se, ok = service.AsError(err)
+		require.True(t, ok, "%v", err)
+		require.Equal(t, service.KindConflict, se.Kind)
+		require.Contains(t, se.Msg, "its mapping no longer fits the stored profiles")
+		require.Equal(t, requests, e.sandboxRequests())
+	})
+}
