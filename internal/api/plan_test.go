@@ -39,8 +39,8 @@ func TestPlanAPI(t *testing.T) {
 		res := f.do("contributor", request{method: "POST", path: "/exports/Shared%20Export/plan"})
 		require.Equal(t, 200, res.status, string(res.body))
 		var plan struct {
-			Export string
-			Counts struct{ Members, Updated, Unchanged int }
+			Export   string
+			Counts   struct{ Members, Updated, Unchanged int }
 			Requests struct {
 				Total  int
 				Routes []struct{ Route string }
