@@ -48,16 +48,19 @@ func TestPreviewIsTheRun(t *testing.T) {
 
 		requests, written := e.sandboxRequests(), e.snapshot()
 		var rows []run.DiffRow
+		started := time.Now()
 		pv, err := e.a.Services.Runs.Plan(e.ctx, previewAdmin, e.export.Name, service.PlanOptions{
 			Diff: func(r run.DiffRow) error { rows = append(rows, r); return nil },
 		})
 		require.NoError(t, err)
+		took := time.Since(started)
 		require.Equal(t, requests, e.sandboxRequests(), "the preview sent requests to Omnisend")
 		require.Equal(t, written, e.snapshot(), "the preview wrote")
 
 		before := e.routeCounts()
 		r := e.run()
 		after := e.routeCounts()
+		t.Logf("the preview with its diff took %s; the run's plan step (its segments refreshed before it) took %dms", took.Round(time.Millisecond), r.Counts.StepMillis[run.StepPlan])
 		want, got := r.Counts, pv.Counts
 		want.StepMillis = nil
 		require.Equal(t, want, got, "the preview's counts are the run's")
