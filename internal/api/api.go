@@ -200,6 +200,7 @@ func (s *server) register(api huma.API) {
 	s.registerExports(api)
 	s.registerRuns(api)
 	s.registerReadback(api)
+	s.registerPlan(api)
 	s.registerSystem(api)
 	s.registerUsers(api)
 	s.registerNotify(api)

@@ -178,6 +178,11 @@ func routes() []route {
 		{method: "POST", path: "/exports/{name}/verify", name: "shared", want: writers, req: fixed("POST", "/exports/Shared%20Export/verify", map[string]any{"repair": "report"})},
 		{method: "POST", path: "/exports/{name}/verify", name: "admins only", want: want{200, 404, 403, 401},
 			req: fixed("POST", "/exports/Admin%20Export/verify", map[string]any{"estimate_only": true})},
+		// run previews
+		{method: "POST", path: "/exports/{name}/plan", name: "shared", want: writers, req: fixed("POST", "/exports/Shared%20Export/plan", nil)},
+		{method: "POST", path: "/exports/{name}/plan", name: "admins only", want: want{200, 404, 403, 401}, req: fixed("POST", "/exports/Admin%20Export/plan", nil)},
+		{method: "GET", path: "/exports/{name}/plan/diff", name: "shared", want: writers, req: fixed("GET", "/exports/Shared%20Export/plan/diff?format=jsonl", nil)},
+		{method: "GET", path: "/exports/{name}/plan/diff", name: "admins only", want: want{200, 404, 403, 401}, req: fixed("GET", "/exports/Admin%20Export/plan/diff", nil)},
 		{method: "POST", path: "/connections/{name}/sync-unsubscribes", name: "shared", want: admins, req: fixed("POST", "/connections/Shared/sync-unsubscribes", nil)},
 		{method: "POST", path: "/connections/{name}/sync-unsubscribes", name: "admins only", want: admins,
 			req: fixed("POST", "/connections/Admins%20Only/sync-unsubscribes", nil)},

@@ -27,6 +27,6 @@ func (a *App) openServices() error {
 		Jobs: a.Jobs, Notify: a.Notify,
 		Connections: a.Connections, SyncUnsubscribes: a.SyncUnsubscribes, Users: a.Users,
 
-		Queue: a.queueRun, Verify: a.VerifyExport})
+		Queue: a.queueRun, Verify: a.VerifyExport, Plan: a.PreviewExport})
 	return err
 }

@@ -26,7 +26,7 @@ connection as contacts: mapped fields, the tag "source: segbridge" and one tag
 	cmd.AddCommand(newExportCreateCmd(g), newExportListCmd(g), newExportShowCmd(g),
 		newExportUpdateCmd(g), newExportRemoveCmd(g),
 		newExportRunCmd(g), newExportCancelCmd(g), newExportRunsCmd(g), newExportResultsCmd(g),
-		newExportVerifyCmd(g))
+		newExportVerifyCmd(g), newExportPlanCmd(g))
 	return cmd
 }
 

@@ -27,7 +27,41 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 	if err := st.ClearPlan(ctx, r.ID); err != nil {
 		return err
 	}
-	p := planner{e: e, r: r, keep: t.KeepLeavers, wanted: newWantedSet(), tagEndpoints: t.TagEndpoints, baseTags: t.BaseTags}
+	p, err := e.planOps(ctx, r.ExportID, r.ID, t, storeSink{st})
+	r.Counts.Members = p.members
+	if err != nil {
+		return err
+	}
+	r.Counts.Unchanged, r.Counts.Kept = p.unchanged, p.kept
+	r.Step = StepSend
+	t.progress.add(ctx, func(pr *Progress) { *pr = Progress{Upserts: p.upserts, Untags: p.untags} })
+	return nil
+}
+
+// Sink takes the ops a plan decides, a chunk at a time, in seq order: the
+// store's outbox for a run (storeSink), or a preview that only counts them
+// and lists them (see Preview). One diff feeds both, so a preview is what
+// the run would do.
+type Sink interface {
+	// Ops takes a chunk of ops. prior holds the export's state of the
+	// chunk's contacts that have one, by e-mail. Neither is kept by the
+	// planner after the call returns.
+	Ops(ctx context.Context, ops []Op, prior map[string]StateEntry) error
+}
+
+// storeSink writes a run's ops to its outbox.
+type storeSink struct{ st Store }
+
+func (s storeSink) Ops(ctx context.Context, ops []Op, _ map[string]StateEntry) error {
+	return s.st.AddOps(ctx, ops)
+}
+
+// planOps plans export exportID's members against its state into sink
+// (runID numbers the ops; 0 for a preview). It only reads the store. The
+// planner it returns, also with an error, holds the counts so far.
+func (e *Executor) planOps(ctx context.Context, exportID, runID int64, t Target, sink Sink) (*planner, error) {
+	st := e.cfg.Store
+	p := &planner{e: e, exportID: exportID, runID: runID, sink: sink, keep: t.KeepLeavers, wanted: newWantedSet(), tagEndpoints: t.TagEndpoints, baseTags: t.BaseTags}
 	chunks := make(chan []planItem, 2)
 	g, gctx := errgroup.WithContext(ctx)
 	members := 0
@@ -46,7 +80,7 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 		err := t.Members(gctx, func(prof profile.Profile, tags []string) error {
 			members++
 			if t.Cap > 0 && members > t.Cap {
-				return fmt.Errorf("the export's segments have more than %d members (its profile cap); nothing was sent — raise the cap or narrow the segments", t.Cap)
+				return &RefusedError{Msg: fmt.Sprintf("the export's segments have more than %d members (its profile cap); nothing was sent — raise the cap or narrow the segments", t.Cap)}
 			}
 			d, reason := t.Map(prof, tags)
 			buf = append(buf, planItem{d: d, reason: reason})
@@ -68,34 +102,46 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 		}
 		return nil
 	})
-	if err := g.Wait(); err != nil {
-		return fmt.Errorf("plan: %w", err)
+	err := g.Wait()
+	p.members = members
+	if err != nil {
+		return p, fmt.Errorf("plan: %w", err)
 	}
-	r.Counts.Members = members
 	if members > 0 && p.skipped == members {
-		return fmt.Errorf("plan: every one of the export's %d members was skipped (%s): nothing was sent and nothing untagged; check the export's mapping (is the e-mail attribute right?)",
-			members, p.skipReasons())
+		return p, fmt.Errorf("plan: %w", &RefusedError{Msg: fmt.Sprintf(
+			"every one of the export's %d members was skipped (%s): nothing was sent and nothing untagged; check the export's mapping (is the e-mail attribute right?)",
+			members, p.skipReasons())})
 	}
-	if err := st.ScanState(ctx, r.ExportID, func(s StateEntry) error {
+	if err := st.ScanState(ctx, exportID, func(s StateEntry) error {
 		if p.wanted.has(s.Email) {
 			return nil
 		}
-		p.diff(nil, &s)
+		if p.diff(nil, &s) {
+			if p.prior == nil {
+				p.prior = map[string]StateEntry{}
+			}
+			p.prior[s.Email] = s
+		}
 		if len(p.ops) >= e.cfg.PlanChunk {
 			return p.flushOps(ctx)
 		}
 		return nil
 	}); err != nil {
-		return fmt.Errorf("plan: find leavers: %w", err)
+		return p, fmt.Errorf("plan: find leavers: %w", err)
 	}
 	if err := p.flushOps(ctx); err != nil {
-		return fmt.Errorf("plan: %w", err)
+		return p, fmt.Errorf("plan: %w", err)
 	}
-	r.Counts.Unchanged, r.Counts.Kept = p.unchanged, p.kept
-	r.Step = StepSend
-	t.progress.add(ctx, func(pr *Progress) { *pr = Progress{Upserts: p.upserts, Untags: p.untags} })
-	return nil
+	return p, nil
 }
+
+// RefusedError is a plan that refuses the export as it is defined (more
+// members than its cap, every member skipped, a mapping or rule that no
+// longer fits the profiles): a run fails with its message, sending
+// nothing, and a preview reports the same.
+type RefusedError struct{ Msg string }
+
+func (e *RefusedError) Error() string { return e.Msg }
 
 // planItem is one mapped member: its desired contact, or why it is skipped.
 type planItem struct {
@@ -103,17 +149,22 @@ type planItem struct {
 	reason string
 }
 
-// planner turns matched members into ops and writes them.
+// planner turns matched members into ops and hands them to its sink.
 type planner struct {
-	e    *Executor
-	r    *Run
-	keep bool // leave leavers tagged
+	e               *Executor
+	exportID, runID int64
+	sink            Sink
+	keep            bool // leave leavers tagged
 	// tagEndpoints adds tags with tag ops, not on the upsert; baseTags
 	// are added to every contact new to the export (Target).
 	tagEndpoints bool
 	baseTags     []string
 	seq          int64
 	ops          []Op
+	// prior is the state of the contacts of ops, for the sink.
+	prior map[string]StateEntry
+	// members counts the members read.
+	members int
 	// wanted holds the e-mails planned so far.
 	wanted wantedSet
 	emails []string
@@ -128,7 +179,7 @@ type planner struct {
 
 func (p *planner) add(op Op) {
 	p.seq++
-	op.RunID, op.Seq = p.r.ID, p.seq
+	op.RunID, op.Seq = p.runID, p.seq
 	switch op.Kind {
 	case OpUpsert:
 		p.upserts++
@@ -180,7 +231,7 @@ func (p *planner) match(ctx context.Context, items []planItem) error {
 		}
 		p.emails = append(p.emails, it.d.Email)
 	}
-	state, err := p.e.cfg.Store.StateOf(ctx, p.r.ExportID, p.emails)
+	state, err := p.e.cfg.Store.StateOf(ctx, p.exportID, p.emails)
 	if err != nil {
 		return err
 	}
@@ -196,6 +247,7 @@ func (p *planner) match(ctx context.Context, items []planItem) error {
 			p.diff(&it.d, nil)
 		}
 	}
+	p.prior = state
 	return p.flushOps(ctx)
 }
 
@@ -203,17 +255,23 @@ func (p *planner) flushOps(ctx context.Context) error {
 	if len(p.ops) == 0 {
 		return nil
 	}
-	if err := p.e.cfg.Store.AddOps(ctx, p.ops); err != nil {
+	if err := p.sink.Ops(ctx, p.ops, p.prior); err != nil {
 		return err
 	}
-	p.ops = p.ops[:0]
+	p.ops, p.prior = p.ops[:0], nil
 	return nil
 }
 
-// diff turns one desired/state pair into ops. An unsure state entry (an
-// earlier batch's outcome is unknown) is sent again if still wanted,
-// untagged if it left.
-func (p *planner) diff(d *Desired, s *StateEntry) {
+// diff turns one desired/state pair into ops, and reports whether it
+// added any. An unsure state entry (an earlier batch's outcome is unknown)
+// is sent again if still wanted, untagged if it left.
+func (p *planner) diff(d *Desired, s *StateEntry) bool {
+	before := p.seq
+	p.decide(d, s)
+	return p.seq != before
+}
+
+func (p *planner) decide(d *Desired, s *StateEntry) {
 	switch {
 	case s == nil:
 		p.add(Op{Kind: OpUpsert, New: true, Email: d.Email, ProfileID: d.ProfileID, Contact: d.Contact, Hash: d.Hash, Tags: d.Tags})

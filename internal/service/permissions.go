@@ -23,8 +23,12 @@ const (
 	ExportUpdate Action = "export.update"
 	ExportDelete Action = "export.delete"
 	ExportVerify Action = "export.verify"
-	RunStart     Action = "run.start"
-	RunCancel    Action = "run.cancel"
+	// ExportPreview previews a run (a dry run): it changes nothing, so it
+	// records no audit entry, but whoever may run the export may preview
+	// it.
+	ExportPreview Action = "export.preview"
+	RunStart      Action = "run.start"
+	RunCancel     Action = "run.cancel"
 
 	ConnectionCreate Action = "connection.create"
 	ConnectionUpdate Action = "connection.update"
@@ -93,6 +97,7 @@ var permissions = []Permission{
 	{ExportUpdate, writers, ScopeConnections},
 	{ExportDelete, writers, ScopeConnections},
 	{ExportVerify, writers, ScopeConnections},
+	{ExportPreview, writers, ScopeConnections},
 	{RunStart, writers, ScopeConnections},
 	{RunCancel, writers, ScopeConnections},
 

@@ -51,6 +51,9 @@ type Config struct {
 	// them with its confirmed state. Runs.Verify needs it (app:
 	// App.VerifyExport).
 	Verify func(ctx context.Context, exportName string, opt VerifyOptions) (VerifyResult, error)
+	// Plan previews a run of an export, writing nothing. Runs.Plan needs
+	// it (app: App.PreviewExport).
+	Plan func(ctx context.Context, exportName string, opt PlanOptions) (PlanResult, error)
 }
 
 // WithDefaults returns c with every unset field at its default.

@@ -39,6 +39,7 @@ type Store interface {
 	Audit
 	notify.Storage
 	Readback
+	PlanHistory
 }
 
 // ListOptions pages through rows ordered by id.

@@ -94,11 +94,11 @@ func TestBrowserEveryPage(t *testing.T) {
 	axe := axeSource(t)
 	f := newFixture(t, "")
 	pages := map[string][]string{
-		adminEmail: {"/exports", "/exports/new", fmt.Sprintf("/exports/%d", f.privExp.ID), fmt.Sprintf("/exports/%d/verify", f.privExp.ID),
+		adminEmail: {"/exports", "/exports/new", fmt.Sprintf("/exports/%d", f.privExp.ID), fmt.Sprintf("/exports/%d/verify", f.privExp.ID), fmt.Sprintf("/exports/%d/plan", f.privExp.ID), "/account",
 			fmt.Sprintf("/runs/%d", f.privRun.ID), "/segments", "/segments/new", "/segments/buyers", "/profiles", "/explain?email=nobody%40example.com",
 			"/admin/connections", "/admin/connections/new", fmt.Sprintf("/admin/connections/%d", f.private.ID),
 			"/admin/users", "/admin/audit", "/settings/system", "/settings/notifications", "/tokens"},
-		contributorEmail: {"/exports", fmt.Sprintf("/exports/%d", f.sharedExp.ID), fmt.Sprintf("/runs/%d", f.sharedRun.ID), "/segments", "/profiles"},
+		contributorEmail: {"/exports", fmt.Sprintf("/exports/%d", f.sharedExp.ID), fmt.Sprintf("/exports/%d/plan", f.sharedExp.ID), fmt.Sprintf("/runs/%d", f.sharedRun.ID), "/segments", "/profiles"},
 		viewerEmail:      {"/exports", fmt.Sprintf("/exports/%d", f.sharedExp.ID), "/segments", "/segments/buyers", "/profiles", "/no-such-page"},
 	}
 	for _, who := range []string{adminEmail, contributorEmail, viewerEmail} {

@@ -88,7 +88,7 @@ type view struct {
 var sections = map[string]string{
 	"connections": "connections", "connection": "connections", "connection_new": "connections",
 	"exports": "exports", "export": "exports", "export_new": "exports", "run": "exports",
-	"export_verify": "exports", "explain": "exports",
+	"export_verify": "exports", "export_plan": "exports", "explain": "exports",
 	"segments": "segments", "segment_new": "segments", "segment": "segments",
 	"system": "system", "users": "users", "audit": "audit", "tokens": "tokens",
 	"notifications": "notifications", "profiles": "profiles", "account": "account",

@@ -168,6 +168,9 @@ func (s *server) routes() {
 	s.handle("POST /exports/{id}/remove", writer, s.removeExport)
 	s.handle("GET /exports/{id}/verify", writer, s.verifyPage)
 	s.handle("POST /exports/{id}/verify", writer, s.verifyExport)
+	s.handle("GET /exports/{id}/plan", writer, s.planPage)
+	s.handle("GET /exports/{id}/plan/diff.csv", writer, s.planDiffCSV)
+	s.handle("GET /exports/{id}/plan/diff.jsonl", writer, s.planDiffJSONL)
 	s.handle("GET /explain", signedIn, s.explainPage)
 
 	s.handle("GET /runs/{id}", signedIn, s.runPage)

@@ -35,6 +35,7 @@ func runRuns(t *testing.T, newStore NewStore) {
 	t.Run("AbandonOps", func(t *testing.T) { testRunAbandonOps(t, newStore) })
 	t.Run("LargePlan", func(t *testing.T) { testRunLargePlan(t, newStore) })
 	t.Run("DeleteExportDeletesRuns", func(t *testing.T) { testRunDeleteExport(t, newStore) })
+	t.Run("LastConfirmedContacts", func(t *testing.T) { testLastConfirmedContacts(t, newStore) })
 }
 
 // runFixture is a store with two exports to hang runs on.
