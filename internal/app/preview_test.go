@@ -343,6 +343,7 @@ func TestPreviewRefusesAsTheRunDoes(t *testing.T) {
 		r := e.runToEnd()
 		require.Equal(t, run.StatusFailed, r.Status)
 		require.Contains(t, r.Message, "have more than 10 members (its profile cap)", "the run's refusal")
+		require.NotRegexp(t, `sqlite|postgres`, r.Message, "the run's message names no database engine")
 
 		e.setCap(export.DefaultProfileCap)
 		ex, err := e.a.Store.GetExport(e.ctx, e.export.Name)

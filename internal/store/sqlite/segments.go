@@ -221,6 +221,7 @@ func (s *Store) ScanMemberProfiles(ctx context.Context, segmentIDs []int64, fn f
 	}
 	var id, segs string
 	var attrs sql.RawBytes
+	var fnErr error // the caller's own error, returned as it is
 	err = eachRow(rs, func() error {
 		if err := rs.Scan(&id, &attrs, &segs); err != nil {
 			return err
@@ -229,8 +230,12 @@ func (s *Store) ScanMemberProfiles(ctx context.Context, segmentIDs []int64, fn f
 		if err != nil {
 			return err
 		}
-		return fn(id, attrs, ids)
+		fnErr = fn(id, attrs, ids)
+		return fnErr
 	})
+	if fnErr != nil {
+		return fnErr
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: scan member profiles: %w", err)
 	}
