@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"segbridge/internal/run"
 )
 
 // exportFixture imports profiles, defines two segments (one refreshed) and
@@ -185,4 +187,14 @@ func testExportConsentPolicy(t *testing.T, b *bundle) {
 	b.ok("export", "update", "E", "--consent", "", "--consent-policy", "keep")
 	require.Equal(t, "keep", policy())
 	require.Contains(t, b.ok("export", "create", "--help"), "--consent-policy")
+}
+
+// TestSummaryShowsDropped: a run's one-line summary names what members
+// were sent without.
+func TestSummaryShowsDropped(t *testing.T) {
+	t.Parallel()
+	s := summary(run.Run{ID: 4, Status: run.StatusSucceeded, Counts: run.Counts{Members: 3, Added: 3,
+		Dropped: map[string]int{"consent_future_date": 2, "phone": 1}}})
+	require.Contains(t, s, "; sent without (consent_future_date 2, phone 1)")
+	require.NotContains(t, summary(run.Run{ID: 5}), "sent without")
 }
