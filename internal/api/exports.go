@@ -35,6 +35,8 @@ type exportJSON struct {
 	Active     bool                  `json:"active"`
 	CreatedAt  time.Time             `json:"created_at"`
 	UpdatedAt  time.Time             `json:"updated_at"`
+
+	ConsentPolicy string `json:"consent_policy" enum:"keep,opt-ins,mirror" doc:"which e-mail statuses are sent: keep (never one), opt-ins (mapped subscribed with its date), mirror (mapped subscribed or unsubscribed with its date)"`
 }
 
 type exportConnectionJSON struct {
@@ -91,6 +93,7 @@ func (v exportView) json(e export.Export) exportJSON {
 	j := exportJSON{ID: e.ID, Name: e.Name, Detached: e.DetachedText(), Mapping: e.Mapping, TagPrefix: e.TagPrefix,
 		Leave: string(e.Leave), Schedule: e.Schedule, ProfileCap: e.ProfileCap, Active: e.Active,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, Segments: []exportSegmentJSON{}}
+	j.ConsentPolicy = string(e.ConsentPolicy)
 	if c, ok := v.conns[e.ConnectionID]; ok && !e.Detached() {
 		j.Connection = &exportConnectionJSON{ID: c.ID, Name: c.Name, Brand: connection.Brand{ID: c.BrandID, Name: c.BrandName}.Label(), Access: string(c.Access)}
 	}
@@ -137,6 +140,8 @@ type exportFields struct {
 	Schedule   *export.Schedule `json:"schedule,omitempty" doc:"refresh (after each system refresh, the default), manual, or cron with its time zone"`
 	ProfileCap int              `json:"profile_cap,omitempty" minimum:"1" doc:"the most profiles a run may send (default 1,000,000)"`
 	Active     *bool            `json:"active,omitempty" doc:"false pauses scheduled runs (default true)"`
+
+	ConsentPolicy string `json:"consent_policy,omitempty" enum:"keep,opt-ins,mirror" doc:"which e-mail statuses are sent (default keep: never one); opt-ins (mapped subscribed with its date) and mirror (mapped subscribed or unsubscribed with its date) need mapping.consent with its date_attribute; nonSubscribed and future dates are never sent"`
 }
 
 type createExportInput struct {
@@ -211,7 +216,8 @@ func (s *server) getExport(ctx context.Context, in *exportRefInput) (*exportOutp
 // input is the service's view of the body's fields.
 func (b exportFields) input() service.ExportInput {
 	return service.ExportInput{Name: b.Name, Connection: b.Connection, Segments: b.Segments, Mapping: b.Mapping,
-		TagPrefix: b.TagPrefix, Leave: b.Leave, Schedule: b.Schedule, ProfileCap: b.ProfileCap, Active: b.Active}
+		TagPrefix: b.TagPrefix, Leave: b.Leave, Schedule: b.Schedule, ProfileCap: b.ProfileCap, Active: b.Active,
+		ConsentPolicy: b.ConsentPolicy}
 }
 
 func (s *server) createExport(ctx context.Context, in *createExportInput) (*exportOutput, error) {

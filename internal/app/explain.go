@@ -221,7 +221,7 @@ func (a *App) explainExport(ctx context.Context, email string, ex export.Export,
 			member = member || s.In
 			ep.Segments = append(ep.Segments, s)
 		}
-		_, res := ex.Mapping.Contact(p, nil)
+		_, res := ex.Mapping.Contact(p, nil, ex.ConsentOf(a.Now()))
 		switch {
 		case res.Skipped():
 			ep.Note = "not sent: " + string(res.Skip)

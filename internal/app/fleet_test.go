@@ -223,7 +223,7 @@ func (f *fleet) expected() map[string]*brandWant {
 		for _, p := range page {
 			orders, _ := p.Attrs["orders"].(int64)
 			for _, x := range f.exports {
-				c, res := x.export.Mapping.Contact(p, nil)
+				c, res := x.export.Mapping.Contact(p, nil, x.export.ConsentOf(time.Now()))
 				if res.Skipped() || orders < x.min || orders > x.max {
 					continue
 				}

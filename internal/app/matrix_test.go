@@ -198,8 +198,8 @@ const (
 	// Consent cases (members throughout).
 	idMerchantUnsub = "p001" // Omnisend has them unsubscribed (2025-06-01); the profile says subscribed (2024)
 	idLaterUnsub    = "p002" // subscribed (2024), then unsubscribed (2025-12-01)
-	idDowngrade     = "p003" // subscribed (2024), then nonSubscribed (2025-11-01): blocked or not
-	idFuture        = "p004" // nonSubscribed (2024), then subscribed dated a year ahead
+	idDowngrade     = "p003" // subscribed (2024), then nonSubscribed (2025-11-01): never sent
+	idFuture        = "p004" // nonSubscribed (2024), then subscribed dated a year ahead: held back
 	// idJoiner is no member at first; the merchant made its contact.
 	idJoiner = "p013"
 	// idBack leaves in the second run and comes back in the third.
@@ -312,7 +312,8 @@ func (m *matrix) setUp() {
 		Name: "Matrix to Omnisend", ConnectionID: conn.ID, Segments: segs, Active: true,
 		Mapping: export.Mapping{Email: "email", FirstName: "first_name", City: "city",
 			Consent: &export.ConsentMapping{Attribute: "email_consent", DateAttribute: "email_consent_date"}},
-		CreatedAt: time.Now(), UpdatedAt: time.Now(),
+		ConsentPolicy: export.ConsentMirror,
+		CreatedAt:     time.Now(), UpdatedAt: time.Now(),
 	}.WithDefaults())
 	require.NoError(t, err)
 }
@@ -503,12 +504,8 @@ func (m *matrix) requireState(what string) {
 		require.Equal(t, a["city"], c["city"], "%s: %s", what, email)
 		status, at := statusOf(c)
 		require.Equal(t, m.wantStatus(id, a), status, "%s: status of %s (%s)", what, email, id)
-		if id == idFuture && a["email_consent"] == "subscribed" {
-			if m.sc.sb.FutureStatusDates == sandbox.FutureDatesDrop {
-				require.True(t, at.Before(m.future), "%s: a future date is not kept: %s", what, at)
-			} else {
-				require.True(t, at.Equal(m.future), "%s: the future date is kept: %s", what, at)
-			}
+		if id == idFuture {
+			require.True(t, at.Before(m.future), "%s: a future date is never sent: %s", what, at)
 		}
 	}
 	c, ok := got[merchantOnly]
@@ -517,15 +514,17 @@ func (m *matrix) requireState(what string) {
 	require.Len(t, got, len(seen)+1, "%s: no other contacts", what)
 }
 
-// wantStatus is the status Omnisend should show for a profile's contact.
+// wantStatus is the status Omnisend should show for a profile's contact
+// (the export mirrors consent: subscribed and unsubscribed are sent with
+// their date, nonSubscribed and future dates never).
 func (m *matrix) wantStatus(id string, a profile.Attrs) string {
 	switch id {
 	case idMerchantUnsub:
 		return "unsubscribed" // Omnisend's is newer than the profile's
 	case idDowngrade:
-		if a["email_consent"] == "nonSubscribed" && m.sc.sb.StatusDowngrade == sandbox.DowngradeBlock {
-			return "subscribed"
-		}
+		return "subscribed" // the later nonSubscribed is never sent
+	case idFuture:
+		return "nonSubscribed" // the subscribe dated a year ahead is held back
 	}
 	return a["email_consent"].(string)
 }

@@ -151,7 +151,7 @@ func (e *e2e) expectedWithShared() (map[string]profile.Attrs, map[string]bool) {
 		page, err := e.a.Store.ListProfiles(e.ctx, storeList(after))
 		require.NoError(e.t, err)
 		for _, p := range page {
-			c, res := e.export.Mapping.Contact(p, nil)
+			c, res := e.export.Mapping.Contact(p, nil, e.export.ConsentOf(time.Now()))
 			if res.Skipped() {
 				continue
 			}

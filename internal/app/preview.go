@@ -104,16 +104,7 @@ func (rv resolver) previewTarget(ctx context.Context, ex export.Export) (run.Tar
 	if err != nil {
 		return run.Target{}, conn, err
 	}
-	endpoints := conn.Tagging == connection.TaggingEndpoints
-	return run.Target{
-		Members:      members,
-		Map:          mapper(ex.Mapping, endpoints),
-		TagEndpoints: endpoints,
-		BaseTags:     []string{export.SourceTag},
-		KeepLeavers:  ex.Leave == export.LeaveKeep,
-		Cap:          ex.ProfileCap,
-		Client:       client,
-	}, conn, nil
+	return rv.target(ex, conn, members, client), conn, nil
 }
 
 // noRequests is a preview client's transport: a preview asks Omnisend

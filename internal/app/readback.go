@@ -114,7 +114,7 @@ func (a *App) verifyTarget(ctx context.Context, ex export.Export) (readback.Targ
 	if err != nil {
 		return readback.Target{}, err
 	}
-	t := readback.Target{ExportID: ex.ID, Mapping: ex.Mapping, Members: members}
+	t := readback.Target{ExportID: ex.ID, Mapping: ex.Mapping, ConsentPolicy: ex.ConsentPolicy, Members: members}
 	for _, id := range ex.Segments {
 		t.SegmentTags = append(t.SegmentTags, export.SegmentTag(ex.TagPrefix, segs[id].Slug))
 	}

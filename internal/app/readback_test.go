@@ -217,6 +217,7 @@ func TestUnsubscribesFedBack(t *testing.T) {
 	onEachEngine(t, func(t *testing.T, dbURL string) {
 		e := newInstantE2E(t, dbURL, 1000)
 		e.export.Mapping.Consent = &export.ConsentMapping{Attribute: "email_consent", DateAttribute: "email_consent_date"}
+		e.export.ConsentPolicy = export.ConsentMirror
 		var err error
 		e.export, err = e.a.Store.UpdateExport(e.ctx, e.export)
 		require.NoError(t, err)

@@ -51,21 +51,28 @@ func (rv resolver) Resolve(ctx context.Context, exportID int64) (run.Target, err
 	if err := connection.ValidateTagging(conn.Tagging, conn.Dialect); err != nil {
 		return run.Target{}, fmt.Errorf("connection %q: %w", conn.Name, err)
 	}
-	endpoints := conn.Tagging == connection.TaggingEndpoints
 	members, err := rv.members(ex, segs)
 	if err != nil {
 		return run.Target{}, err
 	}
+	t := rv.target(ex, conn, members, client)
+	t.Check = rv.stillAttached(ex)
+	return t, nil
+}
+
+// target is ex's run target on conn: how members map to contacts, how
+// they are tagged, its cap. A run and a preview build it alike.
+func (rv resolver) target(ex export.Export, conn connection.Connection, members func(context.Context, func(profile.Profile, []string) error) error, client *omnisend.Client) run.Target {
+	endpoints := conn.Tagging == connection.TaggingEndpoints
 	return run.Target{
-		Check:        rv.stillAttached(ex),
 		Members:      members,
-		Map:          mapper(ex.Mapping, endpoints),
+		Map:          mapper(ex.Mapping, endpoints, ex.ConsentOf(rv.a.Now())),
 		TagEndpoints: endpoints,
 		BaseTags:     []string{export.SourceTag},
 		KeepLeavers:  ex.Leave == export.LeaveKeep,
 		Cap:          ex.ProfileCap,
 		Client:       client,
-	}, nil
+	}
 }
 
 // refreshSegments re-evaluates the export's segments and returns them by id.
@@ -197,11 +204,12 @@ func (rv resolver) stillAttached(ex export.Export) func(context.Context) error {
 // mapping. With endpoints (tags through the tag endpoints) the contact is
 // sent without tags, but its hash still covers them: a contact whose tags
 // change is planned as changed, and switching a connection's tagging does
-// not make every contact look changed.
-func mapper(m export.Mapping, endpoints bool) func(profile.Profile, []string) (run.Desired, string) {
+// not make every contact look changed. cs decides the e-mail statuses (its
+// clock is the run's start: a status dated later is held back).
+func mapper(m export.Mapping, endpoints bool, cs export.Consent) func(profile.Profile, []string) (run.Desired, string) {
 	return func(p profile.Profile, segTags []string) (run.Desired, string) {
 		tags := append([]string{export.SourceTag}, segTags...)
-		c, res := m.Contact(p, tags)
+		c, res := m.Contact(p, tags, cs)
 		if res.Skipped() {
 			email, _ := p.Attrs[m.Email].(string)
 			return run.Desired{Email: email, ProfileID: p.ID}, string(res.Skip)
@@ -214,7 +222,7 @@ func mapper(m export.Mapping, endpoints bool) func(profile.Profile, []string) (r
 		if err != nil {
 			return run.Desired{Email: c.Email, ProfileID: p.ID}, "unencodable"
 		}
-		return run.Desired{Email: c.Email, ProfileID: p.ID, Contact: b, Hash: hash, Tags: segTags}, ""
+		return run.Desired{Email: c.Email, ProfileID: p.ID, Contact: b, Hash: hash, Tags: segTags, Dropped: res.Dropped.Fields()}, ""
 	}
 }
 

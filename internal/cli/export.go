@@ -37,6 +37,8 @@ type exportFlags struct {
 	segments, maps, customs        []string
 	profileCap                     int
 	active                         bool
+
+	consentPolicy string // --consent-policy
 }
 
 // register adds the flags; create shows the defaults a new export gets,
@@ -64,6 +66,8 @@ func (f *exportFlags) register(cmd *cobra.Command, create bool) {
 	}
 	fl.IntVar(&f.profileCap, "cap", capDefault, "the most profiles a run may send; above it the run fails at planning, sending nothing")
 	fl.BoolVar(&f.active, "active", true, "false pauses scheduled runs")
+	fl.StringVar(&f.consentPolicy, "consent-policy", def(string(export.ConsentKeep)),
+		"which e-mail subscription statuses are sent: keep (never one), opt-ins (mapped subscribed with its date) or mirror (mapped subscribed or unsubscribed with its date); opt-ins and mirror need --consent ATTRIBUTE:DATE")
 }
 
 // input is the change the flags the user gave make to export cur (a zero
@@ -105,6 +109,13 @@ func (f *exportFlags) input(cmd *cobra.Command, cur export.Export) (service.Expo
 	}
 	if changed("active") {
 		in.Active = &f.active
+	}
+	if changed("consent-policy") {
+		p, err := export.ParseConsentPolicy(strings.TrimSpace(f.consentPolicy))
+		if err != nil {
+			return in, fmt.Errorf("--consent-policy %q: want keep, opt-ins or mirror", f.consentPolicy)
+		}
+		in.ConsentPolicy = string(p)
 	}
 	return in, nil
 }

@@ -21,13 +21,15 @@ fields (--map FIELD=ATTRIBUTE, --custom PROPERTY=ATTRIBUTE, --consent), the tag
 prefix, what happens to people who leave, the schedule and the profile cap.
 E-mail is the only required field. Saving never runs the export.
 
-Without --consent, segbridge never changes a contact's subscription status in
-Omnisend (new contacts are nonSubscribed). With --consent ATTRIBUTE:DATE the
-status comes from the attribute (subscribed, unsubscribed or nonSubscribed in
-common spellings), dated by the date attribute.`,
+Subscription statuses follow --consent-policy. keep (the default) never sends
+one: contacts in Omnisend keep theirs, new ones start nonSubscribed. opt-ins
+sends the status of --consent ATTRIBUTE:DATE when it is subscribed, with its
+date; mirror sends it when it is subscribed or unsubscribed, with its date
+(Omnisend keeps the latest-dated status). nonSubscribed, undated statuses
+and dates in the future are never sent (docs/consent.md).`,
 		Example: `  segbridge export create "Weekly VIPs" --connection "Main shop" --segment "VIP buyers" \
       --map email=email --map first_name=first_name --map country=country_code \
-      --custom lifetime_value=ltv --consent email_consent:email_consent_at \
+      --custom lifetime_value=ltv --consent email_consent:email_consent_at --consent-policy opt-ins \
       --schedule "cron:0 3 * * 1" --time-zone Europe/Prague`,
 		Args: cobra.ExactArgs(1),
 	}

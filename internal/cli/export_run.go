@@ -205,6 +205,9 @@ func summary(r run.Run) string {
 	}
 	s += fmt.Sprintf("; skipped %d%s; failed %d%s; %d API requests",
 		c.SkippedTotal(), reasons(c.Skipped), c.FailedTotal(), reasons(c.Failed), r.Requests)
+	if len(c.Dropped) > 0 {
+		s += "; sent without" + reasons(c.Dropped)
+	}
 	return s
 }
 

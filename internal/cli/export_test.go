@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"segbridge/internal/run"
 )
 
 // exportFixture imports profiles, defines two segments (one refreshed) and
@@ -147,4 +149,52 @@ func TestExportHelp(t *testing.T) {
 	}
 	require.Contains(t, b.ok("export", "create", "--help"), `(default "segbridge")`)
 	require.NotContains(t, b.ok("export", "update", "--help"), `(default "segbridge")`, "update shows no defaults: only given flags change")
+}
+
+func TestExportConsentPolicy(t *testing.T) { onEachEngine(t, testExportConsentPolicy) }
+
+// testExportConsentPolicy: --consent-policy on create and update, shown by
+// export show (text and JSON); opt-ins and mirror need a dated consent
+// mapping; keep is the default.
+func testExportConsentPolicy(t *testing.T, b *bundle) {
+	exportFixture(t, b)
+	base := []string{"export", "create", "E", "--connection", "Main shop", "--segment", "VIP buyers", "--map", "email=email"}
+	with := func(extra ...string) []string { return append(append([]string{}, base...), extra...) }
+	policy := func() string {
+		var got exportJSON
+		require.NoError(t, json.Unmarshal([]byte(b.ok("export", "show", "E", "-o", "json")), &got))
+		return string(got.ConsentPolicy)
+	}
+
+	require.Contains(t, b.fails(with("--consent-policy", "sometimes")...), `--consent-policy "sometimes": want keep, opt-ins or mirror`)
+	require.Contains(t, b.fails(with("--consent-policy", "mirror")...), "consent_policy: mirror sends the mapped consent status")
+	require.Contains(t, b.fails(with("--consent-policy", "opt-ins", "--consent", "vip")...), "map the consent date attribute too")
+	require.Equal(t, "[]\n", b.ok("export", "list", "-o", "json"), "nothing was saved")
+
+	b.ok(with("--consent", "vip:vip")...)
+	require.Equal(t, "keep", policy(), "the default")
+	show := b.ok("export", "show", "E")
+	require.Contains(t, show, "consent policy:  keep: never sends a status; existing contacts keep theirs, new ones start nonSubscribed (the consent mapping is not used)")
+
+	b.ok("export", "update", "E", "--consent-policy", "opt-ins")
+	require.Equal(t, "opt-ins", policy())
+	require.Contains(t, b.ok("export", "show", "E"), "consent policy:  opt-ins: sends a mapped subscribed with its date; never unsubscribed or nonSubscribed")
+	b.ok("export", "update", "E", "--consent-policy", "mirror", "--leave", "keep")
+	require.Equal(t, "mirror", policy())
+	b.ok("export", "update", "E", "--leave", "untag")
+	require.Equal(t, "mirror", policy(), "flags not given do not change it")
+	require.Contains(t, b.fails("export", "update", "E", "--consent", ""), "consent_policy: mirror sends the mapped consent status")
+	b.ok("export", "update", "E", "--consent", "", "--consent-policy", "keep")
+	require.Equal(t, "keep", policy())
+	require.Contains(t, b.ok("export", "create", "--help"), "--consent-policy")
+}
+
+// TestSummaryShowsDropped: a run's one-line summary names what members
+// were sent without.
+func TestSummaryShowsDropped(t *testing.T) {
+	t.Parallel()
+	s := summary(run.Run{ID: 4, Status: run.StatusSucceeded, Counts: run.Counts{Members: 3, Added: 3,
+		Dropped: map[string]int{"consent_future_date": 2, "phone": 1}}})
+	require.Contains(t, s, "; sent without (consent_future_date 2, phone 1)")
+	require.NotContains(t, summary(run.Run{ID: 5}), "sent without")
 }

@@ -37,6 +37,8 @@ type exportJSON struct {
 	Active     bool            `json:"active"`
 	CreatedAt  time.Time       `json:"created_at"`
 	UpdatedAt  time.Time       `json:"updated_at"`
+
+	ConsentPolicy export.ConsentPolicy `json:"consent_policy"`
 }
 
 type exportConnectionJSON struct {
@@ -83,6 +85,7 @@ func (v exportView) json(e export.Export) exportJSON {
 	j := exportJSON{ID: e.ID, Name: e.Name, Detached: e.DetachedText(), Mapping: e.Mapping, TagPrefix: e.TagPrefix,
 		Leave: e.Leave, Schedule: e.Schedule, ProfileCap: e.ProfileCap, Active: e.Active,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, Segments: []exportSegmentJSON{}}
+	j.ConsentPolicy = e.ConsentPolicy
 	if c, ok := v.conns[e.ConnectionID]; ok && !e.Detached() {
 		j.Connection = &exportConnectionJSON{ID: c.ID, Name: c.Name, Brand: brandLabel(c)}
 	}
@@ -221,6 +224,7 @@ func (v exportView) writeShow(w io.Writer, e export.Export) error {
 		{"profile cap", fmt.Sprintf("%d (a run with more members fails at planning, sending nothing)", e.ProfileCap)},
 	}
 	rows = append(rows, mappingRows(e.Mapping)...)
+	rows = append(rows, [2]string{"consent policy", consentPolicyText(e)})
 	rows = append(rows, [2]string{"created", when(e.CreatedAt)}, [2]string{"updated", when(e.UpdatedAt)})
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s:\t%s\n", r[0], r[1])
@@ -239,14 +243,23 @@ func mappingRows(m export.Mapping) [][2]string {
 	for _, prop := range slices.Sorted(maps.Keys(m.Custom)) {
 		rows = append(rows, [2]string{"custom " + prop, "← " + m.Custom[prop]})
 	}
-	consent := "not mapped: subscription statuses in Omnisend are never changed"
+	consent := "not mapped"
 	if m.Consent != nil {
 		consent = "← " + m.Consent.Attribute
 		if m.Consent.DateAttribute != "" {
 			consent += ", dated by " + m.Consent.DateAttribute
 		} else {
-			consent += " (no date attribute: only sets contacts without a status)"
+			consent += " (no date attribute)"
 		}
 	}
 	return append(rows, [2]string{"consent", consent})
+}
+
+// consentPolicyText says what the export's consent policy sends.
+func consentPolicyText(e export.Export) string {
+	s := e.ConsentPolicy.Describe()
+	if e.ConsentPolicy == export.ConsentKeep && e.Mapping.Consent != nil {
+		s += " (the consent mapping is not used)"
+	}
+	return s
 }

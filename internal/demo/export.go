@@ -62,11 +62,12 @@ func createExport(ctx context.Context, a *app.App, w io.Writer, url string, segs
 	ex, err := a.Services.Exports.Create(ctx, demoPrincipal, service.ExportInput{
 		Name: demoExport, Connection: conn.Name, Segments: []string{segs[0].Slug, segs[1].Slug},
 		Mapping: &mapping, Schedule: &export.Schedule{Kind: export.ScheduleManual},
+		ConsentPolicy: string(export.ConsentOptIns),
 	})
 	if err != nil {
 		return export.Export{}, fmt.Errorf("demo: export: %w", err)
 	}
-	fmt.Fprintf(w, "   segments %q and %q; e-mail, name, address, phone and consent mapped; tags \"segbridge: <segment>\"\n",
+	fmt.Fprintf(w, "   segments %q and %q; e-mail, name, address, phone and consent (opt-ins) mapped; tags \"segbridge: <segment>\"\n",
 		segs[0].Name, segs[1].Name)
 	return ex, nil
 }

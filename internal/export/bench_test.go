@@ -28,7 +28,7 @@ func BenchmarkContactEmailOnly(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		m.Contact(ps[i&1023], tags)
+		m.Contact(ps[i&1023], tags, mirrorNow)
 		i++
 	}
 }
@@ -42,7 +42,7 @@ func BenchmarkContactFull(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		m.Contact(ps[i&1023], tags)
+		m.Contact(ps[i&1023], tags, mirrorNow)
 		i++
 	}
 }
@@ -56,7 +56,7 @@ func BenchmarkContactFullAndHash(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		c, _ := m.Contact(ps[i&1023], tags)
+		c, _ := m.Contact(ps[i&1023], tags, mirrorNow)
 		Hash(c)
 		i++
 	}

@@ -34,8 +34,11 @@ const (
 	DroppedCountry                         // two letters that are no ISO code
 	DroppedBirthdate                       // not a date
 	DroppedGender                          // not a spelling of male or female
-	DroppedConsent                         // not a known status: sent as unknown
-	DroppedConsentDate                     // not a date: status sent dated far in the past
+	DroppedConsent                         // not a known status: no status sent
+	DroppedConsentDate                     // no date or not a date: no status sent
+	// DroppedConsentFuture: the status is dated later than now; Omnisend
+	// would keep it over any real change until then, so it is not sent.
+	DroppedConsentFuture
 )
 
 // Has reports whether f is in d.
@@ -44,7 +47,7 @@ func (d Dropped) Has(f Dropped) bool { return d&f != 0 }
 // Fields lists the dropped fields by name, in a fixed order.
 func (d Dropped) Fields() []string {
 	var out []string
-	names := [...]string{"phone", "country", "birthdate", "gender", "consent", "consent_date"}
+	names := [...]string{"phone", "country", "birthdate", "gender", "consent", "consent_date", "consent_future_date"}
 	for i, n := range names {
 		if d&(1<<i) != 0 {
 			out = append(out, n)
@@ -67,9 +70,10 @@ type Result struct {
 func (r Result) Skipped() bool { return r.Skip != "" }
 
 // Contact builds the Omnisend contact the export wants for profile p, with
-// the given tags (see Tags; the slice is used as is, not copied). When the
-// result is Skipped the contact is empty. m must be valid (Validate).
-func (m Mapping) Contact(p profile.Profile, tags []string) (omnisend.Contact, Result) {
+// the given tags (see Tags; the slice is used as is, not copied) and the
+// e-mail status cs decides (see ConsentPolicy). When the result is Skipped
+// the contact is empty. m must be valid (Validate).
+func (m Mapping) Contact(p profile.Profile, tags []string, cs Consent) (omnisend.Contact, Result) {
 	var res Result
 	raw, ok := p.Attrs[m.Email]
 	email, isString := raw.(string)
@@ -95,7 +99,7 @@ func (m Mapping) Contact(p profile.Profile, tags []string) (omnisend.Contact, Re
 	c.State = m.text(a, m.State)
 	c.PostalCode = m.text(a, m.PostalCode)
 	m.typed(a, &c, &res)
-	m.consent(a, &c, &res)
+	m.consent(a, &c, &res, cs)
 	if len(m.Custom) > 0 {
 		c.CustomProperties = make(map[string]any, len(m.Custom))
 		for prop, attr := range m.Custom {
@@ -146,31 +150,6 @@ func (m Mapping) typed(a profile.Attrs, c *omnisend.Contact, res *Result) {
 			res.Dropped |= DroppedGender
 		}
 	}
-}
-
-// consent sets the e-mail status from the consent attribute. Without a
-// mapping, or with no usable value, the status stays unknown (empty), which
-// the omnisend package sends as nonSubscribed dated far in the past.
-func (m Mapping) consent(a profile.Attrs, c *omnisend.Contact, res *Result) {
-	if m.Consent == nil {
-		return
-	}
-	v, ok := m.value(a, m.Consent.Attribute)
-	if !ok {
-		return
-	}
-	status, ok := ParseStatus(v)
-	if !ok {
-		res.Dropped |= DroppedConsent
-		return
-	}
-	c.Status = status
-	if dv, ok := m.value(a, m.Consent.DateAttribute); ok {
-		if c.StatusDate, ok = statusDate(dv); !ok {
-			res.Dropped |= DroppedConsentDate
-		}
-	}
-	keepUnsubscribe(a, c)
 }
 
 // value returns attribute attr unless it is unmapped, absent or blank.

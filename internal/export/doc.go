@@ -23,11 +23,13 @@
 //   - Tags: "source: segbridge" on every contact, and "<prefix>: <segment
 //     slug>" for each of the export's segments the profile is in (see Tags).
 //   - Consent: welcome messages are never sent (omnisend.Contact has no way
-//     to ask for one). Without a consent mapping the e-mail status is left
-//     unknown, which the omnisend package sends as nonSubscribed dated
-//     omnisend.UnknownStatusDate(), so Omnisend (latest status date wins)
-//     keeps whatever status it has. With a consent mapping the status comes
-//     from the attribute, dated by the date attribute.
+//     to ask for one). The export's ConsentPolicy decides the e-mail status
+//     (keep: none; opt-ins: a mapped subscribed with its date; mirror: a
+//     mapped subscribed or unsubscribed with its date); nonSubscribed, an
+//     undated status and a date later than the run's clock are never sent.
+//     A status not sent is left unknown, which the omnisend package sends
+//     as no status at all, so Omnisend keeps whatever it has
+//     (docs/consent.md).
 //
 // Hash gives a canonical digest of a mapped contact for change detection.
 package export

@@ -73,6 +73,10 @@ type Export struct {
 	Active    bool      `json:"active"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+
+	// ConsentPolicy says which e-mail statuses the export sends (keep,
+	// opt-ins or mirror; see ConsentPolicy).
+	ConsentPolicy ConsentPolicy `json:"consent_policy"`
 }
 
 // Detached reports whether the export has lost its connection.
@@ -93,7 +97,8 @@ func (e Export) DetachedText() string {
 }
 
 // WithDefaults returns e with unset fields at their defaults: tag prefix
-// "segbridge", leave untag, schedule refresh (UTC for cron), cap 1,000,000.
+// "segbridge", leave untag, schedule refresh (UTC for cron), cap 1,000,000,
+// consent policy keep.
 func (e Export) WithDefaults() Export {
 	e.Name = strings.TrimSpace(e.Name)
 	e.TagPrefix = strings.TrimSpace(e.TagPrefix)
@@ -102,6 +107,9 @@ func (e Export) WithDefaults() Export {
 	}
 	if e.Leave == "" {
 		e.Leave = LeaveUntag
+	}
+	if e.ConsentPolicy == "" {
+		e.ConsentPolicy = ConsentKeep
 	}
 	e.Schedule = e.Schedule.WithDefaults()
 	if e.ProfileCap == 0 {
@@ -127,6 +135,9 @@ func (e Export) Validate() error {
 		return err
 	}
 	if _, err := ParseLeave(string(e.Leave)); err != nil {
+		return err
+	}
+	if err := validateConsentPolicy(e.ConsentPolicy, e.Mapping); err != nil {
 		return err
 	}
 	if err := e.Schedule.Validate(); err != nil {

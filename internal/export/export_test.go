@@ -20,7 +20,28 @@ func TestExportDefaults(t *testing.T) {
 	require.Equal(t, LeaveUntag, e.Leave)
 	require.Equal(t, Schedule{Kind: ScheduleRefresh}, e.Schedule)
 	require.Equal(t, 1_000_000, e.ProfileCap)
+	require.Equal(t, ConsentKeep, e.ConsentPolicy)
 	require.NoError(t, validExport().Validate())
+}
+
+// TestConsentPolicyNeedsADatedMapping: opt-ins and mirror send a status
+// with its date, so they need a consent mapping with a date attribute;
+// keep takes any mapping (and does not use it).
+func TestConsentPolicyNeedsADatedMapping(t *testing.T) {
+	t.Parallel()
+	for _, p := range []ConsentPolicy{ConsentOptIns, ConsentMirror} {
+		e := validExport()
+		e.ConsentPolicy = p
+		require.ErrorContains(t, e.Validate(), "map the consent attribute and its date attribute", p)
+		e.Mapping.Consent = &ConsentMapping{Attribute: "s"}
+		require.ErrorContains(t, e.Validate(), "map the consent date attribute too", p)
+		e.Mapping.Consent.DateAttribute = "d"
+		require.NoError(t, e.Validate())
+		e.ConsentPolicy = ConsentKeep
+		require.NoError(t, e.Validate())
+	}
+	_, err := ParseConsentPolicy("opt-in")
+	require.ErrorContains(t, err, `"opt-in": want "keep" (the default), "opt-ins" or "mirror"`)
 }
 
 func TestExportValidateNamesTheField(t *testing.T) {
@@ -38,6 +59,7 @@ func TestExportValidateNamesTheField(t *testing.T) {
 		"schedule":                  func(e *Export) { e.Schedule = Schedule{Kind: "hourly"} },
 		"schedule.cron":             func(e *Export) { e.Schedule = Schedule{Kind: ScheduleCron, Cron: "nope", TimeZone: "UTC"} },
 		"profile_cap":               func(e *Export) { e.ProfileCap = -1 },
+		"consent_policy":            func(e *Export) { e.ConsentPolicy = "sometimes" },
 	} {
 		e := validExport()
 		change(&e)

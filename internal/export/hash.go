@@ -16,17 +16,22 @@ import (
 // for telling whether what Omnisend should hold for a person changed since
 // the last run. Equal contacts hash equally whatever the order of their
 // tags or custom properties; the e-mail is hashed normalized; custom
-// property values hash with their type (60601 and "60601" differ); an
-// unknown status hashes as what is sent for it.
+// property values hash with their type (60601 and "60601" differ). The
+// status is the one the export's consent policy decided (see
+// ConsentPolicy), so a change of policy or of the clock (a future date
+// that is now past) that changes what is sent changes the hash. An unknown
+// status (none sent) hashes as nonSubscribed dated 2000-01-01, what was
+// sent for it before the consent policies: contacts sent then are not all
+// sent again.
 func Hash(c omnisend.Contact) string {
 	var h hasher
 	h.buf = make([]byte, 0, 512)
 	status, date := c.Status, c.StatusDate
 	if status == "" {
-		status, date = omnisend.StatusNonSubscribed, omnisend.UnknownStatusDate()
+		status, date = omnisend.StatusNonSubscribed, legacyUnknownDate
 	}
 	if date.IsZero() {
-		date = omnisend.UnknownStatusDate()
+		date = legacyUnknownDate
 	}
 	h.str(omnisend.NormalizeEmail(c.Email))
 	h.str(strings.TrimSpace(c.Phone))
@@ -56,6 +61,9 @@ func Hash(c omnisend.Contact) string {
 	sum := sha256.Sum256(h.buf)
 	return hex.EncodeToString(sum[:16])
 }
+
+// legacyUnknownDate is the date once sent with an unknown status.
+var legacyUnknownDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // hasher builds an unambiguous byte string: every item is length-prefixed
 // or fixed-size, every value carries its type.

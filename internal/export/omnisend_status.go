@@ -23,16 +23,16 @@ const (
 
 // keepUnsubscribe makes sure older profile data never lifts an
 // unsubscribe made in Omnisend: when the profile says Omnisend has the
-// address unsubscribed, a mapped status other than unsubscribed that is
-// dated before that unsubscribe (or not dated at all) is replaced by the
-// unsubscribe with Omnisend's date. Omnisend would keep its later-dated
-// status anyway; this also holds when it lost the contact (deleted in
-// Omnisend, then sent again) or does not apply the date rule. A mapped
-// status dated after the unsubscribe is newer consent and is sent. An
-// unsubscribe without a readable date leaves the status unknown, which
-// Omnisend never lets override the one it has.
-func keepUnsubscribe(a profile.Attrs, c *omnisend.Contact) {
-	if c.Status == "" || c.Status == omnisend.StatusUnsubscribed {
+// address unsubscribed (read back by segbridge), a mapped subscribed dated
+// at or before that unsubscribe is not sent (opt-ins), or is replaced by
+// the unsubscribe with Omnisend's date (mirror: this also holds when
+// Omnisend lost the contact, deleted and then sent again). Omnisend keeps
+// a strictly later status, but an equal date replaces, so a tie goes to
+// the unsubscribe. A subscribed dated after the unsubscribe is newer
+// consent and is sent. An unsubscribe without a readable date leaves the
+// status unknown (not sent).
+func keepUnsubscribe(a profile.Attrs, c *omnisend.Contact, p ConsentPolicy) {
+	if c.Status != omnisend.StatusSubscribed {
 		return
 	}
 	if s, _ := a[OmnisendStatusAttribute].(string); s != string(omnisend.StatusUnsubscribed) {
@@ -40,9 +40,9 @@ func keepUnsubscribe(a profile.Attrs, c *omnisend.Contact) {
 	}
 	at, ok := statusDate(a[OmnisendStatusAtAttribute])
 	switch {
-	case !ok:
+	case !ok || p != ConsentMirror && !c.StatusDate.After(at):
 		c.Status, c.StatusDate = "", time.Time{}
-	case c.StatusDate.IsZero() || c.StatusDate.Before(at):
+	case !c.StatusDate.After(at):
 		c.Status, c.StatusDate = omnisend.StatusUnsubscribed, at
 	}
 }

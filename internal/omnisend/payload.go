@@ -15,11 +15,6 @@ const (
 	StatusNonSubscribed ChannelStatus = "nonSubscribed"
 )
 
-// UnknownStatusDate is the date sent with the status of a contact whose
-// consent is not mapped: nonSubscribed dated far in the past, which Omnisend
-// (last write by date wins) never lets override a real status.
-func UnknownStatusDate() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
-
 // Contact is one contact to upsert, independent of the dialect.
 type Contact struct {
 	// Email identifies the contact (upsert key). It is trimmed and
@@ -27,11 +22,12 @@ type Contact struct {
 	Email string
 	// Phone, if set, is added as a phone identifier (E.164, "+…").
 	Phone string
-	// Status is the email channel status. Empty means unknown: sent as
-	// nonSubscribed dated UnknownStatusDate, so consent is never changed.
+	// Status is the email channel status. Empty means unknown: no status
+	// is sent, so Omnisend keeps the one it has (a new contact starts
+	// nonSubscribed). The export package decides it (export.ConsentPolicy).
 	Status ChannelStatus
-	// StatusDate is when Status took effect; required for a meaningful
-	// Status (zero means UnknownStatusDate).
+	// StatusDate is when Status took effect. A Status without a date is
+	// not sent either: Omnisend would date it now, over any real status.
 	StatusDate time.Time
 
 	FirstName   string
@@ -63,10 +59,12 @@ type channelWire struct {
 }
 
 type identifierWire struct {
-	Type               string                 `json:"type"`
-	ID                 string                 `json:"id"`
-	Channels           map[string]channelWire `json:"channels"`
-	SendWelcomeMessage bool                   `json:"sendWelcomeMessage"` // always false
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	// Channels is nil (left out) or a map[string]channelWire, possibly
+	// empty (see noChannels).
+	Channels           any  `json:"channels,omitempty"`
+	SendWelcomeMessage bool `json:"sendWelcomeMessage"` // always false
 }
 
 // contactWire is the request body of an upsert (and of a batch item).
@@ -90,25 +88,23 @@ type contactWire struct {
 
 // contactPayload builds the upsert body for c in dialect d. Welcome
 // messages are always off: sendWelcomeMessage false on every identifier,
-// and v3's sendWelcomeEmail false as well.
+// and v3's sendWelcomeEmail false as well. A status goes out only when c
+// has one with its date; otherwise the identifier carries no status (see
+// noChannels), so Omnisend keeps whatever it holds, whatever its date.
 func contactPayload(d Dialect, c Contact) contactWire {
-	status, date := c.Status, c.StatusDate
-	if status == "" {
-		status, date = StatusNonSubscribed, UnknownStatusDate()
-	}
-	if date.IsZero() {
-		date = UnknownStatusDate()
+	email := identifierWire{Type: "email", ID: NormalizeEmail(c.Email), Channels: noChannels(d)}
+	if c.Status != "" && !c.StatusDate.IsZero() {
+		email.Channels = channel(d, "email", c.Status, c.StatusDate)
 	}
 	w := contactWire{
-		Identifiers: []identifierWire{identifier(d, "email", NormalizeEmail(c.Email), "email", status, date)},
+		Identifiers: []identifierWire{email},
 		FirstName:   c.FirstName, LastName: c.LastName, Address: c.Address, City: c.City,
 		State: c.State, PostalCode: c.PostalCode, Country: c.Country, CountryCode: c.CountryCode,
 		Gender: c.Gender, Birthdate: c.Birthdate, Tags: c.Tags, CustomProperties: c.CustomProperties,
 	}
 	if p := strings.TrimSpace(c.Phone); p != "" {
 		// The SMS status is never mapped: keep whatever Omnisend has.
-		w.Identifiers = append(w.Identifiers,
-			identifier(d, "phone", p, "sms", StatusNonSubscribed, UnknownStatusDate()))
+		w.Identifiers = append(w.Identifiers, identifierWire{Type: "phone", ID: p, Channels: noChannels(d)})
 	}
 	if d == DialectV3 {
 		no := false
@@ -117,7 +113,27 @@ func contactPayload(d Dialect, c Contact) contactWire {
 	return w
 }
 
-func identifier(d Dialect, typ, id, channel string, status ChannelStatus, date time.Time) identifierWire {
+// noChannels is an identifier's channels when it sends no status.
+//
+// 2026-03-15: channels is optional (ContactIdentifierRequest requires only
+// id and type; omnisend-spec/v2026-03-15/contacts.json), so it is left out.
+//
+// v3: identifier-input requires "channels" (a missing one is a 400, "field
+// required but not found in Json"), but the channels object itself
+// requires no member (omnisend-spec/v3/contacts.json: the email and sms
+// entries are only described as "Required, for type ..."), so an empty
+// object is valid. An email entry without a status must never be sent:
+// v3's status defaults to subscribed. The sandbox validates the same way
+// (sandbox/validate_identifiers.go) and, for a channel given no status,
+// keeps the stored one, or starts a new channel nonSubscribed.
+func noChannels(d Dialect) any {
+	if d == DialectV3 {
+		return map[string]channelWire{}
+	}
+	return nil
+}
+
+func channel(d Dialect, name string, status ChannelStatus, date time.Time) map[string]channelWire {
 	ch := channelWire{Status: status}
 	stamp := date.UTC().Format(time.RFC3339)
 	if d == DialectV3 {
@@ -125,5 +141,5 @@ func identifier(d Dialect, typ, id, channel string, status ChannelStatus, date t
 	} else {
 		ch.StatusChangedAt = stamp
 	}
-	return identifierWire{Type: typ, ID: id, Channels: map[string]channelWire{channel: ch}}
+	return map[string]channelWire{name: ch}
 }

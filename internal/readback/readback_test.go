@@ -95,7 +95,7 @@ func TestVerifyFindsEachKind(t *testing.T) {
 		{ID: "p3", Attrs: profile.Attrs{"email": "changed@x.com", "first": "New name"}},
 	}
 	hash := func(p profile.Profile) string {
-		c, _ := m.Contact(p, []string{export.SourceTag, vip})
+		c, _ := m.Contact(p, []string{export.SourceTag, vip}, export.Consent{Policy: export.ConsentKeep, Now: time.Now()})
 		return export.Hash(c)
 	}
 	st := &fakeState{entries: map[string]run.StateEntry{}}

@@ -98,6 +98,9 @@ type State interface {
 type Target struct {
 	ExportID int64
 	Mapping  export.Mapping
+	// ConsentPolicy is the export's (export.ConsentPolicy): with the
+	// clock, it decides the status each member is sent with.
+	ConsentPolicy export.ConsentPolicy
 	// SegmentTags are the export's segment tags, in its order.
 	SegmentTags []string
 	// Members streams the export's members with their segment tags, as a
@@ -351,12 +354,13 @@ func (v *Verifier) compareFields(ctx context.Context, t Target, l *listing, rep 
 		tags []string
 	}
 	chunk := make([]member, 0, 1000)
+	cs := export.Consent{Policy: t.ConsentPolicy, Now: v.cfg.Now()}
 	flush := func() error {
 		emails := make([]string, 0, len(chunk))
 		contacts := make([]omnisend.Contact, len(chunk))
 		for i, m := range chunk {
 			tags := append([]string{export.SourceTag}, m.tags...)
-			c, res := t.Mapping.Contact(m.p, tags)
+			c, res := t.Mapping.Contact(m.p, tags, cs)
 			if res.Skipped() {
 				continue
 			}

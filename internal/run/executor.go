@@ -290,5 +290,6 @@ func (e *Executor) ended(r Run) {
 func withPlanCounts(fromOps, plan Counts) Counts {
 	fromOps.Members, fromOps.Unchanged, fromOps.Kept = plan.Members, plan.Unchanged, plan.Kept
 	fromOps.StepMillis = plan.StepMillis
+	fromOps.Dropped = plan.Dropped
 	return fromOps
 }

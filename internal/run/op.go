@@ -90,4 +90,8 @@ type Desired struct {
 	Contact   []byte
 	Hash      string
 	Tags      []string
+	// Dropped names what the mapping left out of the contact
+	// (export.Dropped.Fields: "phone", "consent_future_date", ...); the
+	// run counts the members by each (Counts.Dropped).
+	Dropped []string
 }

@@ -33,6 +33,7 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 		return err
 	}
 	r.Counts.Unchanged, r.Counts.Kept = p.unchanged, p.kept
+	r.Counts.Dropped = p.dropped
 	r.Step = StepSend
 	t.progress.add(ctx, func(pr *Progress) { *pr = Progress{Upserts: p.upserts, Untags: p.untags} })
 	return nil
@@ -175,6 +176,9 @@ type planner struct {
 	// skipped counts the members skipped, by reason too.
 	skipped int
 	reasons map[string]int
+	// dropped counts the members planned with something left out, by
+	// reason (Desired.Dropped).
+	dropped map[string]int
 }
 
 func (p *planner) add(op Op) {
@@ -240,6 +244,9 @@ func (p *planner) match(ctx context.Context, items []planItem) error {
 		if it.reason != "" {
 			p.skip(it.d.ProfileID, it.d.Email, it.reason)
 			continue
+		}
+		for _, f := range it.d.Dropped {
+			p.dropped = addReason(p.dropped, f, 1)
 		}
 		if s, ok := state[it.d.Email]; ok {
 			p.diff(&it.d, &s)

@@ -111,6 +111,7 @@ func (e *Executor) Preview(ctx context.Context, exportID int64, t Target, opt Pr
 	}
 	pv := Preview{Counts: s.counts, Tagged: s.tagged, Requests: s.est.requests()}
 	pv.Counts.Members, pv.Counts.Unchanged, pv.Counts.Kept = p.members, p.unchanged, p.kept
+	pv.Counts.Dropped = p.dropped
 	for k, n := range s.actions {
 		pv.Actions = append(pv.Actions, ActionCount{Action: k[0], Reason: k[1], N: n})
 	}

@@ -97,6 +97,12 @@ type Counts struct {
 	// Skipped and Failed count contacts by reason.
 	Skipped map[string]int `json:"skipped,omitempty"`
 	Failed  map[string]int `json:"failed,omitempty"`
+	// Dropped counts the members sent (or unchanged) with something the
+	// mapping could not send, by reason: a field whose value could not be
+	// typed ("phone", "country", ...), or a consent status held back
+	// ("consent", "consent_date", "consent_future_date": dated later than
+	// the run). The plan counts them.
+	Dropped map[string]int `json:"dropped,omitempty"`
 	// StepMillis is the time spent in each step (milliseconds), summed over
 	// resumptions; kept with the counts.
 	StepMillis map[Step]int64 `json:"step_ms,omitempty"`

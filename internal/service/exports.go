@@ -45,6 +45,9 @@ type ExportInput struct {
 	ProfileCap int
 	// Active false pauses scheduled runs (nil: unchanged, or true).
 	Active *bool
+	// ConsentPolicy is keep, opt-ins or mirror ("": unchanged, or keep);
+	// see export.ConsentPolicy.
+	ConsentPolicy string
 }
 
 // changed names the fields in sets, for the audit entry of an update.
@@ -52,7 +55,8 @@ func (in ExportInput) changed() string {
 	var f []string
 	for name, set := range map[string]bool{"name": in.Name != "", "connection": in.Connection != "", "segments": in.Segments != nil,
 		"mapping": in.Mapping != nil, "tag_prefix": in.TagPrefix != "", "leave": in.Leave != "", "schedule": in.Schedule != nil,
-		"profile_cap": in.ProfileCap != 0, "active": in.Active != nil} {
+		"profile_cap": in.ProfileCap != 0, "active": in.Active != nil,
+		"consent_policy": in.ConsentPolicy != ""} {
 		if set {
 			f = append(f, name)
 		}
@@ -240,6 +244,9 @@ func (s *Exports) apply(ctx context.Context, p user.Principal, in ExportInput, e
 	}
 	if in.Active != nil {
 		e.Active = *in.Active
+	}
+	if in.ConsentPolicy != "" {
+		e.ConsentPolicy = export.ConsentPolicy(in.ConsentPolicy)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"segbridge/internal/connection"
+	"segbridge/internal/export"
 	"segbridge/internal/jobs"
 	"segbridge/internal/run"
 )
@@ -135,6 +136,13 @@ func (br *browser) text(sel string) string {
 	return strings.TrimSpace(s)
 }
 
+func (br *browser) value(sel string) string {
+	br.t.Helper()
+	v, err := chromedp.Run(br.step(), chromedp.Value(css(sel)))
+	require.NoError(br.t, err, "read the value of %s", sel)
+	return v
+}
+
 func (br *browser) html() string {
 	br.t.Helper()
 	s, err := chromedp.Run(br.step(), chromedp.OuterHTML(css("html")))
@@ -229,6 +237,14 @@ func TestBrowser(t *testing.T) {
 		chromedp.SetValue(css(row+" select"), "first_name"),
 		chromedp.SendKeys(css(row+` input[name=attr]`), "first_name"),
 	)
+	// The consent status and its date, sent as opt-ins (consent policy).
+	for i, f := range [][2]string{{"consent", "email_consent"}, {"consent_date", "email_consent_date"}} {
+		r := fmt.Sprintf(`#mapping .maprow[data-row="%d"]`, i+1)
+		br.run("map "+f[0], chromedp.Click(css("#add-attribute")), chromedp.WaitVisible(css(r)),
+			chromedp.SetValue(css(r+" select"), f[0]), chromedp.SendKeys(css(r+` input[name=attr]`), f[1]))
+	}
+	require.Equal(t, "keep", br.value("#consent_policy"), "keep is the default")
+	br.run("choose opt-ins", chromedp.SetValue(css("#consent_policy"), "opt-ins"))
 	br.screenshot("export-form")
 	br.run("save the export", chromedp.Click(css("#save")), chromedp.WaitVisible(css("#run-now")))
 	require.Contains(t, br.text("#flash"), `Export "Buyers to Acme" saved`)
@@ -237,6 +253,9 @@ func TestBrowser(t *testing.T) {
 	require.Equal(t, "email", ex.Mapping.Email)
 	require.Equal(t, "first_name", ex.Mapping.FirstName)
 	require.Equal(t, acme.ID, ex.ConnectionID)
+	require.Equal(t, export.ConsentOptIns, ex.ConsentPolicy)
+	require.Equal(t, &export.ConsentMapping{Attribute: "email_consent", DateAttribute: "email_consent_date"}, ex.Mapping.Consent)
+	require.Contains(t, br.text("#consent-policy"), "opt-ins: sends a mapped subscribed with its date")
 	br.screenshot("export-saved")
 
 	// Run now, and watch the run page reach "succeeded".

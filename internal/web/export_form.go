@@ -57,6 +57,11 @@ type exportForm struct {
 	AllSegments []segment.Segment
 	Fields      []fieldOption
 	Attributes  []string
+
+	// ConsentPolicy is the consent policy chosen (keep, opt-ins, mirror),
+	// offered as ConsentChoices.
+	ConsentPolicy  string
+	ConsentChoices []fieldOption
 }
 
 func (f exportForm) HasSegment(id int64) bool { return slices.Contains(f.Segments, id) }
@@ -64,7 +69,25 @@ func (f exportForm) HasSegment(id int64) bool { return slices.Contains(f.Segment
 func defaultExportForm() exportForm {
 	return exportForm{Email: "email", TagPrefix: export.DefaultTagPrefix, Leave: string(export.LeaveUntag),
 		Schedule: string(export.ScheduleRefresh), TimeZone: export.DefaultTimeZone,
-		Cap: strconv.Itoa(export.DefaultProfileCap), Active: true}
+		Cap: strconv.Itoa(export.DefaultProfileCap), Active: true, ConsentPolicy: string(export.ConsentKeep)}
+}
+
+// consentChoices are the consent policies as the form offers them.
+func consentChoices() []fieldOption {
+	var out []fieldOption
+	for _, p := range export.ConsentPolicies() {
+		out = append(out, fieldOption{string(p), p.Describe()})
+	}
+	return out
+}
+
+// consentText says what e's consent policy sends, for the export page.
+func consentText(e export.Export) string {
+	s := e.ConsentPolicy.Describe()
+	if e.ConsentPolicy == export.ConsentKeep && e.Mapping.Consent != nil {
+		s += " (the consent mapping is not used)"
+	}
+	return s
 }
 
 // withChoices fills the form's choices: connections p may use, segments
@@ -81,6 +104,7 @@ func (s *server) withChoices(ctx context.Context, r *http.Request, f exportForm)
 		return f, err
 	}
 	f.Fields = optionalFields
+	f.ConsentChoices = consentChoices()
 	for len(f.Rows) < mappingRows {
 		f.Rows = append(f.Rows, mappingRow{})
 	}
@@ -129,6 +153,8 @@ func exportFromForm(r *http.Request, now time.Time) (exportForm, export.Export, 
 	}
 	e.Name, e.ConnectionID, e.Segments, e.TagPrefix = strings.TrimSpace(f.Name), f.ConnectionID, f.Segments, f.TagPrefix
 	e.Leave, e.Active = export.Leave(f.Leave), f.Active
+	f.ConsentPolicy = pf.Get("consent_policy")
+	e.ConsentPolicy = export.ConsentPolicy(f.ConsentPolicy)
 	m, err := mappingFromRows(f.Email, f.Rows)
 	if err != nil {
 		return f, e, err

@@ -158,6 +158,7 @@ func (s *server) createExport(w http.ResponseWriter, r *http.Request) error {
 func exportInput(f exportForm, e export.Export) service.ExportInput {
 	in := service.ExportInput{Name: f.Name, Segments: []string{}, Mapping: &e.Mapping, TagPrefix: e.TagPrefix,
 		Leave: string(e.Leave), Schedule: &e.Schedule, ProfileCap: e.ProfileCap, Active: &e.Active}
+	in.ConsentPolicy = string(e.ConsentPolicy)
 	if f.ConnectionID != 0 {
 		in.Connection = strconv.FormatInt(f.ConnectionID, 10)
 	}
@@ -209,6 +210,9 @@ type exportView struct {
 	Active    *run.Run
 	Chart     chart
 	CanChange bool
+
+	// Consent says what the export's consent policy sends.
+	Consent string
 }
 
 // exportPage shows an export's settings, its runs and their chart.
@@ -236,6 +240,7 @@ func (s *server) exportPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := exportView{exportRow: row, Mapping: mappingLines(e.Mapping), Schedule: scheduleText(e), Runs: runs,
 		Chart: newChart(runs), CanChange: p.CanWrite()}
+	v.Consent = consentText(e)
 	for i := range runs {
 		if !runs[i].Status.Final() {
 			v.Active = &runs[i]

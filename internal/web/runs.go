@@ -52,6 +52,10 @@ type runView struct {
 	CSV       string
 	Chart     chart
 	CanChange bool
+
+	// Dropped counts the members sent with something left out (a value
+	// that could not be typed, a consent status held back), by reason.
+	Dropped []reasonCount
 }
 
 // runPage shows a run: status, live progress, counts, per-contact results
@@ -70,6 +74,7 @@ func (s *server) runPage(w http.ResponseWriter, r *http.Request) error {
 	v := runView{R: rn, E: e, Status: string(status), CanChange: p.CanWrite(),
 		Statuses: []string{"", string(run.OpOK), string(run.OpFailed), string(run.OpSkipped), string(run.OpPending)},
 		Skipped:  reasonCounts(rn.Counts.Skipped), Failed: reasonCounts(rn.Counts.Failed)}
+	v.Dropped = reasonCounts(rn.Counts.Dropped)
 	if v.Progress, err = s.app.Store.RunProgress(ctx, rn.ID); err != nil {
 		return err
 	}

@@ -18,7 +18,10 @@ import (
 const exportCols = `e.id, e.name, e.connection_id, COALESCE(c.name, e.connection_name), e.detached_reason, e.mapping,
 	e.tag_prefix, e.leave_behaviour, e.schedule_kind, e.schedule_cron, e.schedule_time_zone, e.profile_cap, e.active,
 	e.created_at, e.updated_at,
-	ARRAY(SELECT es.segment_id FROM export_segments es WHERE es.export_id = e.id ORDER BY es.position)`
+	ARRAY(SELECT es.segment_id FROM export_segments es WHERE es.export_id = e.id ORDER BY es.position)` + exportConsentCol
+
+// exportConsentCol is the consent policy (migration 0019), scanned last.
+const exportConsentCol = `, e.consent_policy`
 
 const exportFrom = ` FROM exports e LEFT JOIN connections c ON c.id = e.connection_id`
 
@@ -38,6 +41,9 @@ func (s *Store) CreateExport(ctx context.Context, e export.Export) (export.Expor
 			e.CreatedAt, e.UpdatedAt).Scan(&id)
 		if err != nil {
 			return exportWriteError(e.Name, err)
+		}
+		if err := saveConsentPolicy(ctx, tx, id, e.ConsentPolicy); err != nil {
+			return err
 		}
 		return insertExportSegments(ctx, tx, id, e.Segments)
 	})
@@ -64,6 +70,9 @@ func (s *Store) UpdateExport(ctx context.Context, e export.Export) (export.Expor
 		}
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("export %d: %w", e.ID, store.ErrNotFound)
+		}
+		if err := saveConsentPolicy(ctx, tx, e.ID, e.ConsentPolicy); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM export_segments WHERE export_id = $1`, e.ID); err != nil {
 			return fmt.Errorf("replace segments: %w", err)
@@ -135,6 +144,17 @@ func checkSameBrand(ctx context.Context, tx pgx.Tx, e export.Export) error {
 		return fmt.Errorf("check exports on the same brand: %w", err)
 	}
 	return export.CheckSameBrand(e.Mapping, others)
+}
+
+// saveConsentPolicy writes an export's consent policy ("" is keep).
+func saveConsentPolicy(ctx context.Context, tx pgx.Tx, id int64, p export.ConsentPolicy) error {
+	if p == "" {
+		p = export.ConsentKeep
+	}
+	if _, err := tx.Exec(ctx, `UPDATE exports SET consent_policy = $1 WHERE id = $2`, string(p), id); err != nil {
+		return fmt.Errorf("save consent policy: %w", err)
+	}
+	return nil
 }
 
 func insertExportSegments(ctx context.Context, tx pgx.Tx, exportID int64, segs []int64) error {
@@ -214,7 +234,8 @@ func scanExport(row pgx.Row) (export.Export, error) {
 	var mapping []byte
 	var leave, kind string
 	err := row.Scan(&e.ID, &e.Name, &conn, &e.ConnectionName, &e.DetachedReason, &mapping, &e.TagPrefix, &leave,
-		&kind, &e.Schedule.Cron, &e.Schedule.TimeZone, &e.ProfileCap, &e.Active, &e.CreatedAt, &e.UpdatedAt, &e.Segments)
+		&kind, &e.Schedule.Cron, &e.Schedule.TimeZone, &e.ProfileCap, &e.Active, &e.CreatedAt, &e.UpdatedAt, &e.Segments,
+		&e.ConsentPolicy)
 	if err != nil {
 		return e, err
 	}

@@ -17,7 +17,10 @@ import (
 // saved one when the connection is gone.
 const exportCols = `e.id, e.name, e.connection_id, COALESCE(c.name, e.connection_name), e.detached_reason, e.mapping,
 	e.tag_prefix, e.leave_behaviour, e.schedule_kind, e.schedule_cron, e.schedule_time_zone, e.profile_cap, e.active,
-	e.created_at, e.updated_at`
+	e.created_at, e.updated_at` + exportConsentCol
+
+// exportConsentCol is the consent policy (migration 0019), scanned last.
+const exportConsentCol = `, e.consent_policy`
 
 const exportFrom = ` FROM exports e LEFT JOIN connections c ON c.id = e.connection_id`
 
@@ -37,6 +40,9 @@ func (s *Store) CreateExport(ctx context.Context, e export.Export) (export.Expor
 			micros(e.CreatedAt), micros(e.UpdatedAt)).Scan(&id)
 		if err != nil {
 			return exportWriteError(e.Name, err)
+		}
+		if err := saveConsentPolicy(ctx, tx, id, e.ConsentPolicy); err != nil {
+			return err
 		}
 		return insertExportSegments(ctx, tx, id, e.Segments)
 	})
@@ -63,6 +69,9 @@ func (s *Store) UpdateExport(ctx context.Context, e export.Export) (export.Expor
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("export %d: %w", e.ID, store.ErrNotFound)
+		}
+		if err := saveConsentPolicy(ctx, tx, e.ID, e.ConsentPolicy); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM export_segments WHERE export_id = ?`, e.ID); err != nil {
 			return fmt.Errorf("replace segments: %w", err)
@@ -136,6 +145,17 @@ func checkSameBrand(ctx context.Context, tx *sql.Tx, e export.Export) error {
 		return fmt.Errorf("check exports on the same brand: %w", err)
 	}
 	return export.CheckSameBrand(e.Mapping, others)
+}
+
+// saveConsentPolicy writes an export's consent policy ("" is keep).
+func saveConsentPolicy(ctx context.Context, tx *sql.Tx, id int64, p export.ConsentPolicy) error {
+	if p == "" {
+		p = export.ConsentKeep
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE exports SET consent_policy = ? WHERE id = ?`, string(p), id); err != nil {
+		return fmt.Errorf("save consent policy: %w", err)
+	}
+	return nil
 }
 
 func insertExportSegments(ctx context.Context, tx *sql.Tx, exportID int64, segs []int64) error {

@@ -62,7 +62,8 @@ func scanExport(row scanner) (export.Export, error) {
 	var leave, kind string
 	var created, updated int64
 	err := row.Scan(&e.ID, &e.Name, &conn, &e.ConnectionName, &e.DetachedReason, &mapping, &e.TagPrefix, &leave,
-		&kind, &e.Schedule.Cron, &e.Schedule.TimeZone, &e.ProfileCap, &e.Active, &created, &updated)
+		&kind, &e.Schedule.Cron, &e.Schedule.TimeZone, &e.ProfileCap, &e.Active, &created, &updated,
+		&e.ConsentPolicy)
 	if err != nil {
 		return e, err
 	}

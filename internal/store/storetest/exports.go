@@ -22,6 +22,7 @@ func runExports(t *testing.T, newStore NewStore) {
 	t.Run("RemovingConnectionDetaches", func(t *testing.T) { testExportDetach(t, newStore) })
 	t.Run("SegmentInUse", func(t *testing.T) { testExportSegmentInUse(t, newStore) })
 	t.Run("SameBrandMappings", func(t *testing.T) { testExportSameBrand(t, newStore) })
+	t.Run("ConsentPolicy", func(t *testing.T) { testExportConsentPolicy(t, newStore) })
 }
 
 // exportFixture is a store with a connection and three segments.
@@ -270,4 +271,27 @@ func testExportSameBrand(t *testing.T, newStore NewStore) {
 	first.Mapping.Custom = nil
 	_, err = f.st.UpdateExport(f.ctx, first)
 	require.NoError(t, err, "leaving a field out is fine")
+}
+
+// testExportConsentPolicy: the consent policy is saved on create and
+// update, and read back with the export.
+func testExportConsentPolicy(t *testing.T, newStore NewStore) {
+	f := setupExports(t, newStore)
+	e := f.export("Weekly", 0)
+	require.Equal(t, export.ConsentKeep, e.ConsentPolicy, "the default")
+	e.ConsentPolicy = export.ConsentOptIns
+	got, err := f.st.CreateExport(f.ctx, e)
+	require.NoError(t, err)
+	require.Equal(t, export.ConsentOptIns, got.ConsentPolicy)
+	got.ConsentPolicy = export.ConsentMirror
+	got, err = f.st.UpdateExport(f.ctx, got)
+	require.NoError(t, err)
+	require.Equal(t, export.ConsentMirror, got.ConsentPolicy)
+	all, err := f.st.ListExports(f.ctx)
+	require.NoError(t, err)
+	require.Equal(t, export.ConsentMirror, all[0].ConsentPolicy)
+	got.ConsentPolicy = ""
+	got, err = f.st.UpdateExport(f.ctx, got)
+	require.NoError(t, err)
+	require.Equal(t, export.ConsentKeep, got.ConsentPolicy, "unset is saved as keep")
 }
