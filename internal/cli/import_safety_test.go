@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,7 +85,7 @@ func TestImportInterrupted(t *testing.T) {
 			b := setup(t)
 			fifo := filepath.Join(b.dir, "pipe.csv")
 			require.NoError(t, syscall.Mkfifo(fifo, 0o600))
-			more, done := make(chan struct{}), make(chan struct{})
+			more, wrote, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
 			go func() { // the writing end: 5000 rows, then one more when told
 				defer close(done)
 				w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
@@ -98,6 +99,7 @@ func TestImportInterrupted(t *testing.T) {
 					fmt.Fprintf(&rows, "c%05d,c%d@example.com\n", i, i)
 				}
 				_, _ = w.Write(rows.Bytes())
+				close(wrote) // all but what the pipe holds (64 KiB) is read
 				<-more
 				_, _ = w.Write([]byte("c99999,last@example.com\n"))
 			}()
@@ -115,11 +117,30 @@ func TestImportInterrupted(t *testing.T) {
 			if !strict {
 				require.Eventually(t, func() bool { return b.ok("profiles", "count") == "4000\n" }, 30*time.Second, 20*time.Millisecond)
 			} else {
-				time.Sleep(500 * time.Millisecond) // the pipe holds 64 KiB: most rows are read and written in the transaction
+				select { // most rows are read and written in the transaction
+				case <-wrote:
+				case r := <-res:
+					t.Fatalf("the import ended before it read the rows: %d %s", r.code, r.errOut)
+				case <-time.After(time.Minute):
+					t.Fatal("the import did not read the rows in a minute")
+				}
 			}
 			cancel()
 			close(more)
 			r := <-res
+			// Should the import have stopped before opening the pipe, open
+			// its reading end here, so that the writer is not left waiting.
+			go func() {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if rd, err := os.Open(fifo); err == nil { // pairs with the writer's open
+					_, _ = io.Copy(io.Discard, rd)
+					_ = rd.Close()
+				}
+			}()
 			<-done
 			require.Equal(t, 1, r.code, r.errOut)
 			if strict {
