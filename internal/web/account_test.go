@@ -56,3 +56,36 @@ func TestPasswords(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestConnectionChange: an admin changes a connection's name, who may use
+// it and its tagging on its page, and rotates its key (a key Omnisend
+// refuses is not saved, and the page says so beside the form).
+func TestConnectionChange(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, dbURL string) {
+		f := newFixture(t, dbURL)
+		path := "/admin/connections/" + itoa(f.shared.ID)
+		res := f.admin.get(path)
+		contains(t, res.body, `id="change-connection"`)
+		res = f.admin.post(path, url.Values{"name": {"Team brand"}, "access": {"admins"}, "export_user": {adminEmail}, "tagging": {"upsert"}})
+		require.Equal(t, http.StatusSeeOther, res.status, excerpt(res.body))
+		res = f.admin.get(res.location)
+		contains(t, res.body, `Connection &#34;Team brand&#34; saved: changed access, name.`)
+		c, err := f.a.Store.GetConnection(f.ctx, "Team brand")
+		require.NoError(t, err)
+		require.Equal(t, "admins", string(c.Access))
+
+		res = f.admin.post(path, url.Values{"name": {"Team brand"}, "access": {"admins"}, "export_user": {adminEmail}, "api_key": {"not-a-key-omnisend-knows-0000000000"}})
+		require.Equal(t, http.StatusBadRequest, res.status, excerpt(res.body))
+		notContains(t, res.body, "not-a-key-omnisend-knows")
+		c2, err := f.a.Store.GetConnection(f.ctx, "Team brand")
+		require.NoError(t, err)
+		require.Equal(t, c.KeyLast4, c2.KeyLast4, "the refused key is not saved")
+		res = f.admin.post(path, url.Values{"name": {"Team brand"}, "api_key": {sandboxKey}})
+		require.Equal(t, http.StatusSeeOther, res.status, excerpt(res.body))
+		res = f.admin.post(path, url.Values{"name": {""}})
+		require.Equal(t, http.StatusSeeOther, res.status, "an empty field changes nothing")
+
+		res = f.contrib.post(path, url.Values{"name": {"Mine now"}})
+		require.Equal(t, http.StatusForbidden, res.status)
+	})
+}

@@ -184,6 +184,8 @@ type connectionView struct {
 	C       connection.Connection
 	Brand   string
 	Exports []export.Export
+	// Admins are the users the export user is picked from.
+	Admins []string
 }
 
 func brandLabel(c connection.Connection) string {
@@ -212,7 +214,62 @@ func (s *server) connectionPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "connection", connectionView{C: c, Brand: brandLabel(c), Exports: exps})
+	return s.renderConnection(w, r, http.StatusOK, c, exps, "")
+}
+
+func (s *server) renderConnection(w http.ResponseWriter, r *http.Request, status int, c connection.Connection, exps []export.Export, formErr string) error {
+	f, err := s.connectionFormView(r, connectionForm{})
+	if err != nil {
+		return err
+	}
+	s.renderForm(w, r, status, "connection", connectionView{C: c, Brand: brandLabel(c), Exports: exps, Admins: f.Admins}, formErr)
+	return nil
+}
+
+// updateConnection saves the fields of the Change form that differ from
+// the connection as it is: name, who may use it, export user, tagging and,
+// when one is typed, a new API key (checked with Omnisend first: it must
+// reach the same brand).
+func (s *server) updateConnection(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.connection(r)
+	if err != nil {
+		return err
+	}
+	var ch connection.Changes
+	if v := strings.TrimSpace(r.PostFormValue("name")); v != "" && v != c.Name {
+		ch.Name = &v
+	}
+	if v := connection.Access(r.PostFormValue("access")); v != "" && v != c.Access {
+		ch.Access = &v
+	}
+	if v := strings.TrimSpace(r.PostFormValue("export_user")); v != "" && v != c.ExportUser {
+		ch.ExportUser = &v
+	}
+	if v := connection.Tagging(r.PostFormValue("tagging")); v != "" && v != c.Tagging && !(c.Tagging == "" && v == connection.TaggingUpsert) {
+		ch.Tagging = &v
+	}
+	if v := strings.TrimSpace(r.PostFormValue("api_key")); v != "" {
+		key := omnisend.NewSecret(v)
+		ch.APIKey = &key
+	}
+	ref := strconv.FormatInt(c.ID, 10)
+	if len(ch.Fields()) == 0 {
+		s.redirect(w, r, "/admin/connections/"+ref, "Nothing changed.", false)
+		return nil
+	}
+	saved, err := s.app.Services.Connections.Update(r.Context(), principal(r), ref, ch)
+	if err != nil {
+		cat, msg := classify(err)
+		if cat == catInternal || cat == catForbidden || cat == catNotFound {
+			return err
+		}
+		exps, lerr := s.app.Store.ExportsForConnection(r.Context(), c.ID)
+		if lerr != nil {
+			return lerr
+		}
+		return s.renderConnection(w, r, cat.status(), c, exps, msg)
+	}
+	s.redirect(w, r, "/admin/connections/"+ref, fmt.Sprintf("Connection %q saved: changed %s.", saved.Name, strings.Join(ch.Fields(), ", ")), false)
 	return nil
 }
 

@@ -156,6 +156,7 @@ func (s *server) routes() {
 	s.handle("POST /admin/connections", signedIn, s.createConnection)
 	s.handle("POST /admin/connections/connect.json", signedIn, s.connectJSON)
 	s.handle("GET /admin/connections/{id}", admin, s.connectionPage)
+	s.handle("POST /admin/connections/{id}", signedIn, s.updateConnection)
 	s.handle("POST /admin/connections/{id}/check", signedIn, s.checkConnection)
 	s.handle("POST /admin/connections/{id}/remove", signedIn, s.removeConnection)
 
