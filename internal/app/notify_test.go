@@ -133,7 +133,7 @@ func TestHeldRunAndRevokedKeyEndToEnd(t *testing.T) {
 
 		r, err := e.a.Store.CreateRun(e.ctx, e.export.ID, run.TriggerManual, time.Now())
 		require.NoError(t, err)
-		r.Status, r.Step, r.Message = notify.StatusHeld, run.StepDone, "held by the removal brake: 80 of 100 contacts would be untagged"
+		r.Status, r.Step, r.Message = run.StatusHeld, run.StepDone, "held by the removal brake: 80 of 100 contacts would be untagged"
 		r.StartedAt, r.FinishedAt = time.Now(), time.Now()
 		require.NoError(t, e.a.Store.SaveRun(e.ctx, r), "saved through the store, as the brake will")
 		flush()

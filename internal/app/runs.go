@@ -63,6 +63,7 @@ func (rv resolver) Resolve(ctx context.Context, exportID int64) (run.Target, err
 		TagEndpoints: endpoints,
 		BaseTags:     []string{export.SourceTag},
 		KeepLeavers:  ex.Leave == export.LeaveKeep,
+		Brake:        run.Brake(ex.Brake),
 		Cap:          ex.ProfileCap,
 		Client:       client,
 	}, nil

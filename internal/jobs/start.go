@@ -31,10 +31,15 @@ func (c *Client) StartRun(ctx context.Context, exportID int64, trigger run.Trigg
 }
 
 // startRun is StartRun for the scheduler: it reports false, without an
-// error, when the export already has a run in progress.
+// error, when the export already has a run in progress or a held one.
 func (c *Client) startRun(ctx context.Context, exportID int64, name string, trigger run.Trigger) (bool, error) {
 	_, _, err := c.StartRun(ctx, exportID, trigger)
+	var held *run.HeldError
 	switch {
+	case errors.As(err, &held):
+		c.cfg.Logger.Info("jobs: export has a run held by its removal brake; not starting another until its untags are approved or discarded",
+			"export", name, "run", held.RunID)
+		return false, nil
 	case errors.Is(err, run.ErrActiveRun):
 		c.cfg.Logger.Info("jobs: export has a run in progress; not starting another", "export", name)
 		return false, nil

@@ -77,6 +77,7 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 			members, p.skipReasons())
 	}
 	if err := st.ScanState(ctx, r.ExportID, func(s StateEntry) error {
+		p.state++
 		if p.wanted.has(s.Email) {
 			return nil
 		}
@@ -92,6 +93,9 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 		return fmt.Errorf("plan: %w", err)
 	}
 	r.Counts.Unchanged, r.Counts.Kept = p.unchanged, p.kept
+	if err := e.brake(ctx, r, t, p.figures()); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
 	r.Step = StepSend
 	t.progress.add(ctx, func(pr *Progress) { *pr = Progress{Upserts: p.upserts, Untags: p.untags} })
 	return nil
@@ -123,6 +127,8 @@ type planner struct {
 	upserts, untags int
 	// skipped counts the members skipped, by reason too.
 	skipped int
+	// state counts the export's state entries (for the brake).
+	state   int
 	reasons map[string]int
 }
 

@@ -45,6 +45,9 @@ type ExportInput struct {
 	ProfileCap int
 	// Active false pauses scheduled runs (nil: unchanged, or true).
 	Active *bool
+	// Brake changes the removal brake's thresholds that it sets (the
+	// others: unchanged, or their defaults).
+	Brake export.BrakePatch
 }
 
 // changed names the fields in sets, for the audit entry of an update.
@@ -52,7 +55,7 @@ func (in ExportInput) changed() string {
 	var f []string
 	for name, set := range map[string]bool{"name": in.Name != "", "connection": in.Connection != "", "segments": in.Segments != nil,
 		"mapping": in.Mapping != nil, "tag_prefix": in.TagPrefix != "", "leave": in.Leave != "", "schedule": in.Schedule != nil,
-		"profile_cap": in.ProfileCap != 0, "active": in.Active != nil} {
+		"profile_cap": in.ProfileCap != 0, "active": in.Active != nil, "brake": !in.Brake.IsZero()} {
 		if set {
 			f = append(f, name)
 		}
@@ -144,7 +147,7 @@ func (s *Exports) Create(ctx context.Context, p user.Principal, in ExportInput) 
 	if len(missing) > 0 {
 		return export.Export{}, InvalidFields(missing...)
 	}
-	e := export.Export{Active: true}
+	e := export.Export{Active: true, Brake: export.DefaultBrake()}
 	if err := s.apply(ctx, p, in, &e); err != nil {
 		return export.Export{}, err
 	}
@@ -241,6 +244,7 @@ func (s *Exports) apply(ctx context.Context, p user.Principal, in ExportInput, e
 	if in.Active != nil {
 		e.Active = *in.Active
 	}
+	e.Brake = in.Brake.Apply(e.Brake)
 	return nil
 }
 

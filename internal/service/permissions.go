@@ -25,6 +25,10 @@ const (
 	ExportVerify Action = "export.verify"
 	RunStart     Action = "run.start"
 	RunCancel    Action = "run.cancel"
+	// RunApprove and RunDiscard decide on the untags the removal brake
+	// held: whoever may run the export may.
+	RunApprove Action = "run.approve"
+	RunDiscard Action = "run.discard"
 
 	ConnectionCreate Action = "connection.create"
 	ConnectionUpdate Action = "connection.update"
@@ -95,6 +99,8 @@ var permissions = []Permission{
 	{ExportVerify, writers, ScopeConnections},
 	{RunStart, writers, ScopeConnections},
 	{RunCancel, writers, ScopeConnections},
+	{RunApprove, writers, ScopeConnections},
+	{RunDiscard, writers, ScopeConnections},
 
 	{ConnectionCreate, adminsOnly, ScopeNone},
 	{ConnectionUpdate, adminsOnly, ScopeNone},

@@ -18,7 +18,7 @@ import (
 const exportCols = `e.id, e.name, e.connection_id, COALESCE(c.name, e.connection_name), e.detached_reason, e.mapping,
 	e.tag_prefix, e.leave_behaviour, e.schedule_kind, e.schedule_cron, e.schedule_time_zone, e.profile_cap, e.active,
 	e.created_at, e.updated_at,
-	ARRAY(SELECT es.segment_id FROM export_segments es WHERE es.export_id = e.id ORDER BY es.position)`
+	ARRAY(SELECT es.segment_id FROM export_segments es WHERE es.export_id = e.id ORDER BY es.position), e.brake`
 
 const exportFrom = ` FROM exports e LEFT JOIN connections c ON c.id = e.connection_id`
 
@@ -38,6 +38,9 @@ func (s *Store) CreateExport(ctx context.Context, e export.Export) (export.Expor
 			e.CreatedAt, e.UpdatedAt).Scan(&id)
 		if err != nil {
 			return exportWriteError(e.Name, err)
+		}
+		if err := saveBrake(ctx, tx, id, e.Brake); err != nil {
+			return err
 		}
 		return insertExportSegments(ctx, tx, id, e.Segments)
 	})
@@ -64,6 +67,9 @@ func (s *Store) UpdateExport(ctx context.Context, e export.Export) (export.Expor
 		}
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("export %d: %w", e.ID, store.ErrNotFound)
+		}
+		if err := saveBrake(ctx, tx, e.ID, e.Brake); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM export_segments WHERE export_id = $1`, e.ID); err != nil {
 			return fmt.Errorf("replace segments: %w", err)
@@ -212,11 +218,14 @@ func scanExport(row pgx.Row) (export.Export, error) {
 	var e export.Export
 	var conn *int64
 	var mapping []byte
-	var leave, kind string
+	var leave, kind, brake string
 	err := row.Scan(&e.ID, &e.Name, &conn, &e.ConnectionName, &e.DetachedReason, &mapping, &e.TagPrefix, &leave,
-		&kind, &e.Schedule.Cron, &e.Schedule.TimeZone, &e.ProfileCap, &e.Active, &e.CreatedAt, &e.UpdatedAt, &e.Segments)
+		&kind, &e.Schedule.Cron, &e.Schedule.TimeZone, &e.ProfileCap, &e.Active, &e.CreatedAt, &e.UpdatedAt, &e.Segments, &brake)
 	if err != nil {
 		return e, err
+	}
+	if err := json.Unmarshal([]byte(brake), &e.Brake); err != nil {
+		return e, fmt.Errorf("export %d: decode brake: %w", e.ID, err)
 	}
 	if err := json.Unmarshal(mapping, &e.Mapping); err != nil {
 		return e, fmt.Errorf("export %d: decode mapping: %w", e.ID, err)
@@ -251,6 +260,18 @@ func segmentInUse(ctx context.Context, tx pgx.Tx, segmentID int64) error {
 	}
 	if len(names) > 0 {
 		return store.SegmentInUseError(segName, names)
+	}
+	return nil
+}
+
+// saveBrake stores export id's removal brake.
+func saveBrake(ctx context.Context, tx pgx.Tx, id int64, b export.Brake) error {
+	j, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("encode brake: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE exports SET brake = $1 WHERE id = $2`, string(j), id); err != nil {
+		return fmt.Errorf("save brake: %w", err)
 	}
 	return nil
 }

@@ -17,7 +17,7 @@ import (
 // saved one when the connection is gone.
 const exportCols = `e.id, e.name, e.connection_id, COALESCE(c.name, e.connection_name), e.detached_reason, e.mapping,
 	e.tag_prefix, e.leave_behaviour, e.schedule_kind, e.schedule_cron, e.schedule_time_zone, e.profile_cap, e.active,
-	e.created_at, e.updated_at`
+	e.created_at, e.updated_at, e.brake`
 
 const exportFrom = ` FROM exports e LEFT JOIN connections c ON c.id = e.connection_id`
 
@@ -37,6 +37,9 @@ func (s *Store) CreateExport(ctx context.Context, e export.Export) (export.Expor
 			micros(e.CreatedAt), micros(e.UpdatedAt)).Scan(&id)
 		if err != nil {
 			return exportWriteError(e.Name, err)
+		}
+		if err := saveBrake(ctx, tx, id, e.Brake); err != nil {
+			return err
 		}
 		return insertExportSegments(ctx, tx, id, e.Segments)
 	})
@@ -63,6 +66,9 @@ func (s *Store) UpdateExport(ctx context.Context, e export.Export) (export.Expor
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("export %d: %w", e.ID, store.ErrNotFound)
+		}
+		if err := saveBrake(ctx, tx, e.ID, e.Brake); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM export_segments WHERE export_id = ?`, e.ID); err != nil {
 			return fmt.Errorf("replace segments: %w", err)
@@ -202,4 +208,16 @@ func (s *Store) DeleteExport(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
+}
+
+// saveBrake stores export id's removal brake.
+func saveBrake(ctx context.Context, tx *sql.Tx, id int64, b export.Brake) error {
+	j, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("encode brake: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE exports SET brake = ? WHERE id = ?`, string(j), id); err != nil {
+		return fmt.Errorf("save brake: %w", err)
+	}
+	return nil
 }
