@@ -78,4 +78,3 @@ func (s *Runs) decisionError(r run.Run, err error) error {
 	}
 	return Conflict("run %d is not held by the removal brake (it is %s): there is nothing to approve or discard", r.ID, r.Status).because(err)
 }
-
