@@ -191,7 +191,7 @@ func TestHeldRunAndRevokedKeyEndToEnd(t *testing.T) {
 		for _, want := range []struct {
 			id     int64
 			status string
-		}{{r.ID, "held"}, {bad.ID, "failed"}} {
+		}{{r.ID, "succeeded"}, {bad.ID, "failed"}} { // the held run was discarded
 			res, err := browser.Get(fmt.Sprintf("%s/runs/%d", web.URL, want.id))
 			require.NoError(t, err)
 			page, _ := io.ReadAll(res.Body)
