@@ -25,7 +25,8 @@ connection as contacts: mapped fields, the tag "source: segbridge" and one tag
 	}
 	cmd.AddCommand(newExportCreateCmd(g), newExportListCmd(g), newExportShowCmd(g),
 		newExportUpdateCmd(g), newExportRemoveCmd(g),
-		newExportRunCmd(g), newExportCancelCmd(g), newExportRunsCmd(g), newExportResultsCmd(g),
+		newExportRunCmd(g), newExportCancelCmd(g), newExportApproveCmd(g), newExportDiscardCmd(g),
+		newExportRunsCmd(g), newExportResultsCmd(g),
 		newExportVerifyCmd(g))
 	return cmd
 }
@@ -37,6 +38,7 @@ type exportFlags struct {
 	segments, maps, customs        []string
 	profileCap                     int
 	active                         bool
+	brake                          export.Brake
 }
 
 // register adds the flags; create shows the defaults a new export gets,
@@ -64,6 +66,7 @@ func (f *exportFlags) register(cmd *cobra.Command, create bool) {
 	}
 	fl.IntVar(&f.profileCap, "cap", capDefault, "the most profiles a run may send; above it the run fails at planning, sending nothing")
 	fl.BoolVar(&f.active, "active", true, "false pauses scheduled runs")
+	f.registerBrake(cmd, create)
 }
 
 // input is the change the flags the user gave make to export cur (a zero
@@ -106,6 +109,7 @@ func (f *exportFlags) input(cmd *cobra.Command, cur export.Export) (service.Expo
 	if changed("active") {
 		in.Active = &f.active
 	}
+	in.Brake = f.brakePatch(cmd)
 	return in, nil
 }
 

@@ -60,21 +60,22 @@ func (b Brake) Validate() error {
 	return nil
 }
 
-// String describes the thresholds in plain words.
+// String describes the thresholds in plain words: "untags over 10 % and
+// over 100 contacts; skipped members over 50 %; members falling by over
+// 50 % (off where a threshold is off)".
 func (b Brake) String() string {
-	untag := "off"
+	untag := "untags: off"
 	if b.UntagPercent < BrakeOff {
-		untag = fmt.Sprintf("more than %d %% and more than %s contacts", b.UntagPercent, Count(b.UntagMin))
+		untag = fmt.Sprintf("untags over %d %% and over %s contacts", b.UntagPercent, Count(b.UntagMin))
 	}
-	return fmt.Sprintf("untag %s; skipped %s; members fall %s", untag, PercentText(b.SkipPercent), PercentText(b.DropPercent))
-}
-
-// PercentText shows a threshold percentage: "more than 50 %" or "off".
-func PercentText(p int) string {
-	if p >= BrakeOff {
-		return "off"
+	skip, drop := "skipped members: off", "members falling: off"
+	if b.SkipPercent < BrakeOff {
+		skip = fmt.Sprintf("skipped members over %d %%", b.SkipPercent)
 	}
-	return fmt.Sprintf("more than %d %%", p)
+	if b.DropPercent < BrakeOff {
+		drop = fmt.Sprintf("members falling by over %d %%", b.DropPercent)
+	}
+	return untag + "; " + skip + "; " + drop
 }
 
 // Count writes n with thousands separators: 10,040.
