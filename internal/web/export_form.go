@@ -51,6 +51,7 @@ type exportForm struct {
 	TimeZone     string
 	Cap          string
 	Active       bool
+	Brake        brakeForm
 
 	// Choices.
 	Connections []connection.Connection
@@ -64,7 +65,7 @@ func (f exportForm) HasSegment(id int64) bool { return slices.Contains(f.Segment
 func defaultExportForm() exportForm {
 	return exportForm{Email: "email", TagPrefix: export.DefaultTagPrefix, Leave: string(export.LeaveUntag),
 		Schedule: string(export.ScheduleRefresh), TimeZone: export.DefaultTimeZone,
-		Cap: strconv.Itoa(export.DefaultProfileCap), Active: true}
+		Cap: strconv.Itoa(export.DefaultProfileCap), Active: true, Brake: defaultBrakeForm()}
 }
 
 // withChoices fills the form's choices: connections p may use, segments
@@ -139,6 +140,9 @@ func exportFromForm(r *http.Request, now time.Time) (exportForm, export.Export, 
 	}
 	if e.ProfileCap, err = strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(f.Cap), ",", "")); err != nil {
 		return f, e, &export.FieldError{Field: "profile_cap", Msg: fmt.Sprintf("%q is not a whole number", f.Cap)}
+	}
+	if e.Brake, err = brakeFromForm(r, &f.Brake); err != nil {
+		return f, e, err
 	}
 	return f, e.WithDefaults(), nil
 }

@@ -157,7 +157,7 @@ func (s *server) createExport(w http.ResponseWriter, r *http.Request) error {
 // exportInput is the form's export as the export service takes it.
 func exportInput(f exportForm, e export.Export) service.ExportInput {
 	in := service.ExportInput{Name: f.Name, Segments: []string{}, Mapping: &e.Mapping, TagPrefix: e.TagPrefix,
-		Leave: string(e.Leave), Schedule: &e.Schedule, ProfileCap: e.ProfileCap, Active: &e.Active}
+		Leave: string(e.Leave), Schedule: &e.Schedule, ProfileCap: e.ProfileCap, Active: &e.Active, Brake: brakePatch(e.Brake)}
 	if f.ConnectionID != 0 {
 		in.Connection = strconv.FormatInt(f.ConnectionID, 10)
 	}
@@ -237,7 +237,7 @@ func (s *server) exportPage(w http.ResponseWriter, r *http.Request) error {
 	v := exportView{exportRow: row, Mapping: mappingLines(e.Mapping), Schedule: scheduleText(e), Runs: runs,
 		Chart: newChart(runs), CanChange: p.CanWrite()}
 	for i := range runs {
-		if !runs[i].Status.Final() {
+		if runs[i].Status.Executable() {
 			v.Active = &runs[i]
 		}
 	}
