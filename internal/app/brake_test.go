@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,10 +65,24 @@ func (e *e2e) memberEmails() []string {
 func (e *e2e) editMembers(emails []string, edit func(a profile.Attrs)) {
 	e.t.Helper()
 	want := e.expected()
+	ids := map[string]string{} // e-mail → the first profile with it
+	require.NoError(e.t, e.a.Store.ScanProfiles(e.ctx, func(id string, raw []byte) error {
+		a, err := profile.DecodeAttrs(raw)
+		if err != nil {
+			return err
+		}
+		if s, _ := a["email"].(string); s != "" {
+			em := strings.ToLower(strings.TrimSpace(s))
+			if _, seen := ids[em]; !seen {
+				ids[em] = id
+			}
+		}
+		return nil
+	}))
 	var batch []profile.Profile
 	for _, em := range emails {
-		id, err := e.findByEmail(em)
-		require.NoError(e.t, err)
+		id, ok := ids[em]
+		require.True(e.t, ok, "no profile with e-mail %s", em)
 		attrs := want[em]
 		edit(attrs)
 		batch = append(batch, profile.Profile{ID: id, Attrs: attrs})
