@@ -71,6 +71,9 @@ func New(queue QueueDepth) *Metrics {
 // RunEnded counts a run that reached a final status, and its contacts.
 func (m *Metrics) RunEnded(r run.Run) {
 	m.runs.WithLabelValues(string(r.Status)).Inc()
+	if !r.Status.Final() {
+		return // held: its contacts are counted when it ends
+	}
 	c := r.Counts
 	for result, n := range map[string]int{
 		"added": c.Added, "updated": c.Updated, "unchanged": c.Unchanged, "untagged": c.Untagged,
