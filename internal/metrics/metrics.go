@@ -68,7 +68,8 @@ func New(queue QueueDepth) *Metrics {
 	return m
 }
 
-// RunEnded counts a run that reached a final status, and its contacts.
+// RunEnded counts a run that reached a final status (or was held by the
+// removal brake), and the contacts of a final one.
 func (m *Metrics) RunEnded(r run.Run) {
 	m.runs.WithLabelValues(string(r.Status)).Inc()
 	if !r.Status.Final() {
