@@ -217,8 +217,7 @@ func Discard(ctx context.Context, st Decider, id int64, by string, now time.Time
 	if err := st.DecideHold(ctx, id, DecisionDiscarded, by, r.Message, now); err != nil {
 		return r, err
 	}
-	n, err := st.AbandonOps(ctx, id, ReasonDiscarded, "discarded by "+by+" (removal brake)")
-	if err != nil {
+	if _, err := st.AbandonOps(ctx, id, ReasonDiscarded, "discarded by "+by+" (removal brake)"); err != nil {
 		return r, err
 	}
 	if r, err = st.GetRun(ctx, id); err != nil {
@@ -228,7 +227,7 @@ func Discard(ctx context.Context, st Decider, id int64, by string, now time.Time
 	if err != nil {
 		return r, err
 	}
-	n = counts.Skipped[ReasonDiscarded] // also those an interrupted discard marked
+	n := counts.Skipped[ReasonDiscarded] // also those an interrupted discard marked
 	r.Counts = withPlanCounts(counts, r.Counts)
 	r.Status, r.Step, r.FinishedAt = StatusSucceeded, StepDone, now
 	r.Message = fmt.Sprintf("%s untags discarded by %s: those contacts keep their tags (%s)", count(n), by, r.Hold.Reason)
