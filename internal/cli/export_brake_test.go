@@ -38,4 +38,18 @@ func testExportBrakeFlags(t *testing.T, b *bundle) {
 	require.Contains(t, msg, "run 1 is not held by the removal brake (it is succeeded)")
 	msg = b.fails("export", "discard", "x")
 	require.Contains(t, msg, `"x" is not a run id`)
+
+	// Hold any untag: the one member leaves, the run is held, the next is
+	// refused, and approve sends the untag as the same run.
+	b.ok("export", "update", "Braked", "--brake-untag-percent", "0", "--brake-untag-min", "0")
+	b.ok("segment", "update", "VIP buyers", "--rule", "p.orders > 100")
+	msg = b.fails("export", "run", "Braked")
+	require.Contains(t, msg, "run 2 is held: would untag 1 of 1 confirmed contacts (100 %, threshold 0 % and 0)")
+	require.Contains(t, msg, "approve them with: segbridge export approve 2")
+	msg = b.fails("export", "run", "Braked")
+	require.Contains(t, msg, `export "Braked" has run 2 held by its removal brake`)
+	require.Contains(t, msg, "segbridge export approve 2")
+	out := b.ok("export", "approve", "2")
+	require.Contains(t, out, "run 2 succeeded")
+	require.Contains(t, out, "untagged 1")
 }

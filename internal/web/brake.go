@@ -1,12 +1,14 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"segbridge/internal/export"
+	"segbridge/internal/run"
 	"segbridge/internal/service"
 )
 
@@ -91,4 +93,13 @@ func (s *server) discardRun(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.redirect(w, r, fmt.Sprintf("/runs/%d", id), fmt.Sprintf("Discarded: %s.", rn.Message), false)
 	return nil
+}
+
+// heldRunOf is the id of the held run that refused err's start (0: none).
+func heldRunOf(err error) int64 {
+	var held *run.HeldError
+	if errors.As(err, &held) {
+		return held.RunID
+	}
+	return 0
 }

@@ -259,6 +259,10 @@ func (s *server) runExport(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	st, err := s.app.Services.Runs.Start(ctx, p, e.Name, service.StartOptions{})
+	if held := heldRunOf(err); held != 0 {
+		s.redirect(w, r, fmt.Sprintf("/runs/%d", held), "This export has a run held by its removal brake: approve or discard its untags first.", true)
+		return nil
+	}
 	if errors.Is(err, run.ErrActiveRun) {
 		s.redirect(w, r, back, "This export already has a run in progress; wait for it or cancel it.", true)
 		return nil
