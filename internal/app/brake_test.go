@@ -174,6 +174,11 @@ func TestBrakeHoldsUntilApproved(t *testing.T) {
 		_, err = run.Start(e.ctx, e.a.Store, e.export.ID, run.TriggerSchedule, time.Now())
 		require.True(t, errors.As(err, &he), "the scheduler is refused too: %v", err)
 
+		rec, err := e.a.Jobs.Refresh(e.ctx) // the scheduled refresh skips the export, saying why
+		require.NoError(t, err)
+		require.Contains(t, rec.Message, fmt.Sprintf(`%q has run %d held by its removal brake`, e.export.Name, held.ID))
+		require.Zero(t, rec.Runs)
+
 		st, err := e.a.Services.Runs.Approve(e.ctx, brakeAdmin, held.ID)
 		require.NoError(t, err)
 		require.Equal(t, run.StatusQueued, st.Run.Status)
