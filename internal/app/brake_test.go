@@ -28,6 +28,10 @@ const untagRoute = "DELETE /api/contacts/tags"
 
 var brakeAdmin = user.Principal{Role: user.RoleAdmin, Via: "cli", Actor: "cli:tester@test"}
 
+// brakeOff turns every threshold of the removal brake off, for tests of
+// other things that untag many contacts at once.
+var brakeOff = export.Brake{UntagPercent: export.BrakeOff, SkipPercent: export.BrakeOff, DropPercent: export.BrakeOff}
+
 // untagRequests is how many tag removals the sandbox has received.
 func (e *e2e) untagRequests() int {
 	n := 0
