@@ -177,6 +177,7 @@ func (e *Executor) hold(ctx context.Context, r *Run) error {
 		return err
 	}
 	r.Counts = withPlanCounts(counts, r.Counts)
+	r.FinishedAt = e.cfg.Now() // until approved: DecideHold clears it
 	r.Status, r.Message = StatusHeld, r.Hold.Reason+"; the adds and updates were sent, the untags wait: approve the run to send them, or discard them"
 	return nil
 }

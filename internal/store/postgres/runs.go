@@ -104,9 +104,10 @@ func (s *Store) DecideHold(ctx context.Context, runID int64, d run.Decision, by,
 	if d == run.DecisionApproved {
 		status = run.StatusQueued
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE export_runs SET hold_decision = $1, hold_by = $2, hold_at = $3, status = $4, message = $5
+	tag, err := s.pool.Exec(ctx, `UPDATE export_runs SET hold_decision = $1, hold_by = $2, hold_at = $3, status = $4, message = $5,
+		finished_at = CASE WHEN $7::boolean THEN NULL ELSE finished_at END
 		WHERE id = $6 AND status = 'held' AND hold <> '' AND hold_decision IN ('', $1)`,
-		string(d), by, now, string(status), message, runID)
+		string(d), by, now, string(status), message, runID, status == run.StatusQueued)
 	if err != nil {
 		return fmt.Errorf("postgres: decide on held run %d: %w", runID, err)
 	}

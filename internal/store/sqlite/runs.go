@@ -102,9 +102,10 @@ func (s *Store) DecideHold(ctx context.Context, runID int64, d run.Decision, by,
 	if d == run.DecisionApproved {
 		status = run.StatusQueued
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE export_runs SET hold_decision = ?, hold_by = ?, hold_at = ?, status = ?, message = ?
+	res, err := s.db.ExecContext(ctx, `UPDATE export_runs SET hold_decision = ?, hold_by = ?, hold_at = ?, status = ?, message = ?,
+		finished_at = CASE WHEN ? THEN NULL ELSE finished_at END
 		WHERE id = ? AND status = 'held' AND hold <> '' AND hold_decision IN ('', ?)`,
-		string(d), by, micros(now), string(status), message, runID, string(d))
+		string(d), by, micros(now), string(status), message, status == run.StatusQueued, runID, string(d))
 	if err != nil {
 		return fmt.Errorf("sqlite: decide on held run %d: %w", runID, err)
 	}

@@ -46,6 +46,7 @@ func testHoldAndDecide(t *testing.T, newStore NewStore) {
 	require.ErrorIs(t, err, run.ErrNotHeld, "a queued run is not held")
 
 	r.Status, r.Step, r.Hold.Reason, r.Message = run.StatusHeld, run.StepUntag, "held: would untag 3 of 4", "held: …"
+	r.StartedAt, r.FinishedAt = f.now, f.now.Add(time.Minute)
 	require.NoError(t, f.rs.SaveRun(f.ctx, r))
 	got, err := f.rs.GetRun(f.ctx, r.ID)
 	require.NoError(t, err)
@@ -58,6 +59,7 @@ func testHoldAndDecide(t *testing.T, newStore NewStore) {
 	got, err = f.rs.GetRun(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, run.StatusQueued, got.Status)
+	require.True(t, got.FinishedAt.IsZero(), "an approved run is not finished any more")
 	require.Equal(t, "approved by ann", got.Message)
 	require.Equal(t, run.DecisionApproved, got.Hold.Decision)
 	require.Equal(t, "ann@example.com", got.Hold.By)
