@@ -32,6 +32,7 @@ type exportJSON struct {
 	Schedule   export.Schedule       `json:"schedule"`
 	NextRun    *time.Time            `json:"next_run,omitempty"`
 	ProfileCap int                   `json:"profile_cap"`
+	Brake      export.Brake          `json:"brake" doc:"the removal brake's thresholds (percentages of 100 are off)"`
 	Active     bool                  `json:"active"`
 	CreatedAt  time.Time             `json:"created_at"`
 	UpdatedAt  time.Time             `json:"updated_at"`
@@ -91,7 +92,7 @@ func (v exportView) visible(p user.Principal, e export.Export) bool {
 
 func (v exportView) json(e export.Export) exportJSON {
 	j := exportJSON{ID: e.ID, Name: e.Name, Detached: e.DetachedText(), Mapping: e.Mapping, TagPrefix: e.TagPrefix,
-		Leave: string(e.Leave), Schedule: e.Schedule, ProfileCap: e.ProfileCap, Active: e.Active,
+		Leave: string(e.Leave), Schedule: e.Schedule, ProfileCap: e.ProfileCap, Brake: e.Brake, Active: e.Active,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, Segments: []exportSegmentJSON{}}
 	j.ConsentPolicy = string(e.ConsentPolicy)
 	if c, ok := v.conns[e.ConnectionID]; ok && !e.Detached() {
@@ -131,16 +132,16 @@ type exportRefInput struct {
 // connection, segments and mapping are required; on update only the
 // fields sent change.
 type exportFields struct {
-	Name       string           `json:"name,omitempty" maxLength:"100" example:"VIP buyers to Omnisend"`
-	Connection string           `json:"connection,omitempty" doc:"the connection's name or id" example:"Main shop"`
-	Segments   []string         `json:"segments,omitempty" maxItems:"99" doc:"segment names or slugs, in order; replaces the list" example:"[\"VIP buyers\"]"`
-	Mapping    *export.Mapping  `json:"mapping,omitempty" doc:"profile attribute per Omnisend field; e-mail is required; replaces the mapping"`
-	TagPrefix  string           `json:"tag_prefix,omitempty" maxLength:"100" doc:"segment tags are \"PREFIX: slug\" (default segbridge)"`
-	Leave      string           `json:"leave,omitempty" enum:"untag,keep" doc:"what happens to people who leave every segment (default untag)"`
-	Schedule   *export.Schedule `json:"schedule,omitempty" doc:"refresh (after each system refresh, the default), manual, or cron with its time zone"`
-	ProfileCap int              `json:"profile_cap,omitempty" minimum:"1" doc:"the most profiles a run may send (default 1,000,000)"`
-	Active     *bool            `json:"active,omitempty" doc:"false pauses scheduled runs (default true)"`
-
+	Name       string             `json:"name,omitempty" maxLength:"100" example:"VIP buyers to Omnisend"`
+	Connection string             `json:"connection,omitempty" doc:"the connection's name or id" example:"Main shop"`
+	Segments   []string           `json:"segments,omitempty" maxItems:"99" doc:"segment names or slugs, in order; replaces the list" example:"[\"VIP buyers\"]"`
+	Mapping    *export.Mapping    `json:"mapping,omitempty" doc:"profile attribute per Omnisend field; e-mail is required; replaces the mapping"`
+	TagPrefix  string             `json:"tag_prefix,omitempty" maxLength:"100" doc:"segment tags are \"PREFIX: slug\" (default segbridge)"`
+	Leave      string             `json:"leave,omitempty" enum:"untag,keep" doc:"what happens to people who leave every segment (default untag)"`
+	Schedule   *export.Schedule   `json:"schedule,omitempty" doc:"refresh (after each system refresh, the default), manual, or cron with its time zone"`
+	ProfileCap int                `json:"profile_cap,omitempty" minimum:"1" doc:"the most profiles a run may send (default 1,000,000)"`
+	Active     *bool              `json:"active,omitempty" doc:"false pauses scheduled runs (default true)"`
+	Brake      *export.BrakePatch `json:"brake,omitempty" doc:"the removal brake: a run past a threshold sends its adds and updates but holds its untags for approval; only the thresholds sent change"`
 	ConsentPolicy string `json:"consent_policy,omitempty" enum:"keep,opt-ins,mirror" doc:"which e-mail statuses are sent (default keep: never one); opt-ins (mapped subscribed with its date) and mirror (mapped subscribed or unsubscribed with its date) need mapping.consent with its date_attribute; nonSubscribed and future dates are never sent"`
 }
 
@@ -215,9 +216,10 @@ func (s *server) getExport(ctx context.Context, in *exportRefInput) (*exportOutp
 
 // input is the service's view of the body's fields.
 func (b exportFields) input() service.ExportInput {
-	return service.ExportInput{Name: b.Name, Connection: b.Connection, Segments: b.Segments, Mapping: b.Mapping,
+	in := service.ExportInput{Name: b.Name, Connection: b.Connection, Segments: b.Segments, Mapping: b.Mapping,
 		TagPrefix: b.TagPrefix, Leave: b.Leave, Schedule: b.Schedule, ProfileCap: b.ProfileCap, Active: b.Active,
 		ConsentPolicy: b.ConsentPolicy}
+	return withBrake(in, b.Brake)
 }
 
 func (s *server) createExport(ctx context.Context, in *createExportInput) (*exportOutput, error) {

@@ -174,6 +174,14 @@ func routes() []route {
 			id := f.queuedRun(f.export("Cancel "+role, "Shared"))
 			return request{method: "POST", path: fmt.Sprintf("/runs/%d/cancel", id)}
 		}},
+		{method: "POST", path: "/runs/{id}/approve", want: writers.with(202), req: func(f *fixture, role string) request {
+			id := f.heldRun(f.export("Approve "+role, "Shared"))
+			return request{method: "POST", path: fmt.Sprintf("/runs/%d/approve", id)}
+		}},
+		{method: "POST", path: "/runs/{id}/discard", want: writers, req: func(f *fixture, role string) request {
+			id := f.heldRun(f.export("Discard "+role, "Shared"))
+			return request{method: "POST", path: fmt.Sprintf("/runs/%d/discard", id)}
+		}},
 		// read-back
 		{method: "POST", path: "/exports/{name}/verify", name: "shared", want: writers, req: fixed("POST", "/exports/Shared%20Export/verify", map[string]any{"repair": "report"})},
 		{method: "POST", path: "/exports/{name}/verify", name: "admins only", want: want{200, 404, 403, 401},

@@ -28,7 +28,7 @@ type runJSON struct {
 	ExportID        int64         `json:"export_id"`
 	Export          string        `json:"export"`
 	Trigger         string        `json:"trigger" enum:"manual,refresh,schedule"`
-	Status          string        `json:"status" enum:"queued,running,succeeded,failed,cancelled"`
+	Status          string        `json:"status" enum:"queued,running,held,succeeded,failed,cancelled"`
 	Step            string        `json:"step"`
 	Message         string        `json:"message,omitempty"`
 	CancelRequested bool          `json:"cancel_requested"`
@@ -38,12 +38,13 @@ type runJSON struct {
 	Requests        int           `json:"requests" doc:"Omnisend API requests the run made"`
 	Counts          run.Counts    `json:"counts"`
 	Progress        *run.Progress `json:"progress,omitempty" doc:"how far the send, confirm and untag steps are; while the run is active"`
+	Hold            *holdJSON     `json:"hold,omitempty" doc:"when the removal brake held the run's untags: why, and what was decided"`
 }
 
 func toRunJSON(r run.Run, exportName string) runJSON {
 	j := runJSON{ID: r.ID, ExportID: r.ExportID, Export: exportName, Trigger: string(r.Trigger), Status: string(r.Status),
 		Step: string(r.Step), Message: r.Message, CancelRequested: r.CancelRequested, QueuedAt: r.QueuedAt,
-		Requests: r.Requests, Counts: r.Counts}
+		Requests: r.Requests, Counts: r.Counts, Hold: toHoldJSON(r)}
 	if !r.StartedAt.IsZero() {
 		t := r.StartedAt
 		j.StartedAt = &t
@@ -108,6 +109,7 @@ func (s *server) registerRuns(api huma.API) {
 		},
 	}}
 	huma.Register(api, results, s.runResults)
+	s.registerBrake(api)
 }
 
 func (s *server) listRuns(ctx context.Context, in *runsInput) (*runsOutput, error) {
@@ -136,6 +138,9 @@ func (s *server) startRun(ctx context.Context, in *exportRefInput) (*startRunOut
 		return nil, err
 	}
 	st, err := s.a.Services.Runs.Start(ctx, p, in.Name, service.StartOptions{})
+	if herr := heldConflict(err); herr != nil {
+		return nil, herr
+	}
 	if errors.Is(err, run.ErrActiveRun) {
 		if e, ok := service.AsError(err); ok && st.Run.ID != 0 {
 			return nil, huma.Error409Conflict(fmt.Sprintf("%s (POST /api/v1/runs/%d/cancel)", e.Msg, st.Run.ID))

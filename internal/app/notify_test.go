@@ -133,9 +133,14 @@ func TestHeldRunAndRevokedKeyEndToEnd(t *testing.T) {
 
 		r, err := e.a.Store.CreateRun(e.ctx, e.export.ID, run.TriggerManual, time.Now())
 		require.NoError(t, err)
-		r.Status, r.Step, r.Message = notify.StatusHeld, run.StepDone, "held by the removal brake: 80 of 100 contacts would be untagged"
+		r.Status, r.Step, r.Message = run.StatusHeld, run.StepUntag, "held by the removal brake: 80 of 100 contacts would be untagged"
+		r.Hold.Reason = "held: would untag 80 of 100 confirmed contacts"
 		r.StartedAt, r.FinishedAt = time.Now(), time.Now()
-		require.NoError(t, e.a.Store.SaveRun(e.ctx, r), "saved through the store, as the brake will")
+		require.NoError(t, e.a.Store.SaveRun(e.ctx, r), "saved through the store, as the brake does")
+		flush()
+		// A held run blocks its export: its untags (none here) are discarded.
+		_, _, err = e.a.Services.Runs.Discard(e.ctx, brakeAdmin, r.ID)
+		require.NoError(t, err)
 		flush()
 
 		revoked := e.revocableKey()
@@ -150,10 +155,14 @@ func TestHeldRunAndRevokedKeyEndToEnd(t *testing.T) {
 
 		for _, hook := range []*hookReceiver{hookA, hookB} {
 			got := hook.bodies()
-			require.Len(t, got, 2, "one for the held run, one for the revoked key; none for the second failure")
-			var held, key notify.Notification
+			require.Len(t, got, 3, "one for the held run, one for its recovery once discarded, one for the revoked key; none for the second failure")
+			var held, recovered, key notify.Notification
 			require.NoError(t, json.Unmarshal(got[0], &held))
-			require.NoError(t, json.Unmarshal(got[1], &key))
+			require.NoError(t, json.Unmarshal(got[1], &recovered))
+			require.NoError(t, json.Unmarshal(got[2], &key))
+			require.Equal(t, "run_held", recovered.Alerts[0].Rule.Kind)
+			require.Equal(t, r.ID, recovered.Run.ID)
+			require.Contains(t, recovered.Run.Message, "untags discarded")
 			require.Equal(t, r.ID, held.Run.ID)
 			require.Equal(t, "run_held", held.Alerts[0].Rule.Kind)
 			require.Equal(t, bad.ID, key.Run.ID)
@@ -182,7 +191,7 @@ func TestHeldRunAndRevokedKeyEndToEnd(t *testing.T) {
 		for _, want := range []struct {
 			id     int64
 			status string
-		}{{r.ID, "held"}, {bad.ID, "failed"}} {
+		}{{r.ID, "succeeded"}, {bad.ID, "failed"}} { // the held run was discarded
 			res, err := browser.Get(fmt.Sprintf("%s/runs/%d", web.URL, want.id))
 			require.NoError(t, err)
 			page, _ := io.ReadAll(res.Body)

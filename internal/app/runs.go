@@ -70,6 +70,7 @@ func (rv resolver) target(ex export.Export, conn connection.Connection, members 
 		TagEndpoints: endpoints,
 		BaseTags:     []string{export.SourceTag},
 		KeepLeavers:  ex.Leave == export.LeaveKeep,
+		Brake:        run.Brake(ex.Brake),
 		Cap:          ex.ProfileCap,
 		Client:       client,
 	}

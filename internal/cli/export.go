@@ -25,7 +25,8 @@ connection as contacts: mapped fields, the tag "source: segbridge" and one tag
 	}
 	cmd.AddCommand(newExportCreateCmd(g), newExportListCmd(g), newExportShowCmd(g),
 		newExportUpdateCmd(g), newExportRemoveCmd(g),
-		newExportRunCmd(g), newExportCancelCmd(g), newExportRunsCmd(g), newExportResultsCmd(g),
+		newExportRunCmd(g), newExportCancelCmd(g), newExportApproveCmd(g), newExportDiscardCmd(g),
+		newExportRunsCmd(g), newExportResultsCmd(g),
 		newExportVerifyCmd(g), newExportPlanCmd(g))
 	return cmd
 }
@@ -37,6 +38,7 @@ type exportFlags struct {
 	segments, maps, customs        []string
 	profileCap                     int
 	active                         bool
+	brake                          export.Brake
 
 	consentPolicy string // --consent-policy
 }
@@ -66,6 +68,7 @@ func (f *exportFlags) register(cmd *cobra.Command, create bool) {
 	}
 	fl.IntVar(&f.profileCap, "cap", capDefault, "the most profiles a run may send; above it the run fails at planning, sending nothing")
 	fl.BoolVar(&f.active, "active", true, "false pauses scheduled runs")
+	f.registerBrake(cmd, create)
 	fl.StringVar(&f.consentPolicy, "consent-policy", def(string(export.ConsentKeep)),
 		"which e-mail subscription statuses are sent: keep (never one), opt-ins (mapped subscribed with its date) or mirror (mapped subscribed or unsubscribed with its date); opt-ins and mirror need --consent ATTRIBUTE:DATE")
 }
@@ -110,6 +113,7 @@ func (f *exportFlags) input(cmd *cobra.Command, cur export.Export) (service.Expo
 	if changed("active") {
 		in.Active = &f.active
 	}
+	in.Brake = f.brakePatch(cmd)
 	if changed("consent-policy") {
 		p, err := export.ParseConsentPolicy(strings.TrimSpace(f.consentPolicy))
 		if err != nil {

@@ -113,6 +113,9 @@ func writePlan(w io.Writer, res service.PlanResult, diffPath string) error {
 	fmt.Fprintf(w, "A run of %q now (nothing was changed or sent):\n", res.Export)
 	fmt.Fprintf(w, "  %d members: %d to add, %d to update, %d unchanged, %d to untag, %d kept tagged, %d skipped\n",
 		c.Members, c.Added, c.Updated, c.Unchanged, c.Untagged, c.Kept, c.SkippedTotal())
+	if res.Brake != "" {
+		fmt.Fprintf(w, "  Note: %s.\n", res.Brake)
+	}
 	if len(res.Actions) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  ACTION\tREASON\tCONTACTS")

@@ -92,10 +92,13 @@ func (g *globals) awaitQueued(ctx context.Context, a *app.App, r run.Run, noWait
 	return g.printRun(r)
 }
 
-// printRun prints the summary of a final run; a failed or cancelled run is
-// an error.
+// printRun prints the summary of a final (or held) run; a failed,
+// cancelled or held run is an error.
 func (g *globals) printRun(r run.Run) error {
 	fmt.Fprintln(g.out, summary(r))
+	if r.Status == run.StatusHeld {
+		return fmt.Errorf("run %d is %s (approve them with: segbridge export approve %d; or drop them: segbridge export discard %d)", r.ID, r.Message, r.ID, r.ID)
+	}
 	if r.Status != run.StatusSucceeded {
 		return fmt.Errorf("run %d %s: %s", r.ID, r.Status, r.Message)
 	}
@@ -116,8 +119,8 @@ func (g *globals) awaitRun(ctx context.Context, a *app.App, r run.Run) (run.Run,
 		defer tick.Stop()
 		for {
 			cur, err := a.Store.GetRun(ctx, r.ID)
-			if err != nil || cur.Status.Final() {
-				return cur, err
+			if err != nil || !cur.Status.Executable() {
+				return cur, err // final, or held by the removal brake
 			}
 			select {
 			case <-ctx.Done():
@@ -185,6 +188,10 @@ func runError(err error, name string) error {
 		return err
 	case e.Kind == service.KindNotFound:
 		return fmt.Errorf("%s (see: segbridge export list)", e.Msg)
+	case errors.As(err, new(*run.HeldError)):
+		var held *run.HeldError
+		errors.As(err, &held)
+		return fmt.Errorf("%s (see: segbridge export runs %q; then segbridge export approve %d, or segbridge export discard %d)", e.Msg, name, held.RunID, held.RunID)
 	case errors.Is(err, run.ErrActiveRun):
 		return fmt.Errorf("%s (cancel it with: segbridge export cancel %q)", e.Msg, name)
 	}

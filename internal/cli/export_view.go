@@ -34,6 +34,7 @@ type exportJSON struct {
 	Schedule   export.Schedule `json:"schedule"`
 	NextRun    *time.Time      `json:"next_run,omitempty"`
 	ProfileCap int             `json:"profile_cap"`
+	Brake      export.Brake    `json:"brake"`
 	Active     bool            `json:"active"`
 	CreatedAt  time.Time       `json:"created_at"`
 	UpdatedAt  time.Time       `json:"updated_at"`
@@ -83,7 +84,7 @@ func loadExportView(ctx context.Context, a *app.App) (exportView, error) {
 
 func (v exportView) json(e export.Export) exportJSON {
 	j := exportJSON{ID: e.ID, Name: e.Name, Detached: e.DetachedText(), Mapping: e.Mapping, TagPrefix: e.TagPrefix,
-		Leave: e.Leave, Schedule: e.Schedule, ProfileCap: e.ProfileCap, Active: e.Active,
+		Leave: e.Leave, Schedule: e.Schedule, ProfileCap: e.ProfileCap, Brake: e.Brake, Active: e.Active,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, Segments: []exportSegmentJSON{}}
 	j.ConsentPolicy = e.ConsentPolicy
 	if c, ok := v.conns[e.ConnectionID]; ok && !e.Detached() {
@@ -222,6 +223,7 @@ func (v exportView) writeShow(w io.Writer, e export.Export) error {
 		{"segments", v.segmentsText(e)}, {"tags", strings.Join(j.Tags, ", ")}, {"leave", leave},
 		{"schedule", v.scheduleText(e)}, {"next run", v.nextRunText(e)},
 		{"profile cap", fmt.Sprintf("%d (a run with more members fails at planning, sending nothing)", e.ProfileCap)},
+		{"removal brake", "holds a run's untags at " + e.Brake.String()},
 	}
 	rows = append(rows, mappingRows(e.Mapping)...)
 	rows = append(rows, [2]string{"consent policy", consentPolicyText(e)})

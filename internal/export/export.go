@@ -69,6 +69,8 @@ type Export struct {
 	Leave      Leave    `json:"leave"`
 	Schedule   Schedule `json:"schedule"`
 	ProfileCap int      `json:"profile_cap"`
+	// Brake holds a run's untags past its thresholds (see Brake).
+	Brake Brake `json:"brake"`
 	// Active is false when the user paused scheduled runs.
 	Active    bool      `json:"active"`
 	CreatedAt time.Time `json:"created_at"`
@@ -98,7 +100,7 @@ func (e Export) DetachedText() string {
 
 // WithDefaults returns e with unset fields at their defaults: tag prefix
 // "segbridge", leave untag, schedule refresh (UTC for cron), cap 1,000,000,
-// consent policy keep.
+// consent policy keep and the default brake (when none is set).
 func (e Export) WithDefaults() Export {
 	e.Name = strings.TrimSpace(e.Name)
 	e.TagPrefix = strings.TrimSpace(e.TagPrefix)
@@ -114,6 +116,9 @@ func (e Export) WithDefaults() Export {
 	e.Schedule = e.Schedule.WithDefaults()
 	if e.ProfileCap == 0 {
 		e.ProfileCap = DefaultProfileCap
+	}
+	if e.Brake == (Brake{}) {
+		e.Brake = DefaultBrake()
 	}
 	return e
 }
@@ -146,7 +151,7 @@ func (e Export) Validate() error {
 	if e.ProfileCap < 1 || e.ProfileCap > MaxProfileCap {
 		return &FieldError{Field: "profile_cap", Msg: fmt.Sprintf("%d: want 1 to %d", e.ProfileCap, MaxProfileCap)}
 	}
-	return nil
+	return e.Brake.Validate()
 }
 
 func validateName(name string) error {

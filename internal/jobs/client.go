@@ -10,6 +10,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
+
+	"segbridge/internal/run"
 )
 
 // Client enqueues jobs and, once started, works them. Open builds it
@@ -125,7 +127,11 @@ func (c *Client) Close() error {
 // Enqueue queues a RunExport job for run id. A run has at most one
 // unfinished job: enqueueing it again returns the existing one.
 func (c *Client) Enqueue(ctx context.Context, runID int64) (*rivertype.JobRow, error) {
-	res, err := c.river.Insert(ctx, RunExportArgs{RunID: runID}, nil)
+	r, err := c.cfg.Store.GetRun(ctx, runID)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: enqueue run %d: %w", runID, err)
+	}
+	res, err := c.river.Insert(ctx, RunExportArgs{RunID: runID, Approved: r.Hold.Decision == run.DecisionApproved}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: enqueue run %d: %w", runID, err)
 	}

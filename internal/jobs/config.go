@@ -49,6 +49,7 @@ type Store interface {
 	ListSegments(ctx context.Context) ([]segment.Segment, error)
 	ListExports(ctx context.Context) ([]export.Export, error)
 	run.Starter
+	GetRun(ctx context.Context, id int64) (run.Run, error)
 	SaveRun(ctx context.Context, r run.Run) error
 	store.Refreshes
 }

@@ -52,11 +52,11 @@ func (c *Client) CheckCron(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		started, err := c.startRun(ctx, ex.ID, ex.Name, run.TriggerSchedule)
+		why, err := c.startRun(ctx, ex.ID, ex.Name, run.TriggerSchedule)
 		if err != nil {
 			return queued, err
 		}
-		if started {
+		if why == "" {
 			queued++
 		}
 	}

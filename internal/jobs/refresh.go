@@ -101,12 +101,12 @@ func (c *Client) refreshSegmentsAndRun(ctx context.Context, rec *store.SystemRef
 		if !ex.Active || ex.Detached() || ex.Schedule.Kind != export.ScheduleRefresh {
 			continue
 		}
-		started, err := c.startRun(ctx, ex.ID, ex.Name, run.TriggerRefresh)
+		why, err := c.startRun(ctx, ex.ID, ex.Name, run.TriggerRefresh)
 		if err != nil {
 			return "", err
 		}
-		if !started {
-			skipped = append(skipped, fmt.Sprintf("%q has a run in progress", ex.Name))
+		if why != "" {
+			skipped = append(skipped, fmt.Sprintf("%q %s", ex.Name, why))
 			continue
 		}
 		rec.Runs++

@@ -14,6 +14,11 @@ import (
 // RunExportArgs is the job that executes one export run.
 type RunExportArgs struct {
 	RunID int64 `json:"run_id" river:"unique"`
+	// Approved marks the job that continues a run whose held untags were
+	// approved (the removal brake): the job that worked the run until it
+	// was held has completed, and River keeps completed unique jobs, so
+	// the continuation needs its own key.
+	Approved bool `json:"approved,omitempty" river:"unique"`
 }
 
 // Kind implements river.JobArgs.

@@ -68,9 +68,13 @@ func New(queue QueueDepth) *Metrics {
 	return m
 }
 
-// RunEnded counts a run that reached a final status, and its contacts.
+// RunEnded counts a run that reached a final status (or was held by the
+// removal brake), and the contacts of a final one.
 func (m *Metrics) RunEnded(r run.Run) {
 	m.runs.WithLabelValues(string(r.Status)).Inc()
+	if !r.Status.Final() {
+		return // held: its contacts are counted when it ends
+	}
 	c := r.Counts
 	for result, n := range map[string]int{
 		"added": c.Added, "updated": c.Updated, "unchanged": c.Unchanged, "untagged": c.Untagged,

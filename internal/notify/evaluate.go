@@ -47,7 +47,7 @@ func evaluate(r Rule, ri *RunInfo, history func() ([]run.Run, error)) (finding, 
 		}
 	case RuleRunHeld:
 		switch {
-		case st == StatusHeld:
+		case st == run.StatusHeld:
 			if ri.Message == "" {
 				return finding{holds, id + " was held by the removal brake"}, nil
 			}

@@ -6,14 +6,9 @@ import (
 	"segbridge/internal/run"
 )
 
-// StatusHeld is the status of a run stopped by the removal brake. (The
-// run package is getting it; the rule and the lifecycle notification
-// work on the status's value.)
-const StatusHeld = run.Status("held")
-
 // ended reports whether a run in status s has ended: succeeded, failed,
 // cancelled or held.
-func ended(s run.Status) bool { return s.Final() || s == StatusHeld }
+func ended(s run.Status) bool { return s.Final() || s == run.StatusHeld }
 
 // EventKind is what happened.
 type EventKind string

@@ -285,7 +285,7 @@ func lifecycleText(kind EventKind, ri *RunInfo) (string, string) {
 		return "run.finished", id + " finished; " + counts
 	case run.StatusFailed:
 		return "run.failed", withMessage(id+" failed", ri.Message)
-	case StatusHeld:
+	case run.StatusHeld:
 		return "run.held", withMessage(id+" was held", ri.Message) + "; " + counts
 	case run.StatusCancelled:
 		return "run.cancelled", id + " was cancelled"

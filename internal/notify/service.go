@@ -82,7 +82,9 @@ func (s *Service) RunSaved(ctx context.Context, r run.Run) {
 }
 
 // RunEnded records that run r ended (succeeded, failed, cancelled or
-// held). Recording it again is harmless: one event per run.
+// held). Recording it again is harmless: one event per run, and one for
+// its hold (a held run ends again once its untags are approved or
+// discarded).
 func (s *Service) RunEnded(ctx context.Context, r run.Run) {
 	if !ended(r.Status) {
 		return
@@ -90,7 +92,11 @@ func (s *Service) RunEnded(ctx context.Context, r run.Run) {
 	s.mu.Lock()
 	delete(s.started, r.ID)
 	s.mu.Unlock()
-	s.addEvent(ctx, EventRunEnded, fmt.Sprintf("run:%d:ended", r.ID), r)
+	key := fmt.Sprintf("run:%d:ended", r.ID)
+	if r.Status == run.StatusHeld {
+		key = fmt.Sprintf("run:%d:held", r.ID)
+	}
+	s.addEvent(ctx, EventRunEnded, key, r)
 }
 
 // OnRunEnd is RunEnded for run.Config.OnEnd, which has no context.

@@ -35,6 +35,8 @@ type Target struct {
 	BaseTags []string
 	// KeepLeavers leaves members who left every segment tagged.
 	KeepLeavers bool
+	// Brake holds the run's untags past its thresholds (see brake.go).
+	Brake Brake
 	// Cap fails the plan when the export has more members.
 	Cap    int
 	Client *omnisend.Client
@@ -67,7 +69,8 @@ type Config struct {
 	// (default 1000).
 	PlanChunk int
 	// OnEnd, if set, is called with every run that reaches a final status
-	// (succeeded, failed or cancelled), after it is saved.
+	// (succeeded, failed or cancelled) or is held by the removal brake,
+	// after it is saved.
 	OnEnd func(Run)
 	// Lease is how long an executor's hold on a run lasts unless renewed
 	// (it renews every third of it): a run whose process was killed can
@@ -135,16 +138,16 @@ var errCancelled = errors.New("cancelled on request")
 func (e *Executor) Execute(ctx context.Context, id int64) (Run, error) {
 	st := e.cfg.Store
 	r, err := st.GetRun(ctx, id)
-	if err != nil || r.Status.Final() {
-		return r, err
+	if err != nil || !r.Status.Executable() {
+		return r, err // final, or held for a decision
 	}
 	owner := e.cfg.Owner
 	if err := st.AcquireLease(ctx, id, owner, e.cfg.Now(), e.cfg.Lease); err != nil {
 		return r, err
 	}
 	defer func() { _ = st.ReleaseLease(context.WithoutCancel(ctx), id, owner) }()
-	if r, err = st.GetRun(ctx, id); err != nil || r.Status.Final() {
-		return r, err // it ended between the first look and the lease
+	if r, err = st.GetRun(ctx, id); err != nil || !r.Status.Executable() {
+		return r, err // it ended (or was held) between the first look and the lease
 	}
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -185,7 +188,7 @@ func (e *Executor) execute(ctx context.Context, stop context.CancelCauseFunc, r 
 		// Whatever happened, the run no longer waits for Omnisend.
 		t.progress.setWaiting(context.WithoutCancel(ctx), time.Time{}, "")
 	}()
-	for r.Step != StepDone {
+	for r.Step != StepDone && r.Status != StatusHeld {
 		if err := e.checkCancel(ctx, &r, t); err != nil {
 			return e.end(ctx, r, err)
 		}
@@ -205,6 +208,10 @@ func (e *Executor) execute(ctx context.Context, stop context.CancelCauseFunc, r 
 			return r, err
 		}
 	}
+	if r.Status == StatusHeld {
+		e.cfg.Logger.Info("run held by the removal brake", "run", r.ID, "message", r.Message)
+		e.ended(r)
+	}
 	return r, nil
 }
 
@@ -220,6 +227,9 @@ func (e *Executor) step(ctx context.Context, r *Run, t Target) error {
 	case StepTag:
 		return e.tag(ctx, r, t)
 	case StepUntag:
+		if r.Hold.Waiting() {
+			return e.hold(ctx, r)
+		}
 		return e.untag(ctx, r, t)
 	case StepFinish:
 		return e.finish(ctx, r)

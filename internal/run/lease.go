@@ -85,7 +85,8 @@ const heartbeatEvery = time.Second
 // stopped without finishing it and its lease ran out — that run is failed
 // first, and the new run continues it (its plan confirms what the stale
 // run sent and re-plans the rest), so a killed process never blocks its
-// export. A run in progress that is not stale gives ErrActiveRun.
+// export. A run in progress that is not stale gives ErrActiveRun; a held
+// run (waiting for its untags to be approved or discarded) a *HeldError.
 func Start(ctx context.Context, st Starter, exportID int64, trigger Trigger, now time.Time) (Run, error) {
 	r, err := st.CreateRun(ctx, exportID, trigger, now)
 	if !errors.Is(err, ErrActiveRun) {
@@ -98,6 +99,9 @@ func Start(ctx context.Context, st Starter, exportID int64, trigger Trigger, now
 	for _, cur := range runs {
 		if cur.Status.Final() {
 			continue
+		}
+		if cur.Status == StatusHeld {
+			return r, &HeldError{RunID: cur.ID}
 		}
 		if !cur.Stale(now) {
 			return r, err

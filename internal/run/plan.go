@@ -34,6 +34,9 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 	}
 	r.Counts.Unchanged, r.Counts.Kept = p.unchanged, p.kept
 	r.Counts.Dropped = p.dropped
+	if err := e.brake(ctx, r, t, p.figures()); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
 	r.Step = StepSend
 	t.progress.add(ctx, func(pr *Progress) { *pr = Progress{Upserts: p.upserts, Untags: p.untags} })
 	return nil
@@ -114,6 +117,7 @@ func (e *Executor) planOps(ctx context.Context, exportID, runID int64, t Target,
 			members, p.skipReasons())})
 	}
 	if err := st.ScanState(ctx, exportID, func(s StateEntry) error {
+		p.state++
 		if p.wanted.has(s.Email) {
 			return nil
 		}
@@ -175,6 +179,8 @@ type planner struct {
 	upserts, untags int
 	// skipped counts the members skipped, by reason too.
 	skipped int
+	// state counts the export's state entries (for the brake).
+	state   int
 	reasons map[string]int
 	// dropped counts the members planned with something left out, by
 	// reason (Desired.Dropped).

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strings"
 )
 
 // Preview is what a run of an export would do now, computed by the very
@@ -23,6 +25,9 @@ type Preview struct {
 	Actions []ActionCount `json:"actions"`
 	// Requests are the Omnisend requests the run would make.
 	Requests Requests `json:"requests"`
+	// Brake says what the export's removal brake would do with the run:
+	// hold its untags (and why), or nothing ("").
+	Brake string `json:"brake,omitempty"`
 }
 
 // ActionCount is how many contacts get one action for one reason.
@@ -112,6 +117,13 @@ func (e *Executor) Preview(ctx context.Context, exportID int64, t Target, opt Pr
 	pv := Preview{Counts: s.counts, Tagged: s.tagged, Requests: s.est.requests()}
 	pv.Counts.Members, pv.Counts.Unchanged, pv.Counts.Kept = p.members, p.unchanged, p.kept
 	pv.Counts.Dropped = p.dropped
+	last, err := e.lastSucceeded(ctx, Run{ID: math.MaxInt64, ExportID: exportID})
+	if err != nil {
+		return Preview{}, fmt.Errorf("preview: removal brake: %w", err)
+	}
+	if crossed := t.Brake.crossed(p.figures(), last); len(crossed) > 0 && p.untags > 0 {
+		pv.Brake = "the removal brake would hold the run's untags for approval: " + strings.Join(crossed, "; ")
+	}
 	for k, n := range s.actions {
 		pv.Actions = append(pv.Actions, ActionCount{Action: k[0], Reason: k[1], N: n})
 	}

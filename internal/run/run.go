@@ -15,10 +15,13 @@ import (
 // Status is where a run is in its life.
 type Status string
 
-// Run statuses. Queued and Running are active; the rest are final.
+// Run statuses. Queued and Running are active; Held waits for someone to
+// approve or discard the untags the removal brake held (see brake.go);
+// the rest are final.
 const (
 	StatusQueued    Status = "queued"
 	StatusRunning   Status = "running"
+	StatusHeld      Status = "held"
 	StatusSucceeded Status = "succeeded"
 	StatusFailed    Status = "failed"
 	StatusCancelled Status = "cancelled"
@@ -28,6 +31,10 @@ const (
 func (s Status) Final() bool {
 	return s == StatusSucceeded || s == StatusFailed || s == StatusCancelled
 }
+
+// Executable reports whether an executor works a run in status s (queued
+// or running): a held run waits for a decision, a final one is done.
+func (s Status) Executable() bool { return s == StatusQueued || s == StatusRunning }
 
 // Step is a run's checkpoint: the step to do next.
 type Step string
@@ -76,6 +83,9 @@ type Run struct {
 	// lease ends unless renewed ("" and zero when none holds it).
 	LeaseOwner string
 	LeaseUntil time.Time
+	// Hold is what the removal brake decided for the run, and what was
+	// decided about it.
+	Hold Hold
 }
 
 // Stale reports whether r is running with no live executor: its process

@@ -60,8 +60,9 @@ type Store interface {
 	GetRun(ctx context.Context, id int64) (Run, error)
 	// ListRuns returns an export's runs, newest first.
 	ListRuns(ctx context.Context, exportID int64, limit int) ([]Run, error)
-	// SaveRun stores a run's status, step, message, times and counts (not
-	// its requests: AddRequests counts those).
+	// SaveRun stores a run's status, step, message, times, counts and
+	// hold reason (not its requests: AddRequests counts those; nor its
+	// hold's decision: DecideHold records that).
 	SaveRun(ctx context.Context, r Run) error
 	// AcquireLease makes owner the run's one executor until now+ttl, or
 	// renews owner's lease. A live lease of another owner gives a
@@ -76,6 +77,13 @@ type Store interface {
 	AddRequests(ctx context.Context, runID int64, n int) error
 	// RequestCancel flags an active run for cancellation.
 	RequestCancel(ctx context.Context, id int64) error
+	// DecideHold records decision d (by, at now) on held run runID whose
+	// untags wait for one (or were being discarded: discarding again is
+	// allowed), and sets its message. Approved, the run is queued again;
+	// discarded, it stays held until Discard finishes it. A run in any
+	// other state gives ErrNotHeld, wrapped. (SaveRun never writes the
+	// decision.)
+	DecideHold(ctx context.Context, runID int64, d Decision, by, message string, now time.Time) error
 
 	// ClearPlan forgets a run's ops (a restarted plan).
 	ClearPlan(ctx context.Context, runID int64) error

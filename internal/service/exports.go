@@ -48,6 +48,9 @@ type ExportInput struct {
 	// ConsentPolicy is keep, opt-ins or mirror ("": unchanged, or keep);
 	// see export.ConsentPolicy.
 	ConsentPolicy string
+	// Brake changes the removal brake's thresholds that it sets (the
+	// others: unchanged, or their defaults).
+	Brake export.BrakePatch
 }
 
 // changed names the fields in sets, for the audit entry of an update.
@@ -56,7 +59,7 @@ func (in ExportInput) changed() string {
 	for name, set := range map[string]bool{"name": in.Name != "", "connection": in.Connection != "", "segments": in.Segments != nil,
 		"mapping": in.Mapping != nil, "tag_prefix": in.TagPrefix != "", "leave": in.Leave != "", "schedule": in.Schedule != nil,
 		"profile_cap": in.ProfileCap != 0, "active": in.Active != nil,
-		"consent_policy": in.ConsentPolicy != ""} {
+		"consent_policy": in.ConsentPolicy != "", "brake": !in.Brake.IsZero()} {
 		if set {
 			f = append(f, name)
 		}
@@ -148,7 +151,7 @@ func (s *Exports) Create(ctx context.Context, p user.Principal, in ExportInput) 
 	if len(missing) > 0 {
 		return export.Export{}, InvalidFields(missing...)
 	}
-	e := export.Export{Active: true}
+	e := export.Export{Active: true, Brake: export.DefaultBrake()}
 	if err := s.apply(ctx, p, in, &e); err != nil {
 		return export.Export{}, err
 	}
@@ -248,6 +251,7 @@ func (s *Exports) apply(ctx context.Context, p user.Principal, in ExportInput, e
 	if in.ConsentPolicy != "" {
 		e.ConsentPolicy = export.ConsentPolicy(in.ConsentPolicy)
 	}
+	e.Brake = in.Brake.Apply(e.Brake)
 	return nil
 }
 

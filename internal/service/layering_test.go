@@ -71,6 +71,8 @@ var forbiddenCalls = map[string]bool{
 
 	// Runs and verify (service.Runs).
 	"segbridge/internal/run.Start":               true,
+	"segbridge/internal/run.Approve":             true,
+	"segbridge/internal/run.Discard":             true,
 	"(*segbridge/internal/jobs.Client).StartRun": true,
 	"(*segbridge/internal/jobs.Client).Enqueue":  true,
 	"(*segbridge/internal/jobs.Client).Resume":   true,

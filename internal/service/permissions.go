@@ -29,6 +29,10 @@ const (
 	ExportPreview Action = "export.preview"
 	RunStart      Action = "run.start"
 	RunCancel     Action = "run.cancel"
+	// RunApprove and RunDiscard decide on the untags the removal brake
+	// held: whoever may run the export may.
+	RunApprove Action = "run.approve"
+	RunDiscard Action = "run.discard"
 
 	ConnectionCreate Action = "connection.create"
 	ConnectionUpdate Action = "connection.update"
@@ -100,6 +104,8 @@ var permissions = []Permission{
 	{ExportPreview, writers, ScopeConnections},
 	{RunStart, writers, ScopeConnections},
 	{RunCancel, writers, ScopeConnections},
+	{RunApprove, writers, ScopeConnections},
+	{RunDiscard, writers, ScopeConnections},
 
 	{ConnectionCreate, adminsOnly, ScopeNone},
 	{ConnectionUpdate, adminsOnly, ScopeNone},

@@ -64,6 +64,9 @@ func (s *Runs) Start(ctx context.Context, p user.Principal, nameOrID string, opt
 		st.Run = cur // in a conflict, the run in progress
 	}
 	switch {
+	case active && cur.Status == run.StatusHeld:
+		return st, Conflict("export %q has run %d held by its removal brake (%s): approve or discard its untags first",
+			e.Name, cur.ID, cur.Hold.Reason).because(&run.HeldError{RunID: cur.ID})
 	case active && cur.Status == run.StatusRunning && !cur.Stale(now):
 		return st, Conflict("export %q has run %d in progress (step %s), worked by %s (its lease runs until %s); wait for it to end, or cancel it",
 			e.Name, cur.ID, cur.Step, cur.LeaseOwner, cur.LeaseUntil.Local().Format(time.DateTime)).because(run.ErrActiveRun)
@@ -77,6 +80,10 @@ func (s *Runs) Start(ctx context.Context, p user.Principal, nameOrID string, opt
 		// A stale run (its process died) is failed and continued by the
 		// new run.
 		st.Run, err = run.Start(ctx, s.st, e.ID, run.TriggerManual, now)
+		var held *run.HeldError
+		if errors.As(err, &held) {
+			return st, Conflict("export %q has run %d held by its removal brake: approve or discard its untags first", e.Name, held.RunID).because(err)
+		}
 		if errors.Is(err, run.ErrActiveRun) {
 			return st, Conflict("export %q has a run in progress; wait for it to end, or cancel it", e.Name).because(err)
 		}
@@ -150,13 +157,33 @@ func (s *Runs) Cancel(ctx context.Context, p user.Principal, nameOrID string) (r
 	if !active {
 		return cur, Conflict("export %q has no run in progress", e.Name)
 	}
+	if cur.Status == run.StatusHeld {
+		return cur, Conflict("export %q has no run in progress: run %d is held by the removal brake; discard its untags instead", e.Name, cur.ID)
+	}
 	return s.cancel(ctx, p, e, cur)
 }
 
 // CancelRun asks run id to stop at its next checkpoint. A run of an
 // export p may not see is not found.
 func (s *Runs) CancelRun(ctx context.Context, p user.Principal, id int64) (run.Run, export.Export, error) {
-	if err := allow(p, RunCancel, Subject{}); err != nil {
+	r, e, err := s.runOf(ctx, p, RunCancel, id)
+	if err != nil {
+		return r, e, err
+	}
+	if r.Status == run.StatusHeld {
+		return r, e, Conflict("run %d is held by the removal brake, not in progress: discard its untags instead", r.ID)
+	}
+	if r.Status.Final() {
+		return r, e, Conflict("run %d already ended (%s)", r.ID, r.Status)
+	}
+	r, err = s.cancel(ctx, p, e, r)
+	return r, e, err
+}
+
+// runOf finds run id and its export, checking that p may see the export
+// and perform a on it. A run of an export p may not see is not found.
+func (s *Runs) runOf(ctx context.Context, p user.Principal, a Action, id int64) (run.Run, export.Export, error) {
+	if err := allow(p, a, Subject{}); err != nil {
 		return run.Run{}, export.Export{}, err
 	}
 	r, err := s.st.GetRun(ctx, id)
@@ -173,14 +200,7 @@ func (s *Runs) CancelRun(ctx context.Context, p user.Principal, id int64) (run.R
 	if err != nil {
 		return r, e, err
 	}
-	if err := s.exports.allowOn(ctx, p, RunCancel, e); err != nil {
-		return r, e, err
-	}
-	if r.Status.Final() {
-		return r, e, Conflict("run %d already ended (%s)", r.ID, r.Status)
-	}
-	r, err = s.cancel(ctx, p, e, r)
-	return r, e, err
+	return r, e, s.exports.allowOn(ctx, p, a, e)
 }
 
 func (s *Runs) cancel(ctx context.Context, p user.Principal, e export.Export, r run.Run) (run.Run, error) {
@@ -234,6 +254,8 @@ func (s *Runs) Verify(ctx context.Context, p user.Principal, nameOrID string, op
 	}
 	if cur, active, err := s.activeRun(ctx, e.ID); err != nil {
 		return VerifyResult{}, err
+	} else if active && cur.Status == run.StatusHeld {
+		return VerifyResult{}, Conflict("export %q has run %d held by its removal brake; approve or discard its untags first, then verify", e.Name, cur.ID).because(&run.HeldError{RunID: cur.ID})
 	} else if active {
 		return VerifyResult{}, Conflict("export %q has run %d in progress; verify it when the run has ended", e.Name, cur.ID).because(run.ErrActiveRun)
 	}

@@ -95,6 +95,24 @@ func queueRun(name string) func(f *fixture) {
 	}
 }
 
+// holdRun makes a run of the export named held by the removal brake, as
+// the stage of an approve or a discard.
+func holdRun(name string) func(f *fixture) {
+	return func(f *fixture) {
+		queueRun(name)(f)
+		r, err := f.a.Store.GetRun(f.ctx, f.ids["run"])
+		require.NoError(f.t, err)
+		r.Status, r.Step, r.StartedAt = run.StatusHeld, run.StepUntag, time.Now()
+		r.Hold.Reason = "held: would untag 300 of 1,000 confirmed contacts (30 %, threshold 10 % and 100)"
+		require.NoError(f.t, f.a.Store.SaveRun(f.ctx, r))
+	}
+}
+
+// onRun performs a use case on the stage's run.
+func onRun(do func(f *fixture, role user.Role, id string) outcome) iface {
+	return func(f *fixture, role user.Role) outcome { return do(f, role, fmt.Sprint(f.ids["run"])) }
+}
+
 // exportForm posts the web UI's new export form for connection conn.
 func exportForm(conn string) iface {
 	return func(f *fixture, role user.Role) outcome {
@@ -271,6 +289,26 @@ func onConnection(where, conn string, allowed []user.Role) []useCase {
 				return f.apiCall(role, http.MethodPost, fmt.Sprintf("/runs/%d/cancel", f.ids["run"]), nil)
 			},
 			web: webDoID("/exports/{id}/cancel", exp, url.Values{})},
+		{name: "approve a held run on " + where, action: "run.approve", allowed: allowed, prepare: holdRun(exp),
+			cli: onRun(func(f *fixture, role user.Role, id string) outcome {
+				return f.cliRun(role, "", "export", "approve", id, "--no-wait")
+			}),
+			api: onRun(func(f *fixture, role user.Role, id string) outcome {
+				return f.apiCall(role, http.MethodPost, "/runs/"+id+"/approve", nil)
+			}),
+			web: onRun(func(f *fixture, role user.Role, id string) outcome {
+				return f.webPost(f.web[role], "/runs/"+id+"/approve", url.Values{})
+			})},
+		{name: "discard a held run on " + where, action: "run.discard", allowed: allowed, prepare: holdRun(exp),
+			cli: onRun(func(f *fixture, role user.Role, id string) outcome {
+				return f.cliRun(role, "", "export", "discard", id)
+			}),
+			api: onRun(func(f *fixture, role user.Role, id string) outcome {
+				return f.apiCall(role, http.MethodPost, "/runs/"+id+"/discard", nil)
+			}),
+			web: onRun(func(f *fixture, role user.Role, id string) outcome {
+				return f.webPost(f.web[role], "/runs/"+id+"/discard", url.Values{})
+			})},
 		{name: "verify an export on " + where, action: "export.verify", allowed: allowed,
 			cli: cliDo("export", "verify", exp),
 			api: apiDo(http.MethodPost, "/exports/"+escaped+"/verify", map[string]any{}),

@@ -51,6 +51,7 @@ type exportForm struct {
 	TimeZone     string
 	Cap          string
 	Active       bool
+	Brake        brakeForm
 
 	// Choices.
 	Connections []connection.Connection
@@ -69,7 +70,7 @@ func (f exportForm) HasSegment(id int64) bool { return slices.Contains(f.Segment
 func defaultExportForm() exportForm {
 	return exportForm{Email: "email", TagPrefix: export.DefaultTagPrefix, Leave: string(export.LeaveUntag),
 		Schedule: string(export.ScheduleRefresh), TimeZone: export.DefaultTimeZone,
-		Cap: strconv.Itoa(export.DefaultProfileCap), Active: true, ConsentPolicy: string(export.ConsentKeep)}
+		Cap: strconv.Itoa(export.DefaultProfileCap), Active: true, ConsentPolicy: string(export.ConsentKeep), Brake: defaultBrakeForm()}
 }
 
 // consentChoices are the consent policies as the form offers them.
@@ -165,6 +166,9 @@ func exportFromForm(r *http.Request, now time.Time) (exportForm, export.Export, 
 	}
 	if e.ProfileCap, err = strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(f.Cap), ",", "")); err != nil {
 		return f, e, &export.FieldError{Field: "profile_cap", Msg: fmt.Sprintf("%q is not a whole number", f.Cap)}
+	}
+	if e.Brake, err = brakeFromForm(r, &f.Brake); err != nil {
+		return f, e, err
 	}
 	return f, e.WithDefaults(), nil
 }

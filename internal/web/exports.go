@@ -157,7 +157,7 @@ func (s *server) createExport(w http.ResponseWriter, r *http.Request) error {
 // exportInput is the form's export as the export service takes it.
 func exportInput(f exportForm, e export.Export) service.ExportInput {
 	in := service.ExportInput{Name: f.Name, Segments: []string{}, Mapping: &e.Mapping, TagPrefix: e.TagPrefix,
-		Leave: string(e.Leave), Schedule: &e.Schedule, ProfileCap: e.ProfileCap, Active: &e.Active}
+		Leave: string(e.Leave), Schedule: &e.Schedule, ProfileCap: e.ProfileCap, Active: &e.Active, Brake: brakePatch(e.Brake)}
 	in.ConsentPolicy = string(e.ConsentPolicy)
 	if f.ConnectionID != 0 {
 		in.Connection = strconv.FormatInt(f.ConnectionID, 10)
@@ -242,7 +242,7 @@ func (s *server) exportPage(w http.ResponseWriter, r *http.Request) error {
 		Chart: newChart(runs), CanChange: p.CanWrite()}
 	v.Consent = consentText(e)
 	for i := range runs {
-		if !runs[i].Status.Final() {
+		if runs[i].Status.Executable() {
 			v.Active = &runs[i]
 		}
 	}
@@ -264,6 +264,10 @@ func (s *server) runExport(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	st, err := s.app.Services.Runs.Start(ctx, p, e.Name, service.StartOptions{})
+	if held := heldRunOf(err); held != 0 {
+		s.redirect(w, r, fmt.Sprintf("/runs/%d", held), "This export has a run held by its removal brake: approve or discard its untags first.", true)
+		return nil
+	}
 	if errors.Is(err, run.ErrActiveRun) {
 		s.redirect(w, r, back, "This export already has a run in progress; wait for it or cancel it.", true)
 		return nil

@@ -53,7 +53,7 @@ func (b *bundle) heldRun(exportID int64) run.Run {
 	b.t.Helper()
 	r, err := b.a.Store.CreateRun(b.ctx, exportID, run.TriggerManual, time.Now())
 	require.NoError(b.t, err)
-	r.Status, r.Step, r.Message = notify.StatusHeld, run.StepDone, "held by the removal brake: 120 of 150 contacts would be untagged"
+	r.Status, r.Step, r.Message = run.StatusHeld, run.StepDone, "held by the removal brake: 120 of 150 contacts would be untagged"
 	r.StartedAt, r.FinishedAt = time.Now(), time.Now()
 	require.NoError(b.t, b.a.Store.SaveRun(b.ctx, r))
 	require.NoError(b.t, b.a.Notify.Flush(b.ctx))

@@ -151,6 +151,7 @@ func funcs() template.FuncMap {
 		"sentence": sentence,
 		"duration": runDuration,
 		"final":    func(s run.Status) bool { return s.Final() },
+		"settled":  func(s run.Status) bool { return !s.Executable() }, // final, or held
 		"join":     strings.Join,
 		"add":      func(a, b int) int { return a + b },
 		"pct": func(n, of int) int {

@@ -146,7 +146,7 @@ func (s *server) runProgress(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, progressJSON{ID: rn.ID, Status: rn.Status, Step: rn.Step, Final: rn.Status.Final(),
+	writeJSON(w, http.StatusOK, progressJSON{ID: rn.ID, Status: rn.Status, Step: rn.Step, Final: !rn.Status.Executable(),
 		Message: rn.Message, Progress: prog, Counts: rn.Counts, Requests: rn.Requests, Duration: runDuration(rn)})
 	return nil
 }

@@ -166,6 +166,8 @@ func (s *server) routes() {
 	s.handle("GET /exports/{id}", signedIn, s.exportPage)
 	s.handle("POST /exports/{id}/run", writer, s.runExport)
 	s.handle("POST /exports/{id}/cancel", writer, s.cancelExport)
+	s.handle("POST /runs/{id}/approve", writer, s.approveRun)
+	s.handle("POST /runs/{id}/discard", writer, s.discardRun)
 	s.handle("POST /exports/{id}/remove", writer, s.removeExport)
 	s.handle("GET /exports/{id}/verify", writer, s.verifyPage)
 	s.handle("POST /exports/{id}/verify", writer, s.verifyExport)

@@ -18,7 +18,7 @@ import (
 const exportCols = `e.id, e.name, e.connection_id, COALESCE(c.name, e.connection_name), e.detached_reason, e.mapping,
 	e.tag_prefix, e.leave_behaviour, e.schedule_kind, e.schedule_cron, e.schedule_time_zone, e.profile_cap, e.active,
 	e.created_at, e.updated_at,
-	ARRAY(SELECT es.segment_id FROM export_segments es WHERE es.export_id = e.id ORDER BY es.position)` + exportConsentCol
+	ARRAY(SELECT es.segment_id FROM export_segments es WHERE es.export_id = e.id ORDER BY es.position), e.brake` + exportConsentCol
 
 // exportConsentCol is the consent policy (migration 0019), scanned last.
 const exportConsentCol = `, e.consent_policy`
@@ -43,6 +43,9 @@ func (s *Store) CreateExport(ctx context.Context, e export.Export) (export.Expor
 			return exportWriteError(e.Name, err)
 		}
 		if err := saveConsentPolicy(ctx, tx, id, e.ConsentPolicy); err != nil {
+			return err
+		}
+		if err := saveBrake(ctx, tx, id, e.Brake); err != nil {
 			return err
 		}
 		return insertExportSegments(ctx, tx, id, e.Segments)
@@ -72,6 +75,9 @@ func (s *Store) UpdateExport(ctx context.Context, e export.Export) (export.Expor
 			return fmt.Errorf("export %d: %w", e.ID, store.ErrNotFound)
 		}
 		if err := saveConsentPolicy(ctx, tx, e.ID, e.ConsentPolicy); err != nil {
+			return err
+		}
+		if err := saveBrake(ctx, tx, e.ID, e.Brake); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM export_segments WHERE export_id = $1`, e.ID); err != nil {
@@ -232,12 +238,15 @@ func scanExport(row pgx.Row) (export.Export, error) {
 	var e export.Export
 	var conn *int64
 	var mapping []byte
-	var leave, kind string
+	var leave, kind, brake string
 	err := row.Scan(&e.ID, &e.Name, &conn, &e.ConnectionName, &e.DetachedReason, &mapping, &e.TagPrefix, &leave,
-		&kind, &e.Schedule.Cron, &e.Schedule.TimeZone, &e.ProfileCap, &e.Active, &e.CreatedAt, &e.UpdatedAt, &e.Segments,
+		&kind, &e.Schedule.Cron, &e.Schedule.TimeZone, &e.ProfileCap, &e.Active, &e.CreatedAt, &e.UpdatedAt, &e.Segments, &brake,
 		&e.ConsentPolicy)
 	if err != nil {
 		return e, err
+	}
+	if err := json.Unmarshal([]byte(brake), &e.Brake); err != nil {
+		return e, fmt.Errorf("export %d: decode brake: %w", e.ID, err)
 	}
 	if err := json.Unmarshal(mapping, &e.Mapping); err != nil {
 		return e, fmt.Errorf("export %d: decode mapping: %w", e.ID, err)
@@ -272,6 +281,18 @@ func segmentInUse(ctx context.Context, tx pgx.Tx, segmentID int64) error {
 	}
 	if len(names) > 0 {
 		return store.SegmentInUseError(segName, names)
+	}
+	return nil
+}
+
+// saveBrake stores export id's removal brake.
+func saveBrake(ctx context.Context, tx pgx.Tx, id int64, b export.Brake) error {
+	j, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("encode brake: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE exports SET brake = $1 WHERE id = $2`, string(j), id); err != nil {
+		return fmt.Errorf("save brake: %w", err)
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 )
 
 const runCols = `id, export_id, trigger, status, step, message, cancel_requested, queued_at,
-	started_at, finished_at, requests, counts, lease_owner, lease_until`
+	started_at, finished_at, requests, counts, lease_owner, lease_until, hold, hold_decision, hold_by, hold_at`
 
 var _ run.Store = (*Store)(nil)
 
@@ -76,9 +76,9 @@ func saveRun(ctx context.Context, db runExecer, r run.Run) error {
 		return fmt.Errorf("postgres: save run %d: %w", r.ID, err)
 	}
 	_, err = db.Exec(ctx, `UPDATE export_runs SET status = $1, step = $2, message = $3, started_at = $4,
-		finished_at = $5, counts = $6 WHERE id = $7`,
+		finished_at = $5, counts = $6, hold = $7 WHERE id = $8`,
 		string(r.Status), string(r.Step), r.Message, nullTime(r.StartedAt), nullTime(r.FinishedAt),
-		string(counts), r.ID)
+		string(counts), r.Hold.Reason, r.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: save run %d: %w", r.ID, err)
 	}
@@ -98,14 +98,38 @@ func (s *Store) RequestCancel(ctx context.Context, id int64) error {
 	return nil
 }
 
+// DecideHold implements run.Store.
+func (s *Store) DecideHold(ctx context.Context, runID int64, d run.Decision, by, message string, now time.Time) error {
+	status := run.StatusHeld
+	if d == run.DecisionApproved {
+		status = run.StatusQueued
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE export_runs SET hold_decision = $1, hold_by = $2, hold_at = $3, status = $4, message = $5,
+		finished_at = CASE WHEN $7::boolean THEN NULL ELSE finished_at END
+		WHERE id = $6 AND status = 'held' AND hold <> '' AND hold_decision IN ('', $1)`,
+		string(d), by, now, string(status), message, runID, status == run.StatusQueued)
+	if err != nil {
+		return fmt.Errorf("postgres: decide on held run %d: %w", runID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("run %d: %w", runID, run.ErrNotHeld)
+	}
+	return nil
+}
+
 func scanRun(row pgx.Row) (run.Run, error) {
 	var r run.Run
-	var trigger, status, step, counts string
-	var started, finished, leaseUntil *time.Time
+	var trigger, status, step, counts, decision string
+	var started, finished, leaseUntil, decided *time.Time
 	err := row.Scan(&r.ID, &r.ExportID, &trigger, &status, &step, &r.Message, &r.CancelRequested,
-		&r.QueuedAt, &started, &finished, &r.Requests, &counts, &r.LeaseOwner, &leaseUntil)
+		&r.QueuedAt, &started, &finished, &r.Requests, &counts, &r.LeaseOwner, &leaseUntil,
+		&r.Hold.Reason, &decision, &r.Hold.By, &decided)
 	if err != nil {
 		return r, err
+	}
+	r.Hold.Decision = run.Decision(decision)
+	if decided != nil {
+		r.Hold.At = decided.UTC()
 	}
 	if leaseUntil != nil {
 		r.LeaseUntil = leaseUntil.UTC()

@@ -17,7 +17,7 @@ import (
 // saved one when the connection is gone.
 const exportCols = `e.id, e.name, e.connection_id, COALESCE(c.name, e.connection_name), e.detached_reason, e.mapping,
 	e.tag_prefix, e.leave_behaviour, e.schedule_kind, e.schedule_cron, e.schedule_time_zone, e.profile_cap, e.active,
-	e.created_at, e.updated_at` + exportConsentCol
+	e.created_at, e.updated_at, e.brake` + exportConsentCol
 
 // exportConsentCol is the consent policy (migration 0019), scanned last.
 const exportConsentCol = `, e.consent_policy`
@@ -42,6 +42,9 @@ func (s *Store) CreateExport(ctx context.Context, e export.Export) (export.Expor
 			return exportWriteError(e.Name, err)
 		}
 		if err := saveConsentPolicy(ctx, tx, id, e.ConsentPolicy); err != nil {
+			return err
+		}
+		if err := saveBrake(ctx, tx, id, e.Brake); err != nil {
 			return err
 		}
 		return insertExportSegments(ctx, tx, id, e.Segments)
@@ -71,6 +74,9 @@ func (s *Store) UpdateExport(ctx context.Context, e export.Export) (export.Expor
 			return fmt.Errorf("export %d: %w", e.ID, store.ErrNotFound)
 		}
 		if err := saveConsentPolicy(ctx, tx, e.ID, e.ConsentPolicy); err != nil {
+			return err
+		}
+		if err := saveBrake(ctx, tx, e.ID, e.Brake); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM export_segments WHERE export_id = ?`, e.ID); err != nil {
@@ -222,4 +228,16 @@ func (s *Store) DeleteExport(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
+}
+
+// saveBrake stores export id's removal brake.
+func saveBrake(ctx context.Context, tx *sql.Tx, id int64, b export.Brake) error {
+	j, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("encode brake: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE exports SET brake = ? WHERE id = ?`, string(j), id); err != nil {
+		return fmt.Errorf("save brake: %w", err)
+	}
+	return nil
 }

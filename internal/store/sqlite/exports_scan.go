@@ -59,13 +59,16 @@ func scanExport(row scanner) (export.Export, error) {
 	var e export.Export
 	var conn sql.NullInt64
 	var mapping []byte
-	var leave, kind string
+	var leave, kind, brake string
 	var created, updated int64
 	err := row.Scan(&e.ID, &e.Name, &conn, &e.ConnectionName, &e.DetachedReason, &mapping, &e.TagPrefix, &leave,
-		&kind, &e.Schedule.Cron, &e.Schedule.TimeZone, &e.ProfileCap, &e.Active, &created, &updated,
+		&kind, &e.Schedule.Cron, &e.Schedule.TimeZone, &e.ProfileCap, &e.Active, &created, &updated, &brake,
 		&e.ConsentPolicy)
 	if err != nil {
 		return e, err
+	}
+	if err := json.Unmarshal([]byte(brake), &e.Brake); err != nil {
+		return e, fmt.Errorf("export %d: decode brake: %w", e.ID, err)
 	}
 	if err := json.Unmarshal(mapping, &e.Mapping); err != nil {
 		return e, fmt.Errorf("export %d: decode mapping: %w", e.ID, err)

@@ -14,7 +14,7 @@ import (
 )
 
 const runCols = `id, export_id, trigger, status, step, message, cancel_requested, queued_at,
-	started_at, finished_at, requests, counts, lease_owner, lease_until`
+	started_at, finished_at, requests, counts, lease_owner, lease_until, hold, hold_decision, hold_by, hold_at`
 
 // CreateRun implements run.Store.
 func (s *Store) CreateRun(ctx context.Context, exportID int64, trigger run.Trigger, now time.Time) (run.Run, error) {
@@ -75,9 +75,9 @@ func saveRun(ctx context.Context, db execer, r run.Run) error {
 		return fmt.Errorf("sqlite: save run %d: %w", r.ID, err)
 	}
 	_, err = db.ExecContext(ctx, `UPDATE export_runs SET status = ?, step = ?, message = ?, started_at = ?,
-		finished_at = ?, counts = ? WHERE id = ?`,
+		finished_at = ?, counts = ?, hold = ? WHERE id = ?`,
 		string(r.Status), string(r.Step), r.Message, nullMicros(r.StartedAt), nullMicros(r.FinishedAt),
-		string(counts), r.ID)
+		string(counts), r.Hold.Reason, r.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: save run %d: %w", r.ID, err)
 	}
@@ -96,15 +96,39 @@ func (s *Store) RequestCancel(ctx context.Context, id int64) error {
 	return nil
 }
 
+// DecideHold implements run.Store.
+func (s *Store) DecideHold(ctx context.Context, runID int64, d run.Decision, by, message string, now time.Time) error {
+	status := run.StatusHeld
+	if d == run.DecisionApproved {
+		status = run.StatusQueued
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE export_runs SET hold_decision = ?, hold_by = ?, hold_at = ?, status = ?, message = ?,
+		finished_at = CASE WHEN ? THEN NULL ELSE finished_at END
+		WHERE id = ? AND status = 'held' AND hold <> '' AND hold_decision IN ('', ?)`,
+		string(d), by, micros(now), string(status), message, status == run.StatusQueued, runID, string(d))
+	if err != nil {
+		return fmt.Errorf("sqlite: decide on held run %d: %w", runID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("run %d: %w", runID, run.ErrNotHeld)
+	}
+	return nil
+}
+
 func scanRun(row scanner) (run.Run, error) {
 	var r run.Run
-	var trigger, status, step, counts string
+	var trigger, status, step, counts, decision string
 	var queued int64
-	var started, finished, leaseUntil sql.NullInt64
+	var started, finished, leaseUntil, decided sql.NullInt64
 	err := row.Scan(&r.ID, &r.ExportID, &trigger, &status, &step, &r.Message, &r.CancelRequested,
-		&queued, &started, &finished, &r.Requests, &counts, &r.LeaseOwner, &leaseUntil)
+		&queued, &started, &finished, &r.Requests, &counts, &r.LeaseOwner, &leaseUntil,
+		&r.Hold.Reason, &decision, &r.Hold.By, &decided)
 	if err != nil {
 		return r, err
+	}
+	r.Hold.Decision = run.Decision(decision)
+	if decided.Valid {
+		r.Hold.At = fromMicros(decided.Int64)
 	}
 	if leaseUntil.Valid {
 		r.LeaseUntil = fromMicros(leaseUntil.Int64)

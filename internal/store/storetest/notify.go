@@ -292,13 +292,13 @@ func testNotifyDeliveries(t *testing.T, newStore NewStore) {
 func testNotifyHeldRun(t *testing.T, newStore NewStore) {
 	f := setupRuns(t, newStore)
 	r := f.newRun(t)
-	r.Status, r.Step, r.Message = notify.StatusHeld, run.StepDone, "held: 600 removals, over the brake"
+	r.Status, r.Step, r.Message = run.StatusHeld, run.StepDone, "held: 600 removals, over the brake"
 	r.StartedAt, r.FinishedAt = f.now, f.now.Add(time.Minute)
 	require.NoError(t, f.rs.SaveRun(f.ctx, r))
 	got, err := f.rs.GetRun(f.ctx, r.ID)
 	require.NoError(t, err)
-	require.Equal(t, notify.StatusHeld, got.Status)
+	require.Equal(t, run.StatusHeld, got.Status)
 	require.Equal(t, r.Message, got.Message)
-	next := f.newRun(t)
-	require.NotEqual(t, r.ID, next.ID, "a held run is not active: the export can run again")
+	_, err = f.rs.CreateRun(f.ctx, f.exp, run.TriggerManual, f.now)
+	require.ErrorIs(t, err, run.ErrActiveRun, "a held run blocks its export's next run until it is decided")
 }

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Connections", func(t *testing.T) { runConnections(t, newStore) })
 	t.Run("Exports", func(t *testing.T) { runExports(t, newStore) })
 	t.Run("Runs", func(t *testing.T) { runRuns(t, newStore) })
+	t.Run("Brake", func(t *testing.T) { runBrake(t, newStore) })
 	t.Run("Refreshes", func(t *testing.T) { testRefreshes(t, newStore) })
 	t.Run("Users", func(t *testing.T) { runUsers(t, newStore) })
 	t.Run("Notifications", func(t *testing.T) { runNotify(t, newStore) })
