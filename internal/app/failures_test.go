@@ -16,7 +16,9 @@ import (
 	"segbridge/internal/omnisend/sandbox"
 	"segbridge/internal/profile"
 	"segbridge/internal/run"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
+	"segbridge/internal/user"
 )
 
 // runToEnd executes a manual run and returns it, whatever its status.
@@ -248,4 +250,62 @@ func (e *e2e) revocableKey() *atomic.Bool {
 	e.export, err = e.a.Store.UpdateExport(e.ctx, ex)
 	require.NoError(e.t, err)
 	return revoked
+}
+
+// TestRunStopsWhenItsStarterLosesAccess: a run a contributor started
+// stops at its next batch once the connection is made admins-only, or
+// once the contributor is removed; what Omnisend confirmed is kept, and
+// the next run continues from it (issue 13, data safety).
+func TestRunStopsWhenItsStarterLosesAccess(t *testing.T) {
+	for _, how := range []string{"connection made admins-only", "user removed"} {
+		t.Run(how, func(t *testing.T) {
+			onEachEngine(t, func(t *testing.T, dbURL string) {
+				e := newE2EWith(t, dbURL, 8000, sandbox.FaultConfig{}, func(cfg *app.Config, _ string) string {
+					cfg.Omnisend.Budget = omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{
+						General: omnisend.Limit{Requests: 20, Window: time.Second},
+						Tags:    omnisend.Limit{Requests: 10, Window: time.Second},
+					}, nil)
+					return ""
+				})
+				shared, admins := connection.AccessContributors, connection.AccessAdmins
+				_, err := e.a.Connections.Update(e.ctx, "Sandbox", connection.Changes{Access: &shared})
+				require.NoError(t, err)
+				u, err := e.a.Users.Add(e.ctx, "carl@example.com", "a long enough password", user.RoleContributor)
+				require.NoError(t, err)
+				carl := user.Principal{UserID: u.ID, Email: u.Email, Role: u.Role, Via: "session"}
+				admin := user.Principal{Email: "admin@example.com", Role: user.RoleAdmin, Via: "cli", Actor: "cli:test"}
+
+				st, err := e.a.Services.Runs.Start(e.ctx, carl, e.export.Name, service.StartOptions{NoJob: true})
+				require.NoError(t, err)
+				require.Equal(t, u.ID, st.Run.StartedBy)
+				done := e.executeInBackground(st.Run)
+				e.awaitSent(st.Run.ID, 1500)
+				before := e.sb.Stats().Brands["sandbox-brand"].Batches
+				if how == "user removed" {
+					_, err = e.a.Services.Users.Remove(e.ctx, admin, u.Email)
+				} else {
+					_, err = e.a.Services.Connections.Update(e.ctx, admin, "Sandbox", connection.Changes{Access: &admins})
+				}
+				require.NoError(t, err)
+				stopped := <-done
+				require.Equal(t, run.StatusFailed, stopped.Status, "the run stops at its next batch")
+				if how == "user removed" {
+					require.Contains(t, stopped.Message, "the user who started run")
+				} else {
+					require.Contains(t, stopped.Message, "carl@example.com, who started run")
+					require.Contains(t, stopped.Message, `connection "Sandbox" is for admins only`)
+				}
+				after := e.sb.Stats().Brands["sandbox-brand"].Batches
+				require.LessOrEqual(t, after-before, run.MaxInFlight+1, "at most the batches in flight went out")
+				p, err := e.a.Store.RunProgress(e.ctx, st.Run.ID)
+				require.NoError(t, err)
+				require.Less(t, p.Sent, p.Upserts)
+				t.Logf("stopped with %d of %d contacts sent: %s", p.Sent, p.Upserts, stopped.Message)
+
+				next := e.run() // the scheduler's or an admin's run: no starter to check
+				e.requireExact(nil)
+				require.Less(t, next.Counts.Added+next.Counts.Updated, len(e.contacts()), "nothing confirmed was lost: the next run continued")
+			})
+		})
+	}
 }

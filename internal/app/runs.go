@@ -15,7 +15,9 @@ import (
 	"segbridge/internal/profile"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
+	"segbridge/internal/user"
 )
 
 // resolver resolves an export's run target from the store: it refreshes the
@@ -27,11 +29,11 @@ type resolver struct {
 var _ run.Resolver = resolver{}
 
 // Resolve implements run.Resolver.
-func (rv resolver) Resolve(ctx context.Context, exportID int64) (run.Target, error) {
+func (rv resolver) Resolve(ctx context.Context, r run.Run) (run.Target, error) {
 	a := rv.a
-	ex, err := a.Store.GetExport(ctx, strconv.FormatInt(exportID, 10))
+	ex, err := a.Store.GetExport(ctx, strconv.FormatInt(r.ExportID, 10))
 	if err != nil {
-		return run.Target{}, fmt.Errorf("export %d: %w", exportID, err)
+		return run.Target{}, fmt.Errorf("export %d: %w", r.ExportID, err)
 	}
 	if ex.Detached() {
 		return run.Target{}, fmt.Errorf("export %q has no connection: %s", ex.Name, ex.DetachedText())
@@ -56,7 +58,7 @@ func (rv resolver) Resolve(ctx context.Context, exportID int64) (run.Target, err
 		return run.Target{}, err
 	}
 	t := rv.target(ex, conn, members, client)
-	t.Check = rv.stillAttached(ex)
+	t.Check = rv.stillAllowed(ex, r)
 	return t, nil
 }
 
@@ -199,6 +201,44 @@ func (rv resolver) stillAttached(ex export.Export) func(context.Context) error {
 		}
 		return nil
 	}
+}
+
+// stillAllowed is the run's Check: the export must still be attached
+// (stillAttached), and the user who started the run by hand, if one did,
+// must still be allowed to run it — not removed, not made a viewer, and
+// its connection not made admins-only under a contributor — or the run
+// stops at its next batch.
+func (rv resolver) stillAllowed(ex export.Export, r run.Run) func(context.Context) error {
+	attached := rv.stillAttached(ex)
+	return func(ctx context.Context) error {
+		if err := attached(ctx); err != nil || r.StartedBy == 0 {
+			return err
+		}
+		u, err := rv.a.Users.Get(ctx, strconv.FormatInt(r.StartedBy, 10))
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("export %q: the user who started run %d was removed while it worked; what Omnisend confirmed is kept, and the export's next run continues", ex.Name, r.ID)
+		}
+		if err != nil {
+			return err
+		}
+		conn, err := rv.a.Store.GetConnection(ctx, strconv.FormatInt(ex.ConnectionID, 10))
+		if err != nil {
+			return err
+		}
+		p := user.Principal{UserID: u.ID, Email: u.Email, Role: u.Role}
+		if err := service.MayRun(p, conn.Access != connection.AccessContributors, conn.Name); err != nil {
+			return fmt.Errorf("export %q: %s, who started run %d, may no longer run it (%s is now %s, and connection %q is for %s); what Omnisend confirmed is kept, and the export's next run continues",
+				ex.Name, u.Email, r.ID, u.Email, u.Role, conn.Name, accessText(conn.Access))
+		}
+		return nil
+	}
+}
+
+func accessText(a connection.Access) string {
+	if a == connection.AccessContributors {
+		return "admins and contributors"
+	}
+	return "admins only"
 }
 
 // mapper turns a member into its desired contact with the export's

@@ -51,7 +51,7 @@ type Target struct {
 // Resolver resolves an export's Target. Its errors fail the run with their
 // message (a removed connection, a revoked key, a deleted segment).
 type Resolver interface {
-	Resolve(ctx context.Context, exportID int64) (Target, error)
+	Resolve(ctx context.Context, r Run) (Target, error)
 }
 
 // Config configures an Executor.
@@ -172,7 +172,7 @@ func (e *Executor) execute(ctx context.Context, stop context.CancelCauseFunc, r 
 	if err := e.cfg.Store.SaveRun(ctx, r); err != nil {
 		return r, err
 	}
-	t, err := e.cfg.Resolver.Resolve(ctx, r.ExportID)
+	t, err := e.cfg.Resolver.Resolve(ctx, r)
 	if err != nil {
 		return e.end(ctx, r, err)
 	}

@@ -86,6 +86,11 @@ type Run struct {
 	// Hold is what the removal brake decided for the run, and what was
 	// decided about it.
 	Hold Hold
+	// StartedBy is the id of the signed-in user who started the run by
+	// hand (0: the scheduler, a system refresh or the command line's local
+	// operator). While it works, the run stops at its next batch once that
+	// user may no longer run the export.
+	StartedBy int64
 }
 
 // Stale reports whether r is running with no live executor: its process

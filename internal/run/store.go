@@ -75,6 +75,9 @@ type Store interface {
 	FailStaleRun(ctx context.Context, id int64, now time.Time, message string) (bool, error)
 	// AddRequests adds n to the run's count of Omnisend requests.
 	AddRequests(ctx context.Context, runID int64, n int) error
+	// SetRunStarter records the signed-in user who started a run by hand
+	// (Run.StartedBy).
+	SetRunStarter(ctx context.Context, runID, userID int64) error
 	// RequestCancel flags an active run for cancellation.
 	RequestCancel(ctx context.Context, id int64) error
 	// DecideHold records decision d (by, at now) on held run runID whose

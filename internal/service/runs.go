@@ -90,6 +90,12 @@ func (s *Runs) Start(ctx context.Context, p user.Principal, nameOrID string, opt
 		if err != nil {
 			return st, fmt.Errorf("start a run of export %q: %w", e.Name, err)
 		}
+		if p.UserID != 0 { // the run stops once its starter may no longer run the export
+			if err := s.st.SetRunStarter(ctx, st.Run.ID, p.UserID); err != nil {
+				return st, fmt.Errorf("start a run of export %q: %w", e.Name, err)
+			}
+			st.Run.StartedBy = p.UserID
+		}
 	}
 	if !opt.NoJob {
 		if st.JobID, err = s.queue(ctx, st, opt.Resume); err != nil {
@@ -277,4 +283,16 @@ func (s *Runs) Verify(ctx context.Context, p user.Principal, nameOrID string, op
 		s.record(ctx, p, ExportVerify, e.Name, fmt.Sprintf("report only: %d findings", len(res.Findings)))
 	}
 	return res, nil
+}
+
+// MayRun says whether p may run an export that sends to a connection
+// only admins may use (adminOnly) or to one contributors may use too: a
+// run that works checks it again at every batch for the user who started
+// it, so that taking their access away stops it.
+func MayRun(p user.Principal, adminOnly bool, connectionName string) error {
+	var s Subject
+	if adminOnly {
+		s.AdminOnly = []string{connectionName}
+	}
+	return allow(p, RunStart, s)
 }

@@ -15,7 +15,7 @@ import (
 )
 
 const runCols = `id, export_id, trigger, status, step, message, cancel_requested, queued_at,
-	started_at, finished_at, requests, counts, lease_owner, lease_until, hold, hold_decision, hold_by, hold_at`
+	started_at, finished_at, requests, counts, lease_owner, lease_until, hold, hold_decision, hold_by, hold_at, started_by`
 
 var _ run.Store = (*Store)(nil)
 
@@ -121,13 +121,17 @@ func scanRun(row pgx.Row) (run.Run, error) {
 	var r run.Run
 	var trigger, status, step, counts, decision string
 	var started, finished, leaseUntil, decided *time.Time
+	var startedBy *int64
 	err := row.Scan(&r.ID, &r.ExportID, &trigger, &status, &step, &r.Message, &r.CancelRequested,
 		&r.QueuedAt, &started, &finished, &r.Requests, &counts, &r.LeaseOwner, &leaseUntil,
-		&r.Hold.Reason, &decision, &r.Hold.By, &decided)
+		&r.Hold.Reason, &decision, &r.Hold.By, &decided, &startedBy)
 	if err != nil {
 		return r, err
 	}
 	r.Hold.Decision = run.Decision(decision)
+	if startedBy != nil {
+		r.StartedBy = *startedBy
+	}
 	if decided != nil {
 		r.Hold.At = decided.UTC()
 	}
@@ -154,4 +158,12 @@ func sqlLimit(n int) any {
 		return nil
 	}
 	return n
+}
+
+// SetRunStarter implements store.Runs.
+func (s *Store) SetRunStarter(ctx context.Context, runID, userID int64) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE export_runs SET started_by = $1 WHERE id = $2`, userID, runID); err != nil {
+		return fmt.Errorf("postgres: record who started run %d: %w", runID, err)
+	}
+	return nil
 }

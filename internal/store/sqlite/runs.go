@@ -14,7 +14,7 @@ import (
 )
 
 const runCols = `id, export_id, trigger, status, step, message, cancel_requested, queued_at,
-	started_at, finished_at, requests, counts, lease_owner, lease_until, hold, hold_decision, hold_by, hold_at`
+	started_at, finished_at, requests, counts, lease_owner, lease_until, hold, hold_decision, hold_by, hold_at, started_by`
 
 // CreateRun implements run.Store.
 func (s *Store) CreateRun(ctx context.Context, exportID int64, trigger run.Trigger, now time.Time) (run.Run, error) {
@@ -119,14 +119,15 @@ func scanRun(row scanner) (run.Run, error) {
 	var r run.Run
 	var trigger, status, step, counts, decision string
 	var queued int64
-	var started, finished, leaseUntil, decided sql.NullInt64
+	var started, finished, leaseUntil, decided, startedBy sql.NullInt64
 	err := row.Scan(&r.ID, &r.ExportID, &trigger, &status, &step, &r.Message, &r.CancelRequested,
 		&queued, &started, &finished, &r.Requests, &counts, &r.LeaseOwner, &leaseUntil,
-		&r.Hold.Reason, &decision, &r.Hold.By, &decided)
+		&r.Hold.Reason, &decision, &r.Hold.By, &decided, &startedBy)
 	if err != nil {
 		return r, err
 	}
 	r.Hold.Decision = run.Decision(decision)
+	r.StartedBy = startedBy.Int64
 	if decided.Valid {
 		r.Hold.At = fromMicros(decided.Int64)
 	}
@@ -147,3 +148,11 @@ func scanRun(row scanner) (run.Run, error) {
 }
 
 var _ run.Store = (*Store)(nil)
+
+// SetRunStarter implements store.Runs.
+func (s *Store) SetRunStarter(ctx context.Context, runID, userID int64) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE export_runs SET started_by = ? WHERE id = ?`, userID, runID); err != nil {
+		return fmt.Errorf("sqlite: record who started run %d: %w", runID, err)
+	}
+	return nil
+}

@@ -231,6 +231,12 @@ func testRunSaveRoundTrip(t *testing.T, newStore NewStore) {
 	require.NoError(t, err)
 	r.FinishedAt = f.now.Add(time.Hour + time.Microsecond) // read back in UTC, to the microsecond
 	require.Equal(t, r, got)
+	require.Zero(t, got.StartedBy, "no one started it by hand")
+	require.NoError(t, f.rs.SetRunStarter(f.ctx, r.ID, 7))
+	got, err = f.rs.GetRun(f.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, int64(7), got.StartedBy)
+	r.StartedBy = 7
 
 	second := f.newRun(t)
 	runs, err := f.rs.ListRuns(f.ctx, f.exp, 10)
