@@ -132,17 +132,17 @@ type exportRefInput struct {
 // connection, segments and mapping are required; on update only the
 // fields sent change.
 type exportFields struct {
-	Name       string             `json:"name,omitempty" maxLength:"100" example:"VIP buyers to Omnisend"`
-	Connection string             `json:"connection,omitempty" doc:"the connection's name or id" example:"Main shop"`
-	Segments   []string           `json:"segments,omitempty" maxItems:"99" doc:"segment names or slugs, in order; replaces the list" example:"[\"VIP buyers\"]"`
-	Mapping    *export.Mapping    `json:"mapping,omitempty" doc:"profile attribute per Omnisend field; e-mail is required; replaces the mapping"`
-	TagPrefix  string             `json:"tag_prefix,omitempty" maxLength:"100" doc:"segment tags are \"PREFIX: slug\" (default segbridge)"`
-	Leave      string             `json:"leave,omitempty" enum:"untag,keep" doc:"what happens to people who leave every segment (default untag)"`
-	Schedule   *export.Schedule   `json:"schedule,omitempty" doc:"refresh (after each system refresh, the default), manual, or cron with its time zone"`
-	ProfileCap int                `json:"profile_cap,omitempty" minimum:"1" doc:"the most profiles a run may send (default 1,000,000)"`
-	Active     *bool              `json:"active,omitempty" doc:"false pauses scheduled runs (default true)"`
-	Brake      *export.BrakePatch `json:"brake,omitempty" doc:"the removal brake: a run past a threshold sends its adds and updates but holds its untags for approval; only the thresholds sent change"`
-	ConsentPolicy string `json:"consent_policy,omitempty" enum:"keep,opt-ins,mirror" doc:"which e-mail statuses are sent (default keep: never one); opt-ins (mapped subscribed with its date) and mirror (mapped subscribed or unsubscribed with its date) need mapping.consent with its date_attribute; nonSubscribed and future dates are never sent"`
+	Name          string             `json:"name,omitempty" maxLength:"100" example:"VIP buyers to Omnisend"`
+	Connection    string             `json:"connection,omitempty" doc:"the connection's name or id" example:"Main shop"`
+	Segments      []string           `json:"segments,omitempty" maxItems:"99" doc:"segment names or slugs, in order; replaces the list" example:"[\"VIP buyers\"]"`
+	Mapping       *export.Mapping    `json:"mapping,omitempty" doc:"profile attribute per Omnisend field; e-mail is required; replaces the mapping"`
+	TagPrefix     string             `json:"tag_prefix,omitempty" maxLength:"100" doc:"segment tags are \"PREFIX: slug\" (default segbridge)"`
+	Leave         string             `json:"leave,omitempty" enum:"untag,keep" doc:"what happens to people who leave every segment (default untag)"`
+	Schedule      *export.Schedule   `json:"schedule,omitempty" doc:"refresh (after each system refresh, the default), manual, or cron with its time zone"`
+	ProfileCap    int                `json:"profile_cap,omitempty" minimum:"1" doc:"the most profiles a run may send (default 1,000,000)"`
+	Active        *bool              `json:"active,omitempty" doc:"false pauses scheduled runs (default true)"`
+	Brake         *export.BrakePatch `json:"brake,omitempty" doc:"the removal brake: a run past a threshold sends its adds and updates but holds its untags for approval; only the thresholds sent change"`
+	ConsentPolicy string             `json:"consent_policy,omitempty" enum:"keep,opt-ins,mirror" doc:"which e-mail statuses are sent (default keep: never one); opt-ins (mapped subscribed with its date) and mirror (mapped subscribed or unsubscribed with its date) need mapping.consent with its date_attribute; nonSubscribed and future dates are never sent"`
 }
 
 type createExportInput struct {

@@ -131,7 +131,7 @@ func fieldLabel(field string) string {
 		"name": "Export name", "connection": "Connection", "segments": "Segments", "mapping": "Data mapping",
 		"tag_prefix": "Tag prefix", "leave": "Leavers", "schedule": "Schedule", "schedule.cron": "Cron expression",
 		"schedule.time_zone": "Time zone", "profile_cap": "Profile cap", "rule": "Rule", "ids": "Profile ids",
-		"current": "Current password",
+		"current":             "Current password",
 		"brake.untag_percent": "Removal brake, untag share", "brake.untag_min": "Removal brake, untag count",
 		"brake.skip_percent": "Removal brake, skipped share", "brake.drop_percent": "Removal brake, members' fall",
 	}
