@@ -274,7 +274,12 @@ func onConnection(where, conn string, allowed []user.Role) []useCase {
 			web: exportForm(conn)},
 		{name: "change an export on " + where, action: "export.update", allowed: allowed,
 			cli: cliDo("export", "update", exp, "--cap", "5000"),
-			api: apiDo(http.MethodPatch, "/exports/"+escaped, map[string]any{"profile_cap": 5000})},
+			api: apiDo(http.MethodPatch, "/exports/"+escaped, map[string]any{"profile_cap": 5000}),
+			web: func(f *fixture, role user.Role) outcome {
+				return f.webPost(f.web[role], fmt.Sprintf("/exports/%d/edit", f.ids[exp]), url.Values{"name": {exp},
+					"connection": {fmt.Sprint(f.ids[conn])}, "segment": {fmt.Sprint(f.ids[seg])}, "map_email": {"email"},
+					"leave": {"untag"}, "schedule": {"manual"}, "cap": {"5000"}, "active": {"yes"}})
+			}},
 		{name: "remove an export on " + where, action: "export.delete", allowed: allowed,
 			cli: cliDo("export", "remove", exp, "--yes"),
 			api: apiDo(http.MethodDelete, "/exports/"+escaped, nil),

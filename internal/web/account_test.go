@@ -89,3 +89,44 @@ func TestConnectionChange(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, res.status)
 	})
 }
+
+// TestExportChange: an export's Change form comes filled in with every
+// setting; saving it changes what was changed (a mistake is shown beside
+// the form), and a viewer may not.
+func TestExportChange(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, dbURL string) {
+		f := newFixture(t, dbURL)
+		path := "/exports/" + itoa(f.sharedExp.ID)
+		res := f.contrib.get(path)
+		contains(t, res.body, `href="`+path+`/edit"`)
+		res = f.contrib.get(path + "/edit")
+		require.Equal(t, http.StatusOK, res.status)
+		contains(t, res.body, `value="Team export"`)
+		contains(t, res.body, `action="`+path+`/edit"`)
+		form := url.Values{"name": {"Team export renamed"}, "connection": {itoa(f.shared.ID)}, "segment": {itoa(f.sharedExp.Segments[0])},
+			"map_email": {"email"}, "field": {"first_name"}, "attr": {"first_name"}, "property": {""},
+			"tag_prefix": {"segbridge"}, "leave": {"keep"}, "schedule": {"manual"}, "cap": {"5000"}, "active": {"yes"},
+			"consent_policy": {"keep"}, "brake_untag_percent": {"20"}, "brake_untag_min": {"50"}, "brake_skip_percent": {"50"}, "brake_drop_percent": {"50"}}
+		res = f.contrib.post(path+"/edit", form)
+		require.Equal(t, http.StatusSeeOther, res.status, excerpt(res.body))
+		e, err := f.a.Store.GetExport(f.ctx, itoa(f.sharedExp.ID))
+		require.NoError(t, err)
+		require.Equal(t, "Team export renamed", e.Name)
+		require.Equal(t, "first_name", e.Mapping.FirstName)
+		require.Equal(t, 5000, e.ProfileCap)
+		require.Equal(t, "keep", string(e.Leave))
+		require.Equal(t, 20, e.Brake.UntagPercent)
+		require.Equal(t, 50, e.Brake.UntagMin)
+
+		form.Set("map_email", "e_mail")
+		res = f.contrib.post(path+"/edit", form)
+		require.Equal(t, http.StatusBadRequest, res.status)
+		contains(t, res.body, "did you mean email?")
+		contains(t, res.body, `action="`+path+`/edit"`, "the form stays the Change form")
+
+		res = f.viewr.post(path+"/edit", form)
+		require.Equal(t, http.StatusForbidden, res.status)
+		res = f.contrib.get("/exports/" + itoa(f.privExp.ID) + "/edit")
+		require.Equal(t, http.StatusNotFound, res.status, "an export on an admin-only connection does not exist for a contributor")
+	})
+}

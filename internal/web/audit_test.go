@@ -94,7 +94,7 @@ func TestBrowserEveryPage(t *testing.T) {
 	axe := axeSource(t)
 	f := newFixture(t, "")
 	pages := map[string][]string{
-		adminEmail: {"/exports", "/exports/new", fmt.Sprintf("/exports/%d", f.privExp.ID), fmt.Sprintf("/exports/%d/verify", f.privExp.ID), fmt.Sprintf("/exports/%d/plan", f.privExp.ID), "/account",
+		adminEmail: {"/exports", "/exports/new", fmt.Sprintf("/exports/%d", f.privExp.ID), fmt.Sprintf("/exports/%d/verify", f.privExp.ID), fmt.Sprintf("/exports/%d/plan", f.privExp.ID), fmt.Sprintf("/exports/%d/edit", f.privExp.ID), "/account",
 			fmt.Sprintf("/runs/%d", f.privRun.ID), "/segments", "/segments/new", "/segments/buyers", "/profiles", "/explain?email=nobody%40example.com",
 			"/admin/connections", "/admin/connections/new", fmt.Sprintf("/admin/connections/%d", f.private.ID),
 			"/admin/users", "/admin/audit", "/settings/system", "/settings/notifications", "/tokens"},

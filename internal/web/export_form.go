@@ -63,6 +63,38 @@ type exportForm struct {
 	// offered as ConsentChoices.
 	ConsentPolicy  string
 	ConsentChoices []fieldOption
+
+	// EditID is the export being changed (0: a new one).
+	EditID int64
+}
+
+// formOf is export e as the form shows it, to change it.
+func formOf(e export.Export) exportForm {
+	f := exportForm{Name: e.Name, ConnectionID: e.ConnectionID, Segments: slices.Clone(e.Segments), Email: e.Mapping.Email,
+		TagPrefix: e.TagPrefix, Leave: string(e.Leave), Schedule: string(e.Schedule.Kind), Cron: e.Schedule.Cron,
+		TimeZone: e.Schedule.TimeZone, Cap: strconv.Itoa(e.ProfileCap), Active: e.Active, ConsentPolicy: string(e.ConsentPolicy),
+		Brake: brakeForm{UntagPercent: strconv.Itoa(e.Brake.UntagPercent), UntagMin: strconv.Itoa(e.Brake.UntagMin),
+			SkipPercent: strconv.Itoa(e.Brake.SkipPercent), DropPercent: strconv.Itoa(e.Brake.DropPercent)},
+		EditID: e.ID}
+	m := e.Mapping
+	for _, fo := range optionalFields {
+		if fo.Value == "custom" || fo.Value == "consent" || fo.Value == "consent_date" {
+			continue
+		}
+		if v := m.Get(fo.Value); v != "" {
+			f.Rows = append(f.Rows, mappingRow{Field: fo.Value, Attr: v})
+		}
+	}
+	for _, k := range sortedKeys(m.Custom) {
+		f.Rows = append(f.Rows, mappingRow{Field: "custom", Property: k, Attr: m.Custom[k]})
+	}
+	if m.Consent != nil {
+		f.Rows = append(f.Rows, mappingRow{Field: "consent", Attr: m.Consent.Attribute})
+		if m.Consent.DateAttribute != "" {
+			f.Rows = append(f.Rows, mappingRow{Field: "consent_date", Attr: m.Consent.DateAttribute})
+		}
+	}
+	return f
 }
 
 func (f exportForm) HasSegment(id int64) bool { return slices.Contains(f.Segments, id) }
@@ -106,7 +138,8 @@ func (s *server) withChoices(ctx context.Context, r *http.Request, f exportForm)
 	}
 	f.Fields = optionalFields
 	f.ConsentChoices = consentChoices()
-	for len(f.Rows) < mappingRows {
+	want := max(mappingRows, len(f.Rows)+2) // room for two more when changing a long mapping
+	for len(f.Rows) < want {
 		f.Rows = append(f.Rows, mappingRow{})
 	}
 	return f, nil

@@ -154,6 +154,43 @@ func (s *server) createExport(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// editExportPage is the export form filled in with the export, to change
+// it.
+func (s *server) editExportPage(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.pathExport(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.withChoices(r.Context(), r, formOf(e))
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "export_new", f)
+	return nil
+}
+
+// updateExport saves the changed export form; saving never runs it.
+func (s *server) updateExport(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return badInput("unreadable form: %v", err)
+	}
+	cur, err := s.pathExport(r)
+	if err != nil {
+		return err
+	}
+	ctx, p := r.Context(), principal(r)
+	f, e, err := exportFromForm(r, s.cfg.Now())
+	f.EditID = cur.ID
+	if err == nil {
+		e, err = s.app.Services.Exports.Update(ctx, p, strconv.FormatInt(cur.ID, 10), exportInput(f, e))
+	}
+	if err != nil {
+		return s.exportFormError(w, r, f, err)
+	}
+	s.redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), fmt.Sprintf("Export %q saved. It runs %s.", e.Name, scheduleText(e)), false)
+	return nil
+}
+
 // exportInput is the form's export as the export service takes it.
 func exportInput(f exportForm, e export.Export) service.ExportInput {
 	in := service.ExportInput{Name: f.Name, Segments: []string{}, Mapping: &e.Mapping, TagPrefix: e.TagPrefix,

@@ -164,6 +164,8 @@ func (s *server) routes() {
 	s.handle("GET /exports/new", writer, s.newExportPage)
 	s.handle("POST /exports", writer, s.createExport)
 	s.handle("GET /exports/{id}", signedIn, s.exportPage)
+	s.handle("GET /exports/{id}/edit", writer, s.editExportPage)
+	s.handle("POST /exports/{id}/edit", signedIn, s.updateExport)
 	s.handle("POST /exports/{id}/run", writer, s.runExport)
 	s.handle("POST /exports/{id}/cancel", writer, s.cancelExport)
 	s.handle("POST /runs/{id}/approve", writer, s.approveRun)
