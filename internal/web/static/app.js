@@ -87,8 +87,27 @@ function runProgress() {
     var el = document.getElementById(id);
     if (el) el.textContent = v;
   }
+  function expired() {
+    var msg = document.getElementById("run-message");
+    if (msg) {
+      msg.textContent = "Your session has ended, so this page no longer follows the run. ";
+      var a = document.createElement("a");
+      a.href = "/login?next=" + encodeURIComponent(window.location.pathname);
+      a.textContent = "Sign in again";
+      msg.appendChild(a);
+      msg.className = "flash bad";
+    }
+  }
   function tick() {
-    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (p) {
+    fetch(url, { credentials: "same-origin", redirect: "manual" }).then(function (r) {
+      if (r.type === "opaqueredirect" || r.status === 401 || r.status === 403) {
+        expired();
+        return null;
+      }
+      if (!r.ok) throw new Error("status " + r.status);
+      return r.json();
+    }).then(function (p) {
+      if (!p) return;
       var st = document.getElementById("run-status");
       st.textContent = p.status;
       st.className = "status s-" + p.status;
@@ -102,6 +121,17 @@ function runProgress() {
       var bar = document.getElementById("sent-bar");
       if (bar) { bar.max = Math.max(p.progress.upserts, 1); bar.value = p.progress.sent; }
       set("requests", p.requests);
+      if (p.counts) {
+        var c = p.counts, sum = function (m) { var n = 0; for (var k in (m || {})) n += m[k]; return n; };
+        set("c-members", c.members || 0);
+        set("c-added", c.added || 0);
+        set("c-updated", c.updated || 0);
+        set("c-unchanged", c.unchanged || 0);
+        set("c-untagged", c.untagged || 0);
+        set("c-kept", c.kept || 0);
+        set("c-skipped", sum(c.skipped));
+        set("c-failed", sum(c.failed));
+      }
       if (p.final) {
         window.location.reload();
         return;
