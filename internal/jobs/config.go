@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"segbridge/internal/export"
+	"segbridge/internal/ingest"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
 	"segbridge/internal/store"
@@ -80,8 +81,13 @@ type Config struct {
 	// are refreshed (app.App.SyncAllUnsubscribes). Its failure is noted in
 	// the refresh's message and does not stop the refresh.
 	Unsubscribes func(ctx context.Context) error
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Sources, when set, reads every source and unifies their rows into
+	// profiles at the start of each system refresh, before the segments
+	// are refreshed; a failing source that is not optional stops the
+	// refresh before any export runs.
+	Sources *ingest.Ingester
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // WithDefaults returns c with unset fields at their defaults.

@@ -46,6 +46,9 @@ func (c *Client) Refresh(ctx context.Context) (store.SystemRefresh, error) {
 	log.Info("jobs: system refresh starting", "refresh", id)
 	skipped, err := c.refreshAll(ctx, &rec)
 	rec.FinishedAt, rec.Status, rec.Message = c.cfg.Now(), store.RefreshSucceeded, skipped
+	if len(rec.Held) > 0 {
+		rec.Status = store.RefreshHeld
+	}
 	if err != nil {
 		rec.Status, rec.Message = store.RefreshFailed, err.Error()
 	}
@@ -61,6 +64,13 @@ func (c *Client) Refresh(ctx context.Context) (store.SystemRefresh, error) {
 // (and whether Omnisend's unsubscribes could not all be read back).
 func (c *Client) refreshAll(ctx context.Context, rec *store.SystemRefresh) (string, error) {
 	note := c.syncUnsubscribes(ctx)
+	held, err := c.readSources(ctx, rec)
+	if err != nil || held != "" {
+		return joinNotes(note, held), err
+	}
+	if err := c.unify(ctx, rec); err != nil {
+		return note, err
+	}
 	skipped, err := c.refreshSegmentsAndRun(ctx, rec)
 	if note != "" && skipped != "" {
 		return note + "; " + skipped, err
@@ -86,12 +96,26 @@ func (c *Client) refreshSegmentsAndRun(ctx context.Context, rec *store.SystemRef
 	if err != nil {
 		return "", fmt.Errorf("list segments: %w", err)
 	}
+	step := store.RefreshStep{Name: "segments", StartedAt: c.cfg.Now(), Counts: map[string]int{}}
 	for _, seg := range segs {
-		if _, err := segment.Refresh(ctx, c.cfg.Store, seg, c.cfg.Now()); err != nil {
+		res, err := segment.Refresh(ctx, c.cfg.Store, seg, c.cfg.Now())
+		if err != nil {
+			step.Error, step.FinishedAt = fmt.Sprintf("segment %q could not be refreshed", seg.Name), c.cfg.Now()
+			rec.Steps = append(rec.Steps, step)
 			return "", fmt.Errorf("refresh segment %q: %w", seg.Name, err)
 		}
 		rec.Segments++
+		step.Counts["segments"]++
+		step.Counts["joined"] += res.Joined
+		step.Counts["left"] += res.Left
 	}
+	step.FinishedAt = c.cfg.Now()
+	rec.Steps = append(rec.Steps, step)
+	exStep := store.RefreshStep{Name: "exports", StartedAt: c.cfg.Now(), Counts: map[string]int{}}
+	defer func() {
+		exStep.FinishedAt, exStep.Counts["runs"] = c.cfg.Now(), rec.Runs
+		rec.Steps = append(rec.Steps, exStep)
+	}()
 	exports, err := c.cfg.Store.ListExports(ctx)
 	if err != nil {
 		return "", fmt.Errorf("list exports: %w", err)
@@ -101,18 +125,21 @@ func (c *Client) refreshSegmentsAndRun(ctx context.Context, rec *store.SystemRef
 		if !ex.Active || ex.Detached() || ex.Schedule.Kind != export.ScheduleRefresh {
 			continue
 		}
-		started, err := c.startRun(ctx, ex.ID, ex.Name, run.TriggerRefresh)
-		if err != nil {
-			return "", err
+		r, _, err := c.StartRun(ctx, ex.ID, run.TriggerRefresh)
+		if err != nil && !errors.Is(err, run.ErrActiveRun) {
+			exStep.Error = fmt.Sprintf("export %q: a run could not be started", ex.Name)
+			return "", fmt.Errorf("export %q: %w", ex.Name, err)
 		}
-		if !started {
+		if err != nil {
 			skipped = append(skipped, fmt.Sprintf("%q has a run in progress", ex.Name))
 			continue
 		}
 		rec.Runs++
+		rec.RunIDs = append(rec.RunIDs, r.ID)
 	}
 	if len(skipped) == 0 {
 		return "", nil
 	}
+	exStep.Note = "skipped: " + strings.Join(skipped, ", ")
 	return "skipped: " + strings.Join(skipped, ", "), nil
 }
