@@ -169,7 +169,7 @@ func TestSourcesUnifyRefreshAndExport(t *testing.T) {
 		require.Equal(t, "gold", p.Attrs["tier"])
 		require.Equal(t, int64(20), p.Attrs["points"])
 		require.Equal(t, int64(2), p.Attrs["orders"])
-		origins, err := f.a.Store.ProfileOrigins(f.ctx, "c2@example.com")
+		origins, err := f.a.Store.GetProfileOrigins(f.ctx, "c2@example.com")
 		require.NoError(t, err)
 		crm, err := f.a.Store.GetSource(f.ctx, "crm")
 		require.NoError(t, err)

@@ -166,8 +166,19 @@ func newProfilesShowCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			origins, names, err := profileOrigins(cmd.Context(), a, p.ID)
+			if err != nil {
+				return err
+			}
 			if *output == "json" {
-				return writeJSON(g.out, toJSON(p))
+				j := toJSON(p)
+				if origins != nil {
+					return writeJSON(g.out, struct {
+						profileJSON
+						Origins map[string]originJSON `json:"origins"`
+					}{j, originsJSON(origins, names)})
+				}
+				return writeJSON(g.out, j)
 			}
 			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
 			fmt.Fprintf(tw, "id\t%s\ncreated\t%s\nupdated\t%s\n", p.ID, p.CreatedAt.Format(time.RFC3339), p.UpdatedAt.Format(time.RFC3339))
@@ -177,6 +188,10 @@ func newProfilesShowCmd(g *globals) *cobra.Command {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
+				if o, ok := origins[k]; ok {
+					fmt.Fprintf(tw, "%s\t%v\tfrom %s, %s\n", k, p.Attrs[k], originName(names, o.Source), o.At.Local().Format("2006-01-02 15:04:05"))
+					continue
+				}
 				fmt.Fprintf(tw, "%s\t%v\n", k, p.Attrs[k])
 			}
 			return tw.Flush()

@@ -251,7 +251,7 @@ func HoldMessage(held []store.HeldSource) string {
 		msg += holdMessage(h)
 	}
 	return msg + " and no export ran. Release the refresh to remove the profiles they no longer return " +
-		"(segbridge refresh release), or discard it (segbridge refresh discard)"
+		"and go on, or discard it"
 }
 
 // Release removes the rows a held read did not return and accepts its row

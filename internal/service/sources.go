@@ -287,3 +287,9 @@ func sourceError(err error) error {
 	}
 	return err
 }
+
+// Get returns a source by name or id (a read: every role may see sources'
+// settings, never their secrets).
+func (s *Sources) Get(ctx context.Context, nameOrID string) (source.Source, error) {
+	return s.get(ctx, nameOrID)
+}

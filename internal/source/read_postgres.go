@@ -40,6 +40,12 @@ func readPostgres(ctx context.Context, s Source, opt ReadOptions, res *ReadResul
 	}
 	defer rows.Close()
 	fds := rows.FieldDescriptions()
+	if len(fds) == 0 { // the server refused the query (pgx reports it on close)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return pgError(s, err)
+		}
+	}
 	cols := make([]string, len(fds))
 	for i, fd := range fds {
 		cols[i] = fd.Name

@@ -62,9 +62,9 @@ type Sources interface {
 	// removed (with their segment memberships), and Keys are no longer
 	// pending.
 	ApplyUnified(ctx context.Context, b UnifiedBatch, now time.Time) (UnifyResult, error)
-	// ProfileOrigins returns the attribute origins of a unified profile
+	// GetProfileOrigins returns the attribute origins of a unified profile
 	// (ErrNotFound for one that no unification made).
-	ProfileOrigins(ctx context.Context, id string) (source.Origins, error)
+	GetProfileOrigins(ctx context.Context, id string) (source.Origins, error)
 }
 
 // StageResult counts what staging a batch of rows did.

@@ -401,8 +401,8 @@ func removeUnified(ctx context.Context, tx pgx.Tx, ids []string) (int, error) {
 	return n, addSchemaCounts(ctx, tx, delta)
 }
 
-// ProfileOrigins implements store.Sources.
-func (s *Store) ProfileOrigins(ctx context.Context, id string) (source.Origins, error) {
+// GetProfileOrigins implements store.Sources.
+func (s *Store) GetProfileOrigins(ctx context.Context, id string) (source.Origins, error) {
 	var b string
 	err := s.pool.QueryRow(ctx, `SELECT origins FROM unified_profiles WHERE id = $1`, id).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -522,8 +522,8 @@ func removeUnified(ctx context.Context, tx *sql.Tx, ids []string) (int, error) {
 	return n, nil
 }
 
-// ProfileOrigins implements store.Sources.
-func (s *Store) ProfileOrigins(ctx context.Context, id string) (source.Origins, error) {
+// GetProfileOrigins implements store.Sources.
+func (s *Store) GetProfileOrigins(ctx context.Context, id string) (source.Origins, error) {
 	var b []byte
 	err := s.db.QueryRowContext(ctx, `SELECT origins FROM unified_profiles WHERE id = ?`, id).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
