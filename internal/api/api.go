@@ -194,6 +194,7 @@ func (s *server) register(api huma.API) {
 	s.registerRuns(api)
 	s.registerReadback(api)
 	s.registerSystem(api)
+	s.registerSources(api)
 	s.registerUsers(api)
 	s.registerNotify(api)
 }
