@@ -223,6 +223,7 @@ func useCases() []useCase {
 			cli: cliDo("segment", "delete", "Free seg"),
 			api: apiDo(http.MethodDelete, "/segments/free-seg", nil)},
 	}
+	cases = append(cases, sourceUseCases()...) // sources_test.go
 	cases = append(cases, onConnection("a shared connection", "Shared", writers)...)
 	return append(cases, onConnection("an admin-only connection", "Private", admins)...)
 }
