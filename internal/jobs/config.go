@@ -18,6 +18,7 @@ import (
 	"segbridge/internal/ingest"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
+	"segbridge/internal/source"
 	"segbridge/internal/store"
 )
 
@@ -52,6 +53,7 @@ type Store interface {
 	run.Starter
 	SaveRun(ctx context.Context, r run.Run) error
 	store.Refreshes
+	ListSources(ctx context.Context) ([]source.Source, error)
 }
 
 // Config configures a Client.

@@ -26,6 +26,10 @@ type cronCheckWorker struct {
 // Work implements river.Worker.
 func (w *cronCheckWorker) Work(ctx context.Context, _ *river.Job[CronCheckArgs]) error {
 	_, err := w.c.CheckCron(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = w.c.CheckSourceCron(ctx)
 	return err
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"segbridge/internal/export"
 	"segbridge/internal/ingest"
 	"segbridge/internal/omnisend"
 	"segbridge/internal/profile"
@@ -80,6 +81,12 @@ func validSource(src source.Source, sec omnisend.Secret) error {
 			return Invalid(fe.Field, "%s", fe.Msg).because(err)
 		}
 		return err
+	}
+	if src.Schedule != "" {
+		sc := export.Schedule{Kind: export.ScheduleCron, Cron: src.Schedule}.WithDefaults()
+		if err := sc.Validate(); err != nil {
+			return Invalid("schedule", "want a cron expression of 5 fields, MIN HOUR DOM MON DOW (UTC)").because(err)
+		}
 	}
 	if src.Kind.Database() && sec.IsZero() && !src.HasSecret {
 		return Invalid("dsn", "give the database's DSN with --dsn-file or --dsn-env (it is stored sealed)")
