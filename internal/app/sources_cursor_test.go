@@ -105,7 +105,10 @@ func TestSourceMillionRows(t *testing.T) {
 	if os.Getenv("SEGBRIDGE_BENCH_SOURCES") != "1" {
 		t.Skip("set SEGBRIDGE_BENCH_SOURCES=1 to measure a 1,000,000-row source")
 	}
-	const rows = 1_000_000
+	rows := 1_000_000
+	if n, err := strconv.Atoi(os.Getenv("SEGBRIDGE_BENCH_ROWS")); err == nil && n > 0 {
+		rows = n
+	}
 	f := newCursorFixture(t, "", rows, nil)
 	start := time.Now()
 	src, err := f.a.Store.GetSource(f.ctx, "crm")

@@ -152,7 +152,10 @@ func (in *Ingester) ReadSource(ctx context.Context, src source.Source) (Report, 
 	st.ReadAt = rep.FinishedAt
 	switch {
 	case err != nil:
+		// The rows a failed read staged carry its generation: the next
+		// read takes the one after, so they are not taken as seen by it.
 		st = src.State
+		st.Gen = src.State.Gen + 1
 		st.ReadAt, st.Status, st.Message = rep.FinishedAt, source.StatusFailed, err.Error()
 		rep.Err = err
 	case rep.Read.Unchanged:
@@ -185,30 +188,7 @@ func (in *Ingester) read(ctx context.Context, src source.Source, rep *Report) er
 		return err
 	}
 	gen := src.State.Gen + 1
-	batch := make([]source.Row, 0, in.cfg.BatchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		r, err := in.cfg.Store.StageRows(ctx, src, gen, batch, in.cfg.Now())
-		if err != nil {
-			return err
-		}
-		rep.Staged.Add(r)
-		batch = batch[:0]
-		return nil
-	}
-	res, err := source.Read(ctx, src, source.ReadOptions{Secret: sec, State: src.State, HTTPClient: in.cfg.HTTPClient},
-		func(r source.Row) error {
-			batch = append(batch, r)
-			if len(batch) >= in.cfg.BatchSize {
-				return flush()
-			}
-			return nil
-		})
-	if err == nil {
-		err = flush()
-	}
+	res, err := in.readStaged(ctx, src, sec, gen, rep)
 	rep.Read = res
 	if err != nil {
 		return err
@@ -230,6 +210,54 @@ func (in *Ingester) read(ctx context.Context, src source.Source, rep *Report) er
 	rep.Removed, err = in.cfg.Store.DropUnseenRows(ctx, src.ID, gen)
 	rep.Read.State.Rows = res.Rows
 	return err
+}
+
+// readStaged reads src and stages its rows as read gen. Reading and
+// staging overlap: the reader fills a batch while the store writes the
+// one before (at most two batches wait), so a database source's decoding
+// and the store's writes share the time.
+func (in *Ingester) readStaged(ctx context.Context, src source.Source, sec string, gen int64, rep *Report) (source.ReadResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []source.Row, 2)
+	staged := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range batches {
+			if err != nil {
+				continue // drain: the reader stops at its next batch
+			}
+			var r store.StageResult
+			if r, err = in.cfg.Store.StageRows(ctx, src, gen, b, in.cfg.Now()); err != nil {
+				cancel()
+				continue
+			}
+			rep.Staged.Add(r)
+		}
+		staged <- err
+	}()
+	batch := make([]source.Row, 0, in.cfg.BatchSize)
+	res, err := source.Read(ctx, src, source.ReadOptions{Secret: sec, State: src.State, HTTPClient: in.cfg.HTTPClient},
+		func(r source.Row) error {
+			batch = append(batch, r)
+			if len(batch) >= in.cfg.BatchSize {
+				select {
+				case batches <- batch:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				batch = make([]source.Row, 0, in.cfg.BatchSize)
+			}
+			return nil
+		})
+	if err == nil && len(batch) > 0 {
+		batches <- batch
+	}
+	close(batches)
+	if serr := <-staged; serr != nil {
+		return res, serr // the store's failure, not the cancellation it caused
+	}
+	return res, err
 }
 
 // holdMessage says why a source's removals are held.

@@ -184,3 +184,26 @@ func TestReadMySQL(t *testing.T) {
 	require.NotContains(t, err.Error(), "Pa55-word-xyz")
 	require.False(t, strings.Contains(err.Error(), "nobody_here"))
 }
+
+func TestSourceValidateNamesTheField(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		s     source.Source
+		field string
+	}{
+		{source.Source{Name: "", Kind: source.KindFile, Path: "x", IDColumn: "id"}, "name"},
+		{source.Source{Name: "a", Kind: "ftp", IDColumn: "id"}, "kind"},
+		{source.Source{Name: "a", Kind: source.KindFile, Path: "x"}, "id"},
+		{source.Source{Name: "a", Kind: source.KindURL, URL: "https://u:p@example.com/f.csv", IDColumn: "id"}, "url"},
+		{source.Source{Name: "a", Kind: source.KindURL, URL: "https://example.com/f.csv?api_key=abc", IDColumn: "id"}, "url"},
+		{source.Source{Name: "a", Kind: source.KindPostgres, IDColumn: "id"}, "query"},
+		{source.Source{Name: "a", Kind: source.KindMySQL, Query: "SELECT 1", Cursor: "x; DROP", IDColumn: "id"}, "cursor"},
+		{source.Source{Name: "a", Kind: source.KindFile, Path: "x", Cursor: "c", IDColumn: "id"}, "cursor"},
+	} {
+		err := c.s.Validate()
+		var fe *source.FieldError
+		require.ErrorAs(t, err, &fe, "%+v", c.s)
+		require.Equal(t, c.field, fe.Field, err.Error())
+	}
+	require.NoError(t, source.Source{Name: "ok", Kind: source.KindURL, URL: "https://example.com/f.csv?page=2", IDColumn: "id"}.Validate())
+}

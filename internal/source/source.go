@@ -228,6 +228,11 @@ func (s Source) validateKind() error {
 		if u.User != nil {
 			return fieldErr("url", "put no password in the address: give the secret with --secret-file or --secret-env")
 		}
+		for name := range u.Query() {
+			if secretParam(name) {
+				return fieldErr("url", "put no secret in the address (parameter %q): send it in a header with --secret-file or --secret-env", name)
+			}
+		}
 	default:
 		if strings.TrimSpace(s.Query) == "" {
 			return fieldErr("query", "give the SQL query whose columns become attributes")
@@ -273,4 +278,16 @@ func Key(m Match, id, email string) string {
 		}
 	}
 	return id
+}
+
+// secretParam reports whether a query parameter's name says it carries a
+// secret (it would be stored in clear with the address).
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"token", "key", "secret", "password", "passwd", "pwd", "sig", "auth", "credential"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -217,10 +217,9 @@ func (s *Store) StageRows(ctx context.Context, src source.Source, gen int64, row
 			for _, w := range c {
 				args = append(args, src.ID, w.RowID, w.Key, w.Attrs, w.Hash, gen, ts)
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO source_rows (source_id, row_id, ukey, attrs, hash, gen, changed_at) VALUES `+
+			return s.txExec(ctx, tx, len(c) == 100, `INSERT INTO source_rows (source_id, row_id, ukey, attrs, hash, gen, changed_at) VALUES `+
 				placeholders(len(c), 7)+` ON CONFLICT (source_id, row_id) DO UPDATE SET ukey = excluded.ukey, attrs = excluded.attrs,
 				hash = excluded.hash, gen = excluded.gen, changed_at = excluded.changed_at`, args...)
-			return err
 		})
 		if err != nil {
 			return fmt.Errorf("write rows: %w", err)
@@ -230,13 +229,12 @@ func (s *Store) StageRows(ctx context.Context, src source.Source, gen int64, row
 			for _, id := range c {
 				args = append(args, id)
 			}
-			_, err := tx.ExecContext(ctx, `UPDATE source_rows SET gen = ? WHERE source_id = ? AND row_id IN (`+placeholders(len(c), 1)+`)`, args...)
-			return err
+			return s.txExec(ctx, tx, len(c) == lookupChunk, `UPDATE source_rows SET gen = ? WHERE source_id = ? AND row_id IN (`+placeholders(len(c), 1)+`)`, args...)
 		})
 		if err != nil {
 			return fmt.Errorf("mark unchanged rows: %w", err)
 		}
-		return markPending(ctx, tx, keys)
+		return s.markPending(ctx, tx, keys)
 	})
 	if err != nil {
 		return store.StageResult{}, fmt.Errorf("sqlite: stage rows of source %q: %w", src.Name, err)
@@ -244,13 +242,13 @@ func (s *Store) StageRows(ctx context.Context, src source.Source, gen int64, row
 	return res, nil
 }
 
-func markPending(ctx context.Context, tx *sql.Tx, keys []string) error {
+func (s *Store) markPending(ctx context.Context, tx *sql.Tx, keys []string) error {
 	return store.Chunks(keys, lookupChunk, func(c []string) error {
 		args := make([]any, len(c))
 		for i, k := range c {
 			args[i] = k
 		}
-		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO unify_pending (ukey) VALUES `+rowsOf(len(c)), args...)
+		err := s.txExec(ctx, tx, len(c) == lookupChunk, `INSERT OR IGNORE INTO unify_pending (ukey) VALUES `+rowsOf(len(c)), args...)
 		if err != nil {
 			return fmt.Errorf("mark profiles to unify: %w", err)
 		}
@@ -434,9 +432,8 @@ func (s *Store) ApplyUnified(ctx context.Context, b store.UnifiedBatch, now time
 			for _, p := range c {
 				args = append(args, p.ID, b.Origins[p.ID])
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO unified_profiles (id, origins) VALUES `+placeholders(len(c), 2)+
+			return s.txExec(ctx, tx, len(c) == 200, `INSERT INTO unified_profiles (id, origins) VALUES `+placeholders(len(c), 2)+
 				` ON CONFLICT (id) DO UPDATE SET origins = excluded.origins`, args...)
-			return err
 		})
 		if err != nil {
 			return fmt.Errorf("write attribute origins: %w", err)
@@ -460,8 +457,7 @@ func (s *Store) ApplyUnified(ctx context.Context, b store.UnifiedBatch, now time
 			for i, k := range c {
 				args[i] = k
 			}
-			_, err := tx.ExecContext(ctx, `DELETE FROM unify_pending WHERE ukey IN (`+placeholders(len(c), 1)+`)`, args...)
-			return err
+			return s.txExec(ctx, tx, len(c) == lookupChunk, `DELETE FROM unify_pending WHERE ukey IN (`+placeholders(len(c), 1)+`)`, args...)
 		})
 	})
 	if err != nil {
