@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"segbridge/internal/service"
@@ -103,5 +104,15 @@ func TestSourcesAPI(t *testing.T) {
 			require.NotContains(t, body, "S3cret")
 		}
 		require.False(t, strings.Contains(f.logs.String(), "S3cret"), "no secret in the logs")
+		if dbURL != "" { // the SQLite file is checked by the CLI's test
+			conn, err := pgx.Connect(f.ctx, dbURL)
+			require.NoError(t, err)
+			defer conn.Close(f.ctx)
+			var stored string
+			require.NoError(t, conn.QueryRow(f.ctx, `SELECT string_agg(settings || state || encode(secret, 'hex'), '') FROM sources`).Scan(&stored))
+			require.NotContains(t, stored, "S3cret")
+			require.NotContains(t, stored, fmt.Sprintf("%x", "S3cret"), "the secret is sealed")
+			require.Contains(t, stored, "customers", "the settings are there")
+		}
 	})
 }

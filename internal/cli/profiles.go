@@ -13,6 +13,7 @@ import (
 	"segbridge/internal/app"
 
 	"segbridge/internal/profile"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 )
 
@@ -166,7 +167,7 @@ func newProfilesShowCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			origins, names, err := profileOrigins(cmd.Context(), a, p.ID)
+			origins, err := a.Services.Sources.Origins(cmd.Context(), p.ID)
 			if err != nil {
 				return err
 			}
@@ -175,8 +176,8 @@ func newProfilesShowCmd(g *globals) *cobra.Command {
 				if origins != nil {
 					return writeJSON(g.out, struct {
 						profileJSON
-						Origins map[string]originJSON `json:"origins"`
-					}{j, originsJSON(origins, names)})
+						Origins map[string]service.AttributeOrigin `json:"origins"`
+					}{j, origins})
 				}
 				return writeJSON(g.out, j)
 			}
@@ -189,7 +190,7 @@ func newProfilesShowCmd(g *globals) *cobra.Command {
 			sort.Strings(keys)
 			for _, k := range keys {
 				if o, ok := origins[k]; ok {
-					fmt.Fprintf(tw, "%s\t%v\tfrom %s, %s\n", k, p.Attrs[k], originName(names, o.Source), o.At.Local().Format("2006-01-02 15:04:05"))
+					fmt.Fprintf(tw, "%s\t%v\tfrom %s, %s\n", k, p.Attrs[k], o.Source, o.At.Local().Format("2006-01-02 15:04:05"))
 					continue
 				}
 				fmt.Fprintf(tw, "%s\t%v\n", k, p.Attrs[k])

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"segbridge/internal/export"
 	"segbridge/internal/ingest"
@@ -299,4 +300,43 @@ func sourceError(err error) error {
 // settings, never their secrets).
 func (s *Sources) Get(ctx context.Context, nameOrID string) (source.Source, error) {
 	return s.get(ctx, nameOrID)
+}
+
+// AttributeOrigin is where a unified profile's attribute came from.
+type AttributeOrigin struct {
+	// Source names the source ("imported by hand" for a profile imported
+	// by hand that a source's rows joined; "a removed source").
+	Source   string    `json:"source"`
+	SourceID int64     `json:"source_id"`
+	At       time.Time `json:"arrived_at"`
+}
+
+// Origins returns the origin of each attribute of profile id, by
+// attribute name; nil for a profile that no source made (imported by
+// hand). It is a read: every role may see it.
+func (s *Sources) Origins(ctx context.Context, id string) (map[string]AttributeOrigin, error) {
+	o, err := s.st.GetProfileOrigins(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.st.ListSources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{0: "imported by hand"}
+	for _, src := range list {
+		names[src.ID] = "source " + src.Name
+	}
+	out := make(map[string]AttributeOrigin, len(o))
+	for k, v := range o {
+		n, ok := names[v.Source]
+		if !ok {
+			n = "a removed source"
+		}
+		out[k] = AttributeOrigin{Source: n, SourceID: v.Source, At: v.At}
+	}
+	return out, nil
 }

@@ -45,6 +45,11 @@ func TestBrowserSources(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 
+	br.open("/profiles/ann@example.com")
+	require.Contains(t, br.text("#attributes"), "source Loyalty")
+	require.Contains(t, br.text("#attributes"), "gold")
+	br.screenshot("profile-origins")
+
 	br.open("/settings/system")
 	br.run("refresh now", chromedp.Click(css("#refresh-now")), chromedp.WaitVisible(css("#flash")))
 	require.Contains(t, br.text("#flash"), "succeeded")

@@ -166,6 +166,8 @@ func (s *server) routes() {
 	s.handle("GET /runs/{id}/progress.json", signedIn, s.runProgress)
 	s.handle("GET /runs/{id}/results.csv", signedIn, s.runResultsCSV)
 
+	s.handle("GET /profiles/{id}", signedIn, s.profilePage)
+
 	s.handle("GET /segments", signedIn, s.segmentsPage)
 	s.handle("GET /segments/new", writer, s.newSegmentPage)
 	s.handle("POST /segments", writer, s.createSegment)
