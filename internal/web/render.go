@@ -93,7 +93,7 @@ var sections = map[string]string{
 	"segments": "segments", "segment_new": "segments",
 	"system": "system", "users": "users", "audit": "audit", "tokens": "tokens",
 	"notifications": "notifications",
-	"sources":       "sources", "source": "sources", "source_new": "sources",
+	"sources":       "sources", "source": "sources", "source_new": "sources", "profile": "segments",
 }
 
 // render writes page name with status and data d.
