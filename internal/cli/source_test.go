@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,9 +12,11 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"segbridge/internal/source/mysqltest"
+	"segbridge/internal/store/postgres/pgtest"
 )
 
 const feedToken = "Bearer feed-t0ken-never-shown"
@@ -140,4 +143,40 @@ func TestMySQLSourceCLI(t *testing.T) {
 	require.Contains(t, out, "2 rows read (2 new")
 	require.Contains(t, out, "profiles: 2 new")
 	require.Contains(t, b.ok("profiles", "show", "ann@example.com"), "10.5")
+}
+
+// TestRefreshCLIRunsTheExports: segbridge refresh reads a PostgreSQL
+// source, unifies, refreshes the segment and works the export that follows
+// the refresh until it ends; after a row changes, the next refresh sends
+// exactly that contact.
+func TestRefreshCLIRunsTheExports(t *testing.T) { onEachEngine(t, testRefreshCLIRunsTheExports) }
+
+func testRefreshCLIRunsTheExports(t *testing.T, b *bundle) {
+	srcURL := pgtest.URL(t)
+	ctx := context.Background()
+	pg, err := pgx.Connect(ctx, srcURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { pg.Close(ctx) })
+	_, err = pg.Exec(ctx, `CREATE TABLE buyers (id int PRIMARY KEY, email text, first_name text, orders int);
+		INSERT INTO buyers SELECT i, 'B' || i || '@Example.com', 'Name' || i, i FROM generate_series(1, 20) AS i`)
+	require.NoError(t, err)
+	b.env["CRM_DSN"] = srcURL
+	b.ok("source", "create", "crm", "--kind", "postgres", "--dsn-env", "CRM_DSN", "--query", "SELECT * FROM buyers",
+		"--id", "id", "--email", "email")
+	b.ok("segment", "create", "Big buyers", "--rule", "p.orders > 10")
+	b.exportAdmin()
+	b.ok(createArgs("Main shop", sandboxURL(t), "--api-key-file", b.file("k", cliGoodKey))...)
+	b.ok("export", "create", "Big", "--connection", "Main shop", "--segment", "Big buyers", "--map", "email=email",
+		"--map", "first_name=first_name", "--schedule", "refresh")
+
+	out := b.ok("refresh")
+	require.Contains(t, out, "source crm")
+	require.Contains(t, out, `export "Big": run 1 succeeded`)
+	require.Contains(t, out, "10 members; added 10, updated 0")
+
+	_, err = pg.Exec(ctx, `UPDATE buyers SET first_name = 'Changed' WHERE id = 15`)
+	require.NoError(t, err)
+	out = b.ok("refresh")
+	require.Contains(t, out, "added 0, updated 1, unchanged 9")
+	require.Regexp(t, `first_name\s+Changed\s+from source crm`, b.ok("profiles", "show", "b15@example.com"))
 }
