@@ -181,6 +181,8 @@ func TestSourcesUnifyRefreshAndExport(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "Praha", only.Attrs["city"])
 
+		requireUnified(t, f)
+
 		want := gold()
 		require.Len(t, runs, 1)
 		require.Equal(t, len(want), runs[0].Counts.Added)
@@ -246,4 +248,45 @@ func requireStep(t *testing.T, rec store.SystemRefresh, name, count string, want
 		}
 	}
 	t.Fatalf("no step %q in %+v", name, rec.Steps)
+}
+
+// requireUnified checks every profile against the attributes its rows
+// should merge into: the CRM's over the loyalty file's.
+func requireUnified(t *testing.T, f *srcFixture) {
+	t.Helper()
+	want := map[string]map[string]any{}
+	for i := 1; i <= customers; i++ {
+		want[fmt.Sprintf("c%d@example.com", i)] = map[string]any{"id": int64(i), "email": fmt.Sprintf("c%d@example.com", i),
+			"first_name": fmt.Sprintf("First%d", i), "city": "Brno", "orders": int64(i % 5), "updated_at": "2026-01-01T00:00:00Z"}
+	}
+	for i := 1; i <= loyalty; i++ {
+		tier := "silver"
+		if i%2 == 0 {
+			tier = "gold"
+		}
+		key, email := fmt.Sprintf("c%d@example.com", i), fmt.Sprintf("C%d@EXAMPLE.COM", i)
+		if i > loyalty-loyaltyOnly {
+			key, email = fmt.Sprintf("only%d@example.com", i), fmt.Sprintf("only%d@example.com", i)
+			want[key] = map[string]any{"city": "Praha"}
+		}
+		w := want[key]
+		w["loyalty_id"], w["Email"], w["tier"], w["points"] = fmt.Sprintf("L%d", i), email, tier, int64(i*10)
+	}
+	got := 0
+	after := ""
+	for {
+		page, err := f.a.Store.ListProfiles(f.ctx, store.ListOptions{After: after, Limit: 1000})
+		require.NoError(t, err)
+		for _, p := range page {
+			w, ok := want[p.ID]
+			require.True(t, ok, "unexpected profile %q", p.ID)
+			require.Equal(t, w, map[string]any(p.Attrs), "profile %q", p.ID)
+			got++
+		}
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	require.Equal(t, len(want), got)
 }

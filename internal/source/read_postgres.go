@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -62,6 +63,9 @@ func readPostgres(ctx context.Context, s Source, opt ReadOptions, res *ReadResul
 		}
 		for i, v := range raw {
 			vals[i] = pgPlain(v)
+			if t, ok := vals[i].(time.Time); ok && fds[i].DataTypeOID == pgtype.DateOID {
+				vals[i] = t.Format(time.DateOnly) // a date, not a midnight
+			}
 		}
 		if err := cr.row(vals); err != nil {
 			return err

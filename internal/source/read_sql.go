@@ -133,12 +133,9 @@ func (c CursorValue) Arg() any {
 	return c.Value
 }
 
-// textOf turns a time into the text an attribute holds.
+// textOf turns a time into the text an attribute holds (RFC 3339, UTC).
 func textOf(v any) any {
 	if t, ok := v.(time.Time); ok {
-		if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
-			return t.Format(time.DateOnly)
-		}
 		return t.UTC().Format(time.RFC3339Nano)
 	}
 	return v
