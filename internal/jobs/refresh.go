@@ -36,6 +36,8 @@ func (w *refreshWorker) Work(ctx context.Context, _ *river.Job[SystemRefreshArgs
 // runs after each refresh and has no run in progress, and enqueues a job
 // for each. It is recorded in the store's system refreshes.
 func (c *Client) Refresh(ctx context.Context) (store.SystemRefresh, error) {
+	c.refreshing.Lock()
+	defer c.refreshing.Unlock()
 	st, log := c.cfg.Store, c.cfg.Logger
 	rec := store.SystemRefresh{StartedAt: c.cfg.Now(), Status: store.RefreshRunning}
 	id, err := st.StartRefresh(ctx, rec.StartedAt)

@@ -94,6 +94,8 @@ func joinNotes(a, b string) string {
 // no longer return are removed, then the profiles are unified, the
 // segments refreshed and the exports that follow the refresh run.
 func (c *Client) ReleaseRefresh(ctx context.Context, id int64) (store.SystemRefresh, error) {
+	c.refreshing.Lock()
+	defer c.refreshing.Unlock()
 	rec, err := c.cfg.Store.GetRefresh(ctx, id)
 	if err != nil {
 		return rec, err

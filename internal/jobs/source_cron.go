@@ -27,20 +27,31 @@ func (c *Client) CheckSourceCron(ctx context.Context) (int, error) {
 		if !sourceDue(src, now) {
 			continue
 		}
-		rep, err := c.cfg.Sources.ReadSource(ctx, src)
+		c.refreshing.Lock()
+		n, err := c.readDueSource(ctx, src)
+		c.refreshing.Unlock()
+		read += n
 		if err != nil {
-			c.cfg.Logger.Warn("jobs: scheduled source read failed", "source", src.Name, "error", err)
-			continue
-		}
-		read++
-		if rep.Held != nil {
-			continue
-		}
-		if _, err := c.cfg.Sources.Unify(ctx); err != nil {
-			return read, fmt.Errorf("source cron check: unify: %w", err)
+			return read, err
 		}
 	}
 	return read, nil
+}
+
+// readDueSource reads src and unifies; it says whether it read it.
+func (c *Client) readDueSource(ctx context.Context, src source.Source) (int, error) {
+	rep, err := c.cfg.Sources.ReadSource(ctx, src)
+	if err != nil {
+		c.cfg.Logger.Warn("jobs: scheduled source read failed", "source", src.Name, "error", err)
+		return 0, nil
+	}
+	if rep.Held != nil {
+		return 1, nil
+	}
+	if _, err := c.cfg.Sources.Unify(ctx); err != nil {
+		return 1, fmt.Errorf("source cron check: unify: %w", err)
+	}
+	return 1, nil
 }
 
 // sourceDue reports whether src's own cron fired since its last read.
