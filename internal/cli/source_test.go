@@ -138,11 +138,12 @@ func TestMySQLSourceCLI(t *testing.T) {
 		`INSERT INTO buyers VALUES (1, 'Ann@Example.com', 10.5), (2, 'bob@example.com', 3)`)
 	b.env["SHOP_DSN"] = dsn
 	b.ok("source", "create", "shop", "--kind", "mysql", "--dsn-env", "SHOP_DSN", "--query", "SELECT * FROM buyers",
-		"--id", "id", "--email", "mail")
+		"--id", "id", "--email", "mail", "--type", "spent=decimal")
 	out := b.ok("source", "run", "shop")
 	require.Contains(t, out, "2 rows read (2 new")
 	require.Contains(t, out, "profiles: 2 new")
 	require.Contains(t, b.ok("profiles", "show", "ann@example.com"), "10.5")
+	require.Regexp(t, `spent\s+decimal\s+2`, b.ok("profiles", "schema"), "a source's types feed the profile schema")
 }
 
 // TestRefreshCLIRunsTheExports: segbridge refresh reads a PostgreSQL

@@ -69,6 +69,9 @@ func (s *Sources) Create(ctx context.Context, p user.Principal, in SourceInput) 
 	if err != nil {
 		return source.Source{}, err
 	}
+	if err := s.pinTypes(ctx, created); err != nil {
+		return created, err
+	}
 	s.record(ctx, p, SourceCreate, sourceTarget(created), fmt.Sprintf("%s source reading %s", created.Kind, created.Where()))
 	return created, nil
 }
@@ -182,6 +185,9 @@ func (s *Sources) Update(ctx context.Context, p user.Principal, nameOrID string,
 	}
 	if err != nil {
 		return src, err
+	}
+	if err := s.pinTypes(ctx, updated); err != nil {
+		return updated, err
 	}
 	detail := "settings changed"
 	if seal != nil {
@@ -339,4 +345,16 @@ func (s *Sources) Origins(ctx context.Context, id string) (map[string]AttributeO
 		out[k] = AttributeOrigin{Source: n, SourceID: v.Source, At: v.At}
 	}
 	return out, nil
+}
+
+// pinTypes records a source's attribute types in the profile schema, as
+// import --type does: segment rules and mappings are checked against them.
+func (s *Sources) pinTypes(ctx context.Context, src source.Source) error {
+	if len(src.Types) == 0 {
+		return nil
+	}
+	if err := s.st.PinAttributeTypes(ctx, src.Types, s.now()); err != nil {
+		return fmt.Errorf("source %q is saved, but its attribute types are not pinned in the profile schema: %w", src.Name, err)
+	}
+	return nil
 }
