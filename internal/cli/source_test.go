@@ -95,6 +95,14 @@ func testSourcesCLI(t *testing.T, b *bundle) {
 	require.NoError(t, json.Unmarshal([]byte(b.ok("refresh", "history", "-o", "json")), &list))
 	require.Len(t, list, 2)
 	require.Equal(t, "failed", list[0]["status"])
+	require.NotEmpty(t, list[0]["steps"])
+
+	// An optional source's failure does not stop the refresh.
+	b.ok("source", "update", "feed", "--optional")
+	out = b.ok("refresh")
+	require.Contains(t, out, "note: optional sources failed")
+	require.Contains(t, out, "optional: the refresh went on")
+	b.ok("source", "update", "feed", "--optional=false")
 
 	show := b.ok("source", "show", "feed")
 	require.Contains(t, show, "stored encrypted")
