@@ -94,7 +94,8 @@ func (s *server) refreshNow(ctx context.Context, _ *noInput) (*systemRefreshReco
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.a.Services.System.Refresh(ctx, p)
+	// A client that stops waiting does not cut the refresh short.
+	rec, err := s.a.Services.System.Refresh(context.WithoutCancel(ctx), p)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

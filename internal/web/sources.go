@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -198,7 +199,8 @@ func (s *server) removeSource(w http.ResponseWriter, r *http.Request) error {
 
 // refreshNow runs the system refresh from the System page and waits for it.
 func (s *server) refreshNow(w http.ResponseWriter, r *http.Request) error {
-	rec, err := s.app.Services.System.Refresh(r.Context(), principal(r))
+	// A browser that stops waiting does not cut the refresh short.
+	rec, err := s.app.Services.System.Refresh(context.WithoutCancel(r.Context()), principal(r))
 	if err != nil {
 		return err
 	}
