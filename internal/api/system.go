@@ -107,7 +107,7 @@ func (s *server) releaseRefresh(ctx context.Context, in *refreshRefInput) (*syst
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.a.Services.System.Release(ctx, p, in.ID)
+	rec, err := s.a.Services.System.Release(context.WithoutCancel(ctx), p, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

@@ -223,7 +223,7 @@ func (s *server) settleRefresh(release bool) func(http.ResponseWriter, *http.Req
 		if release {
 			settle = s.app.Services.System.Release
 		}
-		rec, err := settle(r.Context(), principal(r), id)
+		rec, err := settle(context.WithoutCancel(r.Context()), principal(r), id)
 		if err != nil {
 			cat, msg := classify(err)
 			if cat == catInternal || cat == catForbidden || cat == catNotFound {
