@@ -202,6 +202,7 @@ func (s *server) register(api huma.API) {
 	s.registerReadback(api)
 	s.registerPlan(api)
 	s.registerSystem(api)
+	s.registerSources(api)
 	s.registerUsers(api)
 	s.registerNotify(api)
 }

@@ -214,6 +214,10 @@ func (g generator) pathParam(path, name string) string {
 		r, err := f.a.Notify.CreateRule(f.ctx, notify.RuleDraft{Kind: notify.RuleRunHeld})
 		require.NoError(f.t, err)
 		return fmt.Sprint(r.ID)
+	case strings.HasPrefix(path, "/sources/"):
+		return esc(f.fileSource(g.unique()))
+	case strings.HasPrefix(path, "/system/refreshes/"):
+		return fmt.Sprint(f.heldRefresh())
 	case strings.HasPrefix(path, "/tokens/"):
 		tok, _, err := f.a.Users.CreateToken(f.ctx, f.users["admin"], "generated", 0)
 		require.NoError(f.t, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"segbridge/internal/profile"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 )
 
@@ -21,6 +22,9 @@ type profileJSON struct {
 	Attributes map[string]any `json:"attributes"`
 	CreatedAt  time.Time      `json:"created_at"`
 	UpdatedAt  time.Time      `json:"updated_at"`
+	// Origins says where each attribute of a profile that sources made
+	// came from (absent for a profile imported by hand; only GET /profiles/{id}).
+	Origins map[string]service.AttributeOrigin `json:"origins,omitempty" doc:"each attribute's source and arrival time"`
 }
 
 func toProfileJSON(p profile.Profile) profileJSON {
@@ -137,7 +141,11 @@ func (s *server) getProfile(ctx context.Context, in *profileIDInput) (*profileOu
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return &profileOutput{Body: toProfileJSON(p)}, nil
+	out := &profileOutput{Body: toProfileJSON(p)}
+	if out.Body.Origins, err = s.a.Services.Sources.Origins(ctx, p.ID); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return out, nil
 }
 
 // importOptions reads the import's options from the query and headers.

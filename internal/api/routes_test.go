@@ -215,7 +215,7 @@ func routes() []route {
 			return request{method: "DELETE", path: "/users/gone-" + role + "@example.com"}
 		}},
 		{method: "GET", path: "/audit", want: admins, req: fixed("GET", "/audit", nil)},
-	}, notifyRoutes()...) // notify_test.go
+	}, append(notifyRoutes(), sourceRoutes()...)...) // notify_test.go, sources_test.go
 }
 
 // TestRoutesByRole sends every route as every role and checks the status,

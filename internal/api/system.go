@@ -16,14 +16,25 @@ type refreshJSON struct {
 	ID         int64      `json:"id"`
 	StartedAt  time.Time  `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at"`
-	Status     string     `json:"status" enum:"running,succeeded,failed"`
+	Status     string     `json:"status" enum:"running,succeeded,failed,held,discarded"`
 	Message    string     `json:"message,omitempty"`
 	Segments   int        `json:"segments" doc:"segments refreshed"`
 	Runs       int        `json:"runs" doc:"export runs queued"`
+	// Steps are the refresh's steps: each source read, unify, segments, exports.
+	Steps []store.RefreshStep `json:"steps" doc:"each step's counts, timings and errors"`
+	// Held are the sources whose removals wait for an admin (status held).
+	Held []store.HeldSource `json:"held" doc:"the sources the removal guard held"`
 }
 
 func toRefreshJSON(r store.SystemRefresh) refreshJSON {
-	j := refreshJSON{ID: r.ID, StartedAt: r.StartedAt, Status: r.Status, Message: r.Message, Segments: r.Segments, Runs: r.Runs}
+	j := refreshJSON{ID: r.ID, StartedAt: r.StartedAt, Status: r.Status, Message: r.Message, Segments: r.Segments, Runs: r.Runs,
+		Steps: r.Steps, Held: r.Held}
+	if j.Steps == nil {
+		j.Steps = []store.RefreshStep{}
+	}
+	if j.Held == nil {
+		j.Held = []store.HeldSource{}
+	}
 	if !r.FinishedAt.IsZero() {
 		t := r.FinishedAt
 		j.FinishedAt = &t
@@ -61,6 +72,58 @@ func (s *server) registerSystem(api huma.API) {
 		"--refresh-schedule and --time-zone. This route answers 501 until the schedule is stored."
 	huma.Register(api, set, s.setSystemRefresh)
 	huma.Register(api, operation("run-system-refresh", http.MethodPost, "/system/refresh/run", "Queue a system refresh now (admin)", "system", 202), s.runSystemRefresh)
+	now := operation("refresh-now", http.MethodPost, "/system/refresh/now", "Run the system refresh now and wait for it (admin)", "system", 200)
+	now.Description = "Reads every source, unifies the profiles, refreshes the segments and queues the runs of the exports " +
+		"that follow the refresh (workers run them), and answers with the refresh's record. A failed or held refresh is " +
+		"answered with its record too: its status and message say what happened."
+	huma.Register(api, now, s.refreshNow)
+	huma.Register(api, operation("release-refresh", http.MethodPost, "/system/refreshes/{id}/release",
+		"Release a held refresh: remove the profiles its sources no longer return, then go on (admin)", "system", 200), s.releaseRefresh)
+	huma.Register(api, operation("discard-refresh", http.MethodPost, "/system/refreshes/{id}/discard",
+		"Discard a held refresh: nothing is removed, no export runs (admin)", "system", 200), s.discardRefresh)
+}
+
+type systemRefreshRecord struct{ Body refreshJSON }
+
+type refreshRefInput struct {
+	ID int64 `path:"id" minimum:"1" doc:"the refresh's id"`
+}
+
+func (s *server) refreshNow(ctx context.Context, _ *noInput) (*systemRefreshRecord, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A client that stops waiting does not cut the refresh short.
+	rec, err := s.a.Services.System.Refresh(context.WithoutCancel(ctx), p)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &systemRefreshRecord{Body: toRefreshJSON(rec)}, nil
+}
+
+func (s *server) releaseRefresh(ctx context.Context, in *refreshRefInput) (*systemRefreshRecord, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.a.Services.System.Release(context.WithoutCancel(ctx), p, in.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &systemRefreshRecord{Body: toRefreshJSON(rec)}, nil
+}
+
+func (s *server) discardRefresh(ctx context.Context, in *refreshRefInput) (*systemRefreshRecord, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.a.Services.System.Discard(ctx, p, in.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &systemRefreshRecord{Body: toRefreshJSON(rec)}, nil
 }
 
 func (s *server) getSystemRefresh(ctx context.Context, _ *noInput) (*systemRefreshOutput, error) {

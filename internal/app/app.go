@@ -15,6 +15,7 @@ import (
 
 	"segbridge/internal/audit"
 	"segbridge/internal/connection"
+	"segbridge/internal/ingest"
 	"segbridge/internal/jobs"
 	"segbridge/internal/metrics"
 	"segbridge/internal/notify"
@@ -193,6 +194,8 @@ type App struct {
 	Connections *connection.Service
 	// Runs executes export runs.
 	Runs *run.Executor
+	// Sources reads sources and unifies their rows into profiles.
+	Sources *ingest.Ingester
 	// Jobs enqueues runs as River jobs; commands that work jobs start it.
 	Jobs *jobs.Client
 	// Metrics instruments runs and Omnisend requests; serve exposes its
@@ -275,8 +278,8 @@ func (a *App) openJobs(ctx context.Context) error {
 		DatabaseURL: a.DatabaseURL, Store: a.Store, Executor: a.Runs,
 		Concurrency: a.Worker.Concurrency, RefreshSchedule: a.Worker.RefreshSchedule, TimeZone: a.Worker.TimeZone,
 		FetchPollInterval: a.Worker.FetchPollInterval, JobTimeout: a.Worker.JobTimeout, RescueAfter: a.Worker.RescueAfter,
-		Unsubscribes: a.SyncAllUnsubscribes,
-		Logger:       a.Logger, Now: a.Now,
+		Unsubscribes: a.SyncAllUnsubscribes, Sources: a.Sources,
+		Logger: a.Logger, Now: a.Now,
 	})
 	if err != nil {
 		return err
@@ -296,6 +299,10 @@ func (a *App) openSecrets() error {
 	a.Connections, err = connection.NewService(connection.Config{
 		Store: a.Store, Keys: kr, Logger: a.Logger, Now: a.Now,
 	})
+	if err != nil {
+		return err
+	}
+	a.Sources, err = ingest.New(ingest.Config{Store: a.Store, Keys: kr, Logger: a.Logger, Now: a.Now})
 	if err != nil {
 		return err
 	}

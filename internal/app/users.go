@@ -24,7 +24,7 @@ func (a *App) openUsers() error {
 func (a *App) openServices() error {
 	var err error
 	a.Services, err = service.New(service.Config{Store: a.Store, Audit: a.Audit, Now: a.Now, Logger: a.Logger,
-		Jobs: a.Jobs, Notify: a.Notify,
+		Jobs: a.Jobs, Notify: a.Notify, Sources: a.Sources,
 		Connections: a.Connections, SyncUnsubscribes: a.SyncUnsubscribes, Users: a.Users,
 
 		Queue: a.queueRun, Verify: a.VerifyExport, Plan: a.PreviewExport})

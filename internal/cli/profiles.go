@@ -13,6 +13,7 @@ import (
 	"segbridge/internal/app"
 
 	"segbridge/internal/profile"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 )
 
@@ -166,8 +167,19 @@ func newProfilesShowCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			origins, err := a.Services.Sources.Origins(cmd.Context(), p.ID)
+			if err != nil {
+				return err
+			}
 			if *output == "json" {
-				return writeJSON(g.out, toJSON(p))
+				j := toJSON(p)
+				if origins != nil {
+					return writeJSON(g.out, struct {
+						profileJSON
+						Origins map[string]service.AttributeOrigin `json:"origins"`
+					}{j, origins})
+				}
+				return writeJSON(g.out, j)
 			}
 			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
 			fmt.Fprintf(tw, "id\t%s\ncreated\t%s\nupdated\t%s\n", p.ID, p.CreatedAt.Format(time.RFC3339), p.UpdatedAt.Format(time.RFC3339))
@@ -177,6 +189,10 @@ func newProfilesShowCmd(g *globals) *cobra.Command {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
+				if o, ok := origins[k]; ok {
+					fmt.Fprintf(tw, "%s\t%v\tfrom %s, %s\n", k, p.Attrs[k], o.Source, o.At.Local().Format("2006-01-02 15:04:05"))
+					continue
+				}
 				fmt.Fprintf(tw, "%s\t%v\n", k, p.Attrs[k])
 			}
 			return tw.Flush()

@@ -113,6 +113,8 @@ Start with: segbridge demo`,
 		newTokenCmd(g),
 		newExplainCmd(g),
 		newNotifyCmd(g),
+		newSourceCmd(g),
+		newRefreshCmd(g),
 	)
 	return root
 }

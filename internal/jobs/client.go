@@ -24,6 +24,9 @@ type Client struct {
 
 	mu      sync.Mutex
 	started bool
+	// refreshing lets one refresh (or release, or source cron check) of
+	// this process read and unify sources at a time.
+	refreshing sync.Mutex
 }
 
 // Open opens River's pool on the store's database, applies River's

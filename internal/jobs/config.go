@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"segbridge/internal/export"
+	"segbridge/internal/ingest"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
+	"segbridge/internal/source"
 	"segbridge/internal/store"
 )
 
@@ -52,6 +54,7 @@ type Store interface {
 	GetRun(ctx context.Context, id int64) (run.Run, error)
 	SaveRun(ctx context.Context, r run.Run) error
 	store.Refreshes
+	ListSources(ctx context.Context) ([]source.Source, error)
 }
 
 // Config configures a Client.
@@ -81,8 +84,13 @@ type Config struct {
 	// are refreshed (app.App.SyncAllUnsubscribes). Its failure is noted in
 	// the refresh's message and does not stop the refresh.
 	Unsubscribes func(ctx context.Context) error
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Sources, when set, reads every source and unifies their rows into
+	// profiles at the start of each system refresh, before the segments
+	// are refreshed; a failing source that is not optional stops the
+	// refresh before any export runs.
+	Sources *ingest.Ingester
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // WithDefaults returns c with unset fields at their defaults.

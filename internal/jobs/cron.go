@@ -26,6 +26,10 @@ type cronCheckWorker struct {
 // Work implements river.Worker.
 func (w *cronCheckWorker) Work(ctx context.Context, _ *river.Job[CronCheckArgs]) error {
 	_, err := w.c.CheckCron(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = w.c.CheckSourceCron(ctx)
 	return err
 }
 
@@ -52,7 +56,7 @@ func (c *Client) CheckCron(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		why, err := c.startRun(ctx, ex.ID, ex.Name, run.TriggerSchedule)
+		_, why, err := c.startRun(ctx, ex.ID, ex.Name, run.TriggerSchedule)
 		if err != nil {
 			return queued, err
 		}

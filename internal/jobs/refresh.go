@@ -36,6 +36,8 @@ func (w *refreshWorker) Work(ctx context.Context, _ *river.Job[SystemRefreshArgs
 // runs after each refresh and has no run in progress, and enqueues a job
 // for each. It is recorded in the store's system refreshes.
 func (c *Client) Refresh(ctx context.Context) (store.SystemRefresh, error) {
+	c.refreshing.Lock()
+	defer c.refreshing.Unlock()
 	st, log := c.cfg.Store, c.cfg.Logger
 	rec := store.SystemRefresh{StartedAt: c.cfg.Now(), Status: store.RefreshRunning}
 	id, err := st.StartRefresh(ctx, rec.StartedAt)
@@ -46,6 +48,9 @@ func (c *Client) Refresh(ctx context.Context) (store.SystemRefresh, error) {
 	log.Info("jobs: system refresh starting", "refresh", id)
 	skipped, err := c.refreshAll(ctx, &rec)
 	rec.FinishedAt, rec.Status, rec.Message = c.cfg.Now(), store.RefreshSucceeded, skipped
+	if len(rec.Held) > 0 {
+		rec.Status = store.RefreshHeld
+	}
 	if err != nil {
 		rec.Status, rec.Message = store.RefreshFailed, err.Error()
 	}
@@ -61,6 +66,13 @@ func (c *Client) Refresh(ctx context.Context) (store.SystemRefresh, error) {
 // (and whether Omnisend's unsubscribes could not all be read back).
 func (c *Client) refreshAll(ctx context.Context, rec *store.SystemRefresh) (string, error) {
 	note := c.syncUnsubscribes(ctx)
+	held, err := c.readSources(ctx, rec)
+	if err != nil || held != "" {
+		return joinNotes(note, held), err
+	}
+	if err := c.unify(ctx, rec); err != nil {
+		return note, err
+	}
 	skipped, err := c.refreshSegmentsAndRun(ctx, rec)
 	if note != "" && skipped != "" {
 		return note + "; " + skipped, err
@@ -86,12 +98,26 @@ func (c *Client) refreshSegmentsAndRun(ctx context.Context, rec *store.SystemRef
 	if err != nil {
 		return "", fmt.Errorf("list segments: %w", err)
 	}
+	step := store.RefreshStep{Name: "segments", StartedAt: c.cfg.Now(), Counts: map[string]int{}}
 	for _, seg := range segs {
-		if _, err := segment.Refresh(ctx, c.cfg.Store, seg, c.cfg.Now()); err != nil {
+		res, err := segment.Refresh(ctx, c.cfg.Store, seg, c.cfg.Now())
+		if err != nil {
+			step.Error, step.FinishedAt = fmt.Sprintf("segment %q could not be refreshed", seg.Name), c.cfg.Now()
+			rec.Steps = append(rec.Steps, step)
 			return "", fmt.Errorf("refresh segment %q: %w", seg.Name, err)
 		}
 		rec.Segments++
+		step.Counts["segments"]++
+		step.Counts["joined"] += res.Joined
+		step.Counts["left"] += res.Left
 	}
+	step.FinishedAt = c.cfg.Now()
+	rec.Steps = append(rec.Steps, step)
+	exStep := store.RefreshStep{Name: "exports", StartedAt: c.cfg.Now(), Counts: map[string]int{}}
+	defer func() {
+		exStep.FinishedAt, exStep.Counts["runs"] = c.cfg.Now(), rec.Runs
+		rec.Steps = append(rec.Steps, exStep)
+	}()
 	exports, err := c.cfg.Store.ListExports(ctx)
 	if err != nil {
 		return "", fmt.Errorf("list exports: %w", err)
@@ -101,8 +127,9 @@ func (c *Client) refreshSegmentsAndRun(ctx context.Context, rec *store.SystemRef
 		if !ex.Active || ex.Detached() || ex.Schedule.Kind != export.ScheduleRefresh {
 			continue
 		}
-		why, err := c.startRun(ctx, ex.ID, ex.Name, run.TriggerRefresh)
+		r, why, err := c.startRun(ctx, ex.ID, ex.Name, run.TriggerRefresh)
 		if err != nil {
+			exStep.Error = fmt.Sprintf("export %q: a run could not be started", ex.Name)
 			return "", err
 		}
 		if why != "" {
@@ -110,9 +137,11 @@ func (c *Client) refreshSegmentsAndRun(ctx context.Context, rec *store.SystemRef
 			continue
 		}
 		rec.Runs++
+		rec.RunIDs = append(rec.RunIDs, r.ID)
 	}
 	if len(skipped) == 0 {
 		return "", nil
 	}
+	exStep.Note = "skipped: " + strings.Join(skipped, ", ")
 	return "skipped: " + strings.Join(skipped, ", "), nil
 }

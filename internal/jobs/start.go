@@ -33,19 +33,19 @@ func (c *Client) StartRun(ctx context.Context, exportID int64, trigger run.Trigg
 // startRun is StartRun for the scheduler: it returns, without an error,
 // why it did not start a run ("has a run in progress", "has run N held by
 // its removal brake"), or "" when it did.
-func (c *Client) startRun(ctx context.Context, exportID int64, name string, trigger run.Trigger) (string, error) {
-	_, _, err := c.StartRun(ctx, exportID, trigger)
+func (c *Client) startRun(ctx context.Context, exportID int64, name string, trigger run.Trigger) (run.Run, string, error) {
+	r, _, err := c.StartRun(ctx, exportID, trigger)
 	var held *run.HeldError
 	switch {
 	case errors.As(err, &held):
 		c.cfg.Logger.Info("jobs: export has a run held by its removal brake; not starting another until its untags are approved or discarded",
 			"export", name, "run", held.RunID)
-		return fmt.Sprintf("has run %d held by its removal brake (approve or discard its untags)", held.RunID), nil
+		return r, fmt.Sprintf("has run %d held by its removal brake (approve or discard its untags)", held.RunID), nil
 	case errors.Is(err, run.ErrActiveRun):
 		c.cfg.Logger.Info("jobs: export has a run in progress; not starting another", "export", name)
-		return "has a run in progress", nil
+		return r, "has a run in progress", nil
 	case err != nil:
-		return "", fmt.Errorf("export %q: %w", name, err)
+		return r, "", fmt.Errorf("export %q: %w", name, err)
 	}
-	return "", nil
+	return r, "", nil
 }

@@ -183,3 +183,19 @@ func article(t Type) string {
 	}
 	return "a " + string(t)
 }
+
+// TypeValue types a value read from a database column for attribute name:
+// v is a string, int64, float64 or bool (nil: absent). A pinned type
+// converts it (an error when it cannot); otherwise the database's type is
+// kept, except that numbers of a column named for postal codes or phone
+// numbers stay text.
+func TypeValue(name string, v any, pins map[string]Type) (any, error) {
+	t := typingFor(name, pins)
+	switch x := v.(type) {
+	case int64:
+		return t.json(x, strconv.FormatInt(x, 10))
+	case float64:
+		return t.json(x, strconv.FormatFloat(x, 'g', -1, 64))
+	}
+	return t.json(v, "")
+}

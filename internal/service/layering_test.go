@@ -46,8 +46,16 @@ var forbiddenCalls = map[string]bool{
 	"segbridge/internal/segment.Refresh":     true,
 
 	// Profiles, the system refresh, notifications.
-	"segbridge/internal/profile.Import":                  true,
-	"(*segbridge/internal/jobs.Client).EnqueueRefresh":   true,
+	"segbridge/internal/profile.Import":                true,
+	"(*segbridge/internal/jobs.Client).EnqueueRefresh": true,
+	"(*segbridge/internal/jobs.Client).Refresh":        true,
+	"(*segbridge/internal/jobs.Client).ReleaseRefresh": true,
+	"(*segbridge/internal/jobs.Client).DiscardRefresh": true,
+	// Sources (service.Sources).
+	"(*segbridge/internal/ingest.Ingester).ReadSource":   true,
+	"(*segbridge/internal/ingest.Ingester).ReadAll":      true,
+	"(*segbridge/internal/ingest.Ingester).Unify":        true,
+	"(*segbridge/internal/ingest.Ingester).Release":      true,
 	"(*segbridge/internal/notify.Service).CreateChannel": true,
 	"(*segbridge/internal/notify.Service).RemoveChannel": true,
 	"(*segbridge/internal/notify.Service).CreateRule":    true,

@@ -40,9 +40,17 @@ const (
 	ConnectionRemove Action = "connection.remove"
 	ConnectionSync   Action = "connection.sync_unsubscribes"
 
+	SourceCreate Action = "source.create"
+	SourceUpdate Action = "source.update"
+	SourceRemove Action = "source.remove"
+	SourceTest   Action = "source.test"
+	SourceRun    Action = "source.run"
+
 	ProfilesImport Action = "profiles.import"
 	SystemRefresh  Action = "system.refresh"
 	SystemSchedule Action = "system.schedule"
+	SystemRelease  Action = "system.release"
+	SystemDiscard  Action = "system.discard"
 
 	UserAdd         Action = "user.add"
 	UserRemove      Action = "user.remove"
@@ -113,9 +121,17 @@ var permissions = []Permission{
 	{ConnectionRemove, adminsOnly, ScopeNone},
 	{ConnectionSync, adminsOnly, ScopeNone},
 
+	{SourceCreate, adminsOnly, ScopeNone},
+	{SourceUpdate, adminsOnly, ScopeNone},
+	{SourceRemove, adminsOnly, ScopeNone},
+	{SourceTest, adminsOnly, ScopeNone},
+	{SourceRun, adminsOnly, ScopeNone},
+
 	{ProfilesImport, writers, ScopeNone},
 	{SystemRefresh, adminsOnly, ScopeNone},
 	{SystemSchedule, adminsOnly, ScopeNone},
+	{SystemRelease, adminsOnly, ScopeNone},
+	{SystemDiscard, adminsOnly, ScopeNone},
 
 	{UserAdd, adminsOnly, ScopeNone},
 	{UserRemove, adminsOnly, ScopeNone},
@@ -198,8 +214,13 @@ func verb(a Action) string {
 	case "profiles":
 		return v + " profiles"
 	case "system":
-		if a == SystemRefresh {
+		switch a {
+		case SystemRefresh:
 			return "queue the system refresh"
+		case SystemRelease:
+			return "release a held refresh"
+		case SystemDiscard:
+			return "discard a held refresh"
 		}
 		return "change the system refresh " + v
 	case "notify":

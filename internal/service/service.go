@@ -9,6 +9,7 @@ import (
 
 	"segbridge/internal/audit"
 	"segbridge/internal/connection"
+	"segbridge/internal/ingest"
 	"segbridge/internal/jobs"
 	"segbridge/internal/notify"
 	"segbridge/internal/readback"
@@ -40,6 +41,9 @@ type Config struct {
 	// from Omnisend onto the profiles: the application's
 	// SyncUnsubscribes (needed by Services.Connections.SyncUnsubscribes).
 	SyncUnsubscribes func(ctx context.Context, connection string) (readback.SyncResult, error)
+	// Sources reads sources and unifies their rows (needed by
+	// Services.Sources).
+	Sources *ingest.Ingester
 	// Users keeps users, their passwords and API tokens (needed by
 	// Services.Users).
 	Users *user.Service
@@ -88,6 +92,7 @@ type Services struct {
 	Users       *Users
 	Exports     *Exports
 	Runs        *Runs
+	Sources     *Sources
 }
 
 // New builds the services on cfg (defaults applied, then validated).
@@ -107,6 +112,7 @@ func New(cfg Config) (*Services, error) {
 		Users:       &Users{core: c, users: cfg.Users},
 		Exports:     exports,
 		Runs:        &Runs{core: c, exports: exports},
+		Sources:     &Sources{core: c, in: cfg.Sources},
 	}, nil
 }
 

@@ -35,6 +35,7 @@ type Store interface {
 	run.Store
 	Exports
 	Refreshes
+	Sources
 	Users
 	Audit
 	notify.Storage

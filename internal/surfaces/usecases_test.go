@@ -248,6 +248,7 @@ func useCases() []useCase {
 			api: apiDo(http.MethodDelete, "/segments/free-seg", nil),
 			web: webDo("/segments/free-seg/delete", url.Values{})},
 	}
+	cases = append(cases, sourceUseCases()...) // sources_test.go
 	cases = append(cases, onConnection("a shared connection", "Shared", writers)...)
 	return append(cases, onConnection("an admin-only connection", "Private", admins)...)
 }

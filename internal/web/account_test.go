@@ -3,7 +3,6 @@ package web_test
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -54,8 +53,6 @@ func TestPasswords(t *testing.T) {
 		require.Equal(t, "/exports", res.location)
 	})
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // TestConnectionChange: an admin changes a connection's name, who may use
 // it and its tagging on its page, and rotates its key (a key Omnisend

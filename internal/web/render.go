@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"segbridge/internal/profile"
 	"segbridge/internal/run"
 	"segbridge/internal/user"
 )
@@ -92,6 +93,7 @@ var sections = map[string]string{
 	"segments": "segments", "segment_new": "segments", "segment": "segments",
 	"system": "system", "users": "users", "audit": "audit", "tokens": "tokens",
 	"notifications": "notifications", "profiles": "profiles", "account": "account",
+	"sources": "sources", "source": "sources", "source_new": "sources", "profile": "profiles",
 }
 
 // render writes page name with status and data d.
@@ -161,6 +163,16 @@ func funcs() template.FuncMap {
 			return min(100, n*100/of)
 		},
 		"last4": func(s string) string { return "••••" + s },
+		"list":  func(v ...string) []string { return v },
+		"attrs": func(a profile.Attrs) string {
+			b, err := profile.EncodeAttrs(a)
+			if err != nil {
+				return ""
+			}
+			return string(b)
+		},
+		"counts": stepCounts,
+		"took":   func(a, b time.Time) string { return b.Sub(a).Round(time.Millisecond).String() },
 	}
 }
 

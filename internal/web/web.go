@@ -160,6 +160,15 @@ func (s *server) routes() {
 	s.handle("POST /admin/connections/{id}/check", signedIn, s.checkConnection)
 	s.handle("POST /admin/connections/{id}/remove", signedIn, s.removeConnection)
 
+	s.handle("GET /admin/sources", admin, s.sourcesPage)
+	s.handle("GET /admin/sources/new", admin, s.newSourcePage)
+	s.handle("POST /admin/sources", signedIn, s.createSource)
+	s.handle("GET /admin/sources/{id}", admin, s.sourcePage)
+	s.handle("POST /admin/sources/{id}", signedIn, s.updateSource)
+	s.handle("POST /admin/sources/{id}/test", signedIn, s.testSource)
+	s.handle("POST /admin/sources/{id}/run", signedIn, s.runSource)
+	s.handle("POST /admin/sources/{id}/remove", signedIn, s.removeSource)
+
 	s.handle("GET /exports", signedIn, s.exportsPage)
 	s.handle("GET /exports/new", writer, s.newExportPage)
 	s.handle("POST /exports", writer, s.createExport)
@@ -182,6 +191,8 @@ func (s *server) routes() {
 	s.handle("GET /runs/{id}/progress.json", signedIn, s.runProgress)
 	s.handle("GET /runs/{id}/results.csv", signedIn, s.runResultsCSV)
 
+	s.handle("GET /profiles/{id}", signedIn, s.profilePage)
+
 	s.handle("GET /segments", signedIn, s.segmentsPage)
 	s.handle("GET /segments/new", writer, s.newSegmentPage)
 	s.handle("POST /segments", writer, s.createSegment)
@@ -194,6 +205,9 @@ func (s *server) routes() {
 	s.handle("POST /profiles/import", signedIn, s.importProfiles)
 
 	s.handle("GET /settings/system", signedIn, s.systemPage)
+	s.handle("POST /settings/system/refresh", signedIn, s.refreshNow)
+	s.handle("POST /settings/system/refreshes/{id}/release", signedIn, s.settleRefresh(true))
+	s.handle("POST /settings/system/refreshes/{id}/discard", signedIn, s.settleRefresh(false))
 	s.notificationRoutes()
 
 	s.handle("GET /admin/users", admin, s.usersPage)
