@@ -10,6 +10,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"segbridge/internal/store"
 )
 
 // axePath is axe-core's script, installed by npm ci in
@@ -93,11 +95,14 @@ func TestBrowserEveryPage(t *testing.T) {
 	chromiumPath(t)
 	axe := axeSource(t)
 	f := newFixture(t, "")
+	some, err := f.a.Store.ListProfiles(f.ctx, store.ListOptions{Limit: 1})
+	require.NoError(t, err)
+	profileID := some[0].ID
 	pages := map[string][]string{
 		adminEmail: {"/exports", "/exports/new", fmt.Sprintf("/exports/%d", f.privExp.ID), fmt.Sprintf("/exports/%d/verify", f.privExp.ID), fmt.Sprintf("/exports/%d/plan", f.privExp.ID), fmt.Sprintf("/exports/%d/edit", f.privExp.ID), "/account",
 			fmt.Sprintf("/runs/%d", f.privRun.ID), "/segments", "/segments/new", "/segments/buyers", "/profiles", "/explain?email=nobody%40example.com",
 			"/admin/connections", "/admin/connections/new", fmt.Sprintf("/admin/connections/%d", f.private.ID),
-			"/admin/users", "/admin/audit", "/settings/system", "/settings/notifications", "/tokens"},
+			"/admin/users", "/admin/audit", "/admin/sources", "/admin/sources/new", "/profiles/" + profileID, "/settings/system", "/settings/notifications", "/tokens"},
 		contributorEmail: {"/exports", fmt.Sprintf("/exports/%d", f.sharedExp.ID), fmt.Sprintf("/exports/%d/plan", f.sharedExp.ID), fmt.Sprintf("/runs/%d", f.sharedRun.ID), "/segments", "/profiles"},
 		viewerEmail:      {"/exports", fmt.Sprintf("/exports/%d", f.sharedExp.ID), "/segments", "/segments/buyers", "/profiles", "/no-such-page"},
 	}
