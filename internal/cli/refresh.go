@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -107,7 +106,7 @@ func (g *globals) finishRefresh(ctx context.Context, a *app.App, rec store.Syste
 // printSteps prints a refresh's steps, one line each.
 func printSteps(g *globals, rec store.SystemRefresh) {
 	for _, s := range rec.Steps {
-		line := fmt.Sprintf("%-20s %8s  %s", s.Name, s.FinishedAt.Sub(s.StartedAt).Round(time.Millisecond), countsText(s.Counts))
+		line := fmt.Sprintf("%-20s %8s  %s", s.Name, s.FinishedAt.Sub(s.StartedAt).Round(time.Millisecond), s.CountsText())
 		if s.Note != "" {
 			line += "  (" + s.Note + ")"
 		}
@@ -116,22 +115,6 @@ func printSteps(g *globals, rec store.SystemRefresh) {
 		}
 		fmt.Fprintln(g.out, strings.TrimRight(line, " "))
 	}
-}
-
-// countsText lists counts in name order, leaving zeros out.
-func countsText(c map[string]int) string {
-	names := make([]string, 0, len(c))
-	for n, v := range c {
-		if v != 0 {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s %d", n, c[n])
-	}
-	return strings.Join(parts, ", ")
 }
 
 func newRefreshHistoryCmd(g *globals) *cobra.Command {
@@ -168,7 +151,7 @@ func newRefreshHistoryCmd(g *globals) *cobra.Command {
 					fmt.Fprintf(g.out, "  %s\n", r.Message)
 				}
 				for _, s := range r.Steps {
-					line := fmt.Sprintf("  %-20s %8s  %s", s.Name, s.FinishedAt.Sub(s.StartedAt).Round(time.Millisecond), countsText(s.Counts))
+					line := fmt.Sprintf("  %-20s %8s  %s", s.Name, s.FinishedAt.Sub(s.StartedAt).Round(time.Millisecond), s.CountsText())
 					if s.Note != "" {
 						line += "  (" + s.Note + ")"
 					}

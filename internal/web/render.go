@@ -171,8 +171,7 @@ func funcs() template.FuncMap {
 			}
 			return string(b)
 		},
-		"counts": stepCounts,
-		"took":   func(a, b time.Time) string { return b.Sub(a).Round(time.Millisecond).String() },
+		"took": func(a, b time.Time) string { return b.Sub(a).Round(time.Millisecond).String() },
 	}
 }
 
