@@ -128,7 +128,7 @@ func serviceMessage(e *service.Error) string {
 // fieldLabel names an export field as the form labels it.
 func fieldLabel(field string) string {
 	labels := map[string]string{
-		"name": "Export name", "connection": "Connection", "segments": "Segments", "mapping": "Data mapping",
+		"name": "Name", "connection": "Connection", "segments": "Segments", "mapping": "Data mapping",
 		"tag_prefix": "Tag prefix", "leave": "Leavers", "schedule": "Schedule", "schedule.cron": "Cron expression",
 		"schedule.time_zone": "Time zone", "profile_cap": "Profile cap", "rule": "Rule", "ids": "Profile ids",
 		"current":             "Current password",
