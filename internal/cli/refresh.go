@@ -58,7 +58,7 @@ The schedule (serve/worker --refresh-schedule) runs the same refresh.`,
 // finishRefresh prints a refresh's steps and, unless noWait, works the
 // runs it queued until they end. A failed or held refresh is an error.
 func (g *globals) finishRefresh(ctx context.Context, a *app.App, rec store.SystemRefresh, noWait bool) error {
-	printSteps(g, rec)
+	printSteps(g, rec, "")
 	switch rec.Status {
 	case store.RefreshFailed:
 		return fmt.Errorf("refresh %d failed: %s", rec.ID, rec.Message)
@@ -103,10 +103,10 @@ func (g *globals) finishRefresh(ctx context.Context, a *app.App, rec store.Syste
 	return nil
 }
 
-// printSteps prints a refresh's steps, one line each.
-func printSteps(g *globals, rec store.SystemRefresh) {
+// printSteps prints a refresh's steps, one line each, after indent.
+func printSteps(g *globals, rec store.SystemRefresh, indent string) {
 	for _, s := range rec.Steps {
-		line := fmt.Sprintf("%-20s %8s  %s", s.Name, s.FinishedAt.Sub(s.StartedAt).Round(time.Millisecond), s.CountsText())
+		line := fmt.Sprintf("%s%-20s %8s  %s", indent, s.Name, s.FinishedAt.Sub(s.StartedAt).Round(time.Millisecond), s.CountsText())
 		if s.Note != "" {
 			line += "  (" + s.Note + ")"
 		}
@@ -150,16 +150,7 @@ func newRefreshHistoryCmd(g *globals) *cobra.Command {
 				if r.Message != "" {
 					fmt.Fprintf(g.out, "  %s\n", r.Message)
 				}
-				for _, s := range r.Steps {
-					line := fmt.Sprintf("  %-20s %8s  %s", s.Name, s.FinishedAt.Sub(s.StartedAt).Round(time.Millisecond), s.CountsText())
-					if s.Note != "" {
-						line += "  (" + s.Note + ")"
-					}
-					if s.Error != "" {
-						line += "  error: " + s.Error
-					}
-					fmt.Fprintln(g.out, strings.TrimRight(line, " "))
-				}
+				printSteps(g, r, "  ")
 			}
 			return nil
 		})

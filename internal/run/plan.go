@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -212,18 +211,7 @@ func (p *planner) skip(profileID, email, reason string) {
 }
 
 // skipReasons says how many members were skipped for which reason.
-func (p *planner) skipReasons() string {
-	keys := make([]string, 0, len(p.reasons))
-	for k := range p.reasons {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, p.reasons[k])
-	}
-	return strings.Join(parts, ", ")
-}
+func (p *planner) skipReasons() string { return ReasonsText(p.reasons) }
 
 // match diffs a chunk of members against the export's state, in member
 // order, and writes the ops. The first member with an e-mail wins; later

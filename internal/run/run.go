@@ -9,6 +9,9 @@ package run
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -128,6 +131,23 @@ func (c Counts) SkippedTotal() int { return sum(c.Skipped) }
 
 // FailedTotal adds up the failure reasons.
 func (c Counts) FailedTotal() int { return sum(c.Failed) }
+
+// ReasonsText lists counts by reason in name order, zeros left out
+// ("invalid_email 2, missing_email 5").
+func ReasonsText(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k, n := range m {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
 
 func sum(m map[string]int) int {
 	n := 0

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -69,4 +70,18 @@ func (e *InUseError) Unwrap() error { return ErrInUse }
 // the named exports send it.
 func SegmentInUseError(name string, exports []string) error {
 	return &InUseError{Segment: name, By: exports}
+}
+
+// ExportSettings encodes the export columns both engines store the same
+// way: the consent policy ("" is keep) and the removal brake as JSON.
+func ExportSettings(e export.Export) (policy string, brake []byte, err error) {
+	policy = string(e.ConsentPolicy)
+	if policy == "" {
+		policy = string(export.ConsentKeep)
+	}
+	brake, err = json.Marshal(e.Brake)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode the removal brake: %w", err)
+	}
+	return policy, brake, nil
 }

@@ -3,10 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"sort"
-	"strings"
 	"time"
+
+	"segbridge/internal/run"
 )
 
 // Refresh statuses.
@@ -58,20 +57,7 @@ type RefreshStep struct {
 
 // CountsText lists the step's counts in name order, zeros left out
 // ("rows 20000, sources 2").
-func (s RefreshStep) CountsText() string {
-	names := make([]string, 0, len(s.Counts))
-	for n, v := range s.Counts {
-		if v != 0 {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s %d", n, s.Counts[n])
-	}
-	return strings.Join(parts, ", ")
-}
+func (s RefreshStep) CountsText() string { return run.ReasonsText(s.Counts) }
 
 // HeldSource is a source whose rows not seen by read Gen wait to be
 // removed.

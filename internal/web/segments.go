@@ -224,15 +224,11 @@ func (s *server) updateSegment(w http.ResponseWriter, r *http.Request) error {
 	ctx, p := r.Context(), principal(r)
 	f := segmentForm{Rule: r.PostFormValue("rule")}
 	fail := func(err error) error {
-		cat, msg := classify(err)
-		if cat == catInternal {
+		status, msg, err := formFailure(err, &f)
+		if err != nil {
 			return err
 		}
-		var re *segment.RuleError
-		if errors.As(err, &re) {
-			f.Snippet = re.Snippet()
-		}
-		return s.renderSegment(w, r, cat.status(), &f, msg)
+		return s.renderSegment(w, r, status, &f, msg)
 	}
 	if r.PostFormValue("action") == "preview" {
 		if err := s.preview(ctx, &f); err != nil {
@@ -264,15 +260,11 @@ func (s *server) deleteSegment(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) segmentFormError(w http.ResponseWriter, r *http.Request, f segmentForm, err error) error {
-	cat, msg := classify(err)
-	if cat == catInternal {
+	status, msg, err := formFailure(err, &f)
+	if err != nil {
 		return err
 	}
-	var re *segment.RuleError
-	if errors.As(err, &re) {
-		f.Snippet = re.Snippet()
-	}
-	s.renderForm(w, r, cat.status(), "segment_new", f, msg)
+	s.renderForm(w, r, status, "segment_new", f, msg)
 	return nil
 }
 
@@ -284,4 +276,19 @@ func (s *server) refreshSegment(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.redirect(w, r, "/segments", fmt.Sprintf("Segment %q refreshed: %d members (+%d joined, -%d left).", seg.Name, len(res.Members), res.Joined, res.Left), false)
 	return nil
+}
+
+// formFailure is how a segment form shows err: its status and message,
+// with the rule error's position under the rule (f.Snippet), or err
+// itself when it is internal (the error page).
+func formFailure(err error, f *segmentForm) (int, string, error) {
+	cat, msg := classify(err)
+	if cat == catInternal {
+		return 0, "", err
+	}
+	var re *segment.RuleError
+	if errors.As(err, &re) {
+		f.Snippet = re.Snippet()
+	}
+	return cat.status(), msg, nil
 }

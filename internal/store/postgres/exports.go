@@ -33,20 +33,19 @@ func (s *Store) CreateExport(ctx context.Context, e export.Export) (export.Expor
 		if err != nil {
 			return err
 		}
+		policy, brake, err := store.ExportSettings(e)
+		if err != nil {
+			return err
+		}
 		err = tx.QueryRow(ctx, `INSERT INTO exports (name, connection_id, connection_name, detached_reason, mapping,
-			tag_prefix, leave_behaviour, schedule_kind, schedule_cron, schedule_time_zone, profile_cap, active, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			tag_prefix, leave_behaviour, schedule_kind, schedule_cron, schedule_time_zone, profile_cap, active, created_at, updated_at,
+			consent_policy, brake)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 			e.Name, nullID(e.ConnectionID), connName, e.DetachedReason, mapping, e.TagPrefix, string(e.Leave),
 			string(e.Schedule.Kind), e.Schedule.Cron, e.Schedule.TimeZone, e.ProfileCap, e.Active,
-			e.CreatedAt, e.UpdatedAt).Scan(&id)
+			e.CreatedAt, e.UpdatedAt, policy, string(brake)).Scan(&id)
 		if err != nil {
 			return exportWriteError(e.Name, err)
-		}
-		if err := saveConsentPolicy(ctx, tx, id, e.ConsentPolicy); err != nil {
-			return err
-		}
-		if err := saveBrake(ctx, tx, id, e.Brake); err != nil {
-			return err
 		}
 		return insertExportSegments(ctx, tx, id, e.Segments)
 	})
@@ -63,22 +62,21 @@ func (s *Store) UpdateExport(ctx context.Context, e export.Export) (export.Expor
 		if err != nil {
 			return err
 		}
+		policy, brake, err := store.ExportSettings(e)
+		if err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `UPDATE exports SET name = $1, connection_id = $2, connection_name = $3, detached_reason = $4,
 			mapping = $5, tag_prefix = $6, leave_behaviour = $7, schedule_kind = $8, schedule_cron = $9, schedule_time_zone = $10,
-			profile_cap = $11, active = $12, updated_at = $13 WHERE id = $14`,
+			profile_cap = $11, active = $12, updated_at = $13, consent_policy = $14, brake = $15 WHERE id = $16`,
 			e.Name, nullID(e.ConnectionID), connName, e.DetachedReason, mapping, e.TagPrefix, string(e.Leave),
-			string(e.Schedule.Kind), e.Schedule.Cron, e.Schedule.TimeZone, e.ProfileCap, e.Active, e.UpdatedAt, e.ID)
+			string(e.Schedule.Kind), e.Schedule.Cron, e.Schedule.TimeZone, e.ProfileCap, e.Active, e.UpdatedAt,
+			policy, string(brake), e.ID)
 		if err != nil {
 			return exportWriteError(e.Name, err)
 		}
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("export %d: %w", e.ID, store.ErrNotFound)
-		}
-		if err := saveConsentPolicy(ctx, tx, e.ID, e.ConsentPolicy); err != nil {
-			return err
-		}
-		if err := saveBrake(ctx, tx, e.ID, e.Brake); err != nil {
-			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM export_segments WHERE export_id = $1`, e.ID); err != nil {
 			return fmt.Errorf("replace segments: %w", err)
@@ -150,17 +148,6 @@ func checkSameBrand(ctx context.Context, tx pgx.Tx, e export.Export) error {
 		return fmt.Errorf("check exports on the same brand: %w", err)
 	}
 	return export.CheckSameBrand(e.Mapping, others)
-}
-
-// saveConsentPolicy writes an export's consent policy ("" is keep).
-func saveConsentPolicy(ctx context.Context, tx pgx.Tx, id int64, p export.ConsentPolicy) error {
-	if p == "" {
-		p = export.ConsentKeep
-	}
-	if _, err := tx.Exec(ctx, `UPDATE exports SET consent_policy = $1 WHERE id = $2`, string(p), id); err != nil {
-		return fmt.Errorf("save consent policy: %w", err)
-	}
-	return nil
 }
 
 func insertExportSegments(ctx context.Context, tx pgx.Tx, exportID int64, segs []int64) error {
@@ -281,18 +268,6 @@ func segmentInUse(ctx context.Context, tx pgx.Tx, segmentID int64) error {
 	}
 	if len(names) > 0 {
 		return store.SegmentInUseError(segName, names)
-	}
-	return nil
-}
-
-// saveBrake stores export id's removal brake.
-func saveBrake(ctx context.Context, tx pgx.Tx, id int64, b export.Brake) error {
-	j, err := json.Marshal(b)
-	if err != nil {
-		return fmt.Errorf("encode brake: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE exports SET brake = $1 WHERE id = $2`, string(j), id); err != nil {
-		return fmt.Errorf("save brake: %w", err)
 	}
 	return nil
 }

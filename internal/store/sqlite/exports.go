@@ -32,20 +32,19 @@ func (s *Store) CreateExport(ctx context.Context, e export.Export) (export.Expor
 		if err != nil {
 			return err
 		}
+		policy, brake, err := store.ExportSettings(e)
+		if err != nil {
+			return err
+		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO exports (name, connection_id, connection_name, detached_reason, mapping,
-			tag_prefix, leave_behaviour, schedule_kind, schedule_cron, schedule_time_zone, profile_cap, active, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			tag_prefix, leave_behaviour, schedule_kind, schedule_cron, schedule_time_zone, profile_cap, active, created_at, updated_at,
+			consent_policy, brake)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			e.Name, nullID(e.ConnectionID), connName, e.DetachedReason, mapping, e.TagPrefix, string(e.Leave),
 			string(e.Schedule.Kind), e.Schedule.Cron, e.Schedule.TimeZone, e.ProfileCap, e.Active,
-			micros(e.CreatedAt), micros(e.UpdatedAt)).Scan(&id)
+			micros(e.CreatedAt), micros(e.UpdatedAt), policy, string(brake)).Scan(&id)
 		if err != nil {
 			return exportWriteError(e.Name, err)
-		}
-		if err := saveConsentPolicy(ctx, tx, id, e.ConsentPolicy); err != nil {
-			return err
-		}
-		if err := saveBrake(ctx, tx, id, e.Brake); err != nil {
-			return err
 		}
 		return insertExportSegments(ctx, tx, id, e.Segments)
 	})
@@ -62,22 +61,21 @@ func (s *Store) UpdateExport(ctx context.Context, e export.Export) (export.Expor
 		if err != nil {
 			return err
 		}
+		policy, brake, err := store.ExportSettings(e)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE exports SET name = ?, connection_id = ?, connection_name = ?, detached_reason = ?,
 			mapping = ?, tag_prefix = ?, leave_behaviour = ?, schedule_kind = ?, schedule_cron = ?, schedule_time_zone = ?,
-			profile_cap = ?, active = ?, updated_at = ? WHERE id = ?`,
+			profile_cap = ?, active = ?, updated_at = ?, consent_policy = ?, brake = ? WHERE id = ?`,
 			e.Name, nullID(e.ConnectionID), connName, e.DetachedReason, mapping, e.TagPrefix, string(e.Leave),
-			string(e.Schedule.Kind), e.Schedule.Cron, e.Schedule.TimeZone, e.ProfileCap, e.Active, micros(e.UpdatedAt), e.ID)
+			string(e.Schedule.Kind), e.Schedule.Cron, e.Schedule.TimeZone, e.ProfileCap, e.Active, micros(e.UpdatedAt),
+			policy, string(brake), e.ID)
 		if err != nil {
 			return exportWriteError(e.Name, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("export %d: %w", e.ID, store.ErrNotFound)
-		}
-		if err := saveConsentPolicy(ctx, tx, e.ID, e.ConsentPolicy); err != nil {
-			return err
-		}
-		if err := saveBrake(ctx, tx, e.ID, e.Brake); err != nil {
-			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM export_segments WHERE export_id = ?`, e.ID); err != nil {
 			return fmt.Errorf("replace segments: %w", err)
@@ -153,17 +151,6 @@ func checkSameBrand(ctx context.Context, tx *sql.Tx, e export.Export) error {
 	return export.CheckSameBrand(e.Mapping, others)
 }
 
-// saveConsentPolicy writes an export's consent policy ("" is keep).
-func saveConsentPolicy(ctx context.Context, tx *sql.Tx, id int64, p export.ConsentPolicy) error {
-	if p == "" {
-		p = export.ConsentKeep
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE exports SET consent_policy = ? WHERE id = ?`, string(p), id); err != nil {
-		return fmt.Errorf("save consent policy: %w", err)
-	}
-	return nil
-}
-
 func insertExportSegments(ctx context.Context, tx *sql.Tx, exportID int64, segs []int64) error {
 	for i, id := range segs {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO export_segments (export_id, segment_id, position) VALUES (?, ?, ?)`,
@@ -228,16 +215,4 @@ func (s *Store) DeleteExport(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
-}
-
-// saveBrake stores export id's removal brake.
-func saveBrake(ctx context.Context, tx *sql.Tx, id int64, b export.Brake) error {
-	j, err := json.Marshal(b)
-	if err != nil {
-		return fmt.Errorf("encode brake: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE exports SET brake = ? WHERE id = ?`, string(j), id); err != nil {
-		return fmt.Errorf("save brake: %w", err)
-	}
-	return nil
 }
