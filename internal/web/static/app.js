@@ -6,6 +6,7 @@ document.addEventListener("DOMContentLoaded", function () {
   mappingRows();
   connectButton();
   runProgress();
+  livePreview();
 });
 
 // Buttons with data-confirm ask before their form is sent.
@@ -140,4 +141,44 @@ function runProgress() {
     }).catch(function () { setTimeout(tick, 3000); });
   }
   setTimeout(tick, 500);
+}
+
+// livePreview previews a segment's rule as it is typed: the form is sent
+// as the Preview button sends it, and the answer's preview (or the
+// rule's error) replaces the one on the page. Without JavaScript the
+// Preview button does the same.
+function livePreview() {
+  var live = document.getElementById("preview-live");
+  var rule = document.getElementById("rule");
+  if (!live || !rule || !rule.form) return;
+  var form = rule.form, timer = null, seq = 0;
+  function show(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var fresh = doc.getElementById("preview-live");
+    if (fresh && fresh.children.length) { live.innerHTML = fresh.innerHTML; return; }
+    var err = doc.querySelector("#rule-error, .field-error, #form-error");
+    live.innerHTML = "";
+    if (err) {
+      var p = document.createElement("p");
+      p.className = "card bad";
+      p.id = "preview-error";
+      p.textContent = err.textContent.trim();
+      live.appendChild(p);
+    }
+  }
+  rule.addEventListener("input", function () {
+    clearTimeout(timer);
+    if (!rule.value.trim()) return;
+    timer = setTimeout(function () {
+      var mine = ++seq;
+      var data = new FormData(form);
+      data.set("action", "preview");
+      data.delete("ids_file");
+      // form.action would be the button named "action": read the attribute.
+      fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin", redirect: "manual" })
+        .then(function (r) { return r.type === "opaqueredirect" ? "" : r.text(); })
+        .then(function (html) { if (mine === seq && html) show(html); })
+        .catch(function () {});
+    }, 400);
+  });
 }
