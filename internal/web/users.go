@@ -82,7 +82,7 @@ func (s *server) setUserRole(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, _, err := s.app.Services.Users.SetRole(r.Context(), principal(r), ref, user.Role(r.PostFormValue("role")))
 	if err != nil {
-		return s.userChangeFailed(w, r, err, formFields{"role": {"role-" + ref, "Role of user " + ref}})
+		return s.userChangeFailed(w, r, err, formFields{"role": {"role-" + ref, "Role of " + s.userName(r, ref)}})
 	}
 	s.redirect(w, r, "/admin/users", fmt.Sprintf("%s is now %s.", u.Email, u.Role), false)
 	return nil
@@ -110,7 +110,7 @@ func (s *server) setUserPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, err := s.app.Services.Users.SetPassword(r.Context(), principal(r), ref, r.PostFormValue("password"))
 	if err != nil {
-		return s.userChangeFailed(w, r, err, formFields{"password": {"password-" + ref, "New password of user " + ref}})
+		return s.userChangeFailed(w, r, err, formFields{"password": {"password-" + ref, "New password for " + s.userName(r, ref)}})
 	}
 	s.redirect(w, r, "/admin/users", fmt.Sprintf("The password of %s is set; they are signed out everywhere and their API tokens are revoked.", u.Email), false)
 	return nil
@@ -138,6 +138,20 @@ func (s *server) changeOwnPassword(w http.ResponseWriter, r *http.Request) error
 	}
 	s.redirect(w, r, "/login", "Your password is changed; you were signed out everywhere and your API tokens are revoked. Sign in with the new password.", false)
 	return nil
+}
+
+// userName is the e-mail of user id ref, for a label ("user ID" if it
+// cannot be read).
+func (s *server) userName(r *http.Request, ref string) string {
+	us, err := s.app.Users.List(r.Context())
+	if err == nil {
+		for _, u := range us {
+			if strconv.FormatInt(u.ID, 10) == ref {
+				return u.Email
+			}
+		}
+	}
+	return "user " + ref
 }
 
 // accountFields are where My account's password form shows each field's
