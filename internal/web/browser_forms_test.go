@@ -92,3 +92,18 @@ func TestBrowserFieldErrors(t *testing.T) {
 	require.Contains(t, flash, `"best"`)
 	require.False(t, strings.Contains(flash, "&#34;") || strings.Contains(flash, "&quot;"), flash)
 }
+
+// TestBrowserSyncUnsubscribes: an admin reads a connection's unsubscribes
+// back from its page, and the page says what was read.
+func TestBrowserSyncUnsubscribes(t *testing.T) {
+	chromiumPath(t)
+	b := setup(t, setupOpts{profiles: 5})
+	c := b.connection("Acme", connection.AccessAdmins)
+	br := newBrowser(t, b)
+	br.login(adminEmail)
+	br.open(fmt.Sprintf("/admin/connections/%d", c.ID))
+	br.run("read unsubscribes back", chromedp.Click(css("#sync-unsubscribes")), chromedp.WaitVisible(css("#flash")))
+	require.Contains(t, br.text("#flash"), "Read every unsubscribed contact")
+	require.Contains(t, br.text("#flash"), "unsubscribed, in ")
+	br.screenshot("connection-unsubscribes-read")
+}

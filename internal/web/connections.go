@@ -322,6 +322,31 @@ func (s *server) checkConnection(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// syncUnsubscribes reads the unsubscribes made in Omnisend back onto the
+// profiles (omnisend_email_status) and says what it read.
+func (s *server) syncUnsubscribes(w http.ResponseWriter, r *http.Request) error {
+	ref, err := connectionRef(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.app.Services.Connections.SyncUnsubscribes(r.Context(), principal(r), ref)
+	if err != nil {
+		cat, msg := classify(err)
+		if cat == catInternal || cat == catForbidden || cat == catNotFound {
+			return err
+		}
+		s.redirect(w, r, "/admin/connections/"+ref, "Reading the unsubscribes back failed: "+msg, true)
+		return nil
+	}
+	since := "every unsubscribed contact"
+	if !res.Since.IsZero() {
+		since = "the contacts updated since " + fmtTime(res.Since)
+	}
+	s.redirect(w, r, "/admin/connections/"+ref, fmt.Sprintf("Read %s: %d statuses, %d unsubscribed, in %d requests; %d profiles have those addresses, %d changed.",
+		since, res.Statuses, res.Unsubscribed, res.Requests, res.Profiles.Profiles, res.Profiles.Updated), false)
+	return nil
+}
+
 func (s *server) removeConnection(w http.ResponseWriter, r *http.Request) error {
 	ref, err := connectionRef(r)
 	if err != nil {
