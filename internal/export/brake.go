@@ -1,6 +1,7 @@
 package export
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -44,20 +45,24 @@ func DefaultBrake() Brake {
 }
 
 // Validate checks the thresholds; errors are *FieldError naming the field
-// ("brake.untag_percent").
+// ("brake.untag_percent"), one per threshold at fault (errors.Join).
 func (b Brake) Validate() error {
+	var errs []error
 	for _, f := range []struct {
 		name string
 		v    int
 	}{{"untag_percent", b.UntagPercent}, {"skip_percent", b.SkipPercent}, {"drop_percent", b.DropPercent}} {
 		if f.v < 0 || f.v > BrakeOff {
-			return &FieldError{Field: "brake." + f.name, Msg: fmt.Sprintf("%d: want a percentage from 0 to 100 (100 turns it off)", f.v)}
+			errs = append(errs, &FieldError{Field: "brake." + f.name, Msg: fmt.Sprintf("%d: want a percentage from 0 to 100 (100 turns it off)", f.v)})
 		}
 	}
 	if b.UntagMin < 0 || b.UntagMin > MaxProfileCap {
-		return &FieldError{Field: "brake.untag_min", Msg: fmt.Sprintf("%d: want a number of contacts from 0 to %d", b.UntagMin, MaxProfileCap)}
+		errs = append(errs, &FieldError{Field: "brake.untag_min", Msg: fmt.Sprintf("%d: want a number of contacts from 0 to %d", b.UntagMin, MaxProfileCap)})
 	}
-	return nil
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // String describes the thresholds in plain words: "untags over 10 % and

@@ -125,33 +125,55 @@ func (e Export) WithDefaults() Export {
 
 // Validate checks a definition about to be saved. A detached export may be
 // saved (its settings are kept), so a missing connection is not an error
-// here; the caller decides. Errors are *FieldError naming the field.
+// here; the caller decides. Errors are *FieldError naming the field, one
+// per field at fault, joined (errors.Join): errors.As finds the first.
 func (e Export) Validate() error {
-	if err := validateName(e.Name); err != nil {
-		return err
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if err := validateSegments(e.Segments); err != nil {
-		return err
-	}
-	if err := e.Mapping.Validate(); err != nil {
-		return err
-	}
-	if err := ValidateTagPrefix(e.TagPrefix); err != nil {
-		return err
-	}
+	add(validateName(e.Name))
+	add(validateSegments(e.Segments))
+	mapErr := e.Mapping.Validate()
+	add(mapErr)
+	add(ValidateTagPrefix(e.TagPrefix))
 	if _, err := ParseLeave(string(e.Leave)); err != nil {
-		return err
+		add(err)
 	}
-	if err := validateConsentPolicy(e.ConsentPolicy, e.Mapping); err != nil {
-		return err
+	if mapErr == nil {
+		add(validateConsentPolicy(e.ConsentPolicy, e.Mapping))
 	}
-	if err := e.Schedule.Validate(); err != nil {
-		return err
-	}
+	add(e.Schedule.Validate())
 	if e.ProfileCap < 1 || e.ProfileCap > MaxProfileCap {
-		return &FieldError{Field: "profile_cap", Msg: fmt.Sprintf("%d: want 1 to %d", e.ProfileCap, MaxProfileCap)}
+		add(&FieldError{Field: "profile_cap", Msg: fmt.Sprintf("%d: want 1 to %d", e.ProfileCap, MaxProfileCap)})
 	}
-	return e.Brake.Validate()
+	add(e.Brake.Validate())
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
+// FieldErrors are the *FieldError in err (one, or those errors.Join
+// joined), in order.
+func FieldErrors(err error) []*FieldError {
+	var out []*FieldError
+	var fe *FieldError
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			out = append(out, FieldErrors(e)...)
+		}
+		return out
+	}
+	if errors.As(err, &fe) {
+		out = append(out, fe)
+	}
+	return out
 }
 
 func validateName(name string) error {

@@ -135,6 +135,34 @@ func (s *Exports) allowOn(ctx context.Context, p user.Principal, a Action, e exp
 
 // Create checks and stores a new export; saving never runs it.
 func (s *Exports) Create(ctx context.Context, p user.Principal, in ExportInput) (export.Export, error) {
+	e, err := s.prepareCreate(ctx, p, in)
+	if err != nil {
+		return export.Export{}, err
+	}
+	e.CreatedAt = s.now()
+	e.UpdatedAt = e.CreatedAt
+	saved, err := s.st.CreateExport(ctx, e)
+	if err != nil {
+		return saved, s.writeError(ctx, p, e, err)
+	}
+	s.record(ctx, p, ExportCreate, saved.Name, fmt.Sprintf("connection %q, %d segment(s), %s", saved.ConnectionName, len(saved.Segments), saved.Schedule))
+	return saved, nil
+}
+
+// Check validates in as Create (nameOrID "") or Update of the export
+// nameOrID names would, and saves nothing: a form that could not read
+// some of its fields uses it to show every other invalid field as well.
+func (s *Exports) Check(ctx context.Context, p user.Principal, nameOrID string, in ExportInput) error {
+	if nameOrID == "" {
+		_, err := s.prepareCreate(ctx, p, in)
+		return err
+	}
+	_, err := s.prepareUpdate(ctx, p, nameOrID, in)
+	return err
+}
+
+// prepareCreate is the export Create would save, checked.
+func (s *Exports) prepareCreate(ctx context.Context, p user.Principal, in ExportInput) (export.Export, error) {
 	if err := allow(p, ExportCreate, Subject{}); err != nil {
 		return export.Export{}, err
 	}
@@ -148,10 +176,15 @@ func (s *Exports) Create(ctx context.Context, p user.Principal, in ExportInput) 
 	if in.Mapping == nil {
 		missing = append(missing, FieldProblem{"mapping", `required: at least the e-mail mapping, such as {"email": "email"}`})
 	}
-	if len(missing) > 0 {
-		return export.Export{}, InvalidFields(missing...)
-	}
 	e := export.Export{Active: true, Brake: export.DefaultBrake()}
+	if len(missing) > 0 {
+		// Name every other invalid field too, at once.
+		more := s.apply(ctx, p, in, &e)
+		if more == nil {
+			more = s.check(ctx, p, ExportCreate, e.WithDefaults())
+		}
+		return export.Export{}, InvalidFields(withOthers(missing, more)...)
+	}
 	if err := s.apply(ctx, p, in, &e); err != nil {
 		return export.Export{}, err
 	}
@@ -159,28 +192,15 @@ func (s *Exports) Create(ctx context.Context, p user.Principal, in ExportInput) 
 	if err := s.check(ctx, p, ExportCreate, e); err != nil {
 		return export.Export{}, err
 	}
-	e.CreatedAt = s.now()
-	e.UpdatedAt = e.CreatedAt
-	saved, err := s.st.CreateExport(ctx, e)
-	if err != nil {
-		return saved, s.writeError(ctx, p, e, err)
-	}
-	s.record(ctx, p, ExportCreate, saved.Name, fmt.Sprintf("connection %q, %d segment(s), %s", saved.ConnectionName, len(saved.Segments), saved.Schedule))
-	return saved, nil
+	return e, nil
 }
 
 // Update changes the fields in sets of the export nameOrID names; saving
 // never runs it. Moving it to another connection needs p to be allowed to
 // use both.
 func (s *Exports) Update(ctx context.Context, p user.Principal, nameOrID string, in ExportInput) (export.Export, error) {
-	e, err := s.writable(ctx, p, ExportUpdate, nameOrID)
+	e, err := s.prepareUpdate(ctx, p, nameOrID, in)
 	if err != nil {
-		return e, err
-	}
-	if err := s.apply(ctx, p, in, &e); err != nil {
-		return e, err
-	}
-	if err := s.check(ctx, p, ExportUpdate, e); err != nil {
 		return e, err
 	}
 	e.UpdatedAt = s.now()
@@ -190,6 +210,18 @@ func (s *Exports) Update(ctx context.Context, p user.Principal, nameOrID string,
 	}
 	s.record(ctx, p, ExportUpdate, saved.Name, in.changed())
 	return saved, nil
+}
+
+// prepareUpdate is the export Update would save, checked.
+func (s *Exports) prepareUpdate(ctx context.Context, p user.Principal, nameOrID string, in ExportInput) (export.Export, error) {
+	e, err := s.writable(ctx, p, ExportUpdate, nameOrID)
+	if err != nil {
+		return e, err
+	}
+	if err := s.apply(ctx, p, in, &e); err != nil {
+		return e, err
+	}
+	return e, s.check(ctx, p, ExportUpdate, e)
 }
 
 // Delete removes the export nameOrID names. Its contacts stay in Omnisend
@@ -216,19 +248,27 @@ func (s *Exports) apply(ctx context.Context, p user.Principal, in ExportInput, e
 	if in.Name != "" {
 		e.Name = strings.TrimSpace(in.Name)
 	}
+	var bad []FieldProblem // the connection and the segments, both named at once
 	if ref := strings.TrimSpace(in.Connection); ref != "" {
 		c, err := s.usableConnection(ctx, p, ref)
-		if err != nil {
+		if se, ok := AsError(err); ok && len(se.Fields) > 0 {
+			bad = append(bad, se.Fields...)
+		} else if err != nil {
 			return err
 		}
 		e.ConnectionID, e.ConnectionName, e.DetachedReason = c.ID, c.Name, ""
 	}
 	if in.Segments != nil {
 		ids, err := s.segmentIDs(ctx, in.Segments)
-		if err != nil {
+		if se, ok := AsError(err); ok && len(se.Fields) > 0 {
+			bad = append(bad, se.Fields...)
+		} else if err != nil {
 			return err
 		}
 		e.Segments = ids
+	}
+	if len(bad) > 0 {
+		return InvalidFields(bad...)
 	}
 	if in.Mapping != nil {
 		e.Mapping = in.Mapping.Clone()
@@ -253,6 +293,24 @@ func (s *Exports) apply(ctx context.Context, p user.Principal, in ExportInput, e
 	}
 	e.Brake = in.Brake.Apply(e.Brake)
 	return nil
+}
+
+// withOthers is the fields at fault, then those of err (a service error)
+// that are not among them or inside one of them.
+func withOthers(fields []FieldProblem, err error) []FieldProblem {
+	se, ok := AsError(err)
+	if !ok {
+		return fields
+	}
+	out := slices.Clone(fields)
+	for _, fp := range se.Fields {
+		if !slices.ContainsFunc(fields, func(f FieldProblem) bool {
+			return f.Field == fp.Field || strings.HasPrefix(fp.Field, f.Field+".")
+		}) {
+			out = append(out, fp)
+		}
+	}
+	return out
 }
 
 // usableConnection finds the connection ref names (name or id) among
@@ -384,11 +442,18 @@ func hiddenSameBrand(err error) error {
 // fieldError is a domain validation error (*export.FieldError) as an
 // invalid field.
 func fieldError(err error) error {
-	var fe *export.FieldError
-	if errors.As(err, &fe) {
-		return Invalid(fe.Field, "%s", fe.Msg).because(err)
+	fes := export.FieldErrors(err)
+	switch len(fes) {
+	case 0:
+		return err
+	case 1:
+		return Invalid(fes[0].Field, "%s", fes[0].Msg).because(err)
 	}
-	return err
+	ps := make([]FieldProblem, len(fes))
+	for i, fe := range fes {
+		ps[i] = FieldProblem{Field: fe.Field, Msg: fe.Msg}
+	}
+	return InvalidFields(ps...).because(err)
 }
 
 // writeError translates the store's refusal to save e.

@@ -212,7 +212,8 @@ func TestExportInputErrors(t *testing.T) { onEachEngine(t, testExportInputErrors
 func testExportInputErrors(t *testing.T, b *bundle) {
 	_, err := b.svc.Exports.Create(b.ctx, admin, service.ExportInput{})
 	e := requireServiceKind(t, err, service.KindInvalid)
-	require.Len(t, e.Fields, 3, "name, connection and mapping are required: %s", e.Msg)
+	require.Len(t, e.Fields, 4, "name, connection and mapping are required, and the segments are named too, all at once: %s", e.Msg)
+	require.Equal(t, "segments", e.Fields[3].Field)
 	in := input("X", "Shared", nil)
 	in.Segments = []string{"Buyers", "nope"}
 	_, err = b.svc.Exports.Create(b.ctx, admin, in)

@@ -79,7 +79,17 @@ func (s *Segments) Create(ctx context.Context, p user.Principal, in SegmentInput
 		d, err = segment.NewStaticDraft(in.Name, in.IDs)
 	}
 	if err != nil {
-		return segment.Segment{}, draftError(err, in)
+		derr := draftError(err, in)
+		if se, ok := AsError(derr); ok && se.Field() == "name" && in.Rule != "" {
+			// A bad name and a rule: name the rule's problem too, at once.
+			rerr := s.CheckRule(ctx, in.Rule)
+			if re, ok := AsError(rerr); ok && len(re.Fields) > 0 {
+				return segment.Segment{}, InvalidFields(append(slices.Clone(se.Fields), re.Fields...)...).because(err)
+			} else if rerr != nil && !ok {
+				return segment.Segment{}, rerr
+			}
+		}
+		return segment.Segment{}, derr
 	}
 	if d.Kind == segment.KindRule {
 		if err := s.CheckRule(ctx, d.Rule); err != nil {

@@ -80,11 +80,21 @@ func (s *Sources) Create(ctx context.Context, p user.Principal, in SourceInput) 
 // its DSN.
 func validSource(src source.Source, sec omnisend.Secret) error {
 	if err := src.Validate(); err != nil {
+		var bad []FieldProblem
 		var fe *source.FieldError
-		if errors.As(err, &fe) {
-			return Invalid(fe.Field, "%s", fe.Msg).because(err)
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				if errors.As(e, &fe) {
+					bad = append(bad, FieldProblem{Field: fe.Field, Msg: fe.Msg})
+				}
+			}
+		} else if errors.As(err, &fe) {
+			bad = append(bad, FieldProblem{Field: fe.Field, Msg: fe.Msg})
 		}
-		return err
+		if len(bad) == 0 {
+			return err
+		}
+		return InvalidFields(bad...).because(err)
 	}
 	if src.Schedule != "" {
 		sc := export.Schedule{Kind: export.ScheduleCron, Cron: src.Schedule}.WithDefaults()

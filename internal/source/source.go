@@ -10,10 +10,13 @@
 package source
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -186,29 +189,46 @@ func fieldErr(field, format string, args ...any) error {
 }
 
 // Validate checks a source's settings (not its secret), naming the field
-// at fault.
+// at fault: one *FieldError per field, joined (errors.Join) when several
+// are.
 func (s Source) Validate() error {
+	var errs []error
 	if !nameRE.MatchString(s.Name) {
-		return fieldErr("name", "a source's name starts with a letter or digit and has up to 63 letters, digits, spaces, '.', '_' or '-'")
+		errs = append(errs, fieldErr("name", "a source's name starts with a letter or digit and has up to 63 letters, digits, spaces, '.', '_' or '-'"))
 	}
-	if _, err := ParseKind(string(s.Kind)); err != nil {
-		return fieldErr("kind", "want file, url, postgres or mysql")
+	_, kindErr := ParseKind(string(s.Kind))
+	if kindErr != nil {
+		errs = append(errs, fieldErr("kind", "want file, url, postgres or mysql"))
 	}
 	if strings.TrimSpace(s.IDColumn) == "" {
-		return fieldErr("id", "name the column that holds each row's id")
+		errs = append(errs, fieldErr("id", "name the column that holds each row's id"))
 	}
 	if _, err := ParseMatch(string(s.Match)); err != nil {
-		return fieldErr("match", "want email or id")
+		errs = append(errs, fieldErr("match", "want email or id"))
 	}
-	for name, t := range s.Types {
-		if _, err := profile.ParseType(string(t)); err != nil || t == profile.TypeMixed {
-			return fieldErr("type", "attribute %q: unknown type %q", name, t)
+	for _, name := range slices.Sorted(maps.Keys(s.Types)) {
+		if t := s.Types[name]; !validType(t) {
+			errs = append(errs, fieldErr("type", "attribute %q: unknown type %q", name, t))
+			break
 		}
 	}
 	if s.Priority < -1000 || s.Priority > 1000 {
-		return fieldErr("priority", "want a whole number from -1000 to 1000")
+		errs = append(errs, fieldErr("priority", "want a whole number from -1000 to 1000"))
 	}
-	return s.validateKind()
+	if kindErr == nil {
+		if err := s.validateKind(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
+func validType(t profile.Type) bool {
+	_, err := profile.ParseType(string(t))
+	return err == nil && t != profile.TypeMixed
 }
 
 func (s Source) validateKind() error {

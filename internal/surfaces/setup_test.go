@@ -249,13 +249,13 @@ func (f *fixture) webSend(c *http.Client, path, contentType string, body io.Read
 
 // errorText finds a page's error texts: the error page's message, a
 // form's error and a failure flash.
-var errorText = regexp.MustCompile(`(?s)<p[^>]*(?:id="error-message"|id="form-error"|class="flash bad"[^>]*id="flash")[^>]*>(.*?)</p>`)
+var errorText = regexp.MustCompile(`(?s)<(?:p|li)[^>]*(?:id="error-message"|id="form-error"|class="flash bad"[^>]*id="flash"|class="problem")[^>]*>(.*?)</(?:p|li)>`)
 
 // pageError is the error text a page shows, if any.
 func pageError(body string) string {
 	var out []string
 	for _, m := range errorText.FindAllStringSubmatch(body, -1) {
-		out = append(out, html.UnescapeString(strings.TrimSpace(m[1])))
+		out = append(out, html.UnescapeString(strings.TrimSpace(regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[1], ""))))
 	}
 	return strings.Join(out, " | ")
 }

@@ -184,7 +184,8 @@ func useCases() []useCase {
 			web: webDoID("/admin/connections/{id}/remove", "Shared", url.Values{})},
 		{name: "read a connection's unsubscribes back", action: "connection.sync_unsubscribes", allowed: admins,
 			cli: cliDo("connection", "sync-unsubscribes", "Shared"),
-			api: apiDo(http.MethodPost, "/connections/Shared/sync-unsubscribes", nil)},
+			api: apiDo(http.MethodPost, "/connections/Shared/sync-unsubscribes", nil),
+			web: webDoID("/admin/connections/{id}/sync-unsubscribes", "Shared", url.Values{})},
 
 		{name: "add a user", action: "user.add", allowed: admins,
 			cli: func(f *fixture, role user.Role) outcome {

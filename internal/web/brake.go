@@ -23,12 +23,14 @@ func defaultBrakeForm() brakeForm {
 		SkipPercent: strconv.Itoa(b.SkipPercent), DropPercent: strconv.Itoa(b.DropPercent)}
 }
 
-// brakeFromForm reads the brake's fields into f and the thresholds.
-func brakeFromForm(r *http.Request, f *brakeForm) (export.Brake, error) {
+// brakeFromForm reads the brake's fields into f and the thresholds, with
+// the problem of each field that is not a number (left at its default).
+func brakeFromForm(r *http.Request, f *brakeForm) (export.Brake, []service.FieldProblem) {
 	pf := r.PostForm
 	*f = brakeForm{UntagPercent: pf.Get("brake_untag_percent"), UntagMin: pf.Get("brake_untag_min"),
 		SkipPercent: pf.Get("brake_skip_percent"), DropPercent: pf.Get("brake_drop_percent")}
 	var b export.Brake
+	var bad []service.FieldProblem
 	for _, fl := range []struct {
 		field, text string
 		to          *int
@@ -39,18 +41,19 @@ func brakeFromForm(r *http.Request, f *brakeForm) (export.Brake, error) {
 		{"brake.skip_percent", f.SkipPercent, &b.SkipPercent, export.DefaultBrakeSkipPercent},
 		{"brake.drop_percent", f.DropPercent, &b.DropPercent, export.DefaultBrakeDropPercent},
 	} {
+		*fl.to = fl.def
 		text := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(fl.text), "%"))
 		if text == "" {
-			*fl.to = fl.def
 			continue
 		}
 		n, err := strconv.Atoi(strings.ReplaceAll(text, ",", ""))
 		if err != nil {
-			return b, &export.FieldError{Field: fl.field, Msg: fmt.Sprintf("%q is not a whole number", fl.text)}
+			bad = append(bad, service.FieldProblem{Field: fl.field, Msg: "want a whole number"})
+			continue
 		}
 		*fl.to = n
 	}
-	return b, nil
+	return b, bad
 }
 
 // brakePatch sets every threshold of b.

@@ -201,9 +201,9 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(css("main details summary")),
 		chromedp.SendKeys(css("#base_url"), b.sbURL),
 		chromedp.Click(css("#save")),
-		chromedp.WaitVisible(css("#form-error")),
+		chromedp.WaitVisible(css("#consent-error")),
 	)
-	require.Contains(t, br.text("#form-error"), "Consent to the privacy and compliance notice is required")
+	require.Contains(t, br.text("#consent-error"), "Consent to the privacy and compliance notice is required")
 	br.screenshot("connection-consent-required")
 	br.run("agree and connect",
 		chromedp.SendKeys(css("#api_key"), sandboxKey),

@@ -111,7 +111,7 @@ func (s *server) createConnection(w http.ResponseWriter, r *http.Request) error 
 		return s.connectionFormError(w, r, f, err)
 	}
 	s.redirect(w, r, fmt.Sprintf("/admin/connections/%d", c.ID),
-		fmt.Sprintf("Connection %q saved: connected to brand %s. The key is stored encrypted and shown only as ••••%s.", c.Name, brandLabel(c), c.KeyLast4), false)
+		fmt.Sprintf("Connection \"%s\" saved: connected to brand %s. The key is stored encrypted and shown only as ••••%s.", c.Name, brandLabel(c), c.KeyLast4), false)
 	return nil
 }
 
@@ -132,9 +132,14 @@ func (s *server) connectionFormError(w http.ResponseWriter, r *http.Request, f c
 		return nil
 	}
 	cat, msg := classify(err)
-	s.renderForm(w, r, cat.status(), "connection_new", f, connectionMessage(err, msg))
-	return nil
+	return s.renderInvalidMsg(w, r, cat, "connection_new", f, err, connectionMessage(err, msg), connectionFields)
 }
+
+// connectionFields are where the Add connection form shows each field's
+// problem.
+var connectionFields = formFields{"name": {"name", "Display name"}, "access": {"access-admins", "Who may use this connection"},
+	"api_key": {"api_key", "Omnisend API key"}, "dialect": {"dialect", "Dialect"}, "base_url": {"base_url", "Base URL"},
+	"export_user": {"export_user", "Export user"}, "consent": {"consent", "Data privacy and compliance"}}
 
 // connectionMessage is err's message with the fields at fault named as
 // the Add connection form labels them.
@@ -186,6 +191,8 @@ type connectionView struct {
 	Exports []export.Export
 	// Admins are the users the export user is picked from.
 	Admins []string
+	// Posted is the Change form as posted, when saving it failed.
+	Posted *connection.Connection
 }
 
 func brandLabel(c connection.Connection) string {
@@ -226,6 +233,24 @@ func (s *server) renderConnection(w http.ResponseWriter, r *http.Request, status
 	return nil
 }
 
+// changeFields are where the Change form of a connection shows each
+// field's problem.
+var changeFields = formFields{"name": {"c-name", "Display name"}, "access": {"c-access", "Who may use it"},
+	"export_user": {"c-export-user", "Export user"}, "tagging": {"c-tagging", "Tagging"}, "api_key": {"c-api-key", "New API key"}}
+
+// changeFailed re-renders connection c's page after its Change form
+// failed with err, keeping the values posted.
+func (s *server) changeFailed(w http.ResponseWriter, r *http.Request, c connection.Connection, exps []export.Export, err error) error {
+	f, verr := s.connectionFormView(r, connectionForm{})
+	if verr != nil {
+		return verr
+	}
+	posted := c
+	posted.Name, posted.Access = r.PostFormValue("name"), connection.Access(r.PostFormValue("access"))
+	posted.ExportUser, posted.Tagging = r.PostFormValue("export_user"), connection.Tagging(r.PostFormValue("tagging"))
+	return s.renderInvalid(w, r, "connection", connectionView{C: c, Posted: &posted, Brand: brandLabel(c), Exports: exps, Admins: f.Admins}, err, changeFields)
+}
+
 // updateConnection saves the fields of the Change form that differ from
 // the connection as it is: name, who may use it, export user, tagging and,
 // when one is typed, a new API key (checked with Omnisend first: it must
@@ -259,17 +284,16 @@ func (s *server) updateConnection(w http.ResponseWriter, r *http.Request) error 
 	}
 	saved, err := s.app.Services.Connections.Update(r.Context(), principal(r), ref, ch)
 	if err != nil {
-		cat, msg := classify(err)
-		if cat == catInternal || cat == catForbidden || cat == catNotFound {
+		if cat, _ := classify(err); cat == catInternal || cat == catForbidden || cat == catNotFound {
 			return err
 		}
 		exps, lerr := s.app.Store.ExportsForConnection(r.Context(), c.ID)
 		if lerr != nil {
 			return lerr
 		}
-		return s.renderConnection(w, r, cat.status(), c, exps, msg)
+		return s.changeFailed(w, r, c, exps, err)
 	}
-	s.redirect(w, r, "/admin/connections/"+ref, fmt.Sprintf("Connection %q saved: changed %s.", saved.Name, strings.Join(ch.Fields(), ", ")), false)
+	s.redirect(w, r, "/admin/connections/"+ref, fmt.Sprintf("Connection \"%s\" saved: changed %s.", saved.Name, strings.Join(ch.Fields(), ", ")), false)
 	return nil
 }
 
@@ -298,6 +322,31 @@ func (s *server) checkConnection(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// syncUnsubscribes reads the unsubscribes made in Omnisend back onto the
+// profiles (omnisend_email_status) and says what it read.
+func (s *server) syncUnsubscribes(w http.ResponseWriter, r *http.Request) error {
+	ref, err := connectionRef(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.app.Services.Connections.SyncUnsubscribes(r.Context(), principal(r), ref)
+	if err != nil {
+		cat, msg := classify(err)
+		if cat == catInternal || cat == catForbidden || cat == catNotFound {
+			return err
+		}
+		s.redirect(w, r, "/admin/connections/"+ref, "Reading the unsubscribes back failed: "+msg, true)
+		return nil
+	}
+	since := "every unsubscribed contact"
+	if !res.Since.IsZero() {
+		since = "the contacts updated since " + fmtTime(res.Since)
+	}
+	s.redirect(w, r, "/admin/connections/"+ref, fmt.Sprintf("Read %s: %d statuses, %d unsubscribed, in %d requests; %d profiles have those addresses, %d changed.",
+		since, res.Statuses, res.Unsubscribed, res.Requests, res.Profiles.Profiles, res.Profiles.Updated), false)
+	return nil
+}
+
 func (s *server) removeConnection(w http.ResponseWriter, r *http.Request) error {
 	ref, err := connectionRef(r)
 	if err != nil {
@@ -307,7 +356,7 @@ func (s *server) removeConnection(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Connection %q removed.", c.Name)
+	msg := fmt.Sprintf("Connection \"%s\" removed.", c.Name)
 	if detached > 0 {
 		msg += fmt.Sprintf(" %d exports that used it are kept, detached, and no longer run.", detached)
 	}

@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -37,7 +38,9 @@ func TestConnectionFormBadInput(t *testing.T) {
 			form.Set(bad.field, bad.value)
 			res := admin.post("/admin/connections", form)
 			require.Equal(t, http.StatusBadRequest, res.status, "%s %q (%s): %s", bad.field, bad.value, action, excerpt(res.body))
-			contains(t, html.UnescapeString(res.body), bad.want)
+			label, msg, _ := strings.Cut(bad.want, ": ")
+			besideField(t, res.body, bad.field, msg)
+			contains(t, html.UnescapeString(res.body), `<a href="#`+bad.field+`">`+label+`</a>: `+msg, "the summary names the field")
 			notContains(t, res.body, sandboxKey)
 		}
 		form := connectionForm(b, "connect")

@@ -12,6 +12,7 @@ import (
 	"segbridge/internal/connection"
 	"segbridge/internal/export"
 	"segbridge/internal/segment"
+	"segbridge/internal/service"
 	"segbridge/internal/store"
 )
 
@@ -166,8 +167,11 @@ func (s *server) attributeNames(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// exportFromForm reads the form into f and the export it describes.
-func exportFromForm(r *http.Request, now time.Time) (exportForm, export.Export, error) {
+// exportFromForm reads the form into f and the export it describes, with
+// the problems of the fields that could not be read (a cap that is not a
+// number, a mapping row without its property): each such field is left
+// at its default in e, so that the service can still check the others.
+func exportFromForm(r *http.Request, now time.Time) (exportForm, export.Export, []service.FieldProblem) {
 	pf := r.PostForm
 	f := exportForm{
 		Name: pf.Get("name"), Email: strings.TrimSpace(pf.Get("map_email")), TagPrefix: pf.Get("tag_prefix"),
@@ -175,35 +179,98 @@ func exportFromForm(r *http.Request, now time.Time) (exportForm, export.Export, 
 		Cap: pf.Get("cap"), Active: pf.Get("active") == "yes",
 	}
 	e := export.Export{CreatedAt: now, UpdatedAt: now}
-	f.ConnectionID, _ = strconv.ParseInt(pf.Get("connection"), 10, 64)
+	var bad []service.FieldProblem
+	var err error
+	if c := strings.TrimSpace(pf.Get("connection")); c != "" {
+		if f.ConnectionID, err = strconv.ParseInt(c, 10, 64); err != nil || f.ConnectionID <= 0 {
+			f.ConnectionID = 0
+			bad = append(bad, service.FieldProblem{Field: "connection", Msg: "choose one of the connections listed"})
+		}
+	}
 	for _, v := range pf["segment"] {
-		if id, err := strconv.ParseInt(v, 10, 64); err == nil && !slices.Contains(f.Segments, id) {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			bad = append(bad, service.FieldProblem{Field: "segments", Msg: "choose segments from the list"})
+			continue
+		}
+		if !slices.Contains(f.Segments, id) {
 			f.Segments = append(f.Segments, id)
 		}
 	}
 	fields, props, attrs := pf["field"], pf["property"], pf["attr"]
-	for i := range fields {
-		f.Rows = append(f.Rows, mappingRow{Field: fields[i], Property: at(props, i), Attr: at(attrs, i)})
+	for i := range max(len(fields), len(props), len(attrs)) {
+		f.Rows = append(f.Rows, mappingRow{Field: at(fields, i), Property: at(props, i), Attr: at(attrs, i)})
 	}
 	e.Name, e.ConnectionID, e.Segments, e.TagPrefix = strings.TrimSpace(f.Name), f.ConnectionID, f.Segments, f.TagPrefix
 	e.Leave, e.Active = export.Leave(f.Leave), f.Active
 	f.ConsentPolicy = pf.Get("consent_policy")
 	e.ConsentPolicy = export.ConsentPolicy(f.ConsentPolicy)
-	m, err := mappingFromRows(f.Email, f.Rows)
-	if err != nil {
-		return f, e, err
-	}
-	e.Mapping = m
+	var rowBad []service.FieldProblem
+	e.Mapping, rowBad = mappingFromRows(f.Email, f.Rows)
+	bad = append(bad, rowBad...)
 	if e.Schedule, err = scheduleFromForm(f); err != nil {
-		return f, e, err
+		bad = append(bad, fieldProblems(err)...)
+		e.Schedule = export.Schedule{Kind: export.ScheduleRefresh}.WithDefaults()
 	}
 	if e.ProfileCap, err = strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(f.Cap), ",", "")); err != nil {
-		return f, e, &export.FieldError{Field: "profile_cap", Msg: fmt.Sprintf("%q is not a whole number", f.Cap)}
+		bad = append(bad, service.FieldProblem{Field: "profile_cap", Msg: "want a whole number, such as 100000"})
+		e.ProfileCap = export.DefaultProfileCap
 	}
-	if e.Brake, err = brakeFromForm(r, &f.Brake); err != nil {
-		return f, e, err
+	var brakeBad []service.FieldProblem
+	e.Brake, brakeBad = brakeFromForm(r, &f.Brake)
+	bad = append(bad, brakeBad...)
+	return f, e.WithDefaults(), bad
+}
+
+// fieldProblems are the field problems of a domain validation error.
+func fieldProblems(err error) []service.FieldProblem {
+	var out []service.FieldProblem
+	for _, fe := range export.FieldErrors(err) {
+		out = append(out, service.FieldProblem{Field: fe.Field, Msg: fe.Msg})
 	}
-	return f, e.WithDefaults(), nil
+	return out
+}
+
+// fields are where the export form shows each field's problem; the
+// mapping's rows are placed by the field each maps.
+func (f exportForm) fields() formFields {
+	ff := formFields{
+		"name": {"name", "Export name"}, "connection": {"connection", "Connection"}, "segments": {"segments", "Segments"},
+		"mapping": {"map_email", "Email attribute"}, "mapping.email": {"map_email", "Email attribute"},
+		"tag_prefix": {"tag_prefix", "Tag prefix"}, "leave": {"leave-untag", "Members who leave the segments"},
+		"schedule": {"schedule-refresh", "Schedule"}, "schedule.cron": {"cron", "Cron expression"},
+		"schedule.time_zone": {"time_zone", "Time zone"}, "profile_cap": {"cap", "Profile cap"},
+		"consent_policy":      {"consent_policy", "Consent policy"},
+		"brake.untag_percent": {"brake_untag_percent", "Removal brake, untags over (%)"},
+		"brake.untag_min":     {"brake_untag_min", "Removal brake, untags over (contacts)"},
+		"brake.skip_percent":  {"brake_skip_percent", "Removal brake, skipped members over (%)"},
+		"brake.drop_percent":  {"brake_drop_percent", "Removal brake, members falling by over (%)"},
+	}
+	for i, row := range f.Rows {
+		n := strconv.Itoa(i + 1)
+		attr := formField{fmt.Sprintf("attr-%d", i), "Mapping row " + n + ", profile attribute"}
+		prop := formField{fmt.Sprintf("property-%d", i), "Mapping row " + n + ", custom property name"}
+		ff["mapping.row."+strconv.Itoa(i)] = attr
+		ff["mapping.row."+strconv.Itoa(i)+".property"] = prop
+		key := "mapping." + row.Field
+		switch row.Field {
+		case "":
+			continue
+		case "custom":
+			if _, ok := ff["mapping.custom"]; !ok {
+				ff["mapping.custom"] = prop
+			}
+			key = "mapping.custom." + row.Property
+		case "consent":
+			ff["mapping.consent.attribute"] = attr
+		case "consent_date":
+			key = "mapping.consent.date_attribute"
+		}
+		if _, ok := ff[key]; !ok {
+			ff[key] = attr
+		}
+	}
+	return ff
 }
 
 func at(vals []string, i int) string {
@@ -213,26 +280,43 @@ func at(vals []string, i int) string {
 	return ""
 }
 
-// mappingFromRows builds the mapping: Email plus each used optional row.
-func mappingFromRows(email string, rows []mappingRow) (export.Mapping, error) {
+// mappingFromRows builds the mapping: Email plus each used optional row,
+// and the problem of each row that cannot be used (by its index, as
+// "mapping.row.N").
+func mappingFromRows(email string, rows []mappingRow) (export.Mapping, []service.FieldProblem) {
 	m := export.Mapping{Email: email}
+	var bad []service.FieldProblem
 	seen := map[string]bool{}
-	for _, row := range rows {
-		if row.Field == "" || row.Attr == "" {
+	for i, row := range rows {
+		at := "mapping.row." + strconv.Itoa(i)
+		if row.Field == "" && row.Attr == "" {
 			continue
+		}
+		if row.Field == "" {
+			bad = append(bad, service.FieldProblem{Field: at, Msg: "choose the Omnisend field this attribute fills, or empty the row"})
+			continue
+		}
+		if !slices.ContainsFunc(optionalFields, func(o fieldOption) bool { return o.Value == row.Field }) {
+			bad = append(bad, service.FieldProblem{Field: at, Msg: "choose one of the Omnisend fields listed"})
+			continue
+		}
+		if row.Attr == "" {
+			continue // an unused row
 		}
 		key := row.Field
 		if row.Field == "custom" {
 			key += ":" + row.Property
 		}
 		if seen[key] {
-			return m, &export.FieldError{Field: "mapping." + row.Field, Msg: "mapped twice; keep one row per field"}
+			bad = append(bad, service.FieldProblem{Field: at, Msg: "this field is mapped twice; keep one row per field"})
+			continue
 		}
 		seen[key] = true
 		switch row.Field {
 		case "custom":
 			if row.Property == "" {
-				return m, &export.FieldError{Field: "mapping.custom", Msg: "name the Omnisend custom property of attribute " + strconv.Quote(row.Attr)}
+				bad = append(bad, service.FieldProblem{Field: at + ".property", Msg: "name the Omnisend custom property this attribute fills"})
+				continue
 			}
 			m.SetCustom(row.Property, row.Attr)
 		case "consent", "consent_date":
@@ -246,11 +330,11 @@ func mappingFromRows(email string, rows []mappingRow) (export.Mapping, error) {
 			}
 		default:
 			if err := m.Set(row.Field, row.Attr); err != nil {
-				return m, err
+				bad = append(bad, service.FieldProblem{Field: at, Msg: "choose one of the Omnisend fields listed"})
 			}
 		}
 	}
-	return m, nil
+	return m, bad
 }
 
 // scheduleFromForm reads the schedule radio and its cron fields.
@@ -262,7 +346,7 @@ func scheduleFromForm(f exportForm) (export.Schedule, error) {
 	case "", export.ScheduleRefresh, export.ScheduleManual:
 		return export.Schedule{Kind: export.ScheduleKind(f.Schedule)}.WithDefaults(), nil
 	}
-	return export.Schedule{}, &export.FieldError{Field: "schedule", Msg: fmt.Sprintf("%q: want refresh, manual or cron", f.Schedule)}
+	return export.Schedule{}, &export.FieldError{Field: "schedule", Msg: "choose after each refresh, on a cron schedule or only on demand"}
 }
 
 // mappingLines describes a mapping for the export page.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -143,14 +144,15 @@ func (s *server) createExport(w http.ResponseWriter, r *http.Request) error {
 		return badInput("unreadable form: %v", err)
 	}
 	ctx, p := r.Context(), principal(r)
-	f, e, err := exportFromForm(r, s.cfg.Now())
-	if err == nil {
-		e, err = s.app.Services.Exports.Create(ctx, p, exportInput(f, e))
+	f, e, bad := exportFromForm(r, s.cfg.Now())
+	if len(bad) > 0 {
+		return s.exportFormError(w, r, f, s.withServiceCheck(ctx, r, "", f, e, bad))
 	}
+	e, err := s.app.Services.Exports.Create(ctx, p, exportInput(f, e))
 	if err != nil {
 		return s.exportFormError(w, r, f, err)
 	}
-	s.redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), fmt.Sprintf("Export %q saved. It runs %s; use Run now to run it at once.", e.Name, scheduleText(e)), false)
+	s.redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), fmt.Sprintf("Export \"%s\" saved. It runs %s; use Run now to run it at once.", e.Name, scheduleText(e)), false)
 	return nil
 }
 
@@ -179,15 +181,17 @@ func (s *server) updateExport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx, p := r.Context(), principal(r)
-	f, e, err := exportFromForm(r, s.cfg.Now())
+	f, e, bad := exportFromForm(r, s.cfg.Now())
 	f.EditID = cur.ID
-	if err == nil {
-		e, err = s.app.Services.Exports.Update(ctx, p, strconv.FormatInt(cur.ID, 10), exportInput(f, e))
+	ref := strconv.FormatInt(cur.ID, 10)
+	if len(bad) > 0 {
+		return s.exportFormError(w, r, f, s.withServiceCheck(ctx, r, ref, f, e, bad))
 	}
+	e, err = s.app.Services.Exports.Update(ctx, p, ref, exportInput(f, e))
 	if err != nil {
 		return s.exportFormError(w, r, f, err)
 	}
-	s.redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), fmt.Sprintf("Export %q saved. It runs %s.", e.Name, scheduleText(e)), false)
+	s.redirect(w, r, fmt.Sprintf("/exports/%d", e.ID), fmt.Sprintf("Export \"%s\" saved. It runs %s.", e.Name, scheduleText(e)), false)
 	return nil
 }
 
@@ -205,28 +209,51 @@ func exportInput(f exportForm, e export.Export) service.ExportInput {
 	return in
 }
 
+// withServiceCheck is the form's unreadable fields (bad) and every other
+// invalid field the export service finds (Exports.Check, which saves
+// nothing), as one error: the form shows them all at once.
+func (s *server) withServiceCheck(ctx context.Context, r *http.Request, ref string, f exportForm, e export.Export, bad []service.FieldProblem) error {
+	err := s.app.Services.Exports.Check(ctx, principal(r), ref, exportInput(f, e))
+	se, ok := service.AsError(err)
+	if err != nil && !ok {
+		return err // internal: the error page
+	}
+	all := slices.Clone(bad)
+	if ok {
+		for _, fp := range se.Fields {
+			if !slices.ContainsFunc(bad, func(b service.FieldProblem) bool { return b.Field == fp.Field }) {
+				all = append(all, fp)
+			}
+		}
+	}
+	return service.InvalidFields(all...)
+}
+
+// exportFormError re-renders the export form with err's problems beside
+// its fields.
 func (s *server) exportFormError(w http.ResponseWriter, r *http.Request, f exportForm, err error) error {
 	cat, msg := classify(err)
 	if cat == catInternal {
 		return err
 	}
-	if se, ok := service.AsError(err); ok && len(se.Fields) == 1 {
+	if se, ok := service.AsError(err); ok {
 		// The form offers choices by id: say so rather than quote an id.
-		switch {
-		case se.Field() == "connection" && f.ConnectionID == 0:
-			msg = "Connection: choose the connection to send to."
-		case se.Field() == "connection":
-			msg = "Connection: choose one of the connections listed."
-		case se.Field() == "segments" && strings.HasPrefix(se.Fields[0].Msg, "no segment"):
-			msg = "Segments: choose segments from the list."
+		for i, fp := range se.Fields {
+			switch {
+			case fp.Field == "connection" && f.ConnectionID == 0:
+				se.Fields[i].Msg = "choose the connection to send to"
+			case fp.Field == "connection":
+				se.Fields[i].Msg = "choose one of the connections listed"
+			case fp.Field == "segments" && strings.HasPrefix(fp.Msg, "no segment"):
+				se.Fields[i].Msg = "choose segments from the list"
+			}
 		}
 	}
 	f, verr := s.withChoices(r.Context(), r, f)
 	if verr != nil {
 		return verr
 	}
-	s.renderForm(w, r, cat.status(), "export_new", f, msg)
-	return nil
+	return s.renderInvalidMsg(w, r, cat, "export_new", f, err, msg, f.fields())
 }
 
 func scheduleText(e export.Export) string {
@@ -312,7 +339,7 @@ func (s *server) runExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.redirect(w, r, fmt.Sprintf("/runs/%d", st.Run.ID), fmt.Sprintf("Run %d of %q queued.", st.Run.ID, e.Name), false)
+	s.redirect(w, r, fmt.Sprintf("/runs/%d", st.Run.ID), fmt.Sprintf("Run %d of \"%s\" queued.", st.Run.ID, e.Name), false)
 	return nil
 }
 
@@ -345,6 +372,6 @@ func (s *server) removeExport(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.app.Services.Exports.Delete(ctx, p, e.Name); err != nil {
 		return err
 	}
-	s.redirect(w, r, "/exports", fmt.Sprintf("Export %q removed. Nothing was sent; contacts keep their tags in Omnisend.", e.Name), false)
+	s.redirect(w, r, "/exports", fmt.Sprintf("Export \"%s\" removed. Nothing was sent; contacts keep their tags in Omnisend.", e.Name), false)
 	return nil
 }

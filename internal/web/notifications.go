@@ -73,6 +73,10 @@ func (s *server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *server) renderNotifications(w http.ResponseWriter, r *http.Request, status int, v notificationsView, formErr string) error {
+	return s.renderNotificationsPage(w, r, status, v, formErr, nil)
+}
+
+func (s *server) renderNotificationsPage(w http.ResponseWriter, r *http.Request, status int, v notificationsView, formErr string, ps []fieldProblem) error {
 	ctx := r.Context()
 	chans, err := s.app.Notify.Channels(ctx)
 	if err != nil {
@@ -84,7 +88,7 @@ func (s *server) renderNotifications(w http.ResponseWriter, r *http.Request, sta
 			return err
 		}
 	}
-	s.renderForm(w, r, status, "notifications", v, formErr)
+	s.renderPage(w, r, status, "notifications", v, formErr, ps)
 	return nil
 }
 
@@ -140,7 +144,7 @@ func (s *server) createChannel(w http.ResponseWriter, r *http.Request) error {
 		if strings.TrimSpace(f.Port) != "" {
 			p, err := strconv.Atoi(strings.TrimSpace(f.Port))
 			if err != nil {
-				return s.renderNotifications(w, r, http.StatusBadRequest, v, "SMTP port: want a number such as 587")
+				p = -1 // refused by the service, saving nothing; named below
 			}
 			port = p
 		}
@@ -148,41 +152,46 @@ func (s *server) createChannel(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := s.app.Services.Notify.CreateChannel(r.Context(), principal(r), d)
 	if err != nil {
-		return s.notifyFormError(w, r, v, err)
+		if se, ok := service.AsError(err); ok && d.SMTP.Port == -1 {
+			for i := range se.Fields {
+				if se.Fields[i].Field == "smtp.port" {
+					se.Fields[i].Msg = "want a number such as 587"
+				}
+			}
+		}
+		return s.notifyFormError(w, r, v, err, channelFields)
 	}
-	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Channel %q saved: %s to %s. Its secrets are stored encrypted and not shown again.",
+	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Channel \"%s\" saved: %s to %s. Its secrets are stored encrypted and not shown again.",
 		c.Name, c.Kind, c.Target), false)
 	return nil
 }
 
 // notifyFormError shows a refused form again with what is wrong.
-func (s *server) notifyFormError(w http.ResponseWriter, r *http.Request, v notificationsView, err error) error {
-	if e, ok := service.AsError(err); ok {
-		switch {
-		case e.Kind == service.KindForbidden:
-			return forbidden("%s", e.Msg)
-		case e.Kind == service.KindInvalid && len(e.Fields) > 0:
-			f := e.Fields[0]
-			return s.renderNotifications(w, r, http.StatusBadRequest, v, notifyFieldLabel(f.Field)+": "+f.Msg)
-		}
+// fields place its problems on the form that was posted.
+func (s *server) notifyFormError(w http.ResponseWriter, r *http.Request, v notificationsView, err error, fields formFields) error {
+	if e, ok := service.AsError(err); ok && e.Kind == service.KindForbidden {
+		return forbidden("%s", e.Msg)
 	}
-	if cat, msg := classify(err); cat != catInternal {
-		return s.renderNotifications(w, r, cat.status(), v, msg)
+	cat, msg := classify(err)
+	if cat == catInternal {
+		return err
 	}
-	return err
+	general, ps := splitProblems(err, msg, fields)
+	return s.renderNotificationsPage(w, r, cat.status(), v, general, ps)
 }
 
-func notifyFieldLabel(field string) string {
-	if l, ok := map[string]string{
-		"name": "Name", "kind": "Kind", "url": "URL", "secret": "Signing secret", "events": "Receives",
-		"smtp.host": "SMTP server", "smtp.port": "SMTP port", "smtp.user": "SMTP user", "smtp.password": "SMTP password",
-		"smtp.starttls": "STARTTLS", "smtp.from": "From", "smtp.to": "To", "percent": "Percent", "duration": "Duration",
-		"export": "Export",
-	}[field]; ok {
-		return l
-	}
-	return field
-}
+// channelFields and ruleFields are where the Add channel and Add rule
+// forms show each field's problem.
+var (
+	channelFields = formFields{"name": {"channel-name", "Name"}, "kind": {"channel-kind", "Kind"}, "url": {"channel-url", "URL"},
+		"secret": {"channel-secret", "Signing secret"}, "events": {"channel-alerts", "Receives"},
+		"smtp.host": {"smtp-host", "SMTP server"}, "smtp.port": {"smtp-port", "Port"}, "smtp.user": {"smtp-user", "User"},
+		"smtp.password": {"smtp-password", "Password"}, "smtp.starttls": {"smtp-starttls", "STARTTLS"},
+		"smtp.from": {"smtp-from", "From"}, "smtp.to": {"smtp-to", "To"}}
+	ruleFields = formFields{"kind": {"rule-kind", "When"}, "export": {"rule-export", "Export"}, "channel": {"rule-channel", "Tell"},
+		"source": {"rule-export", "Export"}, "percent": {"rule-percent", "Percent"}, "count": {"rule-count", "Contacts"},
+		"duration": {"rule-duration", "Duration"}}
+)
 
 func (s *server) removeChannel(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
@@ -191,9 +200,9 @@ func (s *server) removeChannel(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := s.app.Services.Notify.RemoveChannel(r.Context(), principal(r), strconv.FormatInt(id, 10))
 	if err != nil {
-		return s.notifyFormError(w, r, notificationsView{}, err)
+		return s.notifyFormError(w, r, notificationsView{}, err, nil)
 	}
-	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Channel %q removed.", c.Name), false)
+	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Channel \"%s\" removed.", c.Name), false)
 	return nil
 }
 
@@ -209,13 +218,13 @@ func (s *server) testChannel(w http.ResponseWriter, r *http.Request) error {
 	}
 	a, err := s.app.Services.Notify.TestChannel(r.Context(), principal(r), strconv.FormatInt(c.ID, 10))
 	if err != nil {
-		return s.notifyFormError(w, r, notificationsView{}, err)
+		return s.notifyFormError(w, r, notificationsView{}, err, nil)
 	}
 	if !a.OK {
-		s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Test of %q failed: %s.", c.Name, a.Error), true)
+		s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Test of \"%s\" failed: %s.", c.Name, a.Error), true)
 		return nil
 	}
-	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Test notification delivered to %q (answer %d in %s).",
+	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Test notification delivered to \"%s\" (answer %d in %s).",
 		c.Name, a.Code, a.Duration.Round(time.Millisecond)), false)
 	return nil
 }
@@ -231,25 +240,29 @@ func (s *server) createRule(w http.ResponseWriter, r *http.Request) error {
 	v := notificationsView{Rule: f, Channel: channelForm{Kind: string(notify.KindWebhook), Alerts: true, Port: "587", StartTLS: true}}
 	d := notify.RuleDraft{Kind: notify.RuleKind(f.Kind), Export: f.Export, Channel: f.Channel}
 	var err error
+	var bad []service.FieldProblem // every field that is not a number, at once
 	if f.Percent != "" {
 		if d.Percent, err = strconv.ParseFloat(f.Percent, 64); err != nil {
-			return s.renderNotifications(w, r, http.StatusBadRequest, v, "Percent: want a number such as 10")
+			bad = append(bad, service.FieldProblem{Field: "percent", Msg: "want a number such as 10"})
 		}
 	}
 	if f.Count != "" {
 		if d.Count, err = strconv.Atoi(f.Count); err != nil {
-			return s.renderNotifications(w, r, http.StatusBadRequest, v, "Contacts: want a whole number such as 500")
+			bad = append(bad, service.FieldProblem{Field: "count", Msg: "want a whole number such as 500"})
 		}
 	}
 	if f.Duration != "" {
 		if d.Duration, err = time.ParseDuration(f.Duration); err != nil {
-			return s.renderNotifications(w, r, http.StatusBadRequest, v, "Duration: want a duration such as 45m")
+			bad = append(bad, service.FieldProblem{Field: "duration", Msg: "want a duration such as 45m"})
 		}
 	}
-	if _, err := s.app.Services.Notify.CreateRule(r.Context(), principal(r), d); err != nil {
-		return s.notifyFormError(w, r, v, err)
+	if len(bad) > 0 {
+		return s.notifyFormError(w, r, v, service.InvalidFields(bad...), ruleFields)
 	}
-	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Rule %q added.", d.Kind.Label()), false)
+	if _, err := s.app.Services.Notify.CreateRule(r.Context(), principal(r), d); err != nil {
+		return s.notifyFormError(w, r, v, err, ruleFields)
+	}
+	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Rule \"%s\" added.", d.Kind.Label()), false)
 	return nil
 }
 
@@ -259,7 +272,7 @@ func (s *server) removeRule(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.app.Services.Notify.RemoveRule(r.Context(), principal(r), id); err != nil {
-		return s.notifyFormError(w, r, notificationsView{}, err)
+		return s.notifyFormError(w, r, notificationsView{}, err, nil)
 	}
 	s.redirect(w, r, "/settings/notifications", fmt.Sprintf("Rule %d removed.", id), false)
 	return nil

@@ -81,7 +81,7 @@ func TestNotificationsPage(t *testing.T) {
 	res = admin.post("/settings/notifications/channels", url.Values{"name": {"Short"}, "kind": {"webhook"}, "alerts": {"yes"},
 		"url": {hook.srv.URL}, "secret": {"too-short"}})
 	require.Equal(t, http.StatusBadRequest, res.status)
-	require.Contains(t, res.body, "Signing secret: want a signing secret of 16 to 4096 characters")
+	besideField(t, res.body, "channel-secret", "want a signing secret of 16 to 4096 characters")
 	require.Contains(t, res.body, `value="Short"`, "the form comes back filled in")
 
 	res = admin.post(fmt.Sprintf("/settings/notifications/channels/%d/test", ch.ID), nil)
@@ -94,7 +94,7 @@ func TestNotificationsPage(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, res.status, res.body)
 	res = admin.post("/settings/notifications/rules", url.Values{"kind": {"run_slow"}})
 	require.Equal(t, http.StatusBadRequest, res.status)
-	require.Contains(t, res.body, "Duration: run_slow wants a duration")
+	besideField(t, res.body, "rule-duration", "run_slow wants a duration")
 	page = admin.get("/settings/notifications")
 	require.Contains(t, page.body, "above 12.5 %")
 	require.Contains(t, page.body, `id="deliveries"`)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"segbridge/internal/profile"
+	"segbridge/internal/service"
 )
 
 // profilesView is the Profiles page: the profile schema (every attribute,
@@ -44,13 +45,32 @@ func (s *server) profilesPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) renderProfiles(w http.ResponseWriter, r *http.Request, status int, f importForm, res *importResult, formErr string) error {
+	return s.renderProfilesPage(w, r, status, f, res, formErr, nil)
+}
+
+// importFields are where the import form shows each field's problem.
+var importFields = formFields{"id": {"import-id", "Id column"}, "format": {"import-format", "Format"},
+	"types": {"import-types", "Pin types"}, "file": {"import-file", "File"}}
+
+// importFailed shows the import form again with err's problems beside
+// its fields.
+func (s *server) importFailed(w http.ResponseWriter, r *http.Request, f importForm, res *importResult, err error) error {
+	cat, msg := classify(err)
+	if cat == catInternal {
+		return err
+	}
+	general, ps := splitProblems(err, msg, importFields)
+	return s.renderProfilesPage(w, r, cat.status(), f, res, general, ps)
+}
+
+func (s *server) renderProfilesPage(w http.ResponseWriter, r *http.Request, status int, f importForm, res *importResult, formErr string, ps []fieldProblem) error {
 	schema, err := s.app.Store.ProfileSchema(r.Context())
 	if err != nil {
 		return err
 	}
 	v := profilesView{Schema: schema, Form: f, Result: res, MaxUpload: byteSize(s.cfg.MaxUploadBytes),
 		CanImport: s.app.Services.Profiles.CheckImport(principal(r)) == nil}
-	s.renderForm(w, r, status, "profiles", v, formErr)
+	s.renderPage(w, r, status, "profiles", v, formErr, ps)
 	return nil
 }
 
@@ -77,7 +97,7 @@ func (s *server) importProfiles(w http.ResponseWriter, r *http.Request) error {
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return s.renderProfiles(w, r, http.StatusBadRequest, f, nil, "choose the CSV or JSON Lines file to import")
+			return s.importFailed(w, r, f, nil, service.Invalid("file", "choose the CSV or JSON Lines file to import"))
 		}
 		if err != nil {
 			return s.uploadFailed(err)
@@ -113,11 +133,11 @@ func (s *server) importPart(w http.ResponseWriter, r *http.Request, f importForm
 	case f.Format == "jsonl", f.Format == "" && isJSONLName(file.FileName()):
 		ropts.Format = profile.FormatJSONL
 	case f.Format != "" && f.Format != "csv":
-		return s.renderProfiles(w, r, http.StatusBadRequest, f, nil, fmt.Sprintf("format %q: choose CSV or JSON Lines", f.Format))
+		return s.importFailed(w, r, f, nil, service.Invalid("format", "choose CSV or JSON Lines"))
 	}
 	pins, err := parsePins(f.Types)
 	if err != nil {
-		return s.renderProfiles(w, r, http.StatusBadRequest, f, nil, err.Error())
+		return s.importFailed(w, r, f, nil, service.Invalid("types", "%s", err.Error()))
 	}
 	counted := &countingBody{r: file}
 	sum, err := s.app.Services.Profiles.Import(ctx, p, counted, profile.ImportOptions{Read: ropts, Strict: f.Strict, Now: s.cfg.Now}, pins)
@@ -133,15 +153,11 @@ func (s *server) importPart(w http.ResponseWriter, r *http.Request, f importForm
 		return badInput("reading the upload failed part way; send it again (importing it again changes nothing)")
 	}
 	if err != nil {
-		cat, msg := classify(err)
-		if cat == catInternal {
-			return err
-		}
 		var res *importResult
 		if sum.Rows > 0 {
 			res = &importResult{Summary: sum, Failed: true}
 		}
-		return s.renderProfiles(w, r, cat.status(), f, res, msg)
+		return s.importFailed(w, r, f, res, err)
 	}
 	return s.renderProfiles(w, r, http.StatusOK, f, &importResult{Summary: sum}, "")
 }

@@ -82,6 +82,9 @@ type view struct {
 	Flash    string
 	FlashErr bool
 	Error    string
+	// Problems are the invalid fields of a failed POST, each shown
+	// beside its field and in the summary at the top (forms.go).
+	Problems []fieldProblem
 	D        any
 }
 
@@ -103,13 +106,19 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 
 // renderForm writes page name with a form error message shown above it.
 func (s *server) renderForm(w http.ResponseWriter, r *http.Request, status int, name string, d any, formErr string) {
+	s.renderPage(w, r, status, name, d, formErr, nil)
+}
+
+// renderPage writes page name with a form error message and the invalid
+// fields' problems.
+func (s *server) renderPage(w http.ResponseWriter, r *http.Request, status int, name string, d any, formErr string, ps []fieldProblem) {
 	t, ok := s.pages.byName[name]
 	if !ok {
 		s.log.Error("no template", "name", name)
 		http.Error(w, "internal error: no page "+name, http.StatusInternalServerError)
 		return
 	}
-	v := view{Section: sections[name], Error: sentence(formErr), D: d}
+	v := view{Section: sections[name], Error: sentence(formErr), Problems: ps, D: d}
 	v.User, v.SignedIn = user.FromContext(r.Context())
 	v.Flash, v.FlashErr = s.takeFlash(w, r)
 	var buf bytes.Buffer

@@ -36,6 +36,7 @@ type segmentForm struct {
 	Name    string
 	Rule    string
 	Static  bool
+	IDs     string // the pasted profile ids of a static segment, kept when saving fails
 	Preview *segmentPreview
 	Snippet string // the rule error's position, under the rule
 }
@@ -67,7 +68,7 @@ func (s *server) createSegment(w http.ResponseWriter, r *http.Request) error {
 		defer func() { _ = r.MultipartForm.RemoveAll() }()
 	}
 	ctx, p := r.Context(), principal(r)
-	f := segmentForm{Name: strings.TrimSpace(r.PostFormValue("name")), Rule: r.PostFormValue("rule"), Static: r.PostFormValue("kind") == "static"}
+	f := segmentForm{Name: strings.TrimSpace(r.PostFormValue("name")), Rule: r.PostFormValue("rule"), Static: r.PostFormValue("kind") == "static", IDs: r.PostFormValue("ids")}
 	if f.Static {
 		ids, err := s.staticIDs(r)
 		if err != nil {
@@ -99,7 +100,7 @@ func (s *server) savedSegment(w http.ResponseWriter, r *http.Request, seg segmen
 	if err != nil {
 		return err
 	}
-	s.redirect(w, r, target, fmt.Sprintf("Segment %q saved: %d members of %d profiles.", seg.Name, len(res.Members), res.Profiles), false)
+	s.redirect(w, r, target, fmt.Sprintf("Segment \"%s\" saved: %d members of %d profiles.", seg.Name, len(res.Members), res.Profiles), false)
 	return nil
 }
 
@@ -184,6 +185,18 @@ func (s *server) segmentPage(w http.ResponseWriter, r *http.Request) error {
 // renderSegment shows the segment page; f, when set, is the rule form as
 // posted (with its preview or error).
 func (s *server) renderSegment(w http.ResponseWriter, r *http.Request, status int, f *segmentForm, formErr string) error {
+	return s.renderSegmentPage(w, r, status, f, formErr, nil)
+}
+
+// renderSegmentInvalid shows the segment page after its rule form failed
+// with err: the rule's problem beside it.
+func (s *server) renderSegmentInvalid(w http.ResponseWriter, r *http.Request, f *segmentForm, err error, msg string) error {
+	cat, _ := classify(err)
+	general, ps := splitProblems(err, msg, segmentFields)
+	return s.renderSegmentPage(w, r, cat.status(), f, general, ps)
+}
+
+func (s *server) renderSegmentPage(w http.ResponseWriter, r *http.Request, status int, f *segmentForm, formErr string, ps []fieldProblem) error {
 	ctx, p := r.Context(), principal(r)
 	seg, err := s.app.Services.Segments.Get(ctx, r.PathValue("slug"))
 	if err != nil {
@@ -211,7 +224,7 @@ func (s *server) renderSegment(w http.ResponseWriter, r *http.Request, status in
 			v.Hidden++
 		}
 	}
-	s.renderForm(w, r, status, "segment", v, formErr)
+	s.renderPage(w, r, status, "segment", v, formErr, ps)
 	return nil
 }
 
@@ -224,11 +237,11 @@ func (s *server) updateSegment(w http.ResponseWriter, r *http.Request) error {
 	ctx, p := r.Context(), principal(r)
 	f := segmentForm{Rule: r.PostFormValue("rule")}
 	fail := func(err error) error {
-		status, msg, err := formFailure(err, &f)
-		if err != nil {
-			return err
+		_, msg, ferr := formFailure(err, &f)
+		if ferr != nil {
+			return ferr
 		}
-		return s.renderSegment(w, r, status, &f, msg)
+		return s.renderSegmentInvalid(w, r, &f, err, msg)
 	}
 	if r.PostFormValue("action") == "preview" {
 		if err := s.preview(ctx, &f); err != nil {
@@ -255,18 +268,21 @@ func (s *server) deleteSegment(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	s.redirect(w, r, "/segments", fmt.Sprintf("Segment %q deleted.", seg.Name), false)
+	s.redirect(w, r, "/segments", fmt.Sprintf("Segment \"%s\" deleted.", seg.Name), false)
 	return nil
 }
 
 func (s *server) segmentFormError(w http.ResponseWriter, r *http.Request, f segmentForm, err error) error {
-	status, msg, err := formFailure(err, &f)
-	if err != nil {
-		return err
+	_, msg, ferr := formFailure(err, &f)
+	if ferr != nil {
+		return ferr
 	}
-	s.renderForm(w, r, status, "segment_new", f, msg)
-	return nil
+	cat, _ := classify(err)
+	return s.renderInvalidMsg(w, r, cat, "segment_new", f, err, msg, segmentFields)
 }
+
+// segmentFields are where the segment forms show each field's problem.
+var segmentFields = formFields{"name": {"name", "Name"}, "rule": {"rule", "Rule"}, "ids": {"ids", "Profile ids"}}
 
 func (s *server) refreshSegment(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
@@ -274,7 +290,7 @@ func (s *server) refreshSegment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.redirect(w, r, "/segments", fmt.Sprintf("Segment %q refreshed: %d members (+%d joined, -%d left).", seg.Name, len(res.Members), res.Joined, res.Left), false)
+	s.redirect(w, r, "/segments", fmt.Sprintf("Segment \"%s\" refreshed: %d members (+%d joined, -%d left).", seg.Name, len(res.Members), res.Joined, res.Left), false)
 	return nil
 }
 

@@ -172,12 +172,15 @@ func TestMain(m *testing.M) { os.Exit(messages.Main(m, os.Stderr)) }
 
 // errorText finds the error texts of a page: the error page's message,
 // a form's error and a failure flash.
-var errorText = regexp.MustCompile(`(?s)<p[^>]*(?:id="error-message"|id="form-error"|class="flash bad"[^>]*id="flash")[^>]*>(.*?)</p>`)
+var errorText = regexp.MustCompile(`(?s)<(?:p|li)[^>]*(?:id="error-message"|id="form-error"|class="flash bad"[^>]*id="flash"|class="problem")[^>]*>(.*?)</(?:p|li)>`)
+
+// tags are the markup inside an error text (the summary's links).
+var tags = regexp.MustCompile(`<[^>]+>`)
 
 func pageErrors(body string) []string {
 	var out []string
 	for _, m := range errorText.FindAllStringSubmatch(body, -1) {
-		out = append(out, html.UnescapeString(m[1]))
+		out = append(out, html.UnescapeString(tags.ReplaceAllString(m[1], "")))
 	}
 	return out
 }

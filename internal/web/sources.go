@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ func sourceFromForm(r *http.Request) (service.SourceInput, sourceForm, error) {
 	if strings.TrimSpace(f.Priority) != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(f.Priority))
 		if err != nil {
-			return service.SourceInput{}, f, service.Invalid("priority", "want a whole number from -1000 to 1000")
+			n = math.MaxInt32 // out of range: the service names it with the other fields at fault, saving nothing
 		}
 		prio = n
 	}
@@ -70,7 +71,7 @@ func (s *server) createSource(w http.ResponseWriter, r *http.Request) error {
 		created, err = s.app.Services.Sources.Create(r.Context(), principal(r), in)
 		if err == nil {
 			s.redirect(w, r, fmt.Sprintf("/admin/sources/%d", created.ID),
-				fmt.Sprintf("Source %q saved. Test it, or read it now; every refresh reads it.", created.Name), false)
+				fmt.Sprintf("Source \"%s\" saved. Test it, or read it now; every refresh reads it.", created.Name), false)
 			return nil
 		}
 	}
@@ -78,9 +79,15 @@ func (s *server) createSource(w http.ResponseWriter, r *http.Request) error {
 	if cat == catInternal || cat == catForbidden {
 		return err
 	}
-	s.renderForm(w, r, cat.status(), "source_new", f, fieldMessage(err, msg))
-	return nil
+	return s.renderInvalidMsg(w, r, cat, "source_new", f, err, fieldMessage(err, msg), sourceFields)
 }
+
+// sourceFields are where the Add source form shows each field's problem.
+var sourceFields = formFields{"name": {"name", "Name"}, "kind": {"kind", "Kind"}, "path": {"path", "File or glob"},
+	"url": {"url", "Address"}, "header": {"header", "Header carrying the secret"}, "format": {"format", "Format"},
+	"query": {"query", "Query"}, "cursor": {"cursor", "Cursor column"}, "secret": {"secret", "Secret"}, "dsn": {"secret", "Secret"},
+	"id": {"id_column", "Id column"}, "email": {"email_column", "E-mail column"}, "match": {"match", "Unify rows by"},
+	"priority": {"priority", "Priority"}, "schedule": {"schedule", "Schedule"}}
 
 // fieldMessage is err's message with the fields at fault named.
 func fieldMessage(err error, msg string) string {
@@ -163,8 +170,7 @@ func (s *server) updateSource(w http.ResponseWriter, r *http.Request) error {
 	if v := strings.TrimSpace(r.PostFormValue("priority")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			s.redirect(w, r, "/admin/sources/"+ref, "Priority: want a whole number from -1000 to 1000.", true)
-			return nil
+			n = math.MaxInt32 // out of range: refused with the other fields at fault, saving nothing
 		}
 		ch.Priority = &n
 	}
@@ -177,10 +183,18 @@ func (s *server) updateSource(w http.ResponseWriter, r *http.Request) error {
 		if cat == catInternal || cat == catForbidden || cat == catNotFound {
 			return err
 		}
-		s.redirect(w, r, "/admin/sources/"+ref, fieldMessage(err, msg), true)
-		return nil
+		src, gerr := s.app.Services.Sources.Get(r.Context(), ref)
+		if gerr != nil {
+			return gerr
+		}
+		if ch.Priority != nil && *ch.Priority != math.MaxInt32 {
+			src.Priority = *ch.Priority // the value posted, kept
+		}
+		src.Optional = opt
+		return s.renderInvalidMsg(w, r, cat, "source", sourceView{S: src}, err, fieldMessage(err, msg),
+			formFields{"priority": {"update-priority", "Priority"}, "secret": {"update-secret", "New secret"}, "dsn": {"update-secret", "New secret"}})
 	}
-	s.redirect(w, r, "/admin/sources/"+ref, fmt.Sprintf("Source %q updated.", up.Name), false)
+	s.redirect(w, r, "/admin/sources/"+ref, fmt.Sprintf("Source \"%s\" updated.", up.Name), false)
 	return nil
 }
 
@@ -193,7 +207,7 @@ func (s *server) removeSource(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.redirect(w, r, "/admin/sources", fmt.Sprintf("Source %q removed; the profiles made only of its rows go at the next refresh.", src.Name), false)
+	s.redirect(w, r, "/admin/sources", fmt.Sprintf("Source \"%s\" removed; the profiles made only of its rows go at the next refresh.", src.Name), false)
 	return nil
 }
 

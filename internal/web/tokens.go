@@ -31,10 +31,10 @@ var tokenExpiries = []tokenExpiry{
 }
 
 func (s *server) tokensPage(w http.ResponseWriter, r *http.Request) error {
-	return s.renderTokens(w, r, http.StatusOK, tokensView{Expires: "720h"}, "")
+	return s.renderTokens(w, r, http.StatusOK, tokensView{Expires: "720h"}, "", nil)
 }
 
-func (s *server) renderTokens(w http.ResponseWriter, r *http.Request, status int, v tokensView, msg string) error {
+func (s *server) renderTokens(w http.ResponseWriter, r *http.Request, status int, v tokensView, msg string, ps []fieldProblem) error {
 	p := principal(r)
 	ts, err := s.app.Users.ListTokens(r.Context(), p)
 	if err != nil {
@@ -46,7 +46,7 @@ func (s *server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 		}
 	}
 	v.Tokens, v.Expiries, v.Now = ts, tokenExpiries, s.cfg.Now()
-	s.renderForm(w, r, status, "tokens", v, msg)
+	s.renderPage(w, r, status, "tokens", v, msg, ps)
 	return nil
 }
 
@@ -60,19 +60,27 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if v.Expires == "" {
 		v.Expires = "0" // a form without the field: never
 	}
-	ttl, err := time.ParseDuration(v.Expires)
-	if err != nil {
-		return s.renderTokens(w, r, http.StatusBadRequest, v, "Expires: choose one of the offered lifetimes.")
+	ttl, perr := time.ParseDuration(v.Expires)
+	if perr != nil {
+		ttl = -1 // refused by the service with the name's problems, if any; nothing is created
 	}
 	t, plain, err := s.app.Services.Users.CreateToken(r.Context(), p, service.TokenInput{Name: v.Name, TTL: ttl})
+	if se, ok := service.AsError(err); ok && perr != nil {
+		for i := range se.Fields {
+			if se.Fields[i].Field == "expires_in" {
+				se.Fields[i].Msg = "choose one of the offered lifetimes"
+			}
+		}
+	}
 	if err != nil {
 		cat, msg := classify(err)
 		if cat == catInternal || cat == catForbidden {
 			return err
 		}
-		return s.renderTokens(w, r, cat.status(), v, msg)
+		general, ps := splitProblems(err, msg, tokenFields)
+		return s.renderTokens(w, r, cat.status(), v, general, ps)
 	}
-	return s.renderTokens(w, r, http.StatusOK, tokensView{Created: plain, CreatedName: t.Name, Expires: "720h"}, "")
+	return s.renderTokens(w, r, http.StatusOK, tokensView{Created: plain, CreatedName: t.Name, Expires: "720h"}, "", nil)
 }
 
 // revokeToken revokes one of the user's tokens, or for an admin anyone's.
@@ -88,8 +96,11 @@ func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	msg := "Token revoked; programs using it can no longer sign in."
 	if t.OwnerID != p.UserID {
-		msg = fmt.Sprintf("Token %q of %s revoked; programs using it can no longer sign in.", t.Name, t.OwnerEmail)
+		msg = fmt.Sprintf("Token \"%s\" of %s revoked; programs using it can no longer sign in.", t.Name, t.OwnerEmail)
 	}
 	s.redirect(w, r, "/tokens", msg, false)
 	return nil
 }
+
+// tokenFields are where the token form shows each field's problem.
+var tokenFields = formFields{"name": {"token-name", "Name"}, "expires_in": {"expires", "Expires"}}

@@ -260,7 +260,7 @@ func TestFormsWithoutJavaScript(t *testing.T) {
 		bad.Set("map_email", "")
 		res = contrib.post("/exports", bad)
 		require.Equal(t, http.StatusBadRequest, res.status)
-		contains(t, res.body, "Data mapping, email: required")
+		besideField(t, res.body, "map_email", "required: name the profile attribute")
 		res = contrib.post("/exports", form)
 		require.Equal(t, http.StatusSeeOther, res.status, excerpt(res.body))
 		e, err := b.a.Store.GetExport(b.ctx, "Buyers to Acme")
