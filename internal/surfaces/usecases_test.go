@@ -140,6 +140,10 @@ func useCases() []useCase {
 			}},
 		{name: "queue the system refresh", action: "system.refresh", allowed: admins,
 			api: apiDo(http.MethodPost, "/system/refresh/run", nil)},
+		{name: "change the system refresh's schedule", action: "system.schedule", allowed: admins,
+			cli: cliDo("system", "refresh-schedule", "set", "0 3 * * *", "--time-zone", "Europe/Prague"),
+			api: apiDo(http.MethodPut, "/system/refresh", map[string]any{"schedule": "0 3 * * *", "time_zone": "Europe/Prague"}),
+			web: webDo("/settings/system/schedule", url.Values{"schedule": {"0 3 * * *"}, "time_zone": {"Europe/Prague"}})},
 		{name: "add a notification channel", action: "notify.channel.create", allowed: admins,
 			cli: func(f *fixture, role user.Role) outcome {
 				return f.cliRun(role, "", "notify", "channel", "create", "ops", "--webhook", f.hookURL, "--secret-file", f.file("hook.secret", hookSecret))
