@@ -176,8 +176,13 @@ func useCases() []useCase {
 		{name: "add a connection whose export user is no admin", action: "connection.create", allowed: nil,
 			cli: addConnectionCLI(user.RoleContributor), api: addConnectionAPI(user.RoleContributor), web: addConnectionWeb(user.RoleContributor)},
 		{name: "change a connection", action: "connection.update", allowed: admins,
+			cli: cliDo("connection", "update", "Shared", "--access", "admins"),
 			api: apiDo(http.MethodPatch, "/connections/Shared", map[string]any{"access": "admins"}),
 			web: webDoID("/admin/connections/{id}", "Shared", url.Values{"access": {"admins"}})},
+		{name: "change a connection's dialect (checked with Omnisend first)", action: "connection.update", allowed: admins,
+			cli: cliDo("connection", "update", "Shared", "--dialect", "v3"),
+			api: apiDo(http.MethodPatch, "/connections/Shared", map[string]any{"dialect": "v3"}),
+			web: webDoID("/admin/connections/{id}", "Shared", url.Values{"dialect": {"v3"}})},
 		{name: "check a connection's key", action: "connection.check", allowed: admins,
 			cli: cliDo("connection", "check", "Shared"),
 			api: apiDo(http.MethodPost, "/connections/Shared/check", nil),
@@ -188,7 +193,8 @@ func useCases() []useCase {
 			web: webDoID("/admin/connections/{id}/remove", "Shared", url.Values{})},
 		{name: "read a connection's unsubscribes back", action: "connection.sync_unsubscribes", allowed: admins,
 			cli: cliDo("connection", "sync-unsubscribes", "Shared"),
-			api: apiDo(http.MethodPost, "/connections/Shared/sync-unsubscribes", nil)},
+			api: apiDo(http.MethodPost, "/connections/Shared/sync-unsubscribes", nil),
+			web: webDoID("/admin/connections/{id}/sync-unsubscribes", "Shared", url.Values{})},
 
 		{name: "add a user", action: "user.add", allowed: admins,
 			cli: func(f *fixture, role user.Role) outcome {

@@ -5,6 +5,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"segbridge/internal/connection"
 )
 
 // TestBrowserSchedule: an admin changes the system refresh's schedule on
@@ -49,4 +51,45 @@ func TestBrowserSchedule(t *testing.T) {
 	br.open("/settings/system")
 	require.Contains(t, br.text("#schedule"), "0 3 * * * (Europe/Prague)")
 	require.NotContains(t, br.html(), "save-schedule", "only admins see the form")
+}
+
+// TestBrowserConnectionChange: an admin changes a connection's dialect
+// and base URL on its page: an unreachable URL is refused and changes
+// nothing; the sandbox in the v3 dialect is checked and saved; then the
+// admin reads the connection's unsubscribes back with its button.
+func TestBrowserConnectionChange(t *testing.T) {
+	chromiumPath(t) // skip early without chromium
+	b := setup(t, setupOpts{})
+	c := b.connection("Shop", connection.AccessAdmins)
+	br := newBrowser(t, b)
+	br.login(adminEmail)
+
+	br.open("/admin/connections/" + itoa(c.ID))
+	br.run("an unreachable base URL",
+		chromedp.SetValue(css("#c-base-url"), "http://127.0.0.1:1"),
+		chromedp.Click(css("#save-connection")),
+		chromedp.WaitVisible(css("#form-error")),
+	)
+	require.Contains(t, br.text("#form-error"), "Cannot reach Omnisend at http://127.0.0.1:1")
+	got, err := b.a.Store.GetConnection(b.ctx, "Shop")
+	require.NoError(t, err)
+	require.Equal(t, b.sbURL, got.BaseURL, "a failed check changes nothing")
+	br.screenshot("connection-unreachable")
+
+	br.open("/admin/connections/" + itoa(c.ID))
+	br.run("the v3 dialect",
+		chromedp.SetValue(css("#c-dialect"), "v3"),
+		chromedp.Click(css("#save-connection")),
+		chromedp.WaitVisible(css("#flash")),
+	)
+	require.Contains(t, br.text("#flash"), `Connection "Shop" saved: changed dialect.`)
+	require.Contains(t, br.text("#connection"), "v3")
+	got, err = b.a.Store.GetConnection(b.ctx, "Shop")
+	require.NoError(t, err)
+	require.Equal(t, "v3", string(got.Dialect))
+	br.screenshot("connection-v3")
+
+	br.run("read unsubscribes back", chromedp.Click(css("#sync-unsubscribes")), chromedp.WaitVisible(css("#flash")))
+	require.Contains(t, br.text("#flash"), "Unsubscribes read back:")
+	br.screenshot("connection-synced")
 }

@@ -227,9 +227,10 @@ func (s *server) renderConnection(w http.ResponseWriter, r *http.Request, status
 }
 
 // updateConnection saves the fields of the Change form that differ from
-// the connection as it is: name, who may use it, export user, tagging and,
-// when one is typed, a new API key (checked with Omnisend first: it must
-// reach the same brand).
+// the connection as it is: name, who may use it, export user, tagging,
+// dialect, base URL and, when one is typed, a new API key (a new key,
+// dialect or base URL is checked with Omnisend first: it must reach the
+// same brand).
 func (s *server) updateConnection(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.connection(r)
 	if err != nil {
@@ -247,6 +248,12 @@ func (s *server) updateConnection(w http.ResponseWriter, r *http.Request) error 
 	}
 	if v := connection.Tagging(r.PostFormValue("tagging")); v != "" && v != c.Tagging && !(c.Tagging == "" && v == connection.TaggingUpsert) {
 		ch.Tagging = &v
+	}
+	if v := omnisend.Dialect(r.PostFormValue("dialect")); v != "" && v != c.Dialect {
+		ch.Dialect = &v
+	}
+	if v := strings.TrimSpace(r.PostFormValue("base_url")); v != "" && v != c.BaseURL {
+		ch.BaseURL = &v
 	}
 	if v := strings.TrimSpace(r.PostFormValue("api_key")); v != "" {
 		key := omnisend.NewSecret(v)
@@ -267,7 +274,7 @@ func (s *server) updateConnection(w http.ResponseWriter, r *http.Request) error 
 		if lerr != nil {
 			return lerr
 		}
-		return s.renderConnection(w, r, cat.status(), c, exps, msg)
+		return s.renderConnection(w, r, cat.status(), c, exps, connectionMessage(err, msg))
 	}
 	s.redirect(w, r, "/admin/connections/"+ref, fmt.Sprintf("Connection %q saved: changed %s.", saved.Name, strings.Join(ch.Fields(), ", ")), false)
 	return nil
@@ -312,5 +319,26 @@ func (s *server) removeConnection(w http.ResponseWriter, r *http.Request) error 
 		msg += fmt.Sprintf(" %d exports that used it are kept, detached, and no longer run.", detached)
 	}
 	s.redirect(w, r, "/admin/connections", msg, false)
+	return nil
+}
+
+// syncUnsubscribes reads the connection's unsubscribes back from Omnisend
+// onto the profiles.
+func (s *server) syncUnsubscribes(w http.ResponseWriter, r *http.Request) error {
+	ref, err := connectionRef(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.app.Services.Connections.SyncUnsubscribes(r.Context(), principal(r), ref)
+	if err != nil {
+		cat, msg := classify(err)
+		if cat == catInternal || cat == catForbidden || cat == catNotFound {
+			return err
+		}
+		s.redirect(w, r, "/admin/connections/"+ref, "Reading the unsubscribes failed: "+msg, true)
+		return nil
+	}
+	s.redirect(w, r, "/admin/connections/"+ref, fmt.Sprintf("Unsubscribes read back: %d statuses read (%d unsubscribed) in %d requests; %d profiles updated.",
+		res.Statuses, res.Unsubscribed, res.Requests, res.Profiles.Updated), false)
 	return nil
 }

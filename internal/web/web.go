@@ -158,6 +158,7 @@ func (s *server) routes() {
 	s.handle("GET /admin/connections/{id}", admin, s.connectionPage)
 	s.handle("POST /admin/connections/{id}", signedIn, s.updateConnection)
 	s.handle("POST /admin/connections/{id}/check", signedIn, s.checkConnection)
+	s.handle("POST /admin/connections/{id}/sync-unsubscribes", signedIn, s.syncUnsubscribes)
 	s.handle("POST /admin/connections/{id}/remove", signedIn, s.removeConnection)
 
 	s.handle("GET /admin/sources", admin, s.sourcesPage)
