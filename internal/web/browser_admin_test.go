@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"segbridge/internal/connection"
+	"segbridge/internal/user"
 )
 
 // TestBrowserSchedule: an admin changes the system refresh's schedule on
@@ -92,4 +93,39 @@ func TestBrowserConnectionChange(t *testing.T) {
 	br.run("read unsubscribes back", chromedp.Click(css("#sync-unsubscribes")), chromedp.WaitVisible(css("#flash")))
 	require.Contains(t, br.text("#flash"), "Unsubscribes read back:")
 	br.screenshot("connection-synced")
+}
+
+// TestBrowserAdminTokens: an admin sees every user's API tokens on the
+// tokens page and revokes a contributor's; the contributor sees only
+// their own.
+func TestBrowserAdminTokens(t *testing.T) {
+	chromiumPath(t) // skip early without chromium
+	b := setup(t, setupOpts{})
+	carl, err := b.a.Users.Get(b.ctx, contributorEmail)
+	require.NoError(t, err)
+	tok, _, err := b.a.Users.CreateToken(b.ctx, user.Principal{UserID: carl.ID, Email: carl.Email, Role: carl.Role, Via: "session"}, "carl's sync", 0)
+	require.NoError(t, err)
+	br := newBrowser(t, b)
+
+	br.login(contributorEmail)
+	br.open("/tokens")
+	require.Contains(t, br.text("#tokens"), "carl's sync")
+	require.NotContains(t, br.html(), "all-tokens", "only admins see everyone's tokens")
+	br.logout()
+
+	br.login(adminEmail)
+	br.open("/tokens")
+	require.Contains(t, br.text("#all-tokens"), contributorEmail)
+	require.Contains(t, br.text("#all-tokens"), "carl's sync")
+	br.screenshot("tokens-all")
+	br.run("revoke carl's token",
+		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
+		chromedp.Click(css("#revoke-any-"+itoa(tok.ID))),
+		chromedp.WaitVisible(css("#flash")),
+	)
+	require.Contains(t, br.text("#flash"), `Token "carl's sync" of `+contributorEmail+" revoked")
+	require.NotContains(t, br.html(), "revoke-any-"+itoa(tok.ID))
+	left, err := b.a.Users.ListAllTokens(b.ctx)
+	require.NoError(t, err)
+	require.Empty(t, left)
 }
