@@ -90,6 +90,7 @@ func TestBrowserConnectionChange(t *testing.T) {
 	require.Equal(t, "v3", string(got.Dialect))
 	br.screenshot("connection-v3")
 
+	br.clearFlash()
 	br.run("read unsubscribes back", chromedp.Click(css("#sync-unsubscribes")), chromedp.WaitVisible(css("#flash")))
 	require.Contains(t, br.text("#flash"), "Unsubscribes read back:")
 	br.screenshot("connection-synced")
