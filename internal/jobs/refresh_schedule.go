@@ -55,8 +55,10 @@ func ScheduleInForce(ctx context.Context, st store.RefreshSchedules, configured 
 // this client opened, whichever is latest), and reports whether it
 // queued one. The schedule is read from the store on every check, so a
 // schedule an admin stores is followed by every process without a
-// restart. Missed firings (no process was checking) queue one refresh,
-// not one each; a firing claimed by another process queues nothing here.
+// restart. Several firings between two checks queue one refresh, not one
+// each; firings before this client opened are not made up (as River's
+// periodic job did not); a firing claimed by another process queues
+// nothing here.
 func (c *Client) CheckRefresh(ctx context.Context) (bool, error) {
 	in, err := c.RefreshSchedule(ctx)
 	if err != nil {
