@@ -85,6 +85,10 @@ type updateConnectionInput struct {
 		Access     string `json:"access,omitempty" enum:"admins,contributors"`
 		ExportUser string `json:"export_user,omitempty" maxLength:"320"`
 		Tagging    string `json:"tagging,omitempty" enum:"upsert,endpoints"`
+		// Dialect and BaseURL change the Omnisend API the connection talks
+		// to; the key is checked there first and must name the same brand.
+		Dialect string `json:"dialect,omitempty" enum:"2026-03-15,v3" doc:"the Omnisend API generation; the key is checked against it first"`
+		BaseURL string `json:"base_url,omitempty" maxLength:"2000" doc:"Omnisend's API root; the key is checked there first" example:"https://api.omnisend.com"`
 		// APIKey replaces the key: checked first, it must belong to the same brand.
 		APIKey string `json:"api_key,omitempty" maxLength:"4096" writeOnly:"true" doc:"a new Omnisend API key for the same brand; never shown again"`
 	}
@@ -105,7 +109,7 @@ func (s *server) registerConnections(api huma.API) {
 	create.Description = "The key is checked against Omnisend first (it must read and write contacts); only then is the connection saved, " +
 		"its key sealed. The key is never shown again, only its last 4 characters."
 	huma.Register(api, create, s.createConnection)
-	huma.Register(api, operation("update-connection", http.MethodPatch, "/connections/{name}", "Change a connection's name, access, export user or key (admin)", "connections", 200), s.updateConnection)
+	huma.Register(api, operation("update-connection", http.MethodPatch, "/connections/{name}", "Change a connection's name, access, export user, tagging, dialect, base URL or key (admin)", "connections", 200), s.updateConnection)
 	huma.Register(api, operation("delete-connection", http.MethodDelete, "/connections/{name}", "Remove a connection and its key; its exports are detached (admin)", "connections", 204), s.deleteConnection)
 	huma.Register(api, operation("check-connection", http.MethodPost, "/connections/{name}/check", "Check a connection's stored key against Omnisend again (admin)", "connections", 200), s.checkConnection)
 }
@@ -225,6 +229,13 @@ func (s *server) updateConnection(ctx context.Context, in *updateConnectionInput
 	if b.Tagging != "" {
 		tg := connection.Tagging(b.Tagging)
 		ch.Tagging = &tg
+	}
+	if b.Dialect != "" {
+		d := omnisend.Dialect(b.Dialect)
+		ch.Dialect = &d
+	}
+	if b.BaseURL != "" {
+		ch.BaseURL = &b.BaseURL
 	}
 	saved, err := s.a.Services.Connections.Update(ctx, p, in.Name, ch)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"segbridge/internal/export"
 	"segbridge/internal/store"
 )
 
@@ -45,8 +44,13 @@ func toRefreshJSON(r store.SystemRefresh) refreshJSON {
 type systemRefreshOutput struct {
 	Body struct {
 		// Schedule is the refresh's cron expression in TimeZone.
-		Schedule  string        `json:"schedule" example:"0 2 * * *"`
-		TimeZone  string        `json:"time_zone" example:"UTC"`
+		Schedule string `json:"schedule" example:"0 2 * * *"`
+		TimeZone string `json:"time_zone" example:"UTC"`
+		// Stored says whether an admin stored the schedule (it wins) or it
+		// is the process's configured default.
+		Stored    bool          `json:"stored" doc:"true: an admin stored it; false: the configured default (--refresh-schedule) is in force"`
+		UpdatedAt *time.Time    `json:"updated_at,omitempty" doc:"when the stored schedule was set"`
+		UpdatedBy string        `json:"updated_by,omitempty" doc:"who set the stored schedule"`
 		NextRun   *time.Time    `json:"next_run"`
 		Refreshes []refreshJSON `json:"refreshes" doc:"the latest refreshes, newest first"`
 	}
@@ -67,9 +71,10 @@ type refreshRunOutput struct {
 
 func (s *server) registerSystem(api huma.API) {
 	huma.Register(api, operation("get-system-refresh", http.MethodGet, "/system/refresh", "The system refresh: schedule, next run and recent refreshes", "system", 200), s.getSystemRefresh)
-	set := operation("set-system-refresh", http.MethodPut, "/system/refresh", "Change the system refresh schedule (admin; not yet: 501)", "system", 200)
-	set.Description = "The schedule is process configuration today: start segbridge serve (or worker) with " +
-		"--refresh-schedule and --time-zone. This route answers 501 until the schedule is stored."
+	set := operation("set-system-refresh", http.MethodPut, "/system/refresh", "Change the system refresh schedule (admin)", "system", 200)
+	set.Description = "Stores the schedule: a 5-field cron expression in a time zone (an IANA name, default UTC). " +
+		"Every serve and worker process reads it on its next cron check (each minute) and follows it without a restart; " +
+		"the stored schedule wins over the processes' --refresh-schedule and --time-zone, which apply only until one is stored."
 	huma.Register(api, set, s.setSystemRefresh)
 	huma.Register(api, operation("run-system-refresh", http.MethodPost, "/system/refresh/run", "Queue a system refresh now (admin)", "system", 202), s.runSystemRefresh)
 	now := operation("refresh-now", http.MethodPost, "/system/refresh/now", "Run the system refresh now and wait for it (admin)", "system", 200)
@@ -136,8 +141,16 @@ func (s *server) getSystemRefresh(ctx context.Context, _ *noInput) (*systemRefre
 	}
 	out := &systemRefreshOutput{}
 	b := &out.Body
-	b.Schedule, b.TimeZone = s.a.Jobs.RefreshSchedule()
-	if next := (export.Schedule{Kind: export.ScheduleCron, Cron: b.Schedule, TimeZone: b.TimeZone}).NextRun(s.cfg.Now()); !next.IsZero() {
+	in, err := s.a.Services.System.Schedule(ctx)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	b.Schedule, b.TimeZone, b.Stored, b.UpdatedBy = in.Schedule.Cron, in.Schedule.TimeZone, in.Stored, in.UpdatedBy
+	if in.Stored {
+		t := in.UpdatedAt
+		b.UpdatedAt = &t
+	}
+	if next := in.Schedule.NextRun(s.cfg.Now()); !next.IsZero() {
 		b.NextRun = &next
 	}
 	b.Refreshes = make([]refreshJSON, len(rs))

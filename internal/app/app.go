@@ -73,6 +73,10 @@ type WorkerConfig struct {
 	// FetchPollInterval is how often workers look for jobs on SQLite
 	// (default 1 s).
 	FetchPollInterval time.Duration
+	// CronCheckInterval is how often a started worker checks the system
+	// refresh's schedule (read from the store each time) and the exports'
+	// and sources' own schedules (default 1 minute).
+	CronCheckInterval time.Duration
 	// JobTimeout bounds one attempt of a job: a longer run stops at a
 	// checkpoint and continues in the next attempt (default 30 min).
 	JobTimeout time.Duration
@@ -277,7 +281,7 @@ func (a *App) openJobs(ctx context.Context) error {
 	jc, err := jobs.Open(ctx, jobs.Config{
 		DatabaseURL: a.DatabaseURL, Store: a.Store, Executor: a.Runs,
 		Concurrency: a.Worker.Concurrency, RefreshSchedule: a.Worker.RefreshSchedule, TimeZone: a.Worker.TimeZone,
-		FetchPollInterval: a.Worker.FetchPollInterval, JobTimeout: a.Worker.JobTimeout, RescueAfter: a.Worker.RescueAfter,
+		FetchPollInterval: a.Worker.FetchPollInterval, CronCheckInterval: a.Worker.CronCheckInterval, JobTimeout: a.Worker.JobTimeout, RescueAfter: a.Worker.RescueAfter,
 		Unsubscribes: a.SyncAllUnsubscribes, Sources: a.Sources,
 		Logger: a.Logger, Now: a.Now,
 	})

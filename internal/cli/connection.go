@@ -31,7 +31,7 @@ notice. The key is stored encrypted under the master key
 characters are ever shown.`,
 	}
 	cmd.AddCommand(newConnectionCreateCmd(g), newConnectionListCmd(g), newConnectionShowCmd(g),
-		newConnectionCheckCmd(g), newConnectionRemoveCmd(g), newConnectionSyncCmd(g))
+		newConnectionUpdateCmd(g), newConnectionCheckCmd(g), newConnectionRemoveCmd(g), newConnectionSyncCmd(g))
 	return cmd
 }
 

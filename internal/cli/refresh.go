@@ -35,7 +35,8 @@ or fewer than half of last time's, removes nothing: the refresh is held
 until an admin releases it (the profiles it no longer returns are removed
 and the refresh goes on) or discards it.
 
-The schedule (serve/worker --refresh-schedule) runs the same refresh.`,
+The schedule (segbridge system refresh-schedule; until one is stored, serve's
+and worker's --refresh-schedule) runs the same refresh.`,
 		Example: `  segbridge refresh
   segbridge refresh history
   segbridge refresh release 42`,

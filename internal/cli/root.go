@@ -115,6 +115,7 @@ Start with: segbridge demo`,
 		newNotifyCmd(g),
 		newSourceCmd(g),
 		newRefreshCmd(g),
+		newSystemCmd(g),
 	)
 	return root
 }

@@ -67,8 +67,9 @@ func newServeCmd(g *globals) *cobra.Command {
   - /healthz (the process is up), /readyz (the database answers) and
     /metrics (Prometheus);
   - with --workers N > 0, the background jobs as "segbridge worker" works
-    them: export runs, the system refresh on --refresh-schedule, cron
-    exports. --workers 0 leaves them to separate "segbridge worker"
+    them: export runs, the system refresh on its stored schedule
+    (segbridge system refresh-schedule; until one is stored,
+    --refresh-schedule), cron exports. --workers 0 leaves them to separate "segbridge worker"
     processes (PostgreSQL).
 
 On the first start with no users, an admin is created: SEGBRIDGE_ADMIN_EMAIL

@@ -34,7 +34,7 @@ func newTokenListCmd(g *globals) *cobra.Command {
 	var owner string
 	cmd := &cobra.Command{
 		Use:     "list [--user EMAIL]",
-		Short:   "List every user's API tokens, or one user's (never the secrets)",
+		Short:   "List every user's API tokens, or one user's (never the secrets); non-admins (--as) see only their own",
 		Example: "  segbridge token list\n  segbridge token list --user ann@example.com --output json",
 		Args:    cobra.NoArgs,
 	}
@@ -44,10 +44,17 @@ func newTokenListCmd(g *globals) *cobra.Command {
 		return g.withApp(cmd.Context(), func(a *app.App) error {
 			var ts []user.Token
 			var err error
+			if !g.actor.IsAdmin() && owner == "" {
+				// A non-admin (--as) lists their own tokens only.
+				owner = strconv.FormatInt(g.actor.UserID, 10)
+			}
 			if owner != "" {
 				u, ferr := findUser(cmd.Context(), a, owner)
 				if ferr != nil {
 					return ferr
+				}
+				if !g.actor.IsAdmin() && u.ID != g.actor.UserID {
+					return fmt.Errorf("only admins may list other users' tokens; you (%s) are a %s", g.actor.Email, g.actor.Role)
 				}
 				ts, err = a.Users.ListTokens(cmd.Context(), user.Principal{UserID: u.ID})
 			} else {

@@ -37,6 +37,13 @@ func testTokenCommands(t *testing.T, b *bundle) {
 	require.NoError(t, json.Unmarshal([]byte(b.ok("token", "list", "--user", "bob@example.com", "--output", "json")), &ts))
 	require.Len(t, ts, 1)
 	require.WithinDuration(t, time.Now().Add(720*time.Hour), ts[0].ExpiresAt, time.Minute)
+	// A non-admin sees only their own tokens; an admin anyone's.
+	bobs := b.ok("token", "list", "--as", "bob@example.com")
+	require.Contains(t, bobs, "nightly sync")
+	require.NotContains(t, bobs, "forever")
+	require.Contains(t, b.fails("token", "list", "--user", "ann@example.com", "--as", "bob@example.com"),
+		"only admins may list other users' tokens; you (bob@example.com) are a contributor")
+	require.Contains(t, b.ok("token", "list", "--as", "ann@example.com"), "nightly sync")
 
 	require.Contains(t, b.fails("token", "create", "x", "--user", "bob@example.com", "--expires", "1m"), "--expires: token expiry: want 0 (never) or from 1h0m0s")
 	require.Contains(t, b.fails("token", "create", "x", "--user", "nobody@example.com"), `no user "nobody@example.com"`)

@@ -107,8 +107,8 @@ stops at a checkpoint and continues in a new attempt.`,
 // register adds the flags worker and serve share: the system refresh's
 // schedule and how long jobs may run before another worker takes them.
 func (f *workerFlags) register(fl *pflag.FlagSet) {
-	fl.StringVar(&f.refreshSchedule, "refresh-schedule", jobs.DefaultRefreshSchedule, "cron expression (5 fields) of the system refresh")
-	fl.StringVar(&f.timeZone, "time-zone", jobs.DefaultTimeZone, "IANA time zone of --refresh-schedule")
+	fl.StringVar(&f.refreshSchedule, "refresh-schedule", jobs.DefaultRefreshSchedule, "cron expression (5 fields) of the system refresh until one is stored (segbridge system refresh-schedule set; a stored schedule wins)")
+	fl.StringVar(&f.timeZone, "time-zone", jobs.DefaultTimeZone, "IANA time zone of --refresh-schedule (a stored schedule has its own)")
 	fl.DurationVar(&f.jobTimeout, "job-timeout", jobs.DefaultJobTimeout, "longest attempt of a job; a longer run stops at a checkpoint and continues")
 	fl.DurationVar(&f.rescueAfter, "rescue-after", jobs.DefaultRescueAfter, "when a job of a dead worker is handed to another (must exceed --job-timeout)")
 	registerPublicURL(fl, &f.publicURL)

@@ -22,13 +22,20 @@ type Changes struct {
 	// first and must belong to the connection's brand (exports keep
 	// sending to the brand they were made for).
 	APIKey *omnisend.Secret
+	// Dialect and BaseURL change which Omnisend API the connection talks
+	// to. The key (the new one, or else the stored one) is checked against
+	// the changed API first, like a key rotation, and must name the same
+	// brand; a failed check changes nothing.
+	Dialect *omnisend.Dialect
+	BaseURL *string
 }
 
 // Fields names the fields c changes, for logs and the audit log.
 func (c Changes) Fields() []string {
 	var f []string
 	for name, set := range map[string]bool{"name": c.Name != nil, "access": c.Access != nil,
-		"export_user": c.ExportUser != nil, "api_key": c.APIKey != nil, "tagging": c.Tagging != nil} {
+		"export_user": c.ExportUser != nil, "api_key": c.APIKey != nil, "tagging": c.Tagging != nil,
+		"dialect": c.Dialect != nil, "base_url": c.BaseURL != nil} {
 		if set {
 			f = append(f, name)
 		}
@@ -49,8 +56,14 @@ func (s *Service) Update(ctx context.Context, nameOrID string, ch Changes) (Conn
 		return c, err
 	}
 	var seal func(int64) ([]byte, error)
-	if ch.APIKey != nil {
+	switch {
+	case ch.APIKey != nil:
+		// Checked against the connection's API as changed.
 		if seal, err = s.rekey(ctx, &c, *ch.APIKey); err != nil {
+			return c, err
+		}
+	case ch.Dialect != nil || ch.BaseURL != nil:
+		if err := s.recheck(ctx, &c); err != nil {
 			return c, err
 		}
 	}
@@ -85,6 +98,23 @@ func applyChanges(c *Connection, ch Changes) error {
 			return err
 		}
 	}
+	if ch.Dialect != nil {
+		if err := ValidateDialect(*ch.Dialect); err != nil {
+			return err
+		}
+		c.Dialect = *ch.Dialect
+	}
+	if ch.BaseURL != nil {
+		c.BaseURL = strings.TrimSpace(*ch.BaseURL)
+		if err := ValidateBaseURL(c.BaseURL); err != nil {
+			return err
+		}
+	}
+	if ch.Dialect != nil && ch.Tagging == nil {
+		if err := ValidateTagging(c.Tagging, c.Dialect); err != nil {
+			return err
+		}
+	}
 	if ch.Tagging != nil {
 		t, err := ParseTagging(string(*ch.Tagging))
 		if err != nil {
@@ -95,6 +125,25 @@ func applyChanges(c *Connection, ch Changes) error {
 		}
 		c.Tagging = t
 	}
+	return nil
+}
+
+// recheck checks c's stored key against c's (changed) dialect and base
+// URL: it must still name c's brand.
+func (s *Service) recheck(ctx context.Context, c *Connection) error {
+	key, err := s.Key(ctx, *c)
+	if err != nil {
+		return err
+	}
+	brand, err := s.check(ctx, target{dialect: c.Dialect, baseURL: c.BaseURL, key: key})
+	if err != nil {
+		return err
+	}
+	if c.BrandID != "" && brand.ID != c.BrandID {
+		return fmt.Errorf("connection %q: at %s the API key belongs to brand %s, not %s: %w; create a new connection for that brand",
+			c.Name, c.BaseURL, brand.ID, c.BrandID, ErrBrandChanged)
+	}
+	c.BrandID, c.BrandName, c.CheckedAt = brand.ID, brand.Name, s.cfg.Now().UTC()
 	return nil
 }
 

@@ -19,8 +19,12 @@ import (
 type Client struct {
 	cfg     Config
 	refresh Schedule
-	eng     *engine
-	river   riverClient
+	// opened is when the client was opened (the injected clock): the
+	// refresh schedule's firings before it, with none recorded, are not
+	// made up.
+	opened time.Time
+	eng    *engine
+	river  riverClient
 
 	mu      sync.Mutex
 	started bool
@@ -44,7 +48,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, refresh: Schedule{sched}, eng: eng}
+	c := &Client{cfg: cfg, refresh: Schedule{sched}, opened: cfg.Now(), eng: eng}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &runExportWorker{c: c})
 	river.AddWorker(workers, &refreshWorker{c: c})
@@ -66,7 +70,9 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 
 // StartOptions say what a started client does besides working jobs.
 type StartOptions struct {
-	// Periodic schedules the system refresh and the cron check. Only
+	// Periodic schedules the cron check, which queues the system refresh
+	// when its schedule (read from the store each time) fires and the
+	// exports on their own cron schedule when due. Only
 	// `segbridge worker` (and serve) set it; River runs periodic jobs on
 	// one elected leader among the processes that do.
 	Periodic bool
@@ -93,14 +99,11 @@ func (c *Client) Start(ctx context.Context, opts StartOptions) error {
 }
 
 func (c *Client) addPeriodic() {
-	c.river.PeriodicJobs().Add(river.NewPeriodicJob(c.refresh,
-		func() (river.JobArgs, *river.InsertOpts) { return SystemRefreshArgs{}, nil },
-		&river.PeriodicJobOpts{ID: "system_refresh"}))
 	c.river.PeriodicJobs().Add(river.NewPeriodicJob(river.PeriodicInterval(c.cfg.CronCheckInterval),
 		func() (river.JobArgs, *river.InsertOpts) { return CronCheckArgs{}, nil },
 		&river.PeriodicJobOpts{ID: "cron_check", RunOnStart: true}))
-	c.cfg.Logger.Info("jobs: system refresh scheduled", "cron", c.refresh.s.Cron, "time_zone", c.refresh.s.TimeZone,
-		"next", c.refresh.Next(c.cfg.Now()))
+	c.cfg.Logger.Info("jobs: system refresh checked every cron check", "interval", c.cfg.CronCheckInterval,
+		"configured_cron", c.refresh.s.Cron, "configured_time_zone", c.refresh.s.TimeZone)
 }
 
 // Stop stops working jobs: running jobs' contexts are cancelled, so a run

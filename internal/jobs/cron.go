@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,8 +12,8 @@ import (
 	"segbridge/internal/run"
 )
 
-// CronCheckArgs is the periodic check for exports whose own cron schedule
-// is due.
+// CronCheckArgs is the periodic check for the system refresh's schedule
+// and for exports and sources whose own cron schedule is due.
 type CronCheckArgs struct{}
 
 // Kind implements river.JobArgs.
@@ -25,12 +26,12 @@ type cronCheckWorker struct {
 
 // Work implements river.Worker.
 func (w *cronCheckWorker) Work(ctx context.Context, _ *river.Job[CronCheckArgs]) error {
-	_, err := w.c.CheckCron(ctx)
-	if err != nil {
-		return err
+	_, refreshErr := w.c.CheckRefresh(ctx)
+	if _, err := w.c.CheckCron(ctx); err != nil {
+		return errors.Join(refreshErr, err)
 	}
-	_, err = w.c.CheckSourceCron(ctx)
-	return err
+	_, err := w.c.CheckSourceCron(ctx)
+	return errors.Join(refreshErr, err)
 }
 
 // CheckCron queues a run (trigger "schedule") of every active, attached

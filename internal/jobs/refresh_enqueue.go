@@ -17,9 +17,3 @@ func (c *Client) EnqueueRefresh(ctx context.Context) (*rivertype.JobRow, error) 
 	c.cfg.Logger.Info("jobs: system refresh enqueued", "job", res.Job.ID)
 	return res.Job, nil
 }
-
-// RefreshSchedule returns the system refresh's cron expression and time
-// zone.
-func (c *Client) RefreshSchedule() (cron, timeZone string) {
-	return c.cfg.RefreshSchedule, c.cfg.TimeZone
-}

@@ -207,8 +207,10 @@ func (s *Connections) writable(ctx context.Context, p user.Principal, a Action, 
 	return s.Get(ctx, nameOrID)
 }
 
-// Update changes a connection's name, access, export user or API key
-// (checked against Omnisend first; it must belong to the same brand).
+// Update changes a connection's name, access, export user, tagging,
+// dialect, base URL or API key. A new key, dialect or base URL is checked
+// against Omnisend first (the key, new or stored, must work there and
+// belong to the same brand); a failed check changes nothing.
 // Nil fields are kept.
 func (s *Connections) Update(ctx context.Context, p user.Principal, nameOrID string, ch connection.Changes) (connection.Connection, error) {
 	c, err := s.writable(ctx, p, ConnectionUpdate, nameOrID)
@@ -216,7 +218,7 @@ func (s *Connections) Update(ctx context.Context, p user.Principal, nameOrID str
 		return c, err
 	}
 	if len(ch.Fields()) == 0 {
-		return c, Invalid("", "nothing to change: give a new name, access, export user or API key")
+		return c, Invalid("", "nothing to change: give a new name, access, export user, tagging, dialect, base URL or API key")
 	}
 	var bad []FieldProblem
 	if ch.Name != nil {
@@ -243,6 +245,20 @@ func (s *Connections) Update(ctx context.Context, p user.Principal, nameOrID str
 			bad = append(bad, FieldProblem{Field: "api_key", Msg: err.Error()})
 		}
 	}
+	if ch.Dialect != nil {
+		if err := connection.ValidateDialect(*ch.Dialect); err != nil {
+			bad = append(bad, FieldProblem{Field: "dialect", Msg: err.Error()})
+		}
+	}
+	if ch.BaseURL != nil {
+		u := strings.TrimSpace(*ch.BaseURL)
+		ch.BaseURL = &u
+		if len(u) > 2000 {
+			bad = append(bad, FieldProblem{Field: "base_url", Msg: "too long: at most 2000 characters"})
+		} else if err := connection.ValidateBaseURL(u); err != nil {
+			bad = append(bad, FieldProblem{Field: "base_url", Msg: err.Error()})
+		}
+	}
 	if len(bad) > 0 {
 		return c, InvalidFields(bad...)
 	}
@@ -264,6 +280,15 @@ func (s *Connections) Update(ctx context.Context, p user.Principal, nameOrID str
 		if ch.Name != nil {
 			name = *ch.Name
 		}
+		var ce *connection.CheckError
+		if ch.APIKey == nil && errors.As(err, &ce) && ce.Problem != connection.ProblemUnreachable && ce.Problem != connection.ProblemOmnisend {
+			// The stored key was refused by the changed API.
+			field := "base_url"
+			if ch.BaseURL == nil {
+				field = "dialect"
+			}
+			return c, Invalid(field, "the stored API key was refused there: %s", ce.Msg).because(err)
+		}
 		return c, connectionError(name, err)
 	}
 	detail := "changed " + strings.Join(ch.Fields(), ", ")
@@ -272,6 +297,12 @@ func (s *Connections) Update(ctx context.Context, p user.Principal, nameOrID str
 	}
 	if saved.Name != c.Name {
 		detail += fmt.Sprintf("; was named %q", c.Name)
+	}
+	if saved.Dialect != c.Dialect {
+		detail += fmt.Sprintf("; dialect %s, was %s", saved.Dialect, c.Dialect)
+	}
+	if saved.BaseURL != c.BaseURL {
+		detail += fmt.Sprintf("; base URL %s, was %s", saved.BaseURL, c.BaseURL)
 	}
 	s.record(ctx, p, ConnectionUpdate, saved.Name, detail)
 	return saved, nil

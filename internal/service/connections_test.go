@@ -287,3 +287,60 @@ func TestConnectionsInvalidInput(t *testing.T) {
 		require.Len(t, b.entries(t), 1, "only the one creation is recorded")
 	})
 }
+
+// TestConnectionsDialectAndBaseURL: a connection's dialect and base URL
+// change only after the stored key is checked against the changed API
+// (like a key rotation): refused, unreachable or another brand there
+// changes nothing; bad values are all named at once; a good change is
+// recorded once, saying what it was.
+func TestConnectionsDialectAndBaseURL(t *testing.T) {
+	onBothEngines(t, func(t *testing.T, b *connBundle) {
+		cs := b.svc.Connections
+		sandboxWith := func(brand string, key string) string {
+			sb, err := sandbox.New(sandbox.Config{TagDelay: time.Nanosecond, Keys: []sandbox.Key{{Key: key, BrandID: brand, BrandName: brand}}})
+			require.NoError(t, err)
+			srv := httptest.NewServer(sb)
+			t.Cleanup(func() { srv.Close(); sb.Close() })
+			return srv.URL
+		}
+		same, otherBrand, unknownKey := sandboxWith("brand-svc", connGoodKey), sandboxWith("brand-x", connGoodKey), sandboxWith("brand-svc", connOtherKey)
+		c, err := cs.Create(b.ctx, b.admin, b.input("Shop"))
+		require.NoError(t, err)
+		require.Equal(t, omnisend.Dialect20260315, c.Dialect)
+
+		bad, v5 := "ftp://example.com", omnisend.Dialect("v5")
+		_, err = cs.Update(b.ctx, b.admin, "Shop", connection.Changes{BaseURL: &bad, Dialect: &v5})
+		e := requireKind(t, err, service.KindInvalid, "dialect")
+		require.Len(t, e.Fields, 2, "both at once: %v", e)
+		require.Equal(t, "base_url", e.Fields[1].Field)
+
+		_, err = cs.Update(b.ctx, b.admin, "Shop", connection.Changes{BaseURL: &unknownKey})
+		e = requireKind(t, err, service.KindInvalid, "base_url")
+		require.Contains(t, e.Msg, "the stored API key was refused there")
+		_, err = cs.Update(b.ctx, b.admin, "Shop", connection.Changes{BaseURL: &otherBrand})
+		e = requireKind(t, err, service.KindConflict, "")
+		require.Contains(t, e.Msg, "belongs to brand brand-x, not brand-svc")
+		gone := "http://127.0.0.1:1"
+		_, err = cs.Update(b.ctx, b.admin, "Shop", connection.Changes{BaseURL: &gone})
+		requireKind(t, err, service.KindUnavailable, "")
+		got, err := cs.Get(b.ctx, "Shop")
+		require.NoError(t, err)
+		require.Equal(t, b.sbURL, got.BaseURL, "a failed check changes nothing")
+		require.Len(t, b.entries(t), 1, "only the creation is recorded")
+
+		v3 := omnisend.DialectV3
+		saved, err := cs.Update(b.ctx, b.admin, "Shop", connection.Changes{BaseURL: &same, Dialect: &v3})
+		require.NoError(t, err)
+		require.Equal(t, same, saved.BaseURL)
+		require.Equal(t, omnisend.DialectV3, saved.Dialect)
+		got, err = cs.Get(b.ctx, "Shop")
+		require.NoError(t, err)
+		require.Equal(t, same, got.BaseURL)
+		es, err := b.audit.List(b.ctx, audit.ListOptions{Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, es, 2)
+		require.Equal(t, "connection.update", es[0].Action)
+		require.Contains(t, es[0].Detail, "changed base_url, dialect")
+		require.Contains(t, es[0].Detail, "dialect v3, was 2026-03-15")
+	})
+}

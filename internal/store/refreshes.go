@@ -111,4 +111,5 @@ type Refreshes interface {
 	ListRefreshes(ctx context.Context, limit int) ([]SystemRefresh, error)
 	// GetRefresh returns refresh id.
 	GetRefresh(ctx context.Context, id int64) (SystemRefresh, error)
+	RefreshSchedules
 }

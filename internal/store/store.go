@@ -133,7 +133,8 @@ type Connections interface {
 	// the time (also the new UpdatedAt).
 	UpdateConnectionCheck(ctx context.Context, id int64, c connection.Check) error
 	// UpdateConnection stores c's name, access, key_last4, brand, check
-	// time, export user and UpdatedAt (the rest is kept) and, when seal is
+	// time, export user, tagging, dialect, base URL and UpdatedAt (the
+	// rest is kept) and, when seal is
 	// not nil, in the same transaction the sealed key it returns. A taken
 	// name is ErrConflict; a missing connection ErrNotFound.
 	UpdateConnection(ctx context.Context, c connection.Connection, seal func(id int64) ([]byte, error)) (connection.Connection, error)

@@ -236,7 +236,8 @@ func (s *server) renderConnection(w http.ResponseWriter, r *http.Request, status
 // changeFields are where the Change form of a connection shows each
 // field's problem.
 var changeFields = formFields{"name": {"c-name", "Display name"}, "access": {"c-access", "Who may use it"},
-	"export_user": {"c-export-user", "Export user"}, "tagging": {"c-tagging", "Tagging"}, "api_key": {"c-api-key", "New API key"}}
+	"export_user": {"c-export-user", "Export user"}, "tagging": {"c-tagging", "Tagging"}, "api_key": {"c-api-key", "New API key"},
+	"dialect": {"c-dialect", "Dialect"}, "base_url": {"c-base-url", "Base URL"}}
 
 // changeFailed re-renders connection c's page after its Change form
 // failed with err, keeping the values posted.
@@ -248,13 +249,15 @@ func (s *server) changeFailed(w http.ResponseWriter, r *http.Request, c connecti
 	posted := c
 	posted.Name, posted.Access = r.PostFormValue("name"), connection.Access(r.PostFormValue("access"))
 	posted.ExportUser, posted.Tagging = r.PostFormValue("export_user"), connection.Tagging(r.PostFormValue("tagging"))
+	posted.Dialect, posted.BaseURL = omnisend.Dialect(r.PostFormValue("dialect")), r.PostFormValue("base_url")
 	return s.renderInvalid(w, r, "connection", connectionView{C: c, Posted: &posted, Brand: brandLabel(c), Exports: exps, Admins: f.Admins}, err, changeFields)
 }
 
 // updateConnection saves the fields of the Change form that differ from
-// the connection as it is: name, who may use it, export user, tagging and,
-// when one is typed, a new API key (checked with Omnisend first: it must
-// reach the same brand).
+// the connection as it is: name, who may use it, export user, tagging,
+// dialect, base URL and, when one is typed, a new API key (a new key,
+// dialect or base URL is checked with Omnisend first: it must reach the
+// same brand).
 func (s *server) updateConnection(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.connection(r)
 	if err != nil {
@@ -272,6 +275,12 @@ func (s *server) updateConnection(w http.ResponseWriter, r *http.Request) error 
 	}
 	if v := connection.Tagging(r.PostFormValue("tagging")); v != "" && v != c.Tagging && !(c.Tagging == "" && v == connection.TaggingUpsert) {
 		ch.Tagging = &v
+	}
+	if v := omnisend.Dialect(r.PostFormValue("dialect")); v != "" && v != c.Dialect {
+		ch.Dialect = &v
+	}
+	if v := strings.TrimSpace(r.PostFormValue("base_url")); v != "" && v != c.BaseURL {
+		ch.BaseURL = &v
 	}
 	if v := strings.TrimSpace(r.PostFormValue("api_key")); v != "" {
 		key := omnisend.NewSecret(v)

@@ -11,7 +11,6 @@ import (
 
 	"segbridge/internal/connection"
 	"segbridge/internal/export"
-	"segbridge/internal/jobs"
 	"segbridge/internal/run"
 	"segbridge/internal/segment"
 	"segbridge/internal/service"
@@ -72,7 +71,7 @@ func (s *server) exportsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) exportRow(ctx context.Context, e export.Export, conns map[int64]connection.Connection, segs map[int64]segment.Segment) (exportRow, error) {
-	row := exportRow{E: e, Detached: e.DetachedText(), Next: s.nextRun(e)}
+	row := exportRow{E: e, Detached: e.DetachedText(), Next: s.nextRun(ctx, e)}
 	if c, ok := conns[e.ConnectionID]; ok {
 		row.Connection = c.Name
 	}
@@ -90,7 +89,7 @@ func (s *server) exportRow(ctx context.Context, e export.Export, conns map[int64
 }
 
 // nextRun says when e runs by itself next.
-func (s *server) nextRun(e export.Export) string {
+func (s *server) nextRun(ctx context.Context, e export.Export) string {
 	switch {
 	case e.Detached():
 		return "never (detached)"
@@ -101,20 +100,17 @@ func (s *server) nextRun(e export.Export) string {
 	case e.Schedule.Kind == export.ScheduleCron:
 		return fmtTime(e.Schedule.NextRun(s.cfg.Now())) + " (cron)"
 	}
-	return fmtTime(s.refreshSchedule().NextRun(s.cfg.Now())) + " (after the system refresh)"
+	return fmtTime(s.refreshSchedule(ctx).NextRun(s.cfg.Now())) + " (after the system refresh)"
 }
 
-// refreshSchedule is the system refresh's schedule as configured.
-func (s *server) refreshSchedule() export.Schedule {
-	cron, tz := s.app.Jobs.RefreshSchedule()
-	sc := export.Schedule{Kind: export.ScheduleCron, Cron: cron, TimeZone: tz}
-	if sc.Cron == "" {
-		sc.Cron = jobs.DefaultRefreshSchedule
+// refreshSchedule is the system refresh's schedule in force (stored, or
+// the configured default).
+func (s *server) refreshSchedule(ctx context.Context) export.Schedule {
+	in, err := s.app.Services.System.Schedule(ctx)
+	if err != nil {
+		s.log.Warn("read the refresh schedule", "error", err)
 	}
-	if sc.TimeZone == "" {
-		sc.TimeZone = jobs.DefaultTimeZone
-	}
-	return sc
+	return in.Schedule
 }
 
 func (s *server) segmentsByID(ctx context.Context) (map[int64]segment.Segment, error) {

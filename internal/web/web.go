@@ -207,6 +207,7 @@ func (s *server) routes() {
 
 	s.handle("GET /settings/system", signedIn, s.systemPage)
 	s.handle("POST /settings/system/refresh", signedIn, s.refreshNow)
+	s.handle("POST /settings/system/schedule", signedIn, s.setSchedule)
 	s.handle("POST /settings/system/refreshes/{id}/release", signedIn, s.settleRefresh(true))
 	s.handle("POST /settings/system/refreshes/{id}/discard", signedIn, s.settleRefresh(false))
 	s.notificationRoutes()

@@ -15,8 +15,9 @@ import (
 func (s *Store) UpdateConnection(ctx context.Context, c connection.Connection, seal func(id int64) ([]byte, error)) (connection.Connection, error) {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE connections SET name = ?, access = ?, key_last4 = ?, brand_id = ?, brand_name = ?,
-			checked_at = ?, export_user = ?, updated_at = ?, tagging = ? WHERE id = ?`,
-			c.Name, string(c.Access), c.KeyLast4, c.BrandID, c.BrandName, nullMicros(c.CheckedAt), c.ExportUser, micros(c.UpdatedAt), store.TaggingOf(c), c.ID)
+			checked_at = ?, export_user = ?, updated_at = ?, tagging = ?, dialect = ?, base_url = ? WHERE id = ?`,
+			c.Name, string(c.Access), c.KeyLast4, c.BrandID, c.BrandName, nullMicros(c.CheckedAt), c.ExportUser, micros(c.UpdatedAt), store.TaggingOf(c),
+			string(c.Dialect), c.BaseURL, c.ID)
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 				return fmt.Errorf("connection %q: %w", c.Name, store.ErrConflict)

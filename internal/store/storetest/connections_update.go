@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"segbridge/internal/connection"
+	"segbridge/internal/omnisend"
 	"segbridge/internal/store"
 )
 
@@ -24,8 +25,11 @@ func testConnectionUpdate(t *testing.T, newStore NewStore) {
 	later := b.now.Add(time.Hour)
 	c.Name, c.Access, c.ExportUser, c.UpdatedAt = "Main shop", connection.AccessContributors, "bob@example.com", later
 	c.Tagging = connection.TaggingUpsert
+	c.Dialect, c.BaseURL = omnisend.DialectV3, "https://sandbox.example.com/api"
 	got, err := b.st.UpdateConnection(b.ctx, c, nil)
 	require.NoError(t, err)
+	require.Equal(t, omnisend.DialectV3, got.Dialect)
+	require.Equal(t, "https://sandbox.example.com/api", got.BaseURL)
 	require.Equal(t, connection.TaggingUpsert, got.Tagging)
 	require.Equal(t, "Main shop", got.Name)
 	require.Equal(t, connection.AccessContributors, got.Access)

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Runs", func(t *testing.T) { runRuns(t, newStore) })
 	t.Run("Brake", func(t *testing.T) { runBrake(t, newStore) })
 	t.Run("Refreshes", func(t *testing.T) { testRefreshes(t, newStore) })
+	t.Run("RefreshSchedule", func(t *testing.T) { testRefreshSchedule(t, newStore) })
 	t.Run("Sources", func(t *testing.T) { runSources(t, newStore) })
 	t.Run("Users", func(t *testing.T) { runUsers(t, newStore) })
 	t.Run("Notifications", func(t *testing.T) { runNotify(t, newStore) })
