@@ -411,9 +411,9 @@ func testRunFilterOps(t *testing.T, newStore NewStore) {
 	failed := f.upsert(r, "bob@example.com", false)
 	failed.Status, failed.Reason = run.OpFailed, run.ReasonRejected
 	ops := f.addOps(t,
-		ann,    // 0
-		failed, // 1
-		f.untag(r, "bea@example.com", true),  // 2
+		ann,                                 // 0
+		failed,                              // 1
+		f.untag(r, "bea@example.com", true), // 2
 		f.skip(r, "p9", run.ReasonMissingEmail),
 		f.upsert(r, "anna@example.org", true), // 4
 		f.upsert(r, "zed@example.com", false), // 5
