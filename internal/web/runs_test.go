@@ -38,6 +38,7 @@ type proxy struct {
 	refuse map[string]bool
 	gated  bool
 	tokens chan struct{}
+	open   sync.Once
 }
 
 func newProxy(b *bundle) *proxy {
@@ -68,6 +69,7 @@ func newProxy(b *bundle) *proxy {
 		b.sb.ServeHTTP(w, r)
 	}))
 	b.t.Cleanup(p.srv.Close)
+	b.t.Cleanup(func() { p.gate(false) }) // first: nothing waits on the gate
 	return p
 }
 
@@ -87,7 +89,7 @@ func (p *proxy) gate(on bool) {
 	p.gated = on
 	p.mu.Unlock()
 	if !on {
-		close(p.tokens) // everything waiting, and everything after, goes
+		p.open.Do(func() { close(p.tokens) }) // everything waiting, and everything after, goes
 	}
 }
 
@@ -133,15 +135,7 @@ func TestRunResultsFilterPageAndRetry(t *testing.T) {
 		require.Greater(t, seg.MemberCount, 2*50, "enough members for three pages")
 		p := newProxy(b)
 		e := p.export("Buyers out", seg)
-		var refused []string
-		require.NoError(t, b.a.Store.ScanMembers(b.ctx, seg.ID, func(id string) error {
-			pr, err := b.a.Store.GetProfile(b.ctx, id)
-			if em, ok := pr.Attrs["email"].(string); err == nil && ok && strings.Contains(em, "@") && len(refused) < 3 {
-				refused = append(refused, strings.ToLower(strings.TrimSpace(em)))
-			}
-			return err
-		}))
-		require.Len(t, refused, 3)
+		refused := memberEmails(t, b, seg.ID, 3)
 		p.setRefused(refused...)
 		r := b.runToEnd(e)
 		require.Equal(t, run.StatusSucceeded, r.Status, r.Message)
