@@ -102,6 +102,17 @@ func TestBrowserWatchARun(t *testing.T) {
 	require.Equal(t, "1–50 of "+export.Count(total)+" results", br.text("#results-total"))
 	br.screenshot("run-ended")
 
+	// The chart: a bar shows its values on keyboard focus (and hover).
+	shown, err := chromedp.Run(br.step(), chromedp.Evaluate[string](`(() => {
+	  const a = document.querySelector("#runs-chart a.bar-link");
+	  a.focus();
+	  const v = a.querySelector(".value");
+	  return document.activeElement === a && getComputedStyle(v).display !== "none" ? v.textContent : "";
+	})()`))
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("#%d: +%d ~0 −0, ", final.ID, final.Counts.Added), shown[:strings.LastIndex(shown, " ")+1])
+	br.screenshot("run-chart-focus")
+
 	// Results: paged both ways, filtered as one types or chooses, in place.
 	awaitTotal := func(what, want string) {
 		t.Helper()
