@@ -100,15 +100,15 @@ func OpConds(f run.OpFilter, arg func(v any) string) string {
 	if f.Status != "" {
 		q.WriteString(" AND status = " + arg(string(f.Status)))
 	}
-	if f.Reason != "" {
-		q.WriteString(" AND reason = " + arg(f.Reason))
+	if f.Reason != "" { // reason <> '': the partial index run_ops_by_reason serves it
+		q.WriteString(" AND reason <> '' AND reason = " + arg(f.Reason))
 	}
 	switch f.Action {
 	case "":
 	case run.ActionAdd, run.ActionUpdate:
 		q.WriteString(" AND kind = 'upsert' AND is_new = " + arg(f.Action == run.ActionAdd))
-	default:
-		q.WriteString(" AND kind = " + arg(f.Action))
+	default: // kind <> 'upsert': the partial index run_ops_by_kind serves it
+		q.WriteString(" AND kind <> 'upsert' AND kind = " + arg(f.Action))
 	}
 	if p := strings.ToLower(strings.TrimSpace(f.Email)); p != "" {
 		q.WriteString(" AND email >= " + arg(p) + " AND email < " + arg(p+"\U0010FFFF"))

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"segbridge/internal/export"
 	"segbridge/internal/run"
@@ -96,7 +97,7 @@ func (s *server) runPage(w http.ResponseWriter, r *http.Request) error {
 	if v.Progress, err = s.app.Store.RunProgress(ctx, rn.ID); err != nil {
 		return err
 	}
-	if v.Results, v.Page, err = s.resultsPage(ctx, rn.ID, f, r.URL.Query()); err != nil {
+	if v.Results, v.Page, err = s.resultsPage(ctx, rn, f, r.URL.Query()); err != nil {
 		return err
 	}
 	v.CSV = fmt.Sprintf("/runs/%d/results.csv", rn.ID)
@@ -139,7 +140,8 @@ func filterQuery(f run.OpFilter) url.Values {
 // resultsPage lists one page of a run's results: after the seq in "after",
 // before the seq in "before", or the first page; with where it stands
 // among all results the filter selects.
-func (s *server) resultsPage(ctx context.Context, runID int64, f run.OpFilter, q url.Values) ([]run.Result, resultsPageView, error) {
+func (s *server) resultsPage(ctx context.Context, rn run.Run, f run.OpFilter, q url.Values) ([]run.Result, resultsPageView, error) {
+	runID := rn.ID
 	var pv resultsPageView
 	f.AfterSeq, _ = strconv.ParseInt(q.Get("after"), 10, 64)
 	if f.AfterSeq <= 0 {
@@ -160,7 +162,7 @@ func (s *server) resultsPage(ctx context.Context, runID int64, f run.OpFilter, q
 	}
 	all := f
 	all.AfterSeq, all.BeforeSeq, all.Limit = 0, 0, 0
-	total, err := s.app.Store.CountListed(ctx, runID, all)
+	total, err := s.totals.count(ctx, s.app.Store, rn, all)
 	if err != nil {
 		return nil, pv, err
 	}
@@ -289,4 +291,43 @@ func (s *server) retryRun(w http.ResponseWriter, r *http.Request) error {
 	s.redirect(w, r, fmt.Sprintf("/runs/%d", st.Run.ID),
 		fmt.Sprintf("Run %d started: it sends again the contacts run %d could not send.", st.Run.ID, id), false)
 	return nil
+}
+
+// resultTotals remembers how many results each filter selects in a
+// succeeded run, whose results no longer change (the next run of the
+// export marks the ops a failed or cancelled run left pending): counting a filter that most of a
+// million-contact run matches reads a large part of an index, and paging
+// through it would count again on every page.
+type resultTotals struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+// maxTotals bounds resultTotals (it starts afresh when full).
+const maxTotals = 1000
+
+func (t *resultTotals) count(ctx context.Context, st interface {
+	CountListed(context.Context, int64, run.OpFilter) (int, error)
+}, rn run.Run, f run.OpFilter) (int, error) {
+	if rn.Status != run.StatusSucceeded {
+		return st.CountListed(ctx, rn.ID, f)
+	}
+	key := fmt.Sprintf("%d\x00%s\x00%s\x00%s\x00%s", rn.ID, f.Status, f.Action, f.Reason, strings.ToLower(f.Email))
+	t.mu.Lock()
+	n, ok := t.m[key]
+	t.mu.Unlock()
+	if ok {
+		return n, nil
+	}
+	n, err := st.CountListed(ctx, rn.ID, f)
+	if err != nil {
+		return 0, err
+	}
+	t.mu.Lock()
+	if t.m == nil || len(t.m) >= maxTotals {
+		t.m = map[string]int{}
+	}
+	t.m[key] = n
+	t.mu.Unlock()
+	return n, nil
 }

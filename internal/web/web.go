@@ -97,6 +97,8 @@ type server struct {
 	log   *slog.Logger
 	pages *pages
 	mux   *http.ServeMux
+	// totals keeps the result totals of ended runs (see resultTotals).
+	totals resultTotals
 }
 
 // New returns the web UI's handler. Wrap it in httpauth.Middleware (which
