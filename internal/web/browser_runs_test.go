@@ -15,15 +15,19 @@ import (
 	"segbridge/internal/run"
 )
 
-// watchSent records, in window.__seen, every distinct value the run
-// page's sent count shows, and marks the page so that a reload (which
-// would drop the mark) shows.
+// watchSent records, in window.__seen, every distinct state the run
+// page's live counts show (contacts sent, confirmed, untagged), and marks
+// the page so that a reload (which would drop the mark) shows. The whole
+// region is watched: the run saves its progress at most once a second, so
+// the save a released batch causes may be the confirm step's, carrying
+// the confirmed count first and the sent count with the next save.
 const watchSent = `(() => {
   window.__page = "the same page";
-  const el = document.getElementById("sent");
-  window.__seen = [el.textContent];
+  const el = document.getElementById("live");
+  const text = () => el.textContent.replace(/\s+/g, " ").trim();
+  window.__seen = [text()];
   new MutationObserver(() => {
-    const v = el.textContent;
+    const v = text();
     if (window.__seen[window.__seen.length - 1] !== v) window.__seen.push(v);
   }).observe(el, {childList: true, characterData: true, subtree: true});
   return true;
@@ -79,7 +83,7 @@ func TestBrowserWatchARun(t *testing.T) {
 	}
 	seen, err := chromedp.Run(br.step(), chromedp.Evaluate[[]string](`window.__seen`))
 	require.NoError(t, err)
-	t.Logf("sent counts the page showed while the run worked: %s", strings.Join(seen, ", "))
+	t.Logf("counts the page showed while the run worked:\n%s", strings.Join(seen, "\n"))
 	require.GreaterOrEqual(t, len(seen), 4, "at least three changes before the end")
 	br.screenshot("run-working")
 
