@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"segbridge/internal/connection"
+	"segbridge/internal/run"
 	"segbridge/internal/user"
 )
 
@@ -170,6 +172,15 @@ func routes() []route {
 		{method: "GET", path: "/runs/{id}/results", want: anyone, req: func(f *fixture, _ string) request {
 			return request{method: "GET", path: fmt.Sprintf("/runs/%d/results", f.sharedRun)}
 		}},
+		{method: "POST", path: "/runs/{id}/retry", want: writers.with(202), req: func(f *fixture, role string) request {
+			id := f.queuedRun(f.export("Retry "+role, "Shared"))
+			r, err := f.a.Store.GetRun(f.ctx, id)
+			require.NoError(f.t, err)
+			r.Status, r.Step, r.FinishedAt = run.StatusSucceeded, run.StepDone, time.Now()
+			r.Counts.Failed = map[string]int{run.ReasonRejected: 1}
+			require.NoError(f.t, f.a.Store.SaveRun(f.ctx, r))
+			return request{method: "POST", path: fmt.Sprintf("/runs/%d/retry", id)}
+		}},
 		{method: "POST", path: "/runs/{id}/cancel", want: writers.with(202), req: func(f *fixture, role string) request {
 			id := f.queuedRun(f.export("Cancel "+role, "Shared"))
 			return request{method: "POST", path: fmt.Sprintf("/runs/%d/cancel", id)}
@@ -324,6 +335,28 @@ func TestResultsCSV(t *testing.T) {
 	require.NotEmpty(t, rows)
 	for _, r := range rows {
 		require.Equal(t, "ok", r["status"])
+	}
+
+	// Filters: action, e-mail prefix, keyset paging; reasons in words.
+	var all []map[string]any
+	require.NoError(t, json.Unmarshal(f.do("viewer", request{method: "GET", path: path}).body, &all))
+	first := all[0]["email"].(string)
+	res = f.do("viewer", request{method: "GET", path: path + "?action=add&email=" + url.QueryEscape(strings.ToUpper(first))})
+	require.Equal(t, http.StatusOK, res.status, string(res.body))
+	require.NoError(t, json.Unmarshal(res.body, &rows))
+	require.Len(t, rows, 1)
+	require.Equal(t, first, rows[0]["email"])
+	res = f.do("viewer", request{method: "GET", path: fmt.Sprintf("%s?after=%v&limit=2", path, all[0]["seq"])})
+	require.NoError(t, json.Unmarshal(res.body, &rows))
+	require.Len(t, rows, 2)
+	require.Equal(t, all[1]["seq"], rows[0]["seq"])
+	for _, r := range all {
+		if r["reason"] != nil {
+			require.Equal(t, run.ReasonText(r["reason"].(string)), r["reason_text"], "a reason in words")
+		}
+	}
+	for _, bad := range []string{"?action=delete", "?limit=-1", "?email=" + strings.Repeat("a", 400)} {
+		require.Equal(t, http.StatusUnprocessableEntity, f.do("viewer", request{method: "GET", path: path + bad}).status, bad)
 	}
 }
 

@@ -24,27 +24,38 @@ import (
 
 // runJSON is a run as the API shows it.
 type runJSON struct {
-	ID              int64         `json:"id"`
-	ExportID        int64         `json:"export_id"`
-	Export          string        `json:"export"`
-	Trigger         string        `json:"trigger" enum:"manual,refresh,schedule"`
-	Status          string        `json:"status" enum:"queued,running,held,succeeded,failed,cancelled"`
-	Step            string        `json:"step"`
-	Message         string        `json:"message,omitempty"`
-	CancelRequested bool          `json:"cancel_requested"`
-	QueuedAt        time.Time     `json:"queued_at"`
-	StartedAt       *time.Time    `json:"started_at"`
-	FinishedAt      *time.Time    `json:"finished_at"`
-	Requests        int           `json:"requests" doc:"Omnisend API requests the run made"`
-	Counts          run.Counts    `json:"counts"`
-	Progress        *run.Progress `json:"progress,omitempty" doc:"how far the send, confirm and untag steps are; while the run is active"`
-	Hold            *holdJSON     `json:"hold,omitempty" doc:"when the removal brake held the run's untags: why, and what was decided"`
+	ID              int64             `json:"id"`
+	ExportID        int64             `json:"export_id"`
+	Export          string            `json:"export"`
+	Trigger         string            `json:"trigger" enum:"manual,refresh,schedule"`
+	Status          string            `json:"status" enum:"queued,running,held,succeeded,failed,cancelled"`
+	Step            string            `json:"step"`
+	Message         string            `json:"message,omitempty"`
+	CancelRequested bool              `json:"cancel_requested"`
+	QueuedAt        time.Time         `json:"queued_at"`
+	StartedAt       *time.Time        `json:"started_at"`
+	FinishedAt      *time.Time        `json:"finished_at"`
+	Requests        int               `json:"requests" doc:"Omnisend API requests the run made"`
+	Counts          run.Counts        `json:"counts"`
+	Progress        *run.Progress     `json:"progress,omitempty" doc:"how far the send, confirm and untag steps are; while the run is active"`
+	Hold            *holdJSON         `json:"hold,omitempty" doc:"when the removal brake held the run's untags: why, and what was decided"`
+	Reasons         map[string]string `json:"reasons,omitempty" doc:"each reason code in the counts (skipped, failed, dropped), in words"`
 }
 
 func toRunJSON(r run.Run, exportName string) runJSON {
 	j := runJSON{ID: r.ID, ExportID: r.ExportID, Export: exportName, Trigger: string(r.Trigger), Status: string(r.Status),
 		Step: string(r.Step), Message: r.Message, CancelRequested: r.CancelRequested, QueuedAt: r.QueuedAt,
 		Requests: r.Requests, Counts: r.Counts, Hold: toHoldJSON(r)}
+	for _, m := range []map[string]int{r.Counts.Skipped, r.Counts.Failed, r.Counts.Dropped} {
+		for k := range m {
+			if t := run.ReasonText(k); t != "" {
+				if j.Reasons == nil {
+					j.Reasons = map[string]string{}
+				}
+				j.Reasons[k] = t
+			}
+		}
+	}
 	if !r.StartedAt.IsZero() {
 		t := r.StartedAt
 		j.StartedAt = &t
@@ -84,6 +95,11 @@ type startRunOutput struct {
 type resultsInput struct {
 	ID     int64  `path:"id" minimum:"1"`
 	Status string `query:"status" enum:"ok,failed,skipped,pending" doc:"only results with this status"`
+	Action string `query:"action" enum:"add,update,tag,untag,skip" doc:"only results with this action"`
+	Reason string `query:"reason" maxLength:"100" doc:"only results with this skip or failure reason (such as rejected or invalid_email)"`
+	Email  string `query:"email" maxLength:"320" doc:"only results whose e-mail starts with this (any case)"`
+	After  int64  `query:"after" minimum:"0" doc:"only results after this seq (keyset paging: pass the last seq of the previous page)"`
+	Limit  int    `query:"limit" minimum:"0" maximum:"100000" doc:"at most this many results (0: all)"`
 	Format string `query:"format" enum:"json,csv" doc:"csv downloads the results as CSV (as does Accept: text/csv)"`
 	Accept string `header:"Accept"`
 }
@@ -109,6 +125,11 @@ func (s *server) registerRuns(api huma.API) {
 		},
 	}}
 	huma.Register(api, results, s.runResults)
+	retry := operation("retry-run", http.MethodPost, "/runs/{id}/retry", "Retry a run's failed contacts now: start a run of its export that sends them again", "runs", 202)
+	retry.Description = "The run must have ended with failed contacts (409 otherwise, or while its export has a run in progress). " +
+		"The new run is an ordinary changes-only run: a contact that failed is not confirmed in the export's state, so it is sent " +
+		"again, with whatever changed since. Whoever may run the export may retry. Follow it with GET /runs/{id}."
+	huma.Register(api, retry, s.retryRun)
 	s.registerBrake(api)
 }
 
@@ -145,6 +166,23 @@ func (s *server) startRun(ctx context.Context, in *exportRefInput) (*startRunOut
 		if e, ok := service.AsError(err); ok && st.Run.ID != 0 {
 			return nil, huma.Error409Conflict(fmt.Sprintf("%s (POST /api/v1/runs/%d/cancel)", e.Msg, st.Run.ID))
 		}
+	}
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := &startRunOutput{}
+	out.Body.Run, out.Body.JobID = toRunJSON(st.Run, st.Export.Name), st.JobID
+	return out, nil
+}
+
+func (s *server) retryRun(ctx context.Context, in *runIDInput) (*startRunOutput, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.a.Services.Runs.Retry(ctx, p, in.ID, service.StartOptions{})
+	if herr := heldConflict(err); herr != nil {
+		return nil, herr
 	}
 	if err != nil {
 		return nil, s.problem(ctx, err)
@@ -225,7 +263,11 @@ func (s *server) runResults(ctx context.Context, in *resultsInput) (*resultsOutp
 	if err != nil {
 		return nil, err
 	}
-	f := run.OpFilter{Status: run.OpStatus(in.Status), Limit: 1000}
+	f := run.OpFilter{Status: run.OpStatus(in.Status), Action: in.Action, Reason: in.Reason, Email: in.Email, AfterSeq: in.After, Limit: 1000}
+	left := in.Limit // 0: all
+	if left > 0 {
+		f.Limit = min(f.Limit, left)
+	}
 	first, err := s.a.Store.ListOps(ctx, r.ID, f)
 	if err != nil {
 		return nil, s.problem(ctx, err)
@@ -242,6 +284,12 @@ func (s *server) runResults(ctx context.Context, in *resultsInput) (*resultsOutp
 			}
 			if len(ops) < f.Limit {
 				break
+			}
+			if in.Limit > 0 {
+				if left -= len(ops); left <= 0 {
+					break
+				}
+				f.Limit = min(f.Limit, left)
 			}
 			f.AfterSeq = ops[len(ops)-1].Seq
 			if ops, err = s.a.Store.ListOps(ctx, r.ID, f); err != nil {

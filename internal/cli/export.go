@@ -26,7 +26,7 @@ connection as contacts: mapped fields, the tag "source: segbridge" and one tag
 	cmd.AddCommand(newExportCreateCmd(g), newExportListCmd(g), newExportShowCmd(g),
 		newExportUpdateCmd(g), newExportRemoveCmd(g),
 		newExportRunCmd(g), newExportCancelCmd(g), newExportApproveCmd(g), newExportDiscardCmd(g),
-		newExportRunsCmd(g), newExportResultsCmd(g),
+		newExportRunsCmd(g), newExportResultsCmd(g), newExportRetryCmd(g),
 		newExportVerifyCmd(g), newExportPlanCmd(g))
 	return cmd
 }

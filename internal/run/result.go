@@ -18,21 +18,23 @@ func (op Op) Action() string {
 // Result is one per-contact result of a run as every interface shows it
 // (export results, the API, the web UI) and downloads it.
 type Result struct {
-	Seq       int64    `json:"seq"`
-	Action    string   `json:"action" enum:"add,update,tag,untag,skip"`
-	Email     string   `json:"email"`
-	ProfileID string   `json:"profile_id,omitempty"`
-	Status    string   `json:"status" enum:"pending,ok,failed,skipped"`
-	Reason    string   `json:"reason,omitempty"`
-	Message   string   `json:"message,omitempty"`
-	Tags      []string `json:"tags,omitempty"`
-	BatchID   string   `json:"batch_id,omitempty"`
+	Seq       int64  `json:"seq"`
+	Action    string `json:"action" enum:"add,update,tag,untag,skip"`
+	Email     string `json:"email"`
+	ProfileID string `json:"profile_id,omitempty"`
+	Status    string `json:"status" enum:"pending,ok,failed,skipped"`
+	Reason    string `json:"reason,omitempty"`
+	// ReasonText is the reason in words (ReasonText).
+	ReasonText string   `json:"reason_text,omitempty"`
+	Message    string   `json:"message,omitempty"`
+	Tags       []string `json:"tags,omitempty"`
+	BatchID    string   `json:"batch_id,omitempty"`
 }
 
 // Result returns the op as a result.
 func (op Op) Result() Result {
 	return Result{Seq: op.Seq, Action: op.Action(), Email: op.Email, ProfileID: op.ProfileID, Status: string(op.Status),
-		Reason: op.Reason, Message: op.Message, Tags: op.Tags, BatchID: op.BatchID}
+		Reason: op.Reason, ReasonText: ReasonText(op.Reason), Message: op.Message, Tags: op.Tags, BatchID: op.BatchID}
 }
 
 // ResultCSVHeader is the header row of results as CSV.

@@ -2,6 +2,8 @@ package run
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 )
 
@@ -45,11 +47,35 @@ func (p Progress) Waiting() string {
 	return "waiting for Omnisend since " + p.WaitingSince.UTC().Format("2006-01-02 15:04:05 MST") + " (" + p.WaitingCause + ")"
 }
 
-// OpFilter selects ops for listing.
+// OpFilter selects ops for listing (and counting: CountOps ignores Limit).
 type OpFilter struct {
-	Status   OpStatus // empty: any
-	AfterSeq int64
-	Limit    int // 0: 1000
+	Status OpStatus // empty: any
+	// Action is a result's action (add, update, tag, untag, skip: see
+	// Op.Action); empty: any.
+	Action string
+	// Reason is a skip or failure reason (see ReasonText); empty: any.
+	Reason string
+	// Email keeps the ops whose e-mail starts with it (e-mails are stored
+	// lower-cased); empty: any.
+	Email string
+	// AfterSeq lists the first Limit ops after it; BeforeSeq (when set)
+	// the last Limit ops before it. Both list in seq order.
+	AfterSeq  int64
+	BeforeSeq int64
+	Limit     int // 0: 1000
+}
+
+// Valid checks the filter's status and action, naming what is wrong.
+func (f OpFilter) Valid() error {
+	switch f.Status {
+	case "", OpOK, OpFailed, OpSkipped, OpPending:
+	default:
+		return fmt.Errorf("status %q: want ok, failed, skipped or pending", f.Status)
+	}
+	if f.Action != "" && !slices.Contains(ResultActions, f.Action) {
+		return fmt.Errorf("action %q: want add, update, tag, untag or skip", f.Action)
+	}
+	return nil
 }
 
 // Store is what the pipeline keeps; store.Store implements it on both
@@ -155,6 +181,9 @@ type Store interface {
 	// interfaces that poll a run while it works.
 	RunProgress(ctx context.Context, runID int64) (Progress, error)
 	ListOps(ctx context.Context, runID int64, f OpFilter) ([]Op, error)
+	// CountListed counts the ops ListOps would list with f, its Limit
+	// aside (AfterSeq and BeforeSeq bound it when set).
+	CountListed(ctx context.Context, runID int64, f OpFilter) (int, error)
 	// FinishRun saves r as finished. (The export's state already holds
 	// everything the run confirmed: ResolveBatch and ResolveUntags fold it
 	// as it is confirmed.)

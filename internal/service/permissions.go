@@ -33,6 +33,9 @@ const (
 	// held: whoever may run the export may.
 	RunApprove Action = "run.approve"
 	RunDiscard Action = "run.discard"
+	// RunRetry starts a run of an ended run's export that sends its
+	// failed contacts again: whoever may run the export may.
+	RunRetry Action = "run.retry"
 
 	ConnectionCreate Action = "connection.create"
 	ConnectionUpdate Action = "connection.update"
@@ -114,6 +117,7 @@ var permissions = []Permission{
 	{RunCancel, writers, ScopeConnections},
 	{RunApprove, writers, ScopeConnections},
 	{RunDiscard, writers, ScopeConnections},
+	{RunRetry, writers, ScopeConnections},
 
 	{ConnectionCreate, adminsOnly, ScopeNone},
 	{ConnectionUpdate, adminsOnly, ScopeNone},

@@ -51,6 +51,44 @@ func (s *Runs) Start(ctx context.Context, p user.Principal, nameOrID string, opt
 	if err != nil {
 		return Started{}, err
 	}
+	st, err := s.start(ctx, p, e, opt)
+	if err != nil {
+		return st, err
+	}
+	s.record(ctx, p, RunStart, e.Name, startDetail(st))
+	return st, nil
+}
+
+// Retry starts a run of the export of run id, an ended run with failed
+// contacts, to send them again. It is an ordinary changes-only run: a
+// contact that failed is not in the export's confirmed state (or is
+// unsure there), so the plan sends it again — exactly the failed
+// contacts, and whatever changed since. The export must have no run in
+// progress.
+func (s *Runs) Retry(ctx context.Context, p user.Principal, id int64, opt StartOptions) (Started, error) {
+	r, e, err := s.runOf(ctx, p, RunRetry, id)
+	if err != nil {
+		return Started{Export: e}, err
+	}
+	if !r.Status.Final() {
+		return Started{Export: e}, Conflict("run %d has not ended (%s): its failed contacts can be retried once it has", r.ID, r.Status)
+	}
+	failed := r.Counts.FailedTotal()
+	if failed == 0 {
+		return Started{Export: e}, Conflict("run %d has no failed contacts to retry", r.ID)
+	}
+	opt.Resume = false
+	st, err := s.start(ctx, p, e, opt)
+	if err != nil {
+		return st, err
+	}
+	s.record(ctx, p, RunRetry, e.Name, fmt.Sprintf("%s retries the %s failed contacts of run %d", startDetail(st), export.Count(failed), r.ID))
+	return st, nil
+}
+
+// start starts (or resumes) a run of e, unaudited: Start and Retry audit.
+func (s *Runs) start(ctx context.Context, p user.Principal, e export.Export, opt StartOptions) (Started, error) {
+	var err error
 	st := Started{Export: e}
 	if e.Detached() {
 		return st, Conflict("export %q cannot run: %s; attach it to a connection first", e.Name, e.DetachedText())
@@ -102,7 +140,6 @@ func (s *Runs) Start(ctx context.Context, p user.Principal, nameOrID string, opt
 			return st, err
 		}
 	}
-	s.record(ctx, p, RunStart, e.Name, startDetail(st))
 	return st, nil
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"segbridge/internal/run"
 )
@@ -82,4 +83,41 @@ func OpEmails(ops []run.Op) []string {
 		out[i] = op.Email
 	}
 	return out
+}
+
+// OpConds are the conditions of a run.OpFilter (after "run_id = ?"), for
+// both engines: arg adds a value and returns its placeholder. The e-mail
+// is a prefix, matched as a range so that an index on (run_id, email)
+// serves it.
+func OpConds(f run.OpFilter, arg func(v any) string) string {
+	var q strings.Builder
+	if f.AfterSeq > 0 {
+		q.WriteString(" AND seq > " + arg(f.AfterSeq))
+	}
+	if f.BeforeSeq > 0 {
+		q.WriteString(" AND seq < " + arg(f.BeforeSeq))
+	}
+	if f.Status != "" {
+		q.WriteString(" AND status = " + arg(string(f.Status)))
+	}
+	if f.Reason != "" { // reason <> '': the partial index run_ops_by_reason serves it
+		q.WriteString(" AND reason <> '' AND reason = " + arg(f.Reason))
+	}
+	switch f.Action {
+	case "":
+	case run.ActionAdd, run.ActionUpdate:
+		q.WriteString(" AND kind = 'upsert' AND is_new = " + arg(f.Action == run.ActionAdd))
+	default: // kind <> 'upsert': the partial index run_ops_by_kind serves it
+		q.WriteString(" AND kind <> 'upsert' AND kind = " + arg(f.Action))
+	}
+	if p := strings.ToLower(strings.TrimSpace(f.Email)); p != "" {
+		q.WriteString(" AND email >= " + arg(p) + " AND email < " + arg(p+"\U0010FFFF"))
+	}
+	return q.String()
+}
+
+// Reversed returns ops in reverse order (a page listed backwards).
+func Reversed(ops []run.Op) []run.Op {
+	slices.Reverse(ops)
+	return ops
 }

@@ -108,6 +108,19 @@ func holdRun(name string) func(f *fixture) {
 	}
 }
 
+// failedRun makes an ended run of the export named with failed contacts,
+// as the stage of a retry.
+func failedRun(name string) func(f *fixture) {
+	return func(f *fixture) {
+		queueRun(name)(f)
+		r, err := f.a.Store.GetRun(f.ctx, f.ids["run"])
+		require.NoError(f.t, err)
+		r.Status, r.Step, r.StartedAt, r.FinishedAt = run.StatusSucceeded, run.StepDone, time.Now(), time.Now()
+		r.Counts.Failed = map[string]int{run.ReasonRejected: 2}
+		require.NoError(f.t, f.a.Store.SaveRun(f.ctx, r))
+	}
+}
+
 // onRun performs a use case on the stage's run.
 func onRun(do func(f *fixture, role user.Role, id string) outcome) iface {
 	return func(f *fixture, role user.Role) outcome { return do(f, role, fmt.Sprint(f.ids["run"])) }
@@ -324,6 +337,16 @@ func onConnection(where, conn string, allowed []user.Role) []useCase {
 			}),
 			web: onRun(func(f *fixture, role user.Role, id string) outcome {
 				return f.webPost(f.web[role], "/runs/"+id+"/discard", url.Values{})
+			})},
+		{name: "retry a run's failed contacts on " + where, action: "run.retry", allowed: allowed, prepare: failedRun(exp),
+			cli: onRun(func(f *fixture, role user.Role, id string) outcome {
+				return f.cliRun(role, "", "export", "retry", id, "--no-wait")
+			}),
+			api: onRun(func(f *fixture, role user.Role, id string) outcome {
+				return f.apiCall(role, http.MethodPost, "/runs/"+id+"/retry", nil)
+			}),
+			web: onRun(func(f *fixture, role user.Role, id string) outcome {
+				return f.webPost(f.web[role], "/runs/"+id+"/retry", url.Values{})
 			})},
 		{name: "verify an export on " + where, action: "export.verify", allowed: allowed,
 			cli: cliDo("export", "verify", exp),

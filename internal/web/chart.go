@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ type chart struct {
 	MaxDur         string
 	Empty          bool
 	AxisY, AxisEnd int
+	HitH           int // the height of a bar's hover area: the plot's
 }
 
 type chartBar struct {
@@ -40,8 +42,15 @@ type chartBar struct {
 	X, W     float64
 	Segments []chartSeg
 	Title    string
-	Label    string
+	Label    string // "" when the bars are too many to label each
+	LabelX   float64
 	Bad      bool // failed or cancelled
+	// Value is what hover and keyboard focus show above the bar, at
+	// (ValueX, ValueY) anchored ValueAnchor (start, middle or end: the
+	// text stays inside the chart at its edges).
+	Value          string
+	ValueX, ValueY float64
+	ValueAnchor    string
 }
 
 type chartSeg struct {
@@ -49,13 +58,24 @@ type chartSeg struct {
 	Class      string
 }
 
-type chartDot struct{ X, Y float64 }
+type chartDot struct {
+	X, Y, R float64
+	Title   string
+}
+
+// Bar sizes (SVG user units): a bar is at most maxBarW wide, so that one
+// run is not a slab, and labels keep at least labelGap apart, so that
+// 200 runs label every few bars.
+const (
+	maxBarW  = 36.0
+	labelGap = 40.0
+)
 
 // newChart lays out runs (newest first, as the store lists them) oldest
 // to newest, left to right.
 func newChart(runs []run.Run) chart {
 	c := chart{W: chartW, H: chartH, PlotL: plotL, PlotR: chartW - plotR, PlotT: plotT, PlotB: chartH - plotB,
-		AxisY: chartH - plotB, AxisEnd: chartW - plotR}
+		AxisY: chartH - plotB, AxisEnd: chartW - plotR, HitH: chartH - plotB - plotT}
 	var done []run.Run
 	for i := len(runs) - 1; i >= 0; i-- {
 		if runs[i].Status.Final() {
@@ -73,12 +93,19 @@ func newChart(runs []run.Run) chart {
 	}
 	c.MaxSent, c.MaxDur = maxSent, maxDur.Round(time.Millisecond).String()
 	plotH := float64(c.PlotB - c.PlotT)
-	slot := float64(c.PlotR-c.PlotL) / float64(chartRuns)
+	plotW := float64(c.PlotR - c.PlotL)
+	slot := plotW / float64(len(done))
+	w := min(slot*0.7, maxBarW)
+	every := max(1, int(math.Ceil(labelGap/slot))) // label every nth bar
 	var pts []string
 	for i, r := range done {
 		x := float64(c.PlotL) + float64(i)*slot
-		b := chartBar{Href: "/runs/" + strconv.FormatInt(r.ID, 10), X: x + slot*0.15, W: slot * 0.7,
-			Label: "#" + strconv.FormatInt(r.ID, 10), Bad: r.Status != run.StatusSucceeded}
+		cx := x + slot/2
+		b := chartBar{Href: "/runs/" + strconv.FormatInt(r.ID, 10), X: cx - w/2, W: w, LabelX: cx,
+			Bad: r.Status != run.StatusSucceeded}
+		if (len(done)-1-i)%every == 0 { // the newest run is always labelled
+			b.Label = "#" + strconv.FormatInt(r.ID, 10)
+		}
 		y := float64(c.PlotB)
 		for _, part := range []struct {
 			n     int
@@ -88,12 +115,21 @@ func newChart(runs []run.Run) chart {
 			y -= h
 			b.Segments = append(b.Segments, chartSeg{X: b.X, W: b.W, Y: y, H: h, Class: part.class})
 		}
+		d := dur(r).Round(time.Millisecond)
 		b.Title = fmt.Sprintf("run %d %s: added %d, updated %d, untagged %d; %s", r.ID, r.Status,
-			r.Counts.Added, r.Counts.Updated, r.Counts.Untagged, dur(r).Round(time.Millisecond))
+			r.Counts.Added, r.Counts.Updated, r.Counts.Untagged, d)
+		b.Value = fmt.Sprintf("#%d: +%d ~%d −%d, %s", r.ID, r.Counts.Added, r.Counts.Updated, r.Counts.Untagged, d)
+		b.ValueX, b.ValueY, b.ValueAnchor = cx, max(y-6, float64(c.PlotT)+10), "middle"
+		switch {
+		case cx < float64(c.PlotL)+plotW/4:
+			b.ValueX, b.ValueAnchor = b.X, "start"
+		case cx > float64(c.PlotR)-plotW/4:
+			b.ValueX, b.ValueAnchor = b.X+b.W, "end"
+		}
 		c.Bars = append(c.Bars, b)
-		dx, dy := x+slot/2, float64(c.PlotB)-plotH*float64(dur(r))/float64(maxDur)
-		c.Dots = append(c.Dots, chartDot{dx, dy})
-		pts = append(pts, fmt.Sprintf("%.1f,%.1f", dx, dy))
+		dy := float64(c.PlotB) - plotH*float64(dur(r))/float64(maxDur)
+		c.Dots = append(c.Dots, chartDot{X: cx, Y: dy, R: min(3, max(1, slot/3)), Title: fmt.Sprintf("run %d took %s", r.ID, d)})
+		pts = append(pts, fmt.Sprintf("%.1f,%.1f", cx, dy))
 	}
 	c.Line = strings.Join(pts, " ")
 	return c

@@ -39,3 +39,57 @@ func TestChart(t *testing.T) {
 	require.Less(t, c.Bars[0].X, c.Bars[1].X)
 	require.Contains(t, c.Bars[1].Title, "updated 50, untagged 50; 4s")
 }
+
+// TestChartScales: one run is a bar of modest width in the middle; 200
+// runs fit side by side without overlapping, labelled every few bars;
+// every bar carries its values for hover and keyboard focus.
+func TestChartScales(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
+	mk := func(n int) []run.Run {
+		var runs []run.Run
+		for id := n; id >= 1; id-- { // newest first
+			runs = append(runs, run.Run{ID: int64(id), Status: run.StatusSucceeded, StartedAt: start,
+				FinishedAt: start.Add(time.Duration(id) * time.Second), Counts: run.Counts{Added: id * 10, Updated: id}})
+		}
+		return runs
+	}
+	one := newChart(mk(1))
+	require.Len(t, one.Bars, 1)
+	b := one.Bars[0]
+	require.LessOrEqual(t, b.W, maxBarW, "one run is no slab")
+	require.InDelta(t, float64(one.PlotL+one.PlotR)/2, b.X+b.W/2, 0.01, "centred")
+	require.Equal(t, "#1", b.Label)
+	require.Equal(t, "#1: +10 ~1 −0, 1s", b.Value)
+
+	many := newChart(mk(200))
+	require.Len(t, many.Bars, 200)
+	labels := 0
+	var lastLabel float64
+	for i, b := range many.Bars {
+		require.Greater(t, b.W, 0.0)
+		require.GreaterOrEqual(t, b.X, float64(many.PlotL))
+		require.LessOrEqual(t, b.X+b.W, float64(many.PlotR)+0.01)
+		if i > 0 {
+			prev := many.Bars[i-1]
+			require.Greater(t, b.X, prev.X+prev.W, "bars %d and %d do not overlap", i-1, i)
+		}
+		require.NotEmpty(t, b.Title)
+		require.NotEmpty(t, b.Value)
+		if b.Label != "" {
+			if labels > 0 {
+				require.GreaterOrEqual(t, b.LabelX-lastLabel, labelGap-0.01, "labels keep apart")
+			}
+			labels++
+			lastLabel = b.LabelX
+		}
+	}
+	require.Equal(t, "#200", many.Bars[199].Label, "the newest run is labelled")
+	require.Less(t, labels, 20)
+	require.Greater(t, labels, 5)
+	require.Equal(t, "start", many.Bars[0].ValueAnchor, "values stay inside the chart at its edges")
+	require.Equal(t, "end", many.Bars[199].ValueAnchor)
+	for _, d := range many.Dots {
+		require.Contains(t, d.Title, "took")
+	}
+}

@@ -65,6 +65,7 @@ type bundle struct {
 type setupOpts struct {
 	dbURL    string
 	profiles int
+	now      func() time.Time // the app's clock (default time.Now)
 }
 
 // onEachEngine runs fn on SQLite and, when SEGBRIDGE_TEST_DATABASE_URL is
@@ -87,7 +88,7 @@ func setup(t testing.TB, o setupOpts) *bundle {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	window := time.Minute / timeScale
 	a, err := app.Open(ctx, app.Config{
-		DatabaseURL: o.dbURL, DataDir: t.TempDir(), Logger: logger, PasswordCost: 4,
+		DatabaseURL: o.dbURL, DataDir: t.TempDir(), Logger: logger, PasswordCost: 4, Now: o.now,
 		Omnisend: app.OmnisendConfig{
 			Budget: omnisend.NewWindowBudget(omnisend.WindowBudgetConfig{
 				General: omnisend.Limit{Requests: 360, Window: window},

@@ -97,6 +97,8 @@ type server struct {
 	log   *slog.Logger
 	pages *pages
 	mux   *http.ServeMux
+	// totals keeps the result totals of ended runs (see resultTotals).
+	totals resultTotals
 }
 
 // New returns the web UI's handler. Wrap it in httpauth.Middleware (which
@@ -180,6 +182,7 @@ func (s *server) routes() {
 	s.handle("POST /exports/{id}/cancel", writer, s.cancelExport)
 	s.handle("POST /runs/{id}/approve", writer, s.approveRun)
 	s.handle("POST /runs/{id}/discard", writer, s.discardRun)
+	s.handle("POST /runs/{id}/retry", writer, s.retryRun)
 	s.handle("POST /exports/{id}/remove", writer, s.removeExport)
 	s.handle("GET /exports/{id}/verify", writer, s.verifyPage)
 	s.handle("POST /exports/{id}/verify", writer, s.verifyExport)

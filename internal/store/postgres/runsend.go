@@ -288,16 +288,37 @@ func (s *Store) ListOps(ctx context.Context, runID int64, f run.OpFilter) ([]run
 	if limit <= 0 {
 		limit = 1000
 	}
-	q, args := `run_id = $1 AND seq > $2`, []any{runID, f.AfterSeq}
-	if f.Status != "" {
-		q, args = q+` AND status = $3`, append(args, string(f.Status))
+	q, args := opWhere(runID, f)
+	order := ` ORDER BY seq`
+	if f.BeforeSeq > 0 && f.AfterSeq == 0 {
+		order = ` ORDER BY seq DESC`
 	}
-	q += fmt.Sprintf(` ORDER BY seq LIMIT $%d`, len(args)+1)
+	q += order + fmt.Sprintf(` LIMIT $%d`, len(args)+1)
 	ops, err := s.queryOps(ctx, q, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list ops of run %d: %w", runID, err)
 	}
+	if order == ` ORDER BY seq DESC` {
+		ops = store.Reversed(ops)
+	}
 	return ops, nil
+}
+
+// CountListed implements run.Store.
+func (s *Store) CountListed(ctx context.Context, runID int64, f run.OpFilter) (int, error) {
+	q, args := opWhere(runID, f)
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM run_ops WHERE `+q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count ops of run %d: %w", runID, err)
+	}
+	return n, nil
+}
+
+// opWhere is the WHERE clause of f's ops of run runID, and its arguments.
+func opWhere(runID int64, f run.OpFilter) (string, []any) {
+	args := []any{runID}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	return `run_id = $1` + store.OpConds(f, arg), args
 }
 
 // foldConfirmed writes the confirmed upserts of a batch into the export's

@@ -347,15 +347,37 @@ func (s *Store) ListOps(ctx context.Context, runID int64, f run.OpFilter) ([]run
 	if limit <= 0 {
 		limit = 1000
 	}
-	q, args := `run_id = ? AND seq > ?`, []any{runID, f.AfterSeq}
-	if f.Status != "" {
-		q, args = q+` AND status = ?`, append(args, string(f.Status))
+	q, args := opWhere(runID, f)
+	order := ` ORDER BY seq`
+	if f.BeforeSeq > 0 && f.AfterSeq == 0 {
+		order = ` ORDER BY seq DESC`
 	}
-	ops, err := s.queryOps(ctx, q+` ORDER BY seq LIMIT ?`, append(args, limit)...)
+	q += order + ` LIMIT ?`
+	ops, err := s.queryOps(ctx, q, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list ops of run %d: %w", runID, err)
 	}
+	if order == ` ORDER BY seq DESC` {
+		ops = store.Reversed(ops)
+	}
 	return ops, nil
+}
+
+// CountListed implements run.Store.
+func (s *Store) CountListed(ctx context.Context, runID int64, f run.OpFilter) (int, error) {
+	q, args := opWhere(runID, f)
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM run_ops WHERE `+q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count ops of run %d: %w", runID, err)
+	}
+	return n, nil
+}
+
+// opWhere is the WHERE clause of f's ops of run runID, and its arguments.
+func opWhere(runID int64, f run.OpFilter) (string, []any) {
+	args := []any{runID}
+	arg := func(v any) string { args = append(args, v); return "?" }
+	return `run_id = ?` + store.OpConds(f, arg), args
 }
 
 // foldConfirmed writes the confirmed upserts of a batch into the export's

@@ -23,6 +23,7 @@ func runRuns(t *testing.T, newStore NewStore) {
 	t.Run("RequestCancel", func(t *testing.T) { testRunRequestCancel(t, newStore) })
 	t.Run("StateAndClear", func(t *testing.T) { testRunState(t, newStore) })
 	t.Run("AddAndListOps", func(t *testing.T) { testRunListOps(t, newStore) })
+	t.Run("FilterAndCountOps", func(t *testing.T) { testRunFilterOps(t, newStore) })
 	t.Run("NextUpserts", func(t *testing.T) { testRunNextUpserts(t, newStore) })
 	t.Run("ResolveBatches", func(t *testing.T) { testRunResolveBatches(t, newStore) })
 	t.Run("Untags", func(t *testing.T) { testRunUntags(t, newStore) })
@@ -399,6 +400,78 @@ func testRunListOps(t *testing.T, newStore NewStore) {
 	got, err = f.rs.ListOps(f.ctx, r.ID, run.OpFilter{})
 	require.NoError(t, err)
 	require.Len(t, got, 5)
+}
+
+// testRunFilterOps: results filter by status, action, reason and e-mail
+// prefix, page both ways in seq order and count what a filter selects.
+func testRunFilterOps(t *testing.T, newStore NewStore) {
+	f := setupRuns(t, newStore)
+	r := f.newRun(t)
+	ann := f.upsert(r, "ann@example.com", true)
+	failed := f.upsert(r, "bob@example.com", false)
+	failed.Status, failed.Reason = run.OpFailed, run.ReasonRejected
+	ops := f.addOps(t,
+		ann,                                 // 0
+		failed,                              // 1
+		f.untag(r, "bea@example.com", true), // 2
+		f.skip(r, "p9", run.ReasonMissingEmail),
+		f.upsert(r, "anna@example.org", true), // 4
+		f.upsert(r, "zed@example.com", false), // 5
+	)
+	o, err := f.rs.CreateRun(f.ctx, f.other, run.TriggerManual, f.now)
+	require.NoError(t, err)
+	dup := ops[0]
+	dup.RunID = o.ID
+	f.addOps(t, dup)
+	list := func(fl run.OpFilter) []int64 {
+		t.Helper()
+		got, err := f.rs.ListOps(f.ctx, r.ID, fl)
+		require.NoError(t, err)
+		if len(got) == 0 {
+			return nil
+		}
+		return seqs(got)
+	}
+	count := func(fl run.OpFilter) int {
+		t.Helper()
+		n, err := f.rs.CountListed(f.ctx, r.ID, fl)
+		require.NoError(t, err)
+		return n
+	}
+	s := seqs(ops)
+	for _, c := range []struct {
+		f    run.OpFilter
+		want []int64
+	}{
+		{run.OpFilter{}, s},
+		{run.OpFilter{Action: run.ActionAdd}, []int64{s[0], s[4]}},
+		{run.OpFilter{Action: run.ActionUpdate}, []int64{s[1], s[5]}},
+		{run.OpFilter{Action: run.ActionUntag}, []int64{s[2]}},
+		{run.OpFilter{Action: run.ActionSkip}, []int64{s[3]}},
+		{run.OpFilter{Action: run.ActionTag}, nil},
+		{run.OpFilter{Reason: run.ReasonRejected}, []int64{s[1]}},
+		{run.OpFilter{Status: run.OpFailed, Reason: run.ReasonRejected}, []int64{s[1]}},
+		{run.OpFilter{Status: run.OpPending, Action: run.ActionUpdate}, []int64{s[5]}},
+		{run.OpFilter{Email: "ann"}, []int64{s[0], s[4]}},
+		{run.OpFilter{Email: " ANN@"}, []int64{s[0]}},
+		{run.OpFilter{Email: "anna@example.org"}, []int64{s[4]}},
+		{run.OpFilter{Email: "nobody"}, nil},
+		{run.OpFilter{Email: "a", Action: run.ActionAdd, Status: run.OpPending}, []int64{s[0], s[4]}},
+		{run.OpFilter{AfterSeq: s[1], Limit: 2}, []int64{s[2], s[3]}},
+		{run.OpFilter{BeforeSeq: s[4], Limit: 2}, []int64{s[2], s[3]}},
+		{run.OpFilter{BeforeSeq: s[1], Limit: 2}, []int64{s[0]}},
+		{run.OpFilter{BeforeSeq: s[5], Action: run.ActionAdd, Limit: 1}, []int64{s[4]}},
+		{run.OpFilter{AfterSeq: s[0], BeforeSeq: s[3]}, []int64{s[1], s[2]}},
+	} {
+		require.Equal(t, c.want, list(c.f), "%+v", c.f)
+		lim := c.f
+		lim.Limit = 0
+		if c.f.Limit == 0 {
+			require.Equal(t, len(c.want), count(lim), "count %+v", c.f)
+		}
+	}
+	require.Equal(t, 3, count(run.OpFilter{BeforeSeq: s[3]}), "ops before a seq: a page's position")
+	require.Equal(t, 1, count(run.OpFilter{Email: "ann", BeforeSeq: s[4]}))
 }
 
 // normOps makes empty tag lists nil, so ops compare across a round trip.

@@ -7,6 +7,7 @@ document.addEventListener("DOMContentLoaded", function () {
   connectButton();
   runProgress();
   livePreview();
+  resultsFilter();
 });
 
 // Buttons with data-confirm ask before their form is sent.
@@ -134,7 +135,7 @@ function runProgress() {
         set("c-failed", sum(c.failed));
       }
       if (p.final) {
-        window.location.reload();
+        refreshRunPage();
         return;
       }
       setTimeout(tick, 1000);
@@ -180,5 +181,74 @@ function livePreview() {
         .then(function (html) { if (mine === seq && html) show(html); })
         .catch(function () {});
     }, 400);
+  });
+}
+
+// swapRegions fetches url (a run page) and puts its regions with the given
+// ids in place of this page's, without leaving the page.
+function swapRegions(url, ids) {
+  return fetch(url, { credentials: "same-origin", redirect: "manual" }).then(function (r) {
+    if (r.type === "opaqueredirect" || r.status === 401 || r.status === 403) {
+      window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+      return null;
+    }
+    return r.text();
+  }).then(function (text) {
+    if (text === null) return;
+    var doc = new DOMParser().parseFromString(text, "text/html");
+    ids.forEach(function (id) {
+      var mine = document.getElementById(id), theirs = doc.getElementById(id);
+      if (mine && theirs) mine.replaceWith(document.importNode(theirs, true));
+    });
+  });
+}
+
+// refreshRunPage shows a run that has ended as its page does now: the
+// status, counts and results, in place (no reload).
+function refreshRunPage() {
+  var cancel = document.getElementById("cancel");
+  if (cancel && cancel.form) cancel.form.remove();
+  swapRegions(window.location.href, ["run", "results-list", "runs-chart-region"]);
+}
+
+// The results of a run page filter as you type or choose (no button) and
+// page both ways in place; the address follows, so a reload or a shared
+// link shows the same results.
+function resultsFilter() {
+  if (!document.getElementById("results-filter")) return;
+  var timer = null, seq = 0;
+  function load(url) {
+    var mine = ++seq;
+    swapRegions(url, ["results-list"]).then(function () {
+      if (mine !== seq) return;
+      history.replaceState(null, "", url);
+    });
+  }
+  function fromForm(form) {
+    var q = new URLSearchParams();
+    new FormData(form).forEach(function (v, k) { if (v !== "") q.set(k, v); });
+    var s = q.toString();
+    return form.getAttribute("action") + (s ? "?" + s : "");
+  }
+  function changed(ev) {
+    var form = ev.target.form;
+    if (!form || form.id !== "results-filter") return;
+    var tag = ev.target.tagName;
+    if ((ev.type === "change" && tag === "INPUT") || (ev.type === "input" && tag === "SELECT")) return;
+    clearTimeout(timer);
+    timer = setTimeout(function () { load(fromForm(form)); }, ev.type === "input" ? 300 : 0);
+  }
+  document.addEventListener("input", changed);
+  document.addEventListener("change", changed);
+  document.addEventListener("submit", function (ev) {
+    if (ev.target.id !== "results-filter") return;
+    ev.preventDefault();
+    load(fromForm(ev.target));
+  });
+  document.addEventListener("click", function (ev) {
+    var a = ev.target.closest && ev.target.closest("a.page-link");
+    if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+    ev.preventDefault();
+    load(a.getAttribute("href"));
   });
 }
