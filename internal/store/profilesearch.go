@@ -114,7 +114,7 @@ type ExportState struct {
 
 // ProfileImport is one import of profiles, as the import history keeps it.
 type ProfileImport struct {
-	ID int64 `json:"id"`
+	ID int64     `json:"id"`
 	At time.Time `json:"at"`
 	// Actor is who imported (an e-mail, "cli", a token's name).
 	Actor string `json:"actor"`
