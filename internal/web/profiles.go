@@ -120,7 +120,7 @@ func (s *server) importPart(w http.ResponseWriter, r *http.Request, f importForm
 		return s.renderProfiles(w, r, http.StatusBadRequest, f, nil, err.Error())
 	}
 	counted := &countingBody{r: file}
-	sum, err := s.app.Services.Profiles.Import(ctx, p, counted, profile.ImportOptions{Read: ropts, Strict: f.Strict, Now: s.cfg.Now}, pins)
+	sum, err := s.app.Services.Profiles.Import(ctx, p, counted, profile.ImportOptions{Read: ropts, Strict: f.Strict, Now: s.cfg.Now, Source: file.FileName()}, pins)
 	var mbe *http.MaxBytesError
 	if errors.As(counted.err, &mbe) {
 		msg := fmt.Sprintf("the file is larger than %s, the most this server takes", byteSize(s.cfg.MaxUploadBytes))
