@@ -125,7 +125,7 @@ func TestBrowserProfilesImport(t *testing.T) {
 	br.run("import", chromedp.Click(css("#import")), chromedp.WaitVisible(css("#import-result")))
 	require.Contains(t, br.text("#import-result"), "Imported 2, updated 0, unchanged 0, rejected 0 (of 2 rows)")
 	require.Contains(t, br.text("#schema-summary"), "3 attributes over 2 profiles")
-	require.Regexp(t, `tier\s+string\s+2\s+pinned`, br.text("#schema"))
+	require.Regexp(t, `tier\s+string\s+2\s+100%\s+pinned`, br.text("#schema"))
 	require.Regexp(t, `postal_code\s+string\s+2`, br.text("#schema"))
 	br.screenshot("profiles-imported")
 }

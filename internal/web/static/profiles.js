@@ -37,6 +37,10 @@
         if (!e.lengthComputable) return;
         var pct = Math.floor((e.loaded * 100) / e.total);
         bar.value = pct;
+        // What the upload reported, kept where the page swap leaves it
+        // (the browser test reads it).
+        document.body.dataset.uploadProgress = String(pct);
+        document.body.dataset.uploadEvents = String(Number(document.body.dataset.uploadEvents || 0) + 1);
         text.textContent = "Uploading: " + pct + "% (" + size(e.loaded) + " of " + size(e.total) + ")";
       });
       xhr.upload.addEventListener("load", function () {
