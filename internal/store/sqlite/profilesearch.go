@@ -39,8 +39,10 @@ func searchWhere(by store.SearchBy, q string) (string, []any) {
 	return `id >= ? AND id < ?`, []any{q, store.PrefixEnd(q)}
 }
 
-// SearchProfiles implements store.ProfileSearch.
-func (s *Store) SearchProfiles(ctx context.Context, q store.ProfileQuery) ([]profile.Profile, bool, error) {
+// searchSQL is the query of a page of q (LIMIT: one more than the page,
+// to tell whether more follow) and its parameters, and whether it reads
+// backwards (Before).
+func searchSQL(q store.ProfileQuery) (string, []any, bool) {
 	where, args := searchWhere(q.By, q.Q)
 	key, desc := q.After, false
 	if q.Before != nil {
@@ -63,10 +65,14 @@ func (s *Store) SearchProfiles(ctx context.Context, q store.ProfileQuery) ([]pro
 	if q.By == store.SearchEmail {
 		order = emailExpr + ` ` + dir + `, id ` + dir
 	}
-	limit := q.EffectiveLimit()
-	args = append(args, limit+1)
-	rs, err := s.db.QueryContext(ctx, `SELECT id, attrs, created_at, updated_at FROM profiles WHERE `+where+
-		` ORDER BY `+order+` LIMIT ?`, args...)
+	args = append(args, q.EffectiveLimit()+1)
+	return `SELECT id, attrs, created_at, updated_at FROM profiles WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ?`, args, desc
+}
+
+// SearchProfiles implements store.ProfileSearch.
+func (s *Store) SearchProfiles(ctx context.Context, q store.ProfileQuery) ([]profile.Profile, bool, error) {
+	query, args, desc := searchSQL(q)
+	rs, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("sqlite: search profiles: %w", err)
 	}
@@ -79,6 +85,7 @@ func (s *Store) SearchProfiles(ctx context.Context, q store.ProfileQuery) ([]pro
 	if err != nil {
 		return nil, false, fmt.Errorf("sqlite: search profiles: %w", err)
 	}
+	limit := q.EffectiveLimit()
 	more := len(out) > limit
 	if more {
 		out = out[:limit]
@@ -89,12 +96,17 @@ func (s *Store) SearchProfiles(ctx context.Context, q store.ProfileQuery) ([]pro
 	return out, more, nil
 }
 
+// countSQL is the query counting the matches of a search up to max+1.
+func countSQL(by store.SearchBy, q string, max int) (string, []any) {
+	where, args := searchWhere(by, q)
+	return `SELECT count(*) FROM (SELECT 1 FROM profiles WHERE ` + where + ` LIMIT ?)`, append(args, max+1)
+}
+
 // CountProfileMatches implements store.ProfileSearch.
 func (s *Store) CountProfileMatches(ctx context.Context, by store.SearchBy, q string, max int) (int, error) {
-	where, args := searchWhere(by, q)
+	query, args := countSQL(by, q, max)
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM profiles WHERE `+where+` LIMIT ?)`,
-		append(args, max+1)...).Scan(&n)
+	err := s.db.QueryRowContext(ctx, query, args...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: count profiles: %w", err)
 	}
