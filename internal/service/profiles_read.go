@@ -219,8 +219,8 @@ type ProfileExport struct {
 	OtherProfile string `json:"other_profile,omitempty"`
 }
 
-// Show returns profile id with its origins, segments and each export's
-// confirmed state. Every role may see it.
+// Show returns profile id with its origins, segments and the confirmed
+// state of each export p may see. Every role may see it.
 func (s *Profiles) Show(ctx context.Context, p user.Principal, id string) (ProfileDetail, error) {
 	pr, err := s.st.GetProfile(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -252,13 +252,13 @@ func (s *Profiles) Show(ctx context.Context, p user.Principal, id string) (Profi
 			}
 		}
 	}
-	d.Exports, err = s.exportStates(ctx, pr)
+	d.Exports, err = s.exportStates(ctx, p, pr)
 	return d, err
 }
 
 // exportStates finds each export's confirmed state for the e-mail its
-// mapping takes from profile pr.
-func (s *Profiles) exportStates(ctx context.Context, pr profile.Profile) ([]ProfileExport, error) {
+// mapping takes from profile pr, among the exports p may see.
+func (s *Profiles) exportStates(ctx context.Context, p user.Principal, pr profile.Profile) ([]ProfileExport, error) {
 	exports, err := s.st.ListExports(ctx)
 	if err != nil {
 		return nil, err
@@ -268,6 +268,12 @@ func (s *Profiles) exportStates(ctx context.Context, pr profile.Profile) ([]Prof
 	for _, ex := range exports {
 		v, ok := pr.Attrs[ex.Mapping.Email]
 		if !ok {
+			continue
+		}
+		if seen, err := (&Exports{core: s.core}).visible(ctx, p, ex); err != nil || !seen {
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
 		email := strings.ToLower(strings.TrimSpace(store.FormatValue(v)))
