@@ -53,17 +53,38 @@ func searchSQL(q store.ProfileQuery) (string, []any, bool) {
 		cmp, dir = "<", "DESC"
 	}
 	order := `id ` + dir
-	if key != nil {
-		if q.By == store.SearchEmail {
-			where += ` AND (` + emailExpr + `, id) ` + cmp + ` (?, ?)`
-			args = append(args, key.Email, key.ID)
-		} else {
-			where += ` AND id ` + cmp + ` ?`
-			args = append(args, key.ID)
-		}
-	}
-	if q.By == store.SearchEmail {
+	switch {
+	case q.By == store.SearchEmail:
 		order = emailExpr + ` ` + dir + `, id ` + dir
+		if key != nil {
+			// One range on the index, from (or up to) the key: SQLite
+			// picks one bound of each side, so the key's must be the
+			// only one there.
+			lo, hi := strings.ToLower(q.Q), store.PrefixEnd(strings.ToLower(q.Q))
+			loOp, hiOp := ">=", "<"
+			if desc && key.Email < hi {
+				hi, hiOp = key.Email, "<="
+			}
+			if !desc && key.Email > lo {
+				lo = key.Email
+			}
+			where = emailExpr + ` ` + loOp + ` ? AND ` + emailExpr + ` ` + hiOp + ` ? AND (` + emailExpr + `, id) ` + cmp + ` (?, ?)`
+			args = []any{lo, hi, key.Email, key.ID}
+		}
+	case q.By == store.SearchID && q.Q != "" && key != nil:
+		// Likewise one range on the primary key.
+		lo, hi := q.Q, store.PrefixEnd(q.Q)
+		loOp, hiOp := ">=", "<"
+		if !desc && key.ID >= lo {
+			lo, loOp = key.ID, ">"
+		}
+		if desc && key.ID < hi {
+			hi = key.ID
+		}
+		where, args = `id `+loOp+` ? AND id `+hiOp+` ?`, []any{lo, hi}
+	case key != nil:
+		where += ` AND id ` + cmp + ` ?`
+		args = append(args, key.ID)
 	}
 	args = append(args, q.EffectiveLimit()+1)
 	return `SELECT id, attrs, created_at, updated_at FROM profiles WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ?`, args, desc
