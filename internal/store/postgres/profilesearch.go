@@ -45,8 +45,10 @@ func searchWhere(a *args, by store.SearchBy, q string) string {
 	return `id >= ` + a.add(q) + ` AND id < ` + a.add(store.PrefixEnd(q))
 }
 
-// SearchProfiles implements store.ProfileSearch.
-func (s *Store) SearchProfiles(ctx context.Context, q store.ProfileQuery) ([]profile.Profile, bool, error) {
+// searchSQL is the query of a page of q (LIMIT: one more than the page,
+// to tell whether more follow) and its parameters, and whether it reads
+// backwards (Before).
+func searchSQL(q store.ProfileQuery) (string, []any, bool) {
 	var a args
 	where := searchWhere(&a, q.By, q.Q)
 	key, desc := q.After, false
@@ -68,9 +70,15 @@ func (s *Store) SearchProfiles(ctx context.Context, q store.ProfileQuery) ([]pro
 	if q.By == store.SearchEmail {
 		order = emailExpr + ` ` + dir + `, id ` + dir
 	}
+	return `SELECT id, attrs::text, created_at, updated_at FROM profiles WHERE ` + where +
+		` ORDER BY ` + order + ` LIMIT ` + a.add(q.EffectiveLimit()+1), a, desc
+}
+
+// SearchProfiles implements store.ProfileSearch.
+func (s *Store) SearchProfiles(ctx context.Context, q store.ProfileQuery) ([]profile.Profile, bool, error) {
+	query, a, desc := searchSQL(q)
 	limit := q.EffectiveLimit()
-	rs, err := s.pool.Query(ctx, `SELECT id, attrs::text, created_at, updated_at FROM profiles WHERE `+where+
-		` ORDER BY `+order+` LIMIT `+a.add(limit+1), a...)
+	rs, err := s.pool.Query(ctx, query, a...)
 	if err != nil {
 		return nil, false, fmt.Errorf("postgres: search profiles: %w", err)
 	}
