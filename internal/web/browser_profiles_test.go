@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
@@ -15,7 +17,7 @@ import (
 // pages forward and back, searches by e-mail, opens a profile (its
 // segments and what each export last confirmed in Omnisend), imports a
 // file with the upload's progress shown and sees it in the import
-// history; at 390 px the pages do not scroll sideways and axe-core finds
+// history, and is told when the session ended before an upload; at 390 px the pages do not scroll sideways and axe-core finds
 // no serious or critical violation.
 func TestBrowserProfiles(t *testing.T) {
 	chromiumPath(t) // skip early without chromium
@@ -34,11 +36,13 @@ func TestBrowserProfiles(t *testing.T) {
 	br.open("/profiles")
 	require.Contains(t, br.text("#profile-total"), "60 profiles; showing 25.")
 	firstRow := br.text("#profiles tbody tr:first-child td:first-child")
-	br.run("next page", chromedp.Click(css("#next-page")), chromedp.WaitVisible(css("#prev-page")))
+	br.run("next page", chromedp.Click(css("#next-page")))
+	br.until("the next page", `location.search.includes("cursor=") && document.readyState === "complete" && !!document.querySelector("#prev-page")`)
 	secondRow := br.text("#profiles tbody tr:first-child td:first-child")
 	require.Greater(t, secondRow, firstRow)
 	br.screenshot("profiles-page-2")
-	br.run("previous page", chromedp.Click(css("#prev-page")), chromedp.WaitNotPresent(css("#prev-page")))
+	br.run("previous page", chromedp.Click(css("#prev-page")))
+	br.until("the first page again", `document.readyState === "complete" && !document.querySelector("#prev-page") && !!document.querySelector("#next-page")`)
 	require.Equal(t, firstRow, br.text("#profiles tbody tr:first-child td:first-child"))
 
 	var member string
@@ -54,8 +58,8 @@ func TestBrowserProfiles(t *testing.T) {
 	br.run("search by e-mail",
 		chromedp.SendKeys(css("#profile-q"), strings.ToUpper(email[:len(email)-3])),
 		chromedp.Click(css("#search")),
-		chromedp.WaitVisible(css(`a[href="/profiles/`+member+`"]`)),
 	)
+	br.until("the search's page", `location.search.includes("q=") && document.readyState === "complete" && !!document.querySelector('a[href="/profiles/`+member+`"]')`)
 	require.Contains(t, br.text("#profile-total"), "by e-mails")
 	br.screenshot("profiles-search")
 	br.run("open the profile", chromedp.Click(css(`a[href="/profiles/`+member+`"]`)), chromedp.WaitVisible(css("#omnisend-state")))
@@ -79,6 +83,16 @@ func TestBrowserProfiles(t *testing.T) {
 	require.Contains(t, br.text("#profile-total"), "20,060 profiles")
 	br.screenshot("profiles-imported")
 
+	// A session that ended while the page was open: the upload says so.
+	br.open("/profiles")
+	br.run("choose the file again", chromedp.SetUploadFiles(css("#import-file"), []string{path}))
+	_, err = chromedp.Call(br.step(), network.ClearBrowserCookies, cdp.Empty{}) // the session ends
+	require.NoError(t, err)
+	br.run("import signed out", chromedp.Click(css("#import")), chromedp.WaitVisible(css("#import-progress-text.bad")))
+	require.Contains(t, br.text("#import-progress-text"), "Your session has expired")
+	br.screenshot("profiles-import-signed-out")
+	br.login(contributorEmail)
+
 	for _, vp := range viewports {
 		br.run("viewport "+vp.name, chromedp.EmulateViewport(vp.width, vp.height))
 		for _, page := range []string{"/profiles", "/profiles?by=value&q=Kaunas", "/profiles/" + member} {
@@ -89,4 +103,22 @@ func TestBrowserProfiles(t *testing.T) {
 			}
 		}
 	}
+}
+
+// until waits for a JavaScript condition to hold on the page.
+func (br *browser) until(what, cond string) {
+	br.t.Helper()
+	var err error
+	for range 20 {
+		// A navigation under way destroys the page's JavaScript context:
+		// poll again in the new page.
+		_, err = chromedp.Run(br.step(), chromedp.Poll[bool](cond))
+		if err == nil || !(strings.Contains(err.Error(), "context with specified id") || strings.Contains(err.Error(), "navigated or closed")) {
+			break
+		}
+	}
+	if err != nil {
+		br.failed(what)
+	}
+	require.NoError(br.t, err, "wait for %s", what)
 }
