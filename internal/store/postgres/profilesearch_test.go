@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 
 	"segbridge/internal/store"
 	"segbridge/internal/store/postgres/pgtest"
+	"segbridge/internal/store/storetest"
 )
 
 // TestSearchUsesIndexes: id and e-mail searches and their pages both ways
@@ -57,4 +59,19 @@ func TestSearchUsesIndexes(t *testing.T) {
 		}
 		t.Logf("%+v:\n%s", q, plan)
 	}
+}
+
+// TestSearchMillion measures the searches on 1,000,000 profiles (set
+// SEGBRIDGE_SEARCH_MILLION=1; it takes minutes to fill the store).
+func TestSearchMillion(t *testing.T) {
+	if os.Getenv("SEGBRIDGE_SEARCH_MILLION") == "" {
+		t.Skip("set SEGBRIDGE_SEARCH_MILLION=1 to measure the searches on 1,000,000 profiles")
+	}
+	pgtest.Base(t)
+	ctx := context.Background()
+	st, err := Open(ctx, pgtest.URL(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	require.NoError(t, st.Migrate(ctx))
+	storetest.MeasureSearch(t, st, 1_000_000)
 }
