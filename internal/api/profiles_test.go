@@ -83,7 +83,7 @@ func TestProfileSearchAPI(t *testing.T) {
 			}
 		}
 		require.NotEmpty(t, id)
-		res = f.do("viewer", request{method: "GET", path: "/profiles/" + url.PathEscape(id)})
+		res = f.do("admin", request{method: "GET", path: "/profiles/" + url.PathEscape(id)})
 		require.Equal(t, 200, res.status, string(res.body))
 		var detail struct {
 			Segments []struct{ Name string }
@@ -103,6 +103,11 @@ func TestProfileSearchAPI(t *testing.T) {
 			require.NotEmpty(t, e.Tags)
 			require.NotEmpty(t, e.At)
 		}
+		res = f.do("viewer", request{method: "GET", path: "/profiles/" + url.PathEscape(id)})
+		require.Equal(t, 200, res.status, string(res.body))
+		require.NoError(t, json.Unmarshal(res.body, &detail))
+		require.Len(t, detail.Exports, 1, "a viewer does not see the export on the admins' connection")
+		require.Equal(t, "Shared Export", detail.Exports[0].Export)
 
 		res = f.do("contributor", request{method: "POST", path: "/profiles/import?id=id&source=more.csv", contentType: "text/csv",
 			body: []byte("id,email\nN1,n1@example.com\nN2\n")})

@@ -23,7 +23,7 @@ const (
 	MaxSearchLimit = 200
 	// IndexedCountCap is where counting an id or e-mail search (an index
 	// range) stops: beyond it the total is "more than".
-	IndexedCountCap = 100_000
+	IndexedCountCap = 10_000
 	// ValueCountCap is where counting an attribute value search (it reads
 	// the profiles) stops.
 	ValueCountCap = 1_000
