@@ -22,11 +22,13 @@
       var text = document.getElementById("import-progress-text");
       var button = document.getElementById("import");
       function fail(msg) {
+        bar.hidden = true; // no measure of anything any more
         text.textContent = msg;
         text.className = "bad";
         button.disabled = false;
       }
       box.hidden = false;
+      bar.hidden = false;
       bar.value = 0;
       text.className = "";
       text.textContent = "Uploading…";
