@@ -14,6 +14,7 @@ import (
 	"segbridge/internal/profile"
 	"segbridge/internal/service"
 	"segbridge/internal/store"
+	"segbridge/internal/user"
 )
 
 // profileJSON is a profile as the API shows it.
@@ -25,6 +26,16 @@ type profileJSON struct {
 	// Origins says where each attribute of a profile that sources made
 	// came from (absent for a profile imported by hand; only GET /profiles/{id}).
 	Origins map[string]service.AttributeOrigin `json:"origins,omitempty" doc:"each attribute's source and arrival time"`
+	// Segments and Exports: only GET /profiles/{id}.
+	Segments []profileSegmentJSON    `json:"segments,omitempty" doc:"the segments the profile is a member of, as last refreshed"`
+	Exports  []service.ProfileExport `json:"exports,omitempty" doc:"per export that sent the profile: what Omnisend holds as last confirmed"`
+}
+
+// profileSegmentJSON is a segment a profile is in.
+type profileSegmentJSON struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Slug string `json:"slug"`
 }
 
 func toProfileJSON(p profile.Profile) profileJSON {
@@ -36,16 +47,35 @@ func toProfileJSON(p profile.Profile) profileJSON {
 }
 
 type listProfilesInput struct {
-	After string `query:"after" maxLength:"1000" doc:"start after this profile id (the last id of the previous page)"`
-	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
-	Q     string `query:"q" maxLength:"1000" doc:"only profiles whose id starts with this"`
+	After  string `query:"after" maxLength:"1000" doc:"start after this profile id (the last id of the previous page; id order, q an id prefix, no totals); cursor pages any search both ways"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"profiles per page; at most 200 unless after is given"`
+	Q      string `query:"q" maxLength:"1000" doc:"the search: an id or e-mail prefix, or an attribute's value (see by)"`
+	By     string `query:"by" enum:"id,email,value" doc:"what q matches: id (prefix), email (prefix, any case) or value (an attribute whose whole value is q, any case; slower, its total stops at 1,000). Default: email when q holds an @, else id, then email when no id matches"`
+	Cursor string `query:"cursor" maxLength:"4000" doc:"next_cursor or prev_cursor of a page of the same search"`
 }
 
 type listProfilesOutput struct {
 	Body struct {
 		Profiles []profileJSON `json:"profiles"`
 		// Next is the after value of the next page; empty on the last page.
-		Next string `json:"next,omitempty"`
+		Next string `json:"next,omitempty" doc:"the after value of the next page (id order only)"`
+		// By, the cursors and the totals: searches without after.
+		By         string `json:"by,omitempty" enum:"id,email,value" doc:"what q was matched against"`
+		NextCursor string `json:"next_cursor,omitempty" doc:"the cursor of the page after this one"`
+		PrevCursor string `json:"prev_cursor,omitempty" doc:"the cursor of the page before this one"`
+		Total      *int   `json:"total,omitempty" doc:"how many profiles match (at least, when total_more)"`
+		TotalMore  bool   `json:"total_more,omitempty" doc:"counting stopped at total: more match"`
+	}
+}
+
+type listImportsInput struct {
+	Before int64 `query:"before" minimum:"0" doc:"only imports with ids below this (the last id of the previous page)"`
+	Limit  int   `query:"limit" minimum:"1" maximum:"1000" default:"50"`
+}
+
+type listImportsOutput struct {
+	Body struct {
+		Imports []store.ProfileImport `json:"imports" doc:"newest first"`
 	}
 }
 
@@ -62,6 +92,7 @@ type importInput struct {
 	ID          string   `query:"id" required:"true" minLength:"1" maxLength:"256" doc:"the CSV column or JSONL field holding the profile id" example:"id"`
 	Delimiter   string   `query:"delimiter" enum:"comma,semicolon,tab" doc:"CSV delimiter (default: detected from the header)"`
 	Strict      bool     `query:"strict" doc:"write nothing unless every row is good (the import is one transaction)"`
+	Source      string   `query:"source" maxLength:"200" doc:"the file's name, for the import history (default: an upload)"`
 	Types       []string `query:"type" maxItems:"200" doc:"pin an attribute's type, ATTRIBUTE=TYPE (string, integer, decimal, boolean, date, timestamp), for this and later imports; repeatable" example:"postal_code=string"`
 	ContentType string   `header:"Content-Type"`
 }
@@ -87,6 +118,7 @@ type importOutput struct {
 func (s *server) registerProfiles(api huma.API) {
 	huma.Register(api, operation("list-profiles", http.MethodGet, "/profiles", "List profiles in id order, a page at a time", "profiles", 200), s.listProfiles)
 	s.registerSchema(api) // before /profiles/{id}, which it is more specific than
+	huma.Register(api, operation("list-profile-imports", http.MethodGet, "/profiles/imports", "The import history, newest first", "profiles", 200), s.listImports)
 	huma.Register(api, operation("get-profile", http.MethodGet, "/profiles/{id}", "Get one profile", "profiles", 200), s.getProfile)
 	imp := operation("import-profiles", http.MethodPost, "/profiles/import", "Import profiles from an uploaded CSV or JSON Lines file (admin, contributor)", "profiles", 200)
 	imp.Description = "The request body is the file. Re-importing upserts by id: new profiles are added, changed ones updated, " +
@@ -99,8 +131,15 @@ func (s *server) registerProfiles(api huma.API) {
 }
 
 func (s *server) listProfiles(ctx context.Context, in *listProfilesInput) (*listProfilesOutput, error) {
-	if _, err := principal(ctx); err != nil {
+	p, err := principal(ctx)
+	if err != nil {
 		return nil, err
+	}
+	if in.After == "" && in.Limit <= service.MaxSearchLimit {
+		return s.searchProfiles(ctx, p, in)
+	}
+	if in.By != "" || in.Cursor != "" {
+		return nil, huma.Error422UnprocessableEntity("after pages in id order only: use cursor with by, and limit at most 200")
 	}
 	out := &listProfilesOutput{}
 	out.Body.Profiles = []profileJSON{}
@@ -130,20 +169,53 @@ func (s *server) listProfiles(ctx context.Context, in *listProfilesInput) (*list
 	return out, nil
 }
 
-func (s *server) getProfile(ctx context.Context, in *profileIDInput) (*profileOutput, error) {
-	if _, err := principal(ctx); err != nil {
-		return nil, err
-	}
-	p, err := s.a.Store.GetProfile(ctx, in.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, huma.Error404NotFound(fmt.Sprintf("no profile with id %q", in.ID))
-	}
+// searchProfiles is a page of a search, with cursors and its total.
+func (s *server) searchProfiles(ctx context.Context, p user.Principal, in *listProfilesInput) (*listProfilesOutput, error) {
+	page, err := s.a.Services.Profiles.Search(ctx, p, service.ProfileQuery{By: in.By, Q: in.Q, Cursor: in.Cursor, Limit: in.Limit})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	out := &profileOutput{Body: toProfileJSON(p)}
-	if out.Body.Origins, err = s.a.Services.Sources.Origins(ctx, p.ID); err != nil {
+	out := &listProfilesOutput{}
+	out.Body.Profiles = make([]profileJSON, len(page.Profiles))
+	for i, pr := range page.Profiles {
+		out.Body.Profiles[i] = toProfileJSON(pr)
+	}
+	out.Body.By, out.Body.NextCursor, out.Body.PrevCursor = page.By, page.Next, page.Prev
+	out.Body.Total, out.Body.TotalMore = &page.Total, page.TotalMore
+	if page.By == "id" && page.Next != "" && len(page.Profiles) > 0 && in.Cursor == "" {
+		out.Body.Next = page.Profiles[len(page.Profiles)-1].ID
+	}
+	return out, nil
+}
+
+func (s *server) listImports(ctx context.Context, in *listImportsInput) (*listImportsOutput, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ims, err := s.a.Services.Profiles.Imports(ctx, p, in.Before, in.Limit)
+	if err != nil {
 		return nil, s.problem(ctx, err)
+	}
+	out := &listImportsOutput{}
+	out.Body.Imports = ims
+	return out, nil
+}
+
+func (s *server) getProfile(ctx context.Context, in *profileIDInput) (*profileOutput, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.a.Services.Profiles.Show(ctx, p, in.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := &profileOutput{Body: toProfileJSON(d.Profile)}
+	out.Body.Origins, out.Body.Exports = d.Origins, d.Exports
+	out.Body.Segments = make([]profileSegmentJSON, len(d.Segments))
+	for i, sg := range d.Segments {
+		out.Body.Segments[i] = profileSegmentJSON{ID: sg.ID, Name: sg.Name, Slug: sg.Slug}
 	}
 	return out, nil
 }
@@ -204,7 +276,7 @@ func (s *server) importProfiles(ctx context.Context, in *importInput) (*importOu
 	if err != nil {
 		return nil, err
 	}
-	sum, err := s.a.Services.Profiles.Import(ctx, p, up.body, profile.ImportOptions{Read: ropts, Strict: in.Strict, Now: s.cfg.Now}, pins)
+	sum, err := s.a.Services.Profiles.Import(ctx, p, up.body, profile.ImportOptions{Read: ropts, Strict: in.Strict, Now: s.cfg.Now, Source: in.Source}, pins)
 	if up.tooLarge() {
 		return nil, tooLarge(s.cfg.MaxUploadBytes, sum.Committed())
 	}

@@ -82,6 +82,7 @@ func routes() []route {
 		// profiles
 		{method: "GET", path: "/profiles", want: anyone, req: fixed("GET", "/profiles?limit=5", nil)},
 		{method: "GET", path: "/profiles/schema", want: anyone, req: fixed("GET", "/profiles/schema", nil)},
+		{method: "GET", path: "/profiles/imports", want: anyone, req: fixed("GET", "/profiles/imports?limit=5", nil)},
 		{method: "GET", path: "/profiles/{id}", want: anyone, req: func(f *fixture, _ string) request {
 			return request{method: "GET", path: "/profiles/" + f.profileID}
 		}},

@@ -14,6 +14,7 @@ type schemaAttributeJSON struct {
 	Profiles int            `json:"profiles" doc:"how many profiles carry the attribute"`
 	Values   map[string]int `json:"values" doc:"those profiles by the type of their value"`
 	Pinned   bool           `json:"pinned" doc:"the type was pinned at import"`
+	Coverage float64        `json:"coverage" doc:"the share of the stored profiles that carry the attribute, 0 to 1"`
 }
 
 type schemaOutput struct {
@@ -48,6 +49,9 @@ func (s *server) profileSchema(ctx context.Context, _ *noInput) (*schemaOutput, 
 			values[string(t)] = n
 		}
 		out.Body.Attributes[i] = schemaAttributeJSON{Name: a.Name, Type: string(a.Type), Profiles: a.Profiles, Values: values, Pinned: a.Pinned}
+		if sc.Profiles > 0 {
+			out.Body.Attributes[i].Coverage = float64(a.Profiles) / float64(sc.Profiles)
+		}
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -134,7 +135,7 @@ func runImport(cmd *cobra.Command, g *globals, path string, f importFlags) error
 		defer fh.Close()
 		bar := g.newProgress(st.Size(), "importing")
 		counter := &countingReader{r: fh}
-		opts := profile.ImportOptions{Read: ropts, Strict: f.strict, BatchSize: f.batch, Now: a.Now}
+		opts := profile.ImportOptions{Read: ropts, Strict: f.strict, BatchSize: f.batch, Now: a.Now, Source: filepath.Base(path)}
 		if bar != nil {
 			opts.Progress = func(int) { _ = bar.Set64(counter.n) }
 		}

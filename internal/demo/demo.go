@@ -157,7 +157,7 @@ func importProfiles(ctx context.Context, a *app.App, w io.Writer, opts Options) 
 	}
 	defer fh.Close()
 	sum, err := a.Services.Profiles.Import(ctx, demoPrincipal, fh, profile.ImportOptions{
-		Read: profile.ReadOptions{Format: profile.FormatCSV, IDColumn: "id"}, Now: a.Now,
+		Read: profile.ReadOptions{Format: profile.FormatCSV, IDColumn: "id"}, Now: a.Now, Source: "demo data",
 	}, nil)
 	if err != nil {
 		return fmt.Errorf("demo: import: %w", err)

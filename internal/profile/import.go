@@ -40,6 +40,9 @@ type ImportOptions struct {
 	Now func() time.Time
 	// Progress, when set, is called after each batch with the rows read so far.
 	Progress func(rows int)
+	// Source names the input for the import history (an uploaded file's
+	// name, a path, "stdin"); the import itself does not use it.
+	Source string
 }
 
 func (o ImportOptions) withDefaults() ImportOptions {

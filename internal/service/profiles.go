@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
+	"strings"
 	"time"
 
+	"segbridge/internal/audit"
 	"segbridge/internal/profile"
+	"segbridge/internal/store"
 	"segbridge/internal/user"
 )
 
@@ -68,9 +72,46 @@ func (s *Profiles) Import(ctx context.Context, p user.Principal, r io.Reader, op
 		s.record(context.WithoutCancel(ctx), p, ProfilesImport, target, sum.String())
 	}
 	if err == nil {
+		s.recordImport(ctx, p, opts, in.n, sum, nil, "")
 		return sum, nil
 	}
-	return sum, importError(err, sum, in.err != nil || sinkFailed)
+	err = importError(err, sum, in.err != nil || sinkFailed)
+	var se *Error
+	switch {
+	case errors.As(err, &se):
+		s.recordImport(ctx, p, opts, in.n, sum, err, se.Msg)
+	case in.err != nil:
+		s.recordImport(ctx, p, opts, in.n, sum, err, "reading the file failed part way")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		s.recordImport(ctx, p, opts, in.n, sum, err, "the import was interrupted")
+	default:
+		s.recordImport(ctx, p, opts, in.n, sum, err, "writing the profiles failed")
+	}
+	return sum, err
+}
+
+// recordImport adds the import to the import history: who, when, the
+// input, the counts and how it ended (err: its failure, before wording).
+func (s *Profiles) recordImport(ctx context.Context, p user.Principal, opts profile.ImportOptions, n int64, sum profile.ImportSummary, err error, why string) {
+	src := strings.ToValidUTF8(strings.TrimSpace(opts.Source), "?")
+	if r := []rune(src); len(r) > 200 {
+		src = string(r[:200]) + "…"
+	}
+	if src == "" {
+		src = "an upload"
+	}
+	im := store.ProfileImport{At: s.now(), Actor: audit.Actor(p), Source: src, Format: string(opts.Read.Format), Bytes: n,
+		Rows: sum.Rows, Inserted: sum.Inserted, Updated: sum.Updated, Unchanged: sum.Unchanged, Rejected: sum.Rejected,
+		Status: store.ImportDone}
+	switch {
+	case err != nil && sum.Committed() > 0:
+		im.Status, im.Message = store.ImportPartial, why
+	case err != nil:
+		im.Status, im.Message = store.ImportFailed, why
+	}
+	if _, rerr := s.st.RecordProfileImport(context.WithoutCancel(ctx), im); rerr != nil {
+		s.log.ErrorContext(ctx, "import not recorded in the history", slog.String("source", src), slog.Any("error", rerr))
+	}
 }
 
 // importError words an import's failure. failedBelow says the reader or

@@ -41,6 +41,7 @@ type Store interface {
 	notify.Storage
 	Readback
 	PlanHistory
+	ProfileSearch
 }
 
 // ListOptions pages through rows ordered by id.

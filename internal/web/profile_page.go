@@ -1,12 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"sort"
 
+	"segbridge/internal/segment"
 	"segbridge/internal/service"
-	"segbridge/internal/store"
 )
 
 // profileAttr is one attribute row of the profile page.
@@ -21,24 +20,21 @@ type profileView struct {
 	Created, Updated string
 	Attrs            []profileAttr
 	Unified          bool
+	Segments         []segment.Segment
+	Exports          []service.ProfileExport
 }
 
 // profilePage shows one profile: every attribute with its value and,
-// for a profile that sources made, its source and arrival time.
+// for a profile that sources made, its source and arrival time; the
+// segments it is in; and what each export last confirmed in Omnisend.
 func (s *server) profilePage(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	p, err := s.app.Store.GetProfile(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("no profile with id %q", id)
-	}
+	d, err := s.app.Services.Profiles.Show(r.Context(), principal(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	origins, err := s.app.Services.Sources.Origins(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	v := profileView{ID: p.ID, Created: fmtTime(p.CreatedAt), Updated: fmtTime(p.UpdatedAt), Unified: origins != nil}
+	p, origins := d.Profile, d.Origins
+	v := profileView{ID: p.ID, Created: fmtTime(p.CreatedAt), Updated: fmtTime(p.UpdatedAt), Unified: origins != nil,
+		Segments: d.Segments, Exports: d.Exports}
 	for k, val := range p.Attrs {
 		a := profileAttr{Name: k, Value: val}
 		if o, ok := origins[k]; ok {

@@ -4,12 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime/multipart"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"segbridge/internal/profile"
 	"segbridge/internal/service"
+	"segbridge/internal/store"
 )
 
 // profilesView is the Profiles page: the profile schema (every attribute,
@@ -21,7 +25,31 @@ type profilesView struct {
 	Form      importForm
 	Result    *importResult
 	MaxUpload string
+	// The profile list: the search, its page (nil when the search was
+	// refused) and the pages before and after.
+	Search   profileSearch
+	Page     *service.ProfilePage
+	Rows     []profileRow
+	PrevURL  string
+	NextURL  string
+	Imports  []store.ProfileImport
+	Coverage map[string]string
+	// ByText says in words what the search matched ("e-mails").
+	ByText string
 }
+
+// profileSearch is what the search form was filled in with.
+type profileSearch struct {
+	Q, By string
+}
+
+// profileRow is one profile of the list.
+type profileRow struct {
+	ID, Email, Name, Updated string
+}
+
+// byText says in words what a search matched.
+var byText = map[string]string{"id": "ids", "email": "e-mails", "value": "attribute values"}
 
 // importForm is what the import form was filled in with.
 type importForm struct {
@@ -64,14 +92,100 @@ func (s *server) importFailed(w http.ResponseWriter, r *http.Request, f importFo
 }
 
 func (s *server) renderProfilesPage(w http.ResponseWriter, r *http.Request, status int, f importForm, res *importResult, formErr string, ps []fieldProblem) error {
-	schema, err := s.app.Store.ProfileSchema(r.Context())
+	ctx, p := r.Context(), principal(r)
+	schema, err := s.app.Store.ProfileSchema(ctx)
 	if err != nil {
 		return err
 	}
 	v := profilesView{Schema: schema, Form: f, Result: res, MaxUpload: byteSize(s.cfg.MaxUploadBytes),
-		CanImport: s.app.Services.Profiles.CheckImport(principal(r)) == nil}
+		CanImport: s.app.Services.Profiles.CheckImport(p) == nil, Coverage: map[string]string{}}
+	for _, a := range schema.Attributes {
+		v.Coverage[a.Name] = coverage(a.Profiles, schema.Profiles)
+	}
+	if r.Method == http.MethodGet {
+		q := r.URL.Query()
+		v.Search = profileSearch{Q: q.Get("q"), By: q.Get("by")}
+		page, err := s.app.Services.Profiles.Search(ctx, p, service.ProfileQuery{By: v.Search.By, Q: v.Search.Q, Cursor: q.Get("cursor"), Limit: 25})
+		if e, ok := service.AsError(err); ok && e.Kind == service.KindInvalid && formErr == "" {
+			formErr, status = searchProblem(e), http.StatusBadRequest
+		} else if err != nil {
+			return err
+		}
+		if err == nil {
+			v.Page = &page
+		}
+	} else {
+		page, err := s.app.Services.Profiles.Search(ctx, p, service.ProfileQuery{Limit: 25})
+		if err != nil {
+			return err
+		}
+		v.Page = &page
+	}
+	if v.Page != nil {
+		for _, pr := range v.Page.Profiles {
+			name := strings.TrimSpace(attrText(pr.Attrs, "first_name") + " " + attrText(pr.Attrs, "last_name"))
+			v.Rows = append(v.Rows, profileRow{ID: pr.ID, Email: attrText(pr.Attrs, "email"), Name: name, Updated: fmtTime(pr.UpdatedAt)})
+		}
+		v.PrevURL, v.NextURL = pageURL(v.Search, v.Page.Prev), pageURL(v.Search, v.Page.Next)
+		v.ByText = byText[v.Page.By]
+	}
+	if v.Imports, err = s.app.Services.Profiles.Imports(ctx, p, 0, 10); err != nil {
+		return err
+	}
 	s.renderPage(w, r, status, "profiles", v, formErr, ps)
 	return nil
+}
+
+// searchProblem words a refused search with the search form's labels.
+func searchProblem(e *service.Error) string {
+	labels := map[string]string{"q": "Search", "by": "Search in", "cursor": "Page", "limit": "Page size"}
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		l, ok := labels[f.Field]
+		if !ok {
+			l = f.Field
+		}
+		parts[i] = l + ": " + f.Msg
+	}
+	if len(parts) == 0 {
+		return e.Msg
+	}
+	return strings.Join(parts, "; ")
+}
+
+// pageURL is the address of a page of search q ("" without a cursor).
+func pageURL(q profileSearch, cursor string) string {
+	if cursor == "" {
+		return ""
+	}
+	u := url.Values{"cursor": {cursor}}
+	if q.Q != "" {
+		u.Set("q", q.Q)
+	}
+	if q.By != "" {
+		u.Set("by", q.By)
+	}
+	return "/profiles?" + u.Encode() + "#profile-list"
+}
+
+// coverage is the share n of total in per cent, in words.
+func coverage(n, total int) string {
+	switch {
+	case total <= 0:
+		return "-"
+	case n == total:
+		return "100%"
+	case n*1000/total == 0:
+		return "under 0.1%"
+	}
+	return strconv.FormatFloat(math.Floor(float64(n)*1000/float64(total))/10, 'f', -1, 64) + "%"
+}
+
+func attrText(a profile.Attrs, key string) string {
+	if v, ok := a[key]; ok {
+		return store.FormatValue(v)
+	}
+	return ""
 }
 
 // importProfiles streams the uploaded file of the import form into the
@@ -140,7 +254,7 @@ func (s *server) importPart(w http.ResponseWriter, r *http.Request, f importForm
 		return s.importFailed(w, r, f, nil, service.Invalid("types", "%s", err.Error()))
 	}
 	counted := &countingBody{r: file}
-	sum, err := s.app.Services.Profiles.Import(ctx, p, counted, profile.ImportOptions{Read: ropts, Strict: f.Strict, Now: s.cfg.Now}, pins)
+	sum, err := s.app.Services.Profiles.Import(ctx, p, counted, profile.ImportOptions{Read: ropts, Strict: f.Strict, Now: s.cfg.Now, Source: file.FileName()}, pins)
 	var mbe *http.MaxBytesError
 	if errors.As(counted.err, &mbe) {
 		msg := fmt.Sprintf("the file is larger than %s, the most this server takes", byteSize(s.cfg.MaxUploadBytes))

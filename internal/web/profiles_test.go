@@ -70,7 +70,7 @@ func TestProfilesPage(t *testing.T) {
 		contains(t, res.body, "Imported 2, updated 0, unchanged 0, rejected 2 (of 4 rows)")
 		require.Regexp(t, `<td>3</td><td>[^<]*(fields|columns)`, res.body, "the short row by its line number")
 		require.Regexp(t, `<td>5</td><td>[^<]*c1`, res.body, "the repeated id by its line number")
-		require.Regexp(t, `<td class="mono">code</td><td>string</td><td>2</td><td>pinned</td>`, res.body)
+		require.Regexp(t, `<td class="mono">code</td><td>string</td><td>2</td><td>100%</td><td>pinned</td>`, res.body)
 		require.Regexp(t, `<td class="mono">postal_code</td><td>string</td><td>2</td>`, res.body)
 		p, err := b.a.Store.GetProfile(b.ctx, "c1")
 		require.NoError(t, err)
@@ -125,7 +125,7 @@ func TestBrowserProfilesImport(t *testing.T) {
 	br.run("import", chromedp.Click(css("#import")), chromedp.WaitVisible(css("#import-result")))
 	require.Contains(t, br.text("#import-result"), "Imported 2, updated 0, unchanged 0, rejected 0 (of 2 rows)")
 	require.Contains(t, br.text("#schema-summary"), "3 attributes over 2 profiles")
-	require.Regexp(t, `tier\s+string\s+2\s+pinned`, br.text("#schema"))
+	require.Regexp(t, `tier\s+string\s+2\s+100%\s+pinned`, br.text("#schema"))
 	require.Regexp(t, `postal_code\s+string\s+2`, br.text("#schema"))
 	br.screenshot("profiles-imported")
 }

@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Users", func(t *testing.T) { runUsers(t, newStore) })
 	t.Run("Notifications", func(t *testing.T) { runNotify(t, newStore) })
 	t.Run("Readback", func(t *testing.T) { runReadback(t, newStore) })
+	t.Run("ProfileSearch", func(t *testing.T) { runProfileSearch(t, newStore) })
 }
 
 type bundle struct {
