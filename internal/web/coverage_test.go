@@ -42,6 +42,7 @@ var formForOperation = map[string][]string{
 	"verify-export": {"/exports/{}/verify"},
 	"approve-run":   {"/runs/{}/approve"},
 	"discard-run":   {"/runs/{}/discard"},
+	"retry-run":     {"/runs/{}/retry"},
 
 	"create-segment":  {"/segments"},
 	"preview-segment": {"/segments"}, // the form's Preview button (action=preview); the change form previews too
@@ -58,6 +59,7 @@ var formForOperation = map[string][]string{
 	"delete-source": {"/admin/sources/{}/remove"},
 
 	"refresh-now":        {"/settings/system/refresh"},
+	"set-system-refresh": {"/settings/system/schedule"},
 	"run-system-refresh": {"/settings/system/refresh"}, // queued or awaited, the page's Refresh now
 	"release-refresh":    {"/settings/system/refreshes/{}/release"},
 	"discard-refresh":    {"/settings/system/refreshes/{}/discard"},
@@ -80,9 +82,6 @@ var formForOperation = map[string][]string{
 // without a form of their own, with the reason.
 var noFormNeeded = map[string]string{
 	"plan-export": "a dry run that changes nothing: the web UI's plan page (GET /exports/{id}/plan) computes it on opening",
-	// Gaps known and left open (see issue 14), listed so that the test
-	// catches the next one:
-	"set-system-refresh": "the System page's schedule form is being added on another branch: replace this entry with its row when merging",
 }
 
 // stateChangingOperations are the operationIds of the OpenAPI golden's

@@ -15,6 +15,7 @@ import (
 
 	"segbridge/internal/export"
 	"segbridge/internal/jobs"
+	"segbridge/internal/run"
 	"segbridge/internal/segment"
 	"segbridge/internal/service"
 	"segbridge/internal/store"
@@ -28,6 +29,9 @@ import (
 type flow struct {
 	name   string
 	action service.Action // "" when every signed-in user may
+	// admins narrows the flow to admins (an action everyone may do on
+	// what is theirs, done here on someone else's).
+	admins bool
 	do     func(c *flowRun)
 	// refused checks what a role that may not do it sees.
 	refused func(c *flowRun)
@@ -62,6 +66,9 @@ type flowFixture struct {
 	files   map[string]string          // by tag: a CSV to import
 	ids     []string                   // profile ids, for static segments
 	profile string                     // a profile id to open
+	failed  map[string]run.Run         // by tag: a run with two failed contacts (Omnisend refused them)
+	refused map[string]string          // by tag: the e-mail of one of them
+	tokens  map[string]string          // by tag: the name of a contributor's token
 	pw      map[string]*string         // by e-mail: the password now (each role changes its own)
 }
 
@@ -93,15 +100,31 @@ func (c *flowRun) visit(path string) {
 	c.shot(pageName(path))
 }
 
-// act runs actions (clicks, typing) that end on a page, then audits it.
-// Confirmation dialogs are answered yes.
+// act runs actions (clicks, typing) that lead to another page, waits
+// for it to load, then audits it. Confirmation dialogs are answered yes.
 func (c *flowRun) act(what string, actions ...chromedp.Action[chromedp.Void]) {
 	c.t.Helper()
+	c.do(what, true, actions...)
+}
+
+// inPlace runs actions that change the page without leaving it (a
+// preview as one types, results filtered in place), then audits it.
+func (c *flowRun) inPlace(what string, actions ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	c.do(what, false, actions...)
+}
+
+func (c *flowRun) do(what string, navigates bool, actions ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
 	// The page's messages go first, so that waiting for the next page's
-	// message cannot find this one's.
-	c.run("answer confirmations", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true;
-		document.querySelectorAll("#flash, #form-error").forEach(e => e.remove())`))
+	// message cannot find this one's; the mark tells this page from the
+	// next.
+	c.run("answer confirmations", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; window.__flowPage = true;
+		document.querySelectorAll("#flash, #form-error, #error-summary").forEach(e => e.remove())`))
 	c.run(what, actions...)
+	if navigates {
+		c.waitFor(`window.__flowPage === undefined && document.readyState === "complete"`, time.Minute)
+	}
 	c.shot(what)
 	if !strings.Contains(what, "refused") {
 		c.noFormError(what)
@@ -110,12 +133,12 @@ func (c *flowRun) act(what string, actions ...chromedp.Action[chromedp.Void]) {
 
 // message is what a page shows after a form was sent: a message or a
 // form's error.
-const message = "#flash, #form-error"
+const message = "#flash, #form-error, #error-summary"
 
 // noFormError fails when the page shows a form's error.
 func (c *flowRun) noFormError(what string) {
 	c.t.Helper()
-	msg, err := chromedp.Run(c.step(), chromedp.Evaluate[string](`(document.querySelector("#form-error") || {}).textContent || ""`))
+	msg, err := chromedp.Run(c.step(), chromedp.Evaluate[string](`Array.from(document.querySelectorAll("#form-error, #error-summary")).map(e => e.textContent.trim()).join(" ")`))
 	require.NoError(c.t, err)
 	require.Empty(c.t, msg, "%s as %s at %s: the form was refused", c.name, c.role, what)
 }
@@ -135,6 +158,19 @@ func (c *flowRun) waitFor(cond string, limit time.Duration) {
 	}
 	c.failed("wait for " + cond)
 	c.t.Fatalf("%s as %s: %s did not hold within %s", c.name, c.role, cond, limit)
+}
+
+// filterFailed narrows a run's results to its failed contacts and to one
+// e-mail, with no button: the list follows the choice and the typing.
+func (c *flowRun) filterFailed() {
+	c.t.Helper()
+	c.inPlace("failed only", setValue("#status-filter", "failed"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#status-filter").dispatchEvent(new Event("change", {bubbles: true}))`))
+	c.waitFor(`(document.querySelector("#results-total") || {}).textContent === "1–2 of 2 results"`, 30*time.Second)
+	c.inPlace("one e-mail", chromedp.SendKeys(css("#email-filter"), c.f.refused[c.tag]))
+	c.waitFor(`(document.querySelector("#results-total") || {}).textContent === "1–1 of 1 results"`, 30*time.Second)
+	require.Contains(c.t, c.text("#results-list"), c.f.refused[c.tag])
+	c.shot("filtered")
 }
 
 // flash is the page's message after a form was sent.
@@ -172,8 +208,9 @@ func slug(s string) string {
 	return strings.Trim(b.String(), "-")
 }
 
+// setValue sets a field's value as a script would (no key events).
 func setValue(sel, v string) chromedp.Action[chromedp.Void] {
-	return chromedp.SetValue(css(sel), v)
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) throw new Error("no " + %q); e.value = %q; })()`, sel, sel, v))
 }
 
 // flows are the flows of the web UI (issue 14), in the order a run of
@@ -196,6 +233,18 @@ func flows() []flow {
 				c.visit("/exports")
 				c.absent("#add-export")
 				c.forbidden("/exports/new")
+			}},
+		{name: "see a form's mistakes", action: service.ExportCreate,
+			do: func(c *flowRun) {
+				c.visit("/exports/new")
+				c.act("save with mistakes: refused",
+					chromedp.Evaluate[chromedp.Void](`document.querySelector("#export-form").noValidate = true`),
+					setValue("#name", ""), setValue("#map_email", ""), setValue(`input[name=cap]`, "0"),
+					chromedp.Click(css("#save")), chromedp.WaitVisible(css("#error-summary")))
+				for _, id := range []string{"#name-error", "#connection-error"} {
+					require.NotEmpty(c.t, c.text(id), "%s beside its field", id)
+				}
+				require.GreaterOrEqual(c.t, strings.Count(c.text("#error-summary"), "\n")+1, 3, "every mistake at once: %s", c.text("#error-summary"))
 			}},
 		{name: "run an export and watch it", action: service.RunStart,
 			do: func(c *flowRun) {
@@ -265,7 +314,7 @@ func flows() []flow {
 				c.visit("/segments")
 				c.act("add segment", chromedp.Click(css("#add-segment")), chromedp.WaitVisible(css("#segment-form")))
 				// The preview follows the rule as it is typed.
-				c.act("type the rule, see the preview",
+				c.inPlace("type the rule, see the preview",
 					chromedp.SendKeys(css("#name"), "Rule "+c.tag),
 					chromedp.SendKeys(css("#rule"), `p.orders >= 2`),
 					chromedp.WaitVisible(css("#preview-result")))
@@ -291,8 +340,8 @@ func flows() []flow {
 		{name: "change a segment's rule", action: service.SegmentUpdate,
 			do: func(c *flowRun) {
 				c.visit("/segments/" + c.f.segs[c.tag].Slug)
-				c.act("type a wrong rule, see why", setValue("#rule", ""), chromedp.SendKeys(css("#rule"), `p.orders >=`), chromedp.WaitVisible(css("#preview-error")))
-				c.act("type the new rule, see the preview", setValue("#rule", ""), chromedp.SendKeys(css("#rule"), `p.orders >= 3`), chromedp.WaitVisible(css("#preview-result")))
+				c.inPlace("type a wrong rule, see why", setValue("#rule", ""), chromedp.SendKeys(css("#rule"), `p.orders >=`), chromedp.WaitVisible(css("#preview-error")))
+				c.inPlace("type the new rule, see the preview", setValue("#rule", ""), chromedp.SendKeys(css("#rule"), `p.orders >= 3`), chromedp.WaitVisible(css("#preview-result")))
 				c.act("save and refresh", setValue("#rule", `p.orders >= 3`), chromedp.Click(css("#save")), chromedp.WaitVisible(css(message)))
 				require.Equal(c.t, `p.orders >= 3`, c.text("#segment-rule"))
 			},
@@ -326,10 +375,30 @@ func flows() []flow {
 				c.visit("/profiles")
 				c.absent("#import-form")
 			}},
-		{name: "open a profile",
+		{name: "search profiles and open one",
 			do: func(c *flowRun) {
-				c.visit("/profiles/" + c.f.profile)
+				c.visit("/profiles")
+				c.act("next page", chromedp.Click(css("#next-page")), chromedp.WaitVisible(css("#prev-page")))
+				c.act("previous page", chromedp.Click(css("#prev-page")), chromedp.WaitVisible(css("#profile-total")))
+				c.act("search an id", chromedp.SendKeys(css("#profile-q"), c.f.profile), chromedp.Click(css("#search")),
+					chromedp.WaitVisible(css(fmt.Sprintf(`#profiles a[href="/profiles/%s"]`, c.f.profile))))
+				c.act("open it", chromedp.Click(css(fmt.Sprintf(`#profiles a[href="/profiles/%s"]`, c.f.profile))), chromedp.WaitVisible(css("#attributes")))
 				require.Contains(c.t, c.text("main"), c.f.profile)
+				require.NotEmpty(c.t, c.text("#profile-segments"))
+			}},
+		{name: "filter a run's results and retry the failed", action: service.RunRetry,
+			do: func(c *flowRun) {
+				c.visit(fmt.Sprintf("/runs/%d", c.f.failed[c.tag].ID))
+				c.filterFailed()
+				c.act("retry failed contacts now", chromedp.Click(css("#retry")), chromedp.WaitVisible(css("#run-status")))
+				c.waitFor(`document.querySelector('#run[data-final="true"]') !== null`, time.Minute)
+				require.Equal(c.t, "succeeded", c.text("#run-status"), c.text("#run-message"))
+				c.shot("retry succeeded")
+			},
+			refused: func(c *flowRun) {
+				c.visit(fmt.Sprintf("/runs/%d", c.f.failed[c.tag].ID))
+				c.filterFailed()
+				c.absent("#retry")
 			}},
 		{name: "explain an e-mail",
 			do: func(c *flowRun) {
@@ -349,8 +418,9 @@ func flows() []flow {
 					chromedp.Click(css("#consent")),
 					chromedp.Click(css("#save")), chromedp.WaitVisible(css("#connection")))
 				require.Contains(c.t, c.flash(), "saved")
-				c.act("rename and rotate the key",
+				c.act("rename, switch dialect and rotate the key",
 					setValue("#c-name", name+" renamed"),
+					setValue("#c-dialect", "v3"),
 					chromedp.SendKeys(css("#c-api-key"), sandboxKey),
 					chromedp.Click(css("#save-connection")), chromedp.WaitVisible(css(message)))
 				require.Contains(c.t, c.text("main"), name+" renamed")
@@ -395,6 +465,33 @@ func flows() []flow {
 			refused: func(c *flowRun) {
 				c.visit("/settings/system")
 				c.absent("#refresh-now")
+			}},
+		{name: "change the refresh schedule", action: service.SystemSchedule,
+			do: func(c *flowRun) {
+				c.visit("/settings/system")
+				c.act("a wrong schedule: refused", setValue("#schedule-cron", "0 3 * *"), setValue("#schedule-tz", "Mars/Olympus"),
+					chromedp.Click(css("#save-schedule")), chromedp.WaitVisible(css("#error-summary")))
+				require.NotEmpty(c.t, c.text("#schedule-cron-error"))
+				require.NotEmpty(c.t, c.text("#schedule-tz-error"))
+				c.act("save", setValue("#schedule-cron", "15 3 * * *"), setValue("#schedule-tz", "Europe/Prague"),
+					chromedp.Click(css("#save-schedule")), chromedp.WaitVisible(css("#flash")))
+				require.Contains(c.t, c.text("#schedule"), "15 3 * * *")
+			},
+			refused: func(c *flowRun) {
+				c.visit("/settings/system")
+				c.absent("#schedule-form")
+			}},
+		{name: "revoke another user's token", action: service.TokenRevoke, admins: true,
+			do: func(c *flowRun) {
+				c.visit("/tokens")
+				row := fmt.Sprintf(`#all-tokens tr[data-token=%q]`, c.f.tokens[c.tag])
+				c.act("revoke it", chromedp.Click(css(row+` form[action$="/revoke"] button`)), chromedp.WaitVisible(css(message)))
+				require.Contains(c.t, c.flash(), "revoked")
+				c.absent(row)
+			},
+			refused: func(c *flowRun) {
+				c.visit("/tokens")
+				c.absent("#all-tokens")
 			}},
 		{name: "add a source", action: service.SourceCreate,
 			do: func(c *flowRun) {
@@ -474,7 +571,7 @@ func TestBrowserFlows(t *testing.T) {
 				for _, fl := range flows() {
 					c := &flowRun{browser: br, f: ff, role: who.role, who: who.email, vp: vp, axe: axe, tag: tag, name: fl.name}
 					switch {
-					case may(who.role, fl.action):
+					case may(who.role, fl.action) && (!fl.admins || who.role == user.RoleAdmin):
 						fl.do(c)
 					case fl.refused != nil:
 						fl.refused(c)
@@ -491,7 +588,7 @@ func TestBrowserFlows(t *testing.T) {
 func newFlowFixture(t *testing.T) *flowFixture {
 	f := newFixture(t, "")
 	ff := &flowFixture{fixture: f, exports: map[string]export.Export{}, segs: map[string]segment.Segment{},
-		spare: map[string]segment.Segment{}, blocked: map[string]segment.Segment{}, users: map[string]string{}, files: map[string]string{}, pw: map[string]*string{}}
+		spare: map[string]segment.Segment{}, blocked: map[string]segment.Segment{}, users: map[string]string{}, files: map[string]string{}, pw: map[string]*string{}, failed: map[string]run.Run{}, refused: map[string]string{}, tokens: map[string]string{}}
 	var err error
 	ff.seg, err = f.a.Store.GetSegment(f.ctx, "buyers")
 	require.NoError(t, err)
@@ -518,6 +615,19 @@ func newFlowFixture(t *testing.T) *flowFixture {
 			path := filepath.Join(dir, tag+".csv")
 			require.NoError(t, os.WriteFile(path, []byte("id,email,first_name\nflow-"+tag+"-1,one-"+tag+"@example.com,One\nflow-"+tag+"-2,two-"+tag+"@example.com,Two\n"), 0o644))
 			ff.files[tag] = path
+			// A run through a proxy that has Omnisend refuse two contacts.
+			p := newProxy(f.bundle)
+			e := p.export("Retry "+tag, ff.seg)
+			two := memberEmails(t, f.bundle, ff.seg.ID, 2)
+			p.setRefused(two...)
+			ff.failed[tag] = f.runToEnd(e)
+			require.Equal(t, 2, ff.failed[tag].Counts.FailedTotal(), "two refused")
+			p.setRefused()
+			ff.refused[tag] = two[0]
+			carl := principalOf(t, f.bundle, contributorEmail)
+			ff.tokens[tag] = "sync " + tag
+			_, _, err := f.a.Users.CreateToken(f.ctx, carl, ff.tokens[tag], 0)
+			require.NoError(t, err)
 		}
 	}
 	return ff

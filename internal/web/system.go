@@ -28,12 +28,13 @@ type systemView struct {
 // systemPage is Settings → System: the refresh schedule and the status of
 // recent refreshes.
 func (s *server) systemPage(w http.ResponseWriter, r *http.Request) error {
-	return s.renderSystem(w, r, http.StatusOK, nil, "")
+	return s.renderSystem(w, r, http.StatusOK, nil, "", nil)
 }
 
 // renderSystem renders the System page; posted, when set, is a refused
-// schedule form's values, shown back with formErr.
-func (s *server) renderSystem(w http.ResponseWriter, r *http.Request, status int, posted *export.Schedule, formErr string) error {
+// schedule form's values, shown back with formErr and each field's
+// problem beside it.
+func (s *server) renderSystem(w http.ResponseWriter, r *http.Request, status int, posted *export.Schedule, formErr string, ps []fieldProblem) error {
 	ctx := r.Context()
 	refs, err := s.app.Store.ListRefreshes(ctx, 20)
 	if err != nil {
@@ -54,9 +55,12 @@ func (s *server) renderSystem(w http.ResponseWriter, r *http.Request, status int
 	if posted != nil {
 		v.Cron, v.TimeZone = posted.Cron, posted.TimeZone
 	}
-	s.renderForm(w, r, status, "system", v, formErr)
+	s.renderPage(w, r, status, "system", v, formErr, ps)
 	return nil
 }
+
+// scheduleFields are where the schedule form shows each field's problem.
+var scheduleFields = formFields{"schedule": {"schedule-cron", "Schedule"}, "time_zone": {"schedule-tz", "Time zone"}}
 
 // setSchedule stores the system refresh's schedule (admin).
 func (s *server) setSchedule(w http.ResponseWriter, r *http.Request) error {
@@ -70,7 +74,8 @@ func (s *server) setSchedule(w http.ResponseWriter, r *http.Request) error {
 		if cat == catInternal || cat == catForbidden || cat == catNotFound {
 			return err
 		}
-		return s.renderSystem(w, r, cat.status(), &posted, msg)
+		general, ps := splitProblems(err, msg, scheduleFields)
+		return s.renderSystem(w, r, cat.status(), &posted, general, ps)
 	}
 	s.redirect(w, r, "/settings/system", "Refresh schedule saved: "+sc.Cron+" ("+sc.TimeZone+"). Every process follows it from its next check (each minute).", false)
 	return nil
