@@ -83,3 +83,19 @@ func OpEmails(ops []run.Op) []string {
 	}
 	return out
 }
+
+// PlanJSON encodes a run's plan for its plan column.
+func PlanJSON(p run.PlanInfo) (string, error) {
+	b, err := json.Marshal(p)
+	return string(b), err
+}
+
+// ParsePlan decodes a run's plan column.
+func ParsePlan(s string) (run.PlanInfo, error) {
+	var p run.PlanInfo
+	if s == "" {
+		return p, nil
+	}
+	err := json.Unmarshal([]byte(s), &p)
+	return p, err
+}
