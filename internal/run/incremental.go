@@ -161,6 +161,13 @@ func (e *Executor) planChanges(ctx context.Context, exportID, runID int64, t Tar
 	for _, id := range extra {
 		ids[id] = struct{}{}
 	}
+	// The members the base skipped are skipped again for the same reason
+	// without reading them, unless they changed, or (a duplicate e-mail)
+	// the member their e-mail went to might have (see carrySkips).
+	skipped, err := st.SkippedMembers(ctx, base.ID)
+	if err != nil {
+		return p, fmt.Errorf("plan: read the last run's skipped members: %w", err)
+	}
 	delete(ids, "")
 	sorted := make([]string, 0, len(ids))
 	for id := range ids {
@@ -197,18 +204,23 @@ func (e *Executor) planChanges(ctx context.Context, exportID, runID int64, t Tar
 	if err != nil {
 		return p, fmt.Errorf("plan: %w", err)
 	}
+	// The leavers' candidates: the state entries of the profiles read
+	// (or that left), and the unsure ones.
+	owned, err := st.StateOfProfiles(ctx, exportID, sorted)
+	if err != nil {
+		return p, fmt.Errorf("plan: find leavers: %w", err)
+	}
+	p.carrySkips(skipped, owned, unsure)
 	if len(p.more) > 0 {
 		return p, &needMoreError{ids: p.more}
 	}
 	if members > 0 && p.skipped == members {
 		return p, fmt.Errorf("plan: %w", allSkipped(members, p.skipReasons()))
 	}
-	// The leavers: the state entries of the profiles read (or that left),
-	// and the unsure ones, that no member read wants.
-	owned, err := st.StateOfProfiles(ctx, exportID, sorted)
-	if err != nil {
-		return p, fmt.Errorf("plan: find leavers: %w", err)
+	if err := p.flushOps(ctx); err != nil {
+		return p, fmt.Errorf("plan: %w", err)
 	}
+	// The leavers: those entries no member read wants.
 	seen := map[string]bool{}
 	for _, list := range [][]StateEntry{owned, unsure} {
 		for _, s := range list {
@@ -250,4 +262,27 @@ func allSkipped(members int, reasons string) error {
 	return &RefusedError{Msg: fmt.Sprintf(
 		"every one of the export's %d members was skipped (%s): nothing was sent and nothing untagged; check the export's mapping (is the e-mail attribute right?)",
 		members, reasons)}
+}
+
+// carrySkips skips again the members the base skipped (skipped) that were
+// not read. A member skipped as a duplicate e-mail is skipped again only
+// if no profile read carries or owned that e-mail (the member it went to
+// is then unchanged and still first); else it is read too (p.more).
+func (p *planner) carrySkips(skipped []Op, owned, unsure []StateEntry) {
+	touched := map[string]bool{}
+	for _, l := range [][]StateEntry{owned, unsure} {
+		for _, s := range l {
+			touched[s.Email] = true
+		}
+	}
+	for _, op := range skipped {
+		if _, read := p.candidates[op.ProfileID]; read {
+			continue
+		}
+		if op.Reason == ReasonDuplicateEmail && (touched[op.Email] || p.wanted.has(op.Email)) {
+			p.more = append(p.more, op.ProfileID)
+			continue
+		}
+		p.skip(op.ProfileID, op.Email, op.Reason)
+	}
 }

@@ -106,8 +106,12 @@ type Store interface {
 	// its ProfileID (nothing else changes).
 	RelinkState(ctx context.Context, exportID int64, entries []StateEntry) error
 	// RetryProfiles returns the profile ids of run runID's ops that
-	// failed or were skipped (without duplicates).
+	// failed, or that were skipped other than as a member's skip op (left
+	// pending, discarded), without duplicates.
 	RetryProfiles(ctx context.Context, runID int64) ([]string, error)
+	// SkippedMembers returns run runID's skip ops (OpSkip: profile id,
+	// e-mail, reason).
+	SkippedMembers(ctx context.Context, runID int64) ([]Op, error)
 	// SetRunPlan records how a run is asked to plan, or planned (SaveRun
 	// records it too).
 	SetRunPlan(ctx context.Context, runID int64, p PlanInfo) error

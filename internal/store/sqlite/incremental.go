@@ -182,7 +182,22 @@ func (s *Store) RetryProfiles(ctx context.Context, runID int64) ([]string, error
 	err := s.scanStrings(ctx, "the failures of a run", func(id string) error {
 		out = append(out, id)
 		return nil
-	}, `SELECT DISTINCT profile_id FROM run_ops WHERE run_id = ? AND status IN ('failed', 'skipped') AND profile_id <> ''`, runID)
+	}, `SELECT DISTINCT profile_id FROM run_ops WHERE run_id = ? AND status IN ('failed', 'skipped') AND kind <> 'skip'
+		AND profile_id <> ''`, runID)
+	return out, err
+}
+
+// SkippedMembers implements run.Store.
+func (s *Store) SkippedMembers(ctx context.Context, runID int64) ([]run.Op, error) {
+	var out []run.Op
+	var op run.Op
+	err := s.scanRows(ctx, "the skipped members of a run", func(scan func(...any) error) error {
+		if err := scan(&op.ProfileID, &op.Email, &op.Reason); err != nil {
+			return err
+		}
+		out = append(out, op)
+		return nil
+	}, `SELECT profile_id, email, reason FROM run_ops WHERE run_id = ? AND status IN ('failed', 'skipped') AND kind = 'skip'`, runID)
 	return out, err
 }
 
@@ -216,6 +231,17 @@ func (s *Store) scanStrings(ctx context.Context, what string, fn func(string) er
 		return fnErr
 	}
 	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return nil
+}
+
+func (s *Store) scanRows(ctx context.Context, what string, fn func(scan func(...any) error) error, q string, args ...any) error {
+	rs, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if err := eachRow(rs, func() error { return fn(rs.Scan) }); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", what, err)
 	}
 	return nil
