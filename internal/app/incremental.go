@@ -62,12 +62,12 @@ type runChanges struct {
 // ScanMemberProfiles or ScanMemberProfilesOf).
 type scanFunc func(ctx context.Context, fn func(id string, attrs []byte, segs []int64) error) error
 
-func (c runChanges) Changed(ctx context.Context, since time.Time, fn func(id string) error) error {
+func (c runChanges) Changed(ctx context.Context, since, refreshed time.Time, fn func(id string) error) error {
 	st := c.rv.a.Store
 	if err := st.ChangedProfiles(ctx, since, fn); err != nil {
 		return err
 	}
-	return st.MemberChanges(ctx, c.ex.Segments, since, fn)
+	return st.MemberChanges(ctx, c.ex.Segments, refreshed, fn)
 }
 
 func (c runChanges) MembersOf(ctx context.Context, ids []string, fn func(profile.Profile, []string) error) error {
@@ -92,12 +92,12 @@ type previewChanges struct {
 	members func(context.Context, func(profile.Profile, []string) error) error
 }
 
-func (c previewChanges) Changed(ctx context.Context, since time.Time, fn func(id string) error) error {
+func (c previewChanges) Changed(ctx context.Context, since, refreshed time.Time, fn func(id string) error) error {
 	st := c.rv.a.Store
 	if err := st.ChangedProfiles(ctx, since, fn); err != nil {
 		return err
 	}
-	if err := st.MemberChanges(ctx, c.ex.Segments, since, fn); err != nil {
+	if err := st.MemberChanges(ctx, c.ex.Segments, refreshed, fn); err != nil {
 		return err
 	}
 	for _, id := range c.ex.Segments {

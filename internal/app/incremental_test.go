@@ -286,6 +286,6 @@ func (e *e2e) applyPlan(rnd *rand.Rand, tg run.Target, pv run.Preview, ops []run
 	}
 	r.Status, r.Step, r.StartedAt, r.FinishedAt = run.StatusSucceeded, run.StepDone, now, now
 	r.Counts = pv.Counts
-	r.Plan = run.PlanInfo{Mode: pv.Plan, Reason: pv.PlanReason, Signature: tg.Signature, Started: now}
+	r.Plan = run.PlanInfo{Mode: pv.Plan, Reason: pv.PlanReason, Signature: tg.Signature, Started: now, Refreshed: tg.Refreshed}
 	require.NoError(e.t, st.FinishRun(ctx, r))
 }

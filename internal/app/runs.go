@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"segbridge/internal/connection"
 	"segbridge/internal/export"
@@ -38,7 +39,8 @@ func (rv resolver) Resolve(ctx context.Context, r run.Run) (run.Target, error) {
 	if ex.Detached() {
 		return run.Target{}, fmt.Errorf("export %q has no connection: %s", ex.Name, ex.DetachedText())
 	}
-	segs, err := rv.refreshSegments(ctx, ex)
+	refreshed := a.Now()
+	segs, err := rv.refreshSegments(ctx, ex, refreshed)
 	if err != nil {
 		return run.Target{}, err
 	}
@@ -65,6 +67,7 @@ func (rv resolver) Resolve(ctx context.Context, r run.Run) (run.Target, error) {
 	t.Check = rv.stillAllowed(ex, r)
 	t.Signature = signature(ex, segs, conn)
 	t.Changes = runChanges{rv: rv, ex: ex, members: from}
+	t.Refreshed = refreshed
 	return t, nil
 }
 
@@ -84,8 +87,9 @@ func (rv resolver) target(ex export.Export, conn connection.Connection, members 
 	}
 }
 
-// refreshSegments re-evaluates the export's segments and returns them by id.
-func (rv resolver) refreshSegments(ctx context.Context, ex export.Export) (map[int64]segment.Segment, error) {
+// refreshSegments re-evaluates the export's segments (their joins and
+// leaves recorded at now) and returns them by id.
+func (rv resolver) refreshSegments(ctx context.Context, ex export.Export, now time.Time) (map[int64]segment.Segment, error) {
 	all, err := rv.a.Store.ListSegments(ctx)
 	if err != nil {
 		return nil, err
@@ -100,7 +104,7 @@ func (rv resolver) refreshSegments(ctx context.Context, ex export.Export) (map[i
 		if !ok {
 			return nil, fmt.Errorf("export %q: segment %d no longer exists; edit the export's segments", ex.Name, id)
 		}
-		if _, err := segment.Refresh(ctx, rv.a.Store, seg, rv.a.Now()); err != nil {
+		if _, err := segment.Refresh(ctx, rv.a.Store, seg, now); err != nil {
 			return nil, err
 		}
 		out[id] = seg

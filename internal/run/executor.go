@@ -51,6 +51,9 @@ type Target struct {
 	Signature string
 	// Changes, if set, lets a run plan changes only.
 	Changes Changes
+	// Refreshed is when the run's segments were refreshed (the time the
+	// refresh recorded their joins and leaves at; zero: not refreshed).
+	Refreshed time.Time
 
 	progress *tracker // set by Execute
 }

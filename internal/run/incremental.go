@@ -42,16 +42,21 @@ type PlanInfo struct {
 	// Started is when the plan started: the next changes-only plan reads
 	// what changed from a margin before it.
 	Started time.Time `json:"started,omitzero"`
+	// Refreshed is when the run refreshed its segments before planning
+	// (Target.Refreshed): the next changes-only plan reads the joins and
+	// leaves of later refreshes.
+	Refreshed time.Time `json:"refreshed,omitzero"`
 	// Read counts the members a changes-only plan read.
 	Read int `json:"read,omitempty"`
 }
 
 // Changes reads what changed for a changes-only plan (Target.Changes).
 type Changes interface {
-	// Changed streams the ids of the profiles whose attributes changed, or
-	// that joined or left one of the export's segments (deleted profiles
-	// leave), at or after since. An id may come more than once.
-	Changed(ctx context.Context, since time.Time, fn func(id string) error) error
+	// Changed streams the ids of the profiles whose attributes changed at
+	// or after since, and of those that joined or left one of the export's
+	// segments (deleted profiles leave) in a refresh after refreshed. An id
+	// may come more than once.
+	Changed(ctx context.Context, since, refreshed time.Time, fn func(id string) error) error
 	// MembersOf streams those of ids (sorted) that are members, as
 	// Target.Members would, in id order.
 	MembersOf(ctx context.Context, ids []string, fn func(p profile.Profile, tags []string) error) error
@@ -61,11 +66,13 @@ type Changes interface {
 }
 
 // ChangeMargin is how far before its base's plan started a changes-only
-// plan reads changes: a profile written by an import whose transaction
-// began before the base planned, but committed after it read, is read
-// again. (Profiles' change times are the importer's clock when it wrote
-// them; an import transaction must not stay open longer than this.)
-const ChangeMargin = time.Hour
+// plan reads profile changes: a profile written by an import whose
+// transaction began before the base planned, but committed after it read,
+// is read again. (Profiles' change times are the importer's clock when it
+// wrote them; an import transaction must not stay open longer than this.)
+// A run within this margin of the last one reads the changes of the
+// margin again.
+const ChangeMargin = 15 * time.Minute
 
 // ChangesKept is how long membership changes are kept; a base older than
 // this (less the margin) gives a full plan.
@@ -136,7 +143,11 @@ func (e *Executor) planChanges(ctx context.Context, exportID, runID int64, t Tar
 	p := &planner{e: e, exportID: exportID, runID: runID, sink: sink, keep: t.KeepLeavers, wanted: newWantedSet(),
 		tagEndpoints: t.TagEndpoints, baseTags: t.BaseTags, incremental: true}
 	ids := map[string]struct{}{}
-	if err := t.Changes.Changed(ctx, base.Plan.Started.Add(-ChangeMargin), func(id string) error {
+	refreshed := base.Plan.Refreshed
+	if refreshed.IsZero() {
+		refreshed = base.Plan.Started.Add(-ChangeMargin)
+	}
+	if err := t.Changes.Changed(ctx, base.Plan.Started.Add(-ChangeMargin), refreshed, func(id string) error {
 		ids[id] = struct{}{}
 		return nil
 	}); err != nil {

@@ -29,7 +29,7 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 	p, info, err := e.planAuto(ctx, *r, t, func(string) (Sink, error) {
 		return storeSink{st: st, exportID: r.ExportID}, st.ClearPlan(ctx, r.ID)
 	})
-	info.Full, info.Signature, info.Started = r.Plan.Full, t.Signature, started
+	info.Full, info.Signature, info.Started, info.Refreshed = r.Plan.Full, t.Signature, started, t.Refreshed
 	r.Plan = info
 	r.Counts.Members = p.members
 	if err != nil {

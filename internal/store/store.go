@@ -120,12 +120,14 @@ type Segments interface {
 	// ScanMemberProfilesOf is ScanMemberProfiles for those of ids (sorted)
 	// that are stored members.
 	ScanMemberProfilesOf(ctx context.Context, segmentIDs []int64, ids []string, fn func(id string, attrs []byte, segs []int64) error) error
-	// CountMembers counts the profiles ScanMemberProfiles streams.
+	// CountMembers counts the profiles ScanMemberProfiles streams: of one
+	// segment, its member count as its last refresh stored it (cheap); of
+	// several, the distinct stored members that are profiles.
 	CountMembers(ctx context.Context, segmentIDs []int64) (int, error)
 	// MemberChanges streams the ids of the profiles that joined or left
-	// any of segmentIDs at or after since (ApplyMembership records every
-	// join and leave at its RefreshedAt, and keeps them run.ChangesKept).
-	MemberChanges(ctx context.Context, segmentIDs []int64, since time.Time, fn func(id string) error) error
+	// any of segmentIDs after a time (ApplyMembership records every join
+	// and leave at its RefreshedAt, and keeps them run.ChangesKept).
+	MemberChanges(ctx context.Context, segmentIDs []int64, after time.Time, fn func(id string) error) error
 }
 
 // Connections stores Omnisend connections. The API key is stored only

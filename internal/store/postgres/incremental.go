@@ -21,9 +21,9 @@ func (s *Store) ChangedProfiles(ctx context.Context, since time.Time, fn func(id
 }
 
 // MemberChanges implements store.Segments.
-func (s *Store) MemberChanges(ctx context.Context, segmentIDs []int64, since time.Time, fn func(id string) error) error {
+func (s *Store) MemberChanges(ctx context.Context, segmentIDs []int64, after time.Time, fn func(id string) error) error {
 	return s.scanStrings(ctx, "membership changes", fn,
-		`SELECT profile_id FROM segment_member_changes WHERE segment_id = ANY($1) AND changed_at >= $2`, segmentIDs, since)
+		`SELECT profile_id FROM segment_member_changes WHERE segment_id = ANY($1) AND changed_at > $2`, segmentIDs, after)
 }
 
 // CountMembers implements store.Segments.
@@ -33,7 +33,7 @@ func (s *Store) CountMembers(ctx context.Context, segmentIDs []int64) (int, erro
 	}
 	q := `SELECT count(DISTINCT m.profile_id) FROM segment_members m JOIN profiles p ON p.id = m.profile_id WHERE m.segment_id = ANY($1)`
 	if len(segmentIDs) == 1 {
-		q = `SELECT count(*) FROM segment_members m JOIN profiles p ON p.id = m.profile_id WHERE m.segment_id = ANY($1)`
+		q = `SELECT coalesce(sum(member_count), 0) FROM segments WHERE id = ANY($1)`
 	}
 	var n int
 	if err := s.pool.QueryRow(ctx, q, segmentIDs).Scan(&n); err != nil {

@@ -19,10 +19,10 @@ func (s *Store) ChangedProfiles(ctx context.Context, since time.Time, fn func(id
 }
 
 // MemberChanges implements store.Segments.
-func (s *Store) MemberChanges(ctx context.Context, segmentIDs []int64, since time.Time, fn func(id string) error) error {
+func (s *Store) MemberChanges(ctx context.Context, segmentIDs []int64, after time.Time, fn func(id string) error) error {
 	for _, sid := range segmentIDs {
 		err := s.scanStrings(ctx, "membership changes", fn,
-			`SELECT profile_id FROM segment_member_changes WHERE segment_id = ? AND changed_at >= ?`, sid, micros(since))
+			`SELECT profile_id FROM segment_member_changes WHERE segment_id = ? AND changed_at > ?`, sid, micros(after))
 		if err != nil {
 			return err
 		}
@@ -42,7 +42,7 @@ func (s *Store) CountMembers(ctx context.Context, segmentIDs []int64) (int, erro
 	q := `SELECT count(DISTINCT m.profile_id) FROM segment_members m JOIN profiles p ON p.id = m.profile_id
 		WHERE m.segment_id IN (` + placeholders(len(args), 1) + `)`
 	if len(args) == 1 {
-		q = `SELECT count(*) FROM segment_members m JOIN profiles p ON p.id = m.profile_id WHERE m.segment_id = ?`
+		q = `SELECT member_count FROM segments WHERE id = ?`
 	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {

@@ -52,13 +52,16 @@ func testChangedProfiles(t *testing.T, newStore NewStore) {
 	}
 	require.NoError(t, b.st.ApplyMembership(b.ctx, segment.MembershipChange{SegmentID: segs[0], Add: []string{"p2"}, Remove: []string{"p1"}, MemberCount: 2, RefreshedAt: later}))
 	require.Equal(t, []string{"p1", "p2"}, collect(t, func(fn func(string) error) error {
-		return b.st.MemberChanges(b.ctx, segs, later, fn)
-	}), "p1 left, p2 joined")
-	require.Equal(t, []string{"p1", "p2", "p3"}, collect(t, func(fn func(string) error) error {
 		return b.st.MemberChanges(b.ctx, segs, b.now, fn)
+	}), "p1 left, p2 joined after the first refresh")
+	require.Equal(t, []string{"p1", "p2", "p3"}, collect(t, func(fn func(string) error) error {
+		return b.st.MemberChanges(b.ctx, segs, b.now.Add(-time.Second), fn)
 	}))
 	require.Empty(t, collect(t, func(fn func(string) error) error {
-		return b.st.MemberChanges(b.ctx, segs[1:], later, fn)
+		return b.st.MemberChanges(b.ctx, segs, later, fn)
+	}), "none after the last refresh")
+	require.Empty(t, collect(t, func(fn func(string) error) error {
+		return b.st.MemberChanges(b.ctx, segs[1:], b.now, fn)
 	}), "only the segments asked about")
 
 	n, err := b.st.CountMembers(b.ctx, segs)
@@ -87,7 +90,7 @@ func testChangedProfiles(t *testing.T, newStore NewStore) {
 	much := b.now.Add(run.ChangesKept + 2*time.Hour)
 	require.NoError(t, b.st.ApplyMembership(b.ctx, segment.MembershipChange{SegmentID: segs[0], Add: []string{"p4"}, MemberCount: 3, RefreshedAt: much}))
 	require.Equal(t, []string{"p4"}, collect(t, func(fn func(string) error) error {
-		return b.st.MemberChanges(b.ctx, segs[:1], b.now, fn)
+		return b.st.MemberChanges(b.ctx, segs[:1], b.now.Add(-time.Second), fn)
 	}))
 }
 
