@@ -222,4 +222,3 @@ func (e *e2e) editProfiles(ids []string, now time.Time, edit func(int, profile.A
 		require.NoError(e.t, err)
 	}
 }
-
