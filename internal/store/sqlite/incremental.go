@@ -65,10 +65,13 @@ func (s *Store) ScanMemberProfilesOf(ctx context.Context, segmentIDs []int64, id
 		for _, sid := range segmentIDs {
 			args = append(args, sid)
 		}
-		rs, err := s.query(ctx, len(c) == lookupChunk, `SELECT p.id, p.attrs, group_concat(m.segment_id) FROM profiles p
-			JOIN segment_members m ON m.profile_id = p.id
-			WHERE p.id IN (`+placeholders(len(c), 1)+`) AND m.segment_id IN (`+placeholders(len(segmentIDs), 1)+`)
-			GROUP BY p.id ORDER BY p.id`, args...)
+		// Driven by the membership's key (segment, profile): one lookup
+		// per id, never a scan of a segment's members.
+		rs, err := s.query(ctx, len(c) == lookupChunk, `SELECT m.profile_id, p.attrs, group_concat(m.segment_id)
+			FROM segment_members m CROSS JOIN profiles p
+			WHERE m.profile_id IN (`+placeholders(len(c), 1)+`) AND m.segment_id IN (`+placeholders(len(segmentIDs), 1)+`)
+			AND p.id = m.profile_id
+			GROUP BY m.profile_id ORDER BY m.profile_id`, args...)
 		if err != nil {
 			return err
 		}
@@ -104,8 +107,10 @@ func (s *Store) StateOfProfiles(ctx context.Context, exportID int64, ids []strin
 		for _, id := range c {
 			args = append(args, id)
 		}
+		// (Without INDEXED BY, SQLite walks the export's whole state by
+		// its primary key.)
 		rs, err := s.query(ctx, len(c) == stateChunk, `SELECT email, profile_id, hash, tags, unsure FROM export_state
-			WHERE export_id = ? AND profile_id IN (`+placeholders(len(c), 1)+`)`, args...)
+			INDEXED BY export_state_profile WHERE export_id = ? AND profile_id IN (`+placeholders(len(c), 1)+`)`, args...)
 		if err != nil {
 			return err
 		}
@@ -124,16 +129,17 @@ func (s *Store) StateOfProfiles(ctx context.Context, exportID int64, ids []strin
 // UnsureState implements run.Store.
 func (s *Store) UnsureState(ctx context.Context, exportID int64) ([]run.StateEntry, error) {
 	var out []run.StateEntry
-	err := s.scanStateWhere(ctx, exportID, "unsure", func(st run.StateEntry) error {
+	err := s.scanStateWhere(ctx, exportID, "INDEXED BY export_state_unsure WHERE export_id = ? AND unsure", func(st run.StateEntry) error {
 		out = append(out, st)
 		return nil
 	})
 	return out, err
 }
 
-// scanStateWhere streams the export's state entries matching cond (SQL).
+// scanStateWhere streams the export's state entries that cond (SQL after
+// the table's name, exportID its parameter) selects.
 func (s *Store) scanStateWhere(ctx context.Context, exportID int64, cond string, fn func(run.StateEntry) error) error {
-	rs, err := s.db.QueryContext(ctx, `SELECT email, profile_id, hash, tags, unsure FROM export_state WHERE export_id = ? AND `+cond, exportID)
+	rs, err := s.db.QueryContext(ctx, `SELECT email, profile_id, hash, tags, unsure FROM export_state `+cond, exportID)
 	if err != nil {
 		return fmt.Errorf("sqlite: confirmed state of export %d: %w", exportID, err)
 	}
