@@ -19,8 +19,14 @@ type planOutput struct {
 	Body app.PlanResult
 }
 
+type planInput struct {
+	Name string        `path:"name" minLength:"1" doc:"the export's name or id"`
+	Body *fullCheckOpt `required:"false"`
+}
+
 type planDiffInput struct {
 	Name   string `path:"name" minLength:"1" doc:"the export's name or id"`
+	Full   bool   `query:"full" doc:"preview a full check of every member (a run started with full), not only what changed"`
 	Format string `query:"format" enum:"csv,jsonl" default:"csv" doc:"csv (one row per contact; changes as \"field: old → new; …\", tags joined with |) or jsonl (one JSON object per contact)"`
 }
 
@@ -35,7 +41,9 @@ func (s *server) registerPlan(api huma.API) {
 		"the diff against what Omnisend is known to hold, the profile cap) and changes nothing anywhere: no run, no write, no " +
 		"request to Omnisend, no audit entry. It answers the contacts by action and reason, the Omnisend requests per route, " +
 		"and the time at the brand's rate budget, alone and behind the brand's runs in progress or queued. 409 when a run " +
-		"would refuse the export as it is defined. The diff is GET /exports/{name}/plan/diff."
+		"would refuse the export as it is defined. The diff is GET /exports/{name}/plan/diff. Like a run, it plans only what " +
+		"changed since the export's last run when it can (plan: changes), else every member (plan: full, with plan_reason); " +
+		"full: true previews a run started with full."
 	huma.Register(api, plan, s.planExport)
 	diff := operation("plan-export-diff", http.MethodGet, "/exports/{name}/plan/diff",
 		"Download the diff of a run preview: one row per contact the run would change or skip (streamed)", "runs", 200)
@@ -53,12 +61,12 @@ func (s *server) registerPlan(api huma.API) {
 	huma.Register(api, diff, s.planDiff)
 }
 
-func (s *server) planExport(ctx context.Context, in *exportRefInput) (*planOutput, error) {
+func (s *server) planExport(ctx context.Context, in *planInput) (*planOutput, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.a.Services.Runs.Plan(ctx, p, in.Name, service.PlanOptions{})
+	res, err := s.a.Services.Runs.Plan(ctx, p, in.Name, service.PlanOptions{Full: in.Body.full()})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -77,7 +85,7 @@ func (s *server) planDiff(ctx context.Context, in *planDiffInput) (*planDiffOutp
 		lw := &lazyBody{hc: hc, format: in.Format, name: in.Name}
 		dw, err := run.NewDiffWriter(lw, in.Format)
 		if err == nil {
-			_, err = s.a.Services.Runs.Plan(hc.Context(), p, in.Name, service.PlanOptions{Diff: dw.Write})
+			_, err = s.a.Services.Runs.Plan(hc.Context(), p, in.Name, service.PlanOptions{Diff: dw.Write, Full: in.Full})
 		}
 		if err == nil {
 			err = dw.Flush()

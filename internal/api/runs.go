@@ -40,12 +40,28 @@ type runJSON struct {
 	Progress        *run.Progress     `json:"progress,omitempty" doc:"how far the send, confirm and untag steps are; while the run is active"`
 	Hold            *holdJSON         `json:"hold,omitempty" doc:"when the removal brake held the run's untags: why, and what was decided"`
 	Reasons         map[string]string `json:"reasons,omitempty" doc:"each reason code in the counts (skipped, failed, dropped), in words"`
+	Plan            *planJSON         `json:"plan,omitempty" doc:"how the run planned: changes only, or every member (a full check) and why"`
+}
+
+// planJSON is how a run planned.
+type planJSON struct {
+	Full   bool   `json:"full_requested" doc:"the run was started with a full check"`
+	Mode   string `json:"mode,omitempty" enum:"full,changes" doc:"full: every member was read; changes: only what changed since the export's last run"`
+	Reason string `json:"reason,omitempty" doc:"why the plan read every member"`
+	Read   int    `json:"read" doc:"the members the plan read"`
+}
+
+func toPlanJSON(p run.PlanInfo) *planJSON {
+	if !p.Full && p.Mode == "" {
+		return nil
+	}
+	return &planJSON{Full: p.Full, Mode: p.Mode, Reason: p.Reason, Read: p.Read}
 }
 
 func toRunJSON(r run.Run, exportName string) runJSON {
 	j := runJSON{ID: r.ID, ExportID: r.ExportID, Export: exportName, Trigger: string(r.Trigger), Status: string(r.Status),
 		Step: string(r.Step), Message: r.Message, CancelRequested: r.CancelRequested, QueuedAt: r.QueuedAt,
-		Requests: r.Requests, Counts: r.Counts, Hold: toHoldJSON(r)}
+		Requests: r.Requests, Counts: r.Counts, Hold: toHoldJSON(r), Plan: toPlanJSON(r.Plan)}
 	for _, m := range []map[string]int{r.Counts.Skipped, r.Counts.Failed, r.Counts.Dropped} {
 		for k := range m {
 			if t := run.ReasonText(k); t != "" {
@@ -153,12 +169,25 @@ func (s *server) listRuns(ctx context.Context, in *runsInput) (*runsOutput, erro
 	return out, nil
 }
 
-func (s *server) startRun(ctx context.Context, in *exportRefInput) (*startRunOutput, error) {
+// startRunInput names the export; the body is optional.
+type startRunInput struct {
+	Name string        `path:"name" minLength:"1" doc:"the export's name or id"`
+	Body *fullCheckOpt `required:"false"`
+}
+
+// fullCheckOpt asks for a full check (a run's or a preview's).
+type fullCheckOpt struct {
+	Full bool `json:"full,omitempty" doc:"check every member (a full plan) instead of only what changed since the export's last run"`
+}
+
+func (o *fullCheckOpt) full() bool { return o != nil && o.Full }
+
+func (s *server) startRun(ctx context.Context, in *startRunInput) (*startRunOutput, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.a.Services.Runs.Start(ctx, p, in.Name, service.StartOptions{})
+	st, err := s.a.Services.Runs.Start(ctx, p, in.Name, service.StartOptions{Full: in.Body.full()})
 	if herr := heldConflict(err); herr != nil {
 		return nil, herr
 	}

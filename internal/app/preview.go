@@ -36,7 +36,7 @@ func (a *App) PreviewExport(ctx context.Context, name string, opt PlanOptions) (
 	if err != nil {
 		return PlanResult{}, fmt.Errorf("export %q: %w", name, err)
 	}
-	pv, conn, err := a.previewOf(ctx, ex, opt.Diff)
+	pv, conn, err := a.previewOf(ctx, ex, opt.Diff, opt.Full)
 	if err != nil {
 		return PlanResult{}, err
 	}
@@ -45,8 +45,9 @@ func (a *App) PreviewExport(ctx context.Context, name string, opt PlanOptions) (
 	return res, err
 }
 
-// previewOf previews ex's run, streaming its diff to diff (nil: none).
-func (a *App) previewOf(ctx context.Context, ex export.Export, diff func(run.DiffRow) error) (run.Preview, connection.Connection, error) {
+// previewOf previews ex's run (full: one started with a full check),
+// streaming its diff to diff (nil: none).
+func (a *App) previewOf(ctx context.Context, ex export.Export, diff func(run.DiffRow) error, full bool) (run.Preview, connection.Connection, error) {
 	if ex.Detached() {
 		return run.Preview{}, connection.Connection{}, fmt.Errorf("export %q has no connection: %s", ex.Name, ex.DetachedText())
 	}
@@ -54,7 +55,7 @@ func (a *App) previewOf(ctx context.Context, ex export.Export, diff func(run.Dif
 	if err != nil {
 		return run.Preview{}, conn, err
 	}
-	opt := run.PreviewOptions{Diff: diff}
+	opt := run.PreviewOptions{Diff: diff, Full: full}
 	if diff != nil {
 		opt.Before = a.Store.LastConfirmedContacts
 	}
@@ -104,7 +105,10 @@ func (rv resolver) previewTarget(ctx context.Context, ex export.Export) (run.Tar
 	if err != nil {
 		return run.Target{}, conn, err
 	}
-	return rv.target(ex, conn, members, client), conn, nil
+	t := rv.target(ex, conn, members, client)
+	t.Signature = signature(ex, segs, conn)
+	t.Changes = previewChanges{rv: rv, ex: ex, segs: segs, members: members}
+	return t, conn, nil
 }
 
 // noRequests is a preview client's transport: a preview asks Omnisend
@@ -244,7 +248,7 @@ func (a *App) brandWork(ctx context.Context, conn connection.Connection) ([]serv
 			ar := service.AheadRun{Export: e.Name, RunID: r.ID, Status: r.Status, Step: r.Step}
 			if r.Status == run.StatusQueued || r.Step == run.StepPlan {
 				ar.EstimatedFrom = "preview"
-				pv, _, err := a.previewOf(ctx, e, nil)
+				pv, _, err := a.previewOf(ctx, e, nil, r.Plan.Full)
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
 				}

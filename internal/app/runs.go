@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"segbridge/internal/connection"
 	"segbridge/internal/export"
@@ -38,7 +39,8 @@ func (rv resolver) Resolve(ctx context.Context, r run.Run) (run.Target, error) {
 	if ex.Detached() {
 		return run.Target{}, fmt.Errorf("export %q has no connection: %s", ex.Name, ex.DetachedText())
 	}
-	segs, err := rv.refreshSegments(ctx, ex)
+	refreshed := a.Now()
+	segs, err := rv.refreshSegments(ctx, ex, refreshed)
 	if err != nil {
 		return run.Target{}, err
 	}
@@ -53,12 +55,19 @@ func (rv resolver) Resolve(ctx context.Context, r run.Run) (run.Target, error) {
 	if err := connection.ValidateTagging(conn.Tagging, conn.Dialect); err != nil {
 		return run.Target{}, fmt.Errorf("connection %q: %w", conn.Name, err)
 	}
+	from, err := rv.membersFrom(ex, segs)
+	if err != nil {
+		return run.Target{}, err
+	}
 	members, err := rv.members(ex, segs)
 	if err != nil {
 		return run.Target{}, err
 	}
 	t := rv.target(ex, conn, members, client)
 	t.Check = rv.stillAllowed(ex, r)
+	t.Signature = signature(ex, segs, conn)
+	t.Changes = runChanges{rv: rv, ex: ex, members: from}
+	t.Refreshed = refreshed
 	return t, nil
 }
 
@@ -78,8 +87,9 @@ func (rv resolver) target(ex export.Export, conn connection.Connection, members 
 	}
 }
 
-// refreshSegments re-evaluates the export's segments and returns them by id.
-func (rv resolver) refreshSegments(ctx context.Context, ex export.Export) (map[int64]segment.Segment, error) {
+// refreshSegments re-evaluates the export's segments (their joins and
+// leaves recorded at now) and returns them by id.
+func (rv resolver) refreshSegments(ctx context.Context, ex export.Export, now time.Time) (map[int64]segment.Segment, error) {
 	all, err := rv.a.Store.ListSegments(ctx)
 	if err != nil {
 		return nil, err
@@ -94,7 +104,7 @@ func (rv resolver) refreshSegments(ctx context.Context, ex export.Export) (map[i
 		if !ok {
 			return nil, fmt.Errorf("export %q: segment %d no longer exists; edit the export's segments", ex.Name, id)
 		}
-		if _, err := segment.Refresh(ctx, rv.a.Store, seg, rv.a.Now()); err != nil {
+		if _, err := segment.Refresh(ctx, rv.a.Store, seg, now); err != nil {
 			return nil, err
 		}
 		out[id] = seg
@@ -109,6 +119,18 @@ func (rv resolver) refreshSegments(ctx context.Context, ex export.Export) (map[i
 // import and fields from another: a member the new data takes out of
 // every segment is not sent (and is untagged if Omnisend has it).
 func (rv resolver) members(ex export.Export, segs map[int64]segment.Segment) (func(context.Context, func(profile.Profile, []string) error) error, error) {
+	from, err := rv.membersFrom(ex, segs)
+	if err != nil {
+		return nil, err
+	}
+	return from(func(ctx context.Context, fn func(string, []byte, []int64) error) error {
+		return rv.a.Store.ScanMemberProfiles(ctx, ex.Segments, fn)
+	}), nil
+}
+
+// membersFrom is members over the stored member profiles scan streams
+// (all of them, or those a changes-only plan reads).
+func (rv resolver) membersFrom(ex export.Export, segs map[int64]segment.Segment) (func(scan scanFunc) func(context.Context, func(profile.Profile, []string) error) error, error) {
 	rules := make(map[int64]*segment.Rule, len(segs))
 	want := ex.Mapping.Attributes()
 	all := false
@@ -125,29 +147,31 @@ func (rv resolver) members(ex export.Export, segs map[int64]segment.Segment) (fu
 		all = all || !ok
 		want = append(want, names...)
 	}
-	return func(ctx context.Context, fn func(profile.Profile, []string) error) error {
-		return rv.a.Store.ScanMemberProfiles(ctx, ex.Segments, func(id string, raw []byte, in []int64) error {
-			var attrs profile.Attrs
-			var err error
-			if all {
-				attrs, err = profile.DecodeAttrs(raw)
-			} else {
-				attrs, err = profile.DecodeSelected(raw, want)
-			}
-			if err != nil {
-				return fmt.Errorf("profile %q: %w", id, err)
-			}
-			tags := make([]string, 0, len(in))
-			for _, sid := range ex.Segments { // the export's order
-				if memberOf(sid, in, rules[sid], attrs) {
-					tags = append(tags, export.SegmentTag(ex.TagPrefix, segs[sid].Slug))
+	return func(scan scanFunc) func(context.Context, func(profile.Profile, []string) error) error {
+		return func(ctx context.Context, fn func(profile.Profile, []string) error) error {
+			return scan(ctx, func(id string, raw []byte, in []int64) error {
+				var attrs profile.Attrs
+				var err error
+				if all {
+					attrs, err = profile.DecodeAttrs(raw)
+				} else {
+					attrs, err = profile.DecodeSelected(raw, want)
 				}
-			}
-			if len(tags) == 0 {
-				return nil // no longer a member on the data read
-			}
-			return fn(profile.Profile{ID: id, Attrs: attrs}, tags)
-		})
+				if err != nil {
+					return fmt.Errorf("profile %q: %w", id, err)
+				}
+				tags := make([]string, 0, len(in))
+				for _, sid := range ex.Segments { // the export's order
+					if memberOf(sid, in, rules[sid], attrs) {
+						tags = append(tags, export.SegmentTag(ex.TagPrefix, segs[sid].Slug))
+					}
+				}
+				if len(tags) == 0 {
+					return nil // no longer a member on the data read
+				}
+				return fn(profile.Profile{ID: id, Attrs: attrs}, tags)
+			})
+		}
 	}, nil
 }
 

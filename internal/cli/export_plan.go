@@ -17,6 +17,7 @@ import (
 
 func newExportPlanCmd(g *globals) *cobra.Command {
 	var diffPath, format string
+	var full bool
 	cmd := &cobra.Command{
 		Use:     "plan NAME",
 		Aliases: []string{"preview"},
@@ -37,15 +38,21 @@ export, or from a running run's progress).
 skip: e-mail, action, reason, each changed field old → new (old values from
 the contact the export last had confirmed), tags added and removed. The
 format follows the file's extension (.csv or .jsonl), or --format; "-" is
-standard output. It is written as the plan goes, so it can be large.`,
+standard output. It is written as the plan goes, so it can be large.
+
+Like a run, the plan reads only what changed since the export's last run
+when it can (a changes-only plan) and says so; --full previews a run
+started with --full, which checks every member.`,
 		Example: `  segbridge export plan "VIP to Omnisend"
   segbridge export plan "VIP to Omnisend" --diff vip-diff.csv
+  segbridge export plan "VIP to Omnisend" --full
   segbridge export plan "VIP to Omnisend" --diff - --format jsonl | jq -c 'select(.action == "update")'`,
 		Args: cobra.ExactArgs(1),
 	}
 	output := outputFlag(cmd)
 	cmd.Flags().StringVar(&diffPath, "diff", "", `write the diff to this file (.csv or .jsonl; "-": standard output)`)
 	cmd.Flags().StringVar(&format, "format", "", "the diff's format: csv or jsonl (default: from the --diff file's extension)")
+	cmd.Flags().BoolVar(&full, "full", false, "preview a full check of every member, as export run --full does")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if format == "" && diffPath != "" {
 			format = run.DiffFormatOf(diffPath)
@@ -64,7 +71,7 @@ standard output. It is written as the plan goes, so it can be large.`,
 			summaryTo = g.errOut
 		}
 		return g.withApp(cmd.Context(), func(a *app.App) error {
-			opt := service.PlanOptions{}
+			opt := service.PlanOptions{Full: full}
 			var dw *run.DiffWriter
 			if diffPath != "" {
 				w, closeDiff, err := openDiff(g.out, diffPath)
@@ -111,6 +118,7 @@ func openDiff(out io.Writer, path string) (io.Writer, func(), error) {
 func writePlan(w io.Writer, res service.PlanResult, diffPath string) error {
 	c := res.Counts
 	fmt.Fprintf(w, "A run of %q now (nothing was changed or sent):\n", res.Export)
+	fmt.Fprintf(w, "  %s\n", planText(res.Plan, res.PlanReason))
 	fmt.Fprintf(w, "  %d members: %d to add, %d to update, %d unchanged, %d to untag, %d kept tagged, %d skipped\n",
 		c.Members, c.Added, c.Updated, c.Unchanged, c.Untagged, c.Kept, c.SkippedTotal())
 	if res.Brake != "" {
@@ -169,4 +177,16 @@ func writePlan(w io.Writer, res service.PlanResult, diffPath string) error {
 // secondsText shows seconds as a duration ("1m30s", "2.4s").
 func secondsText(s float64) string {
 	return time.Duration(s * float64(time.Second)).Round(time.Second / 10).String()
+}
+
+// planText says how a run plans (or would): changes only, or every
+// member and why.
+func planText(mode, reason string) string {
+	switch {
+	case mode == run.PlanChanges:
+		return "changes only: the members changed since the export's last run, and its contacts to retry"
+	case reason != "":
+		return "full check of every member: " + reason
+	}
+	return "full check of every member"
 }

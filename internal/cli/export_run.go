@@ -15,7 +15,7 @@ import (
 )
 
 func newExportRunCmd(g *globals) *cobra.Command {
-	var resume, noWait bool
+	var resume, noWait, full bool
 	cmd := &cobra.Command{
 		Use:   "run NAME",
 		Short: "Run an export now: plan, send, confirm, untag, finish",
@@ -27,6 +27,14 @@ id: a running "segbridge worker" picks it up.
 The segments are refreshed first; only contacts that changed since the last
 confirmed run are sent, and members who left the export's segments are
 untagged (unless the export keeps leavers).
+
+The plan itself reads only what changed since the export's last successful
+run: members whose attributes or segment membership changed, contacts that
+run did not get through, and unsure ones. It checks every member instead
+(a full check) on the first run, after the export's mapping, tags,
+segments, consent policy or connection's tagging changed, after a run that
+did not finish, and with --full (after "export verify" found drift, say).
+Both give the same contacts to send.
 
 Every step is checkpointed in the database, and what Omnisend confirmed is
 remembered at once. If a run was interrupted (the process was killed, the
@@ -45,11 +53,12 @@ with growing backoff for --outage-limit (default 30m); the progress shows
 cause; the export's next run continues it.`,
 		Example: `  segbridge export run "VIP to Omnisend"
   segbridge export run "VIP to Omnisend" --no-wait
+  segbridge export run "VIP to Omnisend" --full
   segbridge export run "VIP to Omnisend" --resume`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withApp(cmd.Context(), func(a *app.App) error {
-				st, err := a.Services.Runs.Start(cmd.Context(), g.actor, args[0], service.StartOptions{Resume: resume})
+				st, err := a.Services.Runs.Start(cmd.Context(), g.actor, args[0], service.StartOptions{Resume: resume, Full: full})
 				if err != nil {
 					return runError(err, args[0])
 				}
@@ -62,6 +71,7 @@ cause; the export's next run continues it.`,
 	}
 	cmd.Flags().BoolVar(&resume, "resume", false, "resume the export's interrupted run instead of starting a new one")
 	cmd.Flags().BoolVar(&noWait, "no-wait", false, "only queue the run and print its id (a segbridge worker runs it)")
+	cmd.Flags().BoolVar(&full, "full", false, "check every member, not only what changed since the export's last run")
 	return cmd
 }
 
@@ -212,6 +222,12 @@ func summary(r run.Run) string {
 		c.SkippedTotal(), reasons(c.Skipped), c.FailedTotal(), reasons(c.Failed), r.Requests)
 	if len(c.Dropped) > 0 {
 		s += "; sent without" + reasons(c.Dropped)
+	}
+	if r.Plan.Mode != "" {
+		s += "; plan: " + planText(r.Plan.Mode, r.Plan.Reason)
+		if r.Plan.Mode == run.PlanChanges {
+			s += fmt.Sprintf(" (%d read)", r.Plan.Read)
+		}
 	}
 	return s
 }

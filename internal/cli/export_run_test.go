@@ -24,6 +24,10 @@ func testExportRunCLI(t *testing.T, b *bundle) {
 
 	out = b.ok("export", "run", "vips")
 	require.Contains(t, out, "added 0, updated 0, unchanged 1", "a second run sends nothing")
+	require.Contains(t, out, "plan: changes only", "and reads only what changed")
+	require.Contains(t, b.ok("export", "plan", "VIPs", "--full"), "full check of every member: a full check was asked for")
+	out = b.ok("export", "run", "VIPs", "--full")
+	require.Contains(t, out, "added 0, updated 0, unchanged 1, untagged 0; skipped 0; failed 0; 0 API requests; plan: full check of every member: a full check was asked for")
 
 	runs := b.ok("export", "runs", "VIPs")
 	require.Contains(t, runs, "RUN")

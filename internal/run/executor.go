@@ -44,6 +44,16 @@ type Target struct {
 	// may go on; its error stops the run with its message (the export's
 	// connection was removed meanwhile). What was confirmed is kept.
 	Check func(ctx context.Context) error
+	// Signature sums up everything that decides the contacts sent besides
+	// the profiles and their membership (mapping, tags, segments, consent
+	// policy, tagging): a plan made with another signature gives a full
+	// plan (see incremental.go).
+	Signature string
+	// Changes, if set, lets a run plan changes only.
+	Changes Changes
+	// Refreshed is when the run's segments were refreshed (the time the
+	// refresh recorded their joins and leaves at; zero: not refreshed).
+	Refreshed time.Time
 
 	progress *tracker // set by Execute
 }

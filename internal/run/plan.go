@@ -2,7 +2,9 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"golang.org/x/sync/errgroup"
@@ -23,10 +25,12 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 	if err := e.adopt(ctx, r, t); err != nil {
 		return fmt.Errorf("plan: continue earlier runs: %w", err)
 	}
-	if err := st.ClearPlan(ctx, r.ID); err != nil {
-		return err
-	}
-	p, err := e.planOps(ctx, r.ExportID, r.ID, t, storeSink{st})
+	started := e.cfg.Now()
+	p, info, err := e.planAuto(ctx, *r, t, func(string) (Sink, error) {
+		return storeSink{st: st, exportID: r.ExportID}, st.ClearPlan(ctx, r.ID)
+	})
+	info.Full, info.Signature, info.Started, info.Refreshed = r.Plan.Full, t.Signature, started, t.Refreshed
+	r.Plan = info
 	r.Counts.Members = p.members
 	if err != nil {
 		return err
@@ -53,10 +57,65 @@ type Sink interface {
 }
 
 // storeSink writes a run's ops to its outbox.
-type storeSink struct{ st Store }
+type storeSink struct {
+	st       Store
+	exportID int64
+}
 
 func (s storeSink) Ops(ctx context.Context, ops []Op, _ map[string]StateEntry) error {
 	return s.st.AddOps(ctx, ops)
+}
+
+// Relink implements relinker.
+func (s storeSink) Relink(ctx context.Context, entries []StateEntry) error {
+	return s.st.RelinkState(ctx, s.exportID, entries)
+}
+
+// relinker is a sink that records, for state entries whose e-mail a
+// member of another profile now carries, that profile as the entry's own
+// (a run's plan; a preview writes nothing). A changes-only plan relies on
+// it: the state entry of an e-mail a member wants is that member's.
+type relinker interface {
+	Relink(ctx context.Context, entries []StateEntry) error
+}
+
+// planAuto plans run r's export against t as planMode decides: changes
+// only, or in full (also when a changes-only plan gives way). newSink
+// gives the sink to plan into in mode, a fresh one for the full plan that
+// follows a changes-only plan giving way.
+func (e *Executor) planAuto(ctx context.Context, r Run, t Target, newSink func(mode string) (Sink, error)) (*planner, PlanInfo, error) {
+	runID := r.ID
+	if runID == math.MaxInt64 {
+		runID = 0
+	}
+	mode, reason, base, err := e.planMode(ctx, r, t)
+	if err != nil {
+		return &planner{}, PlanInfo{}, fmt.Errorf("plan: %w", err)
+	}
+	sink, err := newSink(mode)
+	if err != nil {
+		return &planner{}, PlanInfo{}, err
+	}
+	if mode == PlanChanges {
+		var extra []string
+		for range 3 {
+			p, err := e.planChanges(ctx, r.ExportID, runID, t, base, extra, sink)
+			var more *needMoreError
+			if !errors.As(err, &more) {
+				return p, PlanInfo{Mode: PlanChanges, Read: p.read}, err
+			}
+			extra = append(extra, more.ids...)
+			if sink, err = newSink(PlanChanges); err != nil {
+				return &planner{}, PlanInfo{}, err
+			}
+		}
+		reason = "the e-mails of the changed members lead to too many other members"
+		if sink, err = newSink(PlanFull); err != nil {
+			return &planner{}, PlanInfo{}, err
+		}
+	}
+	p, err := e.planOps(ctx, r.ExportID, runID, t, sink)
+	return p, PlanInfo{Mode: PlanFull, Reason: reason, Read: p.members}, err
 }
 
 // planOps plans export exportID's members against its state into sink
@@ -83,7 +142,7 @@ func (e *Executor) planOps(ctx context.Context, exportID, runID int64, t Target,
 		err := t.Members(gctx, func(prof profile.Profile, tags []string) error {
 			members++
 			if t.Cap > 0 && members > t.Cap {
-				return &RefusedError{Msg: fmt.Sprintf("the export's segments have more than %d members (its profile cap); nothing was sent — raise the cap or narrow the segments", t.Cap)}
+				return capRefusal(t.Cap)
 			}
 			d, reason := t.Map(prof, tags)
 			buf = append(buf, planItem{d: d, reason: reason})
@@ -111,9 +170,7 @@ func (e *Executor) planOps(ctx context.Context, exportID, runID int64, t Target,
 		return p, fmt.Errorf("plan: %w", err)
 	}
 	if members > 0 && p.skipped == members {
-		return p, fmt.Errorf("plan: %w", &RefusedError{Msg: fmt.Sprintf(
-			"every one of the export's %d members was skipped (%s): nothing was sent and nothing untagged; check the export's mapping (is the e-mail attribute right?)",
-			members, p.skipReasons())})
+		return p, fmt.Errorf("plan: %w", allSkipped(members, p.skipReasons()))
 	}
 	if err := st.ScanState(ctx, exportID, func(s StateEntry) error {
 		p.state++
@@ -184,6 +241,19 @@ type planner struct {
 	// dropped counts the members planned with something left out, by
 	// reason (Desired.Dropped).
 	dropped map[string]int
+	// incremental marks a changes-only plan, which reads the members in
+	// candidates only (read counts them); withOps counts the members read
+	// that got an op, so that every other member is unchanged.
+	incremental bool
+	candidates  map[string]struct{}
+	read        int
+	withOps     int
+	// relinks are the state entries to give to the member now carrying
+	// their e-mail (see relinker).
+	relinks []StateEntry
+	// more are the profiles a changes-only plan must read too: the
+	// owners in the state of e-mails the members read carry.
+	more []string
 }
 
 func (p *planner) add(op Op) {
@@ -242,10 +312,20 @@ func (p *planner) match(ctx context.Context, items []planItem) error {
 		for _, f := range it.d.Dropped {
 			p.dropped = addReason(p.dropped, f, 1)
 		}
+		var sp *StateEntry
 		if s, ok := state[it.d.Email]; ok {
-			p.diff(&it.d, &s)
-		} else {
-			p.diff(&it.d, nil)
+			sp = &s
+			if s.ProfileID != it.d.ProfileID {
+				if _, read := p.candidates[s.ProfileID]; p.incremental && !read {
+					// That member decides too (which of the two comes
+					// first): the plan starts again reading it.
+					p.more = append(p.more, s.ProfileID)
+				}
+				p.relinks = append(p.relinks, StateEntry{Email: s.Email, ProfileID: it.d.ProfileID})
+			}
+		}
+		if p.diff(&it.d, sp) {
+			p.withOps++
 		}
 	}
 	p.prior = state
@@ -253,6 +333,14 @@ func (p *planner) match(ctx context.Context, items []planItem) error {
 }
 
 func (p *planner) flushOps(ctx context.Context) error {
+	if len(p.relinks) > 0 {
+		if rl, ok := p.sink.(relinker); ok {
+			if err := rl.Relink(ctx, p.relinks); err != nil {
+				return err
+			}
+		}
+		p.relinks = p.relinks[:0]
+	}
 	if len(p.ops) == 0 {
 		return nil
 	}

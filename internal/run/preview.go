@@ -28,6 +28,10 @@ type Preview struct {
 	// Brake says what the export's removal brake would do with the run:
 	// hold its untags (and why), or nothing ("").
 	Brake string `json:"brake,omitempty"`
+	// Plan is how the run would plan: PlanFull or PlanChanges (what
+	// changed since the export's last run); PlanReason says why in full.
+	Plan       string `json:"plan"`
+	PlanReason string `json:"plan_reason,omitempty"`
 }
 
 // ActionCount is how many contacts get one action for one reason.
@@ -93,6 +97,14 @@ type PreviewOptions struct {
 	// confirmed for those of emails the export has one of: the diff's old
 	// values. Only asked when Diff is set; nil: old values unknown.
 	Before func(ctx context.Context, exportID int64, emails []string) (map[string][]byte, error)
+	// Full previews a full plan (a run started with a full check), else
+	// the plan a run would choose (see incremental.go).
+	Full bool
+	// Ops, when set, gets every op of the plan (run 0), a chunk at a time.
+	Ops func([]Op) error
+	// Relink, when set, gets the state entries the run's plan would give
+	// to another profile (see relinker).
+	Relink func([]StateEntry) error
 }
 
 // Preview plans export exportID's run against target t exactly as a run's
@@ -106,15 +118,36 @@ func (e *Executor) Preview(ctx context.Context, exportID int64, t Target, opt Pr
 	if t.Client == nil {
 		return Preview{}, errors.New("preview: the target has no Omnisend client to size batches with")
 	}
-	s := &previewSink{exportID: exportID, opt: opt, est: newEstimator(t), actions: map[[2]string]int{}}
-	p, err := e.planOps(ctx, exportID, 0, t, s)
+	var s *previewSink
+	p, info, err := e.planAuto(ctx, Run{ID: math.MaxInt64, ExportID: exportID, Plan: PlanInfo{Full: opt.Full}}, t, func(mode string) (Sink, error) {
+		s = &previewSink{exportID: exportID, opt: opt, est: newEstimator(t), actions: map[[2]string]int{}}
+		// A changes-only plan may give way to a full one: its rows wait
+		// until it is done.
+		s.hold = mode == PlanChanges
+		return s, nil
+	})
 	if err != nil {
 		return Preview{}, err
+	}
+	for _, row := range s.held {
+		if err := opt.Diff(row); err != nil {
+			return Preview{}, err
+		}
+	}
+	if len(s.heldRelinks) > 0 {
+		if err := opt.Relink(s.heldRelinks); err != nil {
+			return Preview{}, err
+		}
+	}
+	if len(s.heldOps) > 0 {
+		if err := opt.Ops(s.heldOps); err != nil {
+			return Preview{}, err
+		}
 	}
 	if err := s.est.flush(); err != nil {
 		return Preview{}, err
 	}
-	pv := Preview{Counts: s.counts, Tagged: s.tagged, Requests: s.est.requests()}
+	pv := Preview{Counts: s.counts, Tagged: s.tagged, Requests: s.est.requests(), Plan: info.Mode, PlanReason: info.Reason}
 	pv.Counts.Members, pv.Counts.Unchanged, pv.Counts.Kept = p.members, p.unchanged, p.kept
 	pv.Counts.Dropped = p.dropped
 	last, err := e.lastSucceeded(ctx, Run{ID: math.MaxInt64, ExportID: exportID})
@@ -159,10 +192,36 @@ type previewSink struct {
 	counts   Counts
 	tagged   int
 	actions  map[[2]string]int
+	// hold keeps the diff's rows (and ops) in held (heldOps) instead of
+	// streaming them.
+	hold        bool
+	held        []DiffRow
+	heldOps     []Op
+	heldRelinks []StateEntry
+}
+
+// Relink implements relinker: a preview writes nothing, but tells
+// opt.Relink.
+func (s *previewSink) Relink(_ context.Context, entries []StateEntry) error {
+	if s.opt.Relink == nil {
+		return nil
+	}
+	if s.hold {
+		s.heldRelinks = append(s.heldRelinks, entries...)
+		return nil
+	}
+	return s.opt.Relink(slices.Clone(entries))
 }
 
 // Ops implements Sink.
 func (s *previewSink) Ops(ctx context.Context, ops []Op, prior map[string]StateEntry) error {
+	if s.opt.Ops != nil {
+		if s.hold {
+			s.heldOps = append(s.heldOps, ops...)
+		} else if err := s.opt.Ops(slices.Clone(ops)); err != nil {
+			return err
+		}
+	}
 	for _, op := range ops {
 		if err := s.est.add(op); err != nil {
 			return err
@@ -210,6 +269,10 @@ func (s *previewSink) Ops(ctx context.Context, ops []Op, prior map[string]StateE
 		}
 		if err := row.fields(g, before, s.opt.Before != nil); err != nil {
 			return err
+		}
+		if s.hold {
+			s.held = append(s.held, row)
+			continue
 		}
 		if err := s.opt.Diff(row); err != nil {
 			return err

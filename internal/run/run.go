@@ -89,6 +89,9 @@ type Run struct {
 	// Hold is what the removal brake decided for the run, and what was
 	// decided about it.
 	Hold Hold
+	// Plan is how the run planned: in full or changes only, and why
+	// (asked for with Full).
+	Plan PlanInfo
 	// StartedBy is the id of the signed-in user who started the run by
 	// hand (0: the scheduler, a system refresh or the command line's local
 	// operator). While it works, the run stops at its next batch once that

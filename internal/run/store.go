@@ -121,6 +121,26 @@ type Store interface {
 	StateOf(ctx context.Context, exportID int64, emails []string) (map[string]StateEntry, error)
 	// ScanState streams the export's whole confirmed state.
 	ScanState(ctx context.Context, exportID int64, fn func(StateEntry) error) error
+	// StateOfProfiles returns the export's confirmed state entries of
+	// the profiles ids (any order).
+	StateOfProfiles(ctx context.Context, exportID int64, ids []string) ([]StateEntry, error)
+	// UnsureState returns the export's unsure state entries.
+	UnsureState(ctx context.Context, exportID int64) ([]StateEntry, error)
+	// CountState counts the export's state entries.
+	CountState(ctx context.Context, exportID int64) (int, error)
+	// RelinkState gives each of entries' e-mails in the export's state to
+	// its ProfileID (nothing else changes).
+	RelinkState(ctx context.Context, exportID int64, entries []StateEntry) error
+	// RetryProfiles returns the profile ids of run runID's ops that
+	// failed, or that were skipped other than as a member's skip op (left
+	// pending, discarded), without duplicates.
+	RetryProfiles(ctx context.Context, runID int64) ([]string, error)
+	// SkippedMembers returns run runID's skip ops (OpSkip: profile id,
+	// e-mail, reason).
+	SkippedMembers(ctx context.Context, runID int64) ([]Op, error)
+	// SetRunPlan records how a run is asked to plan, or planned (SaveRun
+	// records it too).
+	SetRunPlan(ctx context.Context, runID int64, p PlanInfo) error
 	// AddOps appends ops (Seq set by the caller, unique per run).
 	AddOps(ctx context.Context, ops []Op) error
 

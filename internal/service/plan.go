@@ -13,6 +13,9 @@ type PlanOptions struct {
 	// Diff, when set, gets one row per contact the run would change or
 	// skip, as the plan makes them (streamed: nothing is collected).
 	Diff func(run.DiffRow) error
+	// Full previews a run started with a full check (every member), not
+	// the plan a run would choose (only what changed, when it can).
+	Full bool
 }
 
 // PlanResult is what a run of the export would do now (a dry run).

@@ -30,6 +30,9 @@ type StartOptions struct {
 	// NoJob creates the run without queuing its job: the caller executes
 	// it in this process (the demo does, with run.Executor.Execute).
 	NoJob bool
+	// Full makes the new run check every member (a full plan) instead of
+	// only what changed since the export's last run.
+	Full bool
 }
 
 // Started is a run Runs.Start started (or resumed).
@@ -128,6 +131,12 @@ func (s *Runs) start(ctx context.Context, p user.Principal, e export.Export, opt
 		if err != nil {
 			return st, fmt.Errorf("start a run of export %q: %w", e.Name, err)
 		}
+		if opt.Full {
+			st.Run.Plan.Full = true
+			if err := s.st.SetRunPlan(ctx, st.Run.ID, st.Run.Plan); err != nil {
+				return st, fmt.Errorf("start a run of export %q: %w", e.Name, err)
+			}
+		}
 		if p.UserID != 0 { // the run stops once its starter may no longer run the export
 			if err := s.st.SetRunStarter(ctx, st.Run.ID, p.UserID); err != nil {
 				return st, fmt.Errorf("start a run of export %q: %w", e.Name, err)
@@ -147,6 +156,9 @@ func startDetail(st Started) string {
 	d := fmt.Sprintf("run %d", st.Run.ID)
 	if st.Resumed {
 		d += " resumed"
+	}
+	if st.Run.Plan.Full {
+		d += " with a full check"
 	}
 	if st.JobID != 0 {
 		return d + fmt.Sprintf(" (job %d)", st.JobID)

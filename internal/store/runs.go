@@ -121,3 +121,19 @@ func Reversed(ops []run.Op) []run.Op {
 	slices.Reverse(ops)
 	return ops
 }
+
+// PlanJSON encodes a run's plan for its plan column.
+func PlanJSON(p run.PlanInfo) (string, error) {
+	b, err := json.Marshal(p)
+	return string(b), err
+}
+
+// ParsePlan decodes a run's plan column.
+func ParsePlan(s string) (run.PlanInfo, error) {
+	var p run.PlanInfo
+	if s == "" {
+		return p, nil
+	}
+	err := json.Unmarshal([]byte(s), &p)
+	return p, err
+}

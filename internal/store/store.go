@@ -58,6 +58,10 @@ type Profiles interface {
 	// ids whose attributes changed are updated (UpdatedAt = now), the rest are
 	// left alone. Within a batch the last profile with an id wins.
 	UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error)
+	// ChangedProfiles streams the ids of the profiles whose UpdatedAt is
+	// at or after since (a changes-only plan; UpdatedAt moves when, and only
+	// when, a profile's attributes change).
+	ChangedProfiles(ctx context.Context, since time.Time, fn func(id string) error) error
 	CountProfiles(ctx context.Context) (int, error)
 	GetProfile(ctx context.Context, id string) (profile.Profile, error)
 	ListProfiles(ctx context.Context, opts ListOptions) ([]profile.Profile, error)
@@ -114,6 +118,17 @@ type Segments interface {
 	// any of segmentIDs, in id order, each with the ids of those segments
 	// it belongs to. The attrs slice is only valid during the call.
 	ScanMemberProfiles(ctx context.Context, segmentIDs []int64, fn func(id string, attrs []byte, segs []int64) error) error
+	// ScanMemberProfilesOf is ScanMemberProfiles for those of ids (sorted)
+	// that are stored members.
+	ScanMemberProfilesOf(ctx context.Context, segmentIDs []int64, ids []string, fn func(id string, attrs []byte, segs []int64) error) error
+	// CountMembers counts the profiles ScanMemberProfiles streams: of one
+	// segment, its member count as its last refresh stored it (cheap); of
+	// several, the distinct stored members that are profiles.
+	CountMembers(ctx context.Context, segmentIDs []int64) (int, error)
+	// MemberChanges streams the ids of the profiles that joined or left
+	// any of segmentIDs after a time (ApplyMembership records every join
+	// and leave at its RefreshedAt, and keeps them run.ChangesKept).
+	MemberChanges(ctx context.Context, segmentIDs []int64, after time.Time, fn func(id string) error) error
 }
 
 // Connections stores Omnisend connections. The API key is stored only

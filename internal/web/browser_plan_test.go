@@ -92,3 +92,38 @@ func (b *bundle) setFirstName(email, name string) {
 	_, err := b.a.Store.UpsertProfiles(b.ctx, []profile.Profile{*found}, time.Now())
 	require.NoError(b.t, err)
 }
+
+// TestBrowserFullCheck: the preview says a run would plan changes only and
+// links to the preview of a full check, which says why it reads every
+// member; "Full check" beside Run now starts a run asked to check every
+// member.
+func TestBrowserFullCheck(t *testing.T) {
+	chromiumPath(t) // skip early without chromium
+	b := setup(t, setupOpts{profiles: 100})
+	seg := b.segment("Buyers", `p.orders >= 1`)
+	conn := b.connection("Team brand", connection.AccessContributors)
+	ex := b.export("Team export", conn, seg)
+	admin := user.Principal{Role: user.RoleAdmin, Actor: adminEmail}
+	st, err := b.a.Services.Runs.Start(b.ctx, admin, ex.Name, service.StartOptions{NoJob: true})
+	require.NoError(t, err)
+	first, err := b.a.Runs.Execute(b.ctx, st.Run.ID)
+	require.NoError(t, err)
+	require.Equal(t, run.StatusSucceeded, first.Status, first.Message)
+	require.Equal(t, run.PlanFull, first.Plan.Mode)
+
+	br := newBrowser(t, b)
+	br.login(adminEmail)
+	br.open(fmt.Sprintf("/exports/%d/plan", ex.ID))
+	require.Contains(t, br.text("#plan-mode"), "only what changed since the export's last run")
+	br.run("preview a full check", chromedp.Click(css("#plan-full")), chromedp.WaitVisible(css("#plan-summary")))
+	require.Contains(t, br.text("#plan-mode"), "check every member: a full check was asked for")
+	require.Equal(t, strconv.Itoa(first.Counts.Members), br.text(`#plan-counts [data-count="members"]`))
+
+	br.open(fmt.Sprintf("/exports/%d", ex.ID))
+	br.run("run now with a full check", chromedp.Click(css("#run-full")), chromedp.Click(css("#run-now")), chromedp.WaitVisible(css("#run-status")))
+	runs, err := b.a.Store.ListRuns(b.ctx, ex.ID, 1)
+	require.NoError(t, err)
+	require.Len(t, runs, 1)
+	require.NotEqual(t, first.ID, runs[0].ID)
+	require.True(t, runs[0].Plan.Full, "the run was asked for a full check")
+}

@@ -323,7 +323,8 @@ func (s *server) runExport(w http.ResponseWriter, r *http.Request) error {
 		s.redirect(w, r, back, "This export cannot run: "+e.DetachedText()+".", true)
 		return nil
 	}
-	st, err := s.app.Services.Runs.Start(ctx, p, e.Name, service.StartOptions{})
+	full := r.PostFormValue("full") == "yes"
+	st, err := s.app.Services.Runs.Start(ctx, p, e.Name, service.StartOptions{Full: full})
 	if held := heldRunOf(err); held != 0 {
 		s.redirect(w, r, fmt.Sprintf("/runs/%d", held), "This export has a run held by its removal brake: approve or discard its untags first.", true)
 		return nil

@@ -17,6 +17,8 @@ type planView struct {
 	Alone  string
 	Ahead  string
 	Counts []planCount
+	// Full: the preview of a full check (?full=yes).
+	Full bool
 }
 
 type planCount struct {
@@ -31,12 +33,13 @@ func (s *server) planPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.app.Services.Runs.Plan(r.Context(), principal(r), e.Name, service.PlanOptions{})
+	full := r.URL.Query().Get("full") == "yes"
+	res, err := s.app.Services.Runs.Plan(r.Context(), principal(r), e.Name, service.PlanOptions{Full: full})
 	if err != nil {
 		return err
 	}
 	c := res.Counts
-	v := planView{E: e, P: res,
+	v := planView{E: e, P: res, Full: full,
 		Alone: secondsText(res.ETA.AloneSeconds),
 		Ahead: secondsText(res.ETA.Seconds),
 		Counts: []planCount{{"members", c.Members}, {"to add", c.Added}, {"to update", c.Updated}, {"unchanged", c.Unchanged},
@@ -71,7 +74,7 @@ func (s *server) planDiff(w http.ResponseWriter, r *http.Request, format string)
 	if err != nil {
 		return err
 	}
-	if _, err := s.app.Services.Runs.Plan(r.Context(), principal(r), e.Name, service.PlanOptions{Diff: dw.Write}); err != nil {
+	if _, err := s.app.Services.Runs.Plan(r.Context(), principal(r), e.Name, service.PlanOptions{Diff: dw.Write, Full: r.URL.Query().Get("full") == "yes"}); err != nil {
 		if lw.started {
 			s.log.ErrorContext(r.Context(), "plan diff cut short", "export", e.Name, "error", err)
 			return nil

@@ -15,7 +15,7 @@ import (
 )
 
 const runCols = `id, export_id, trigger, status, step, message, cancel_requested, queued_at,
-	started_at, finished_at, requests, counts, lease_owner, lease_until, hold, hold_decision, hold_by, hold_at, started_by`
+	started_at, finished_at, requests, counts, lease_owner, lease_until, hold, hold_decision, hold_by, hold_at, started_by, plan`
 
 var _ run.Store = (*Store)(nil)
 
@@ -75,10 +75,14 @@ func saveRun(ctx context.Context, db runExecer, r run.Run) error {
 	if err != nil {
 		return fmt.Errorf("postgres: save run %d: %w", r.ID, err)
 	}
+	plan, err := store.PlanJSON(r.Plan)
+	if err != nil {
+		return fmt.Errorf("postgres: save run %d: %w", r.ID, err)
+	}
 	_, err = db.Exec(ctx, `UPDATE export_runs SET status = $1, step = $2, message = $3, started_at = $4,
-		finished_at = $5, counts = $6, hold = $7 WHERE id = $8`,
+		finished_at = $5, counts = $6, hold = $7, plan = $8 WHERE id = $9`,
 		string(r.Status), string(r.Step), r.Message, nullTime(r.StartedAt), nullTime(r.FinishedAt),
-		string(counts), r.Hold.Reason, r.ID)
+		string(counts), r.Hold.Reason, plan, r.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: save run %d: %w", r.ID, err)
 	}
@@ -119,14 +123,17 @@ func (s *Store) DecideHold(ctx context.Context, runID int64, d run.Decision, by,
 
 func scanRun(row pgx.Row) (run.Run, error) {
 	var r run.Run
-	var trigger, status, step, counts, decision string
+	var trigger, status, step, counts, decision, plan string
 	var started, finished, leaseUntil, decided *time.Time
 	var startedBy *int64
 	err := row.Scan(&r.ID, &r.ExportID, &trigger, &status, &step, &r.Message, &r.CancelRequested,
 		&r.QueuedAt, &started, &finished, &r.Requests, &counts, &r.LeaseOwner, &leaseUntil,
-		&r.Hold.Reason, &decision, &r.Hold.By, &decided, &startedBy)
+		&r.Hold.Reason, &decision, &r.Hold.By, &decided, &startedBy, &plan)
 	if err != nil {
 		return r, err
+	}
+	if r.Plan, err = store.ParsePlan(plan); err != nil {
+		return r, fmt.Errorf("run %d plan: %w", r.ID, err)
 	}
 	r.Hold.Decision = run.Decision(decision)
 	if startedBy != nil {

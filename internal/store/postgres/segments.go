@@ -151,7 +151,10 @@ func (s *Store) ApplyMembership(ctx context.Context, c segment.MembershipChange)
 				return fmt.Errorf("remove members: %w", err)
 			}
 		}
-		return insertPairs(ctx, tx, "segment_members", c.SegmentID, c.Add)
+		if err := insertPairs(ctx, tx, "segment_members", c.SegmentID, c.Add); err != nil {
+			return err
+		}
+		return logMemberChanges(ctx, tx, c)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: apply membership of segment %d: %w", c.SegmentID, err)

@@ -14,7 +14,7 @@ import (
 )
 
 const runCols = `id, export_id, trigger, status, step, message, cancel_requested, queued_at,
-	started_at, finished_at, requests, counts, lease_owner, lease_until, hold, hold_decision, hold_by, hold_at, started_by`
+	started_at, finished_at, requests, counts, lease_owner, lease_until, hold, hold_decision, hold_by, hold_at, started_by, plan`
 
 // CreateRun implements run.Store.
 func (s *Store) CreateRun(ctx context.Context, exportID int64, trigger run.Trigger, now time.Time) (run.Run, error) {
@@ -74,10 +74,14 @@ func saveRun(ctx context.Context, db execer, r run.Run) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: save run %d: %w", r.ID, err)
 	}
+	plan, err := store.PlanJSON(r.Plan)
+	if err != nil {
+		return fmt.Errorf("sqlite: save run %d: %w", r.ID, err)
+	}
 	_, err = db.ExecContext(ctx, `UPDATE export_runs SET status = ?, step = ?, message = ?, started_at = ?,
-		finished_at = ?, counts = ?, hold = ? WHERE id = ?`,
+		finished_at = ?, counts = ?, hold = ?, plan = ? WHERE id = ?`,
 		string(r.Status), string(r.Step), r.Message, nullMicros(r.StartedAt), nullMicros(r.FinishedAt),
-		string(counts), r.Hold.Reason, r.ID)
+		string(counts), r.Hold.Reason, plan, r.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: save run %d: %w", r.ID, err)
 	}
@@ -117,14 +121,17 @@ func (s *Store) DecideHold(ctx context.Context, runID int64, d run.Decision, by,
 
 func scanRun(row scanner) (run.Run, error) {
 	var r run.Run
-	var trigger, status, step, counts, decision string
+	var trigger, status, step, counts, decision, plan string
 	var queued int64
 	var started, finished, leaseUntil, decided, startedBy sql.NullInt64
 	err := row.Scan(&r.ID, &r.ExportID, &trigger, &status, &step, &r.Message, &r.CancelRequested,
 		&queued, &started, &finished, &r.Requests, &counts, &r.LeaseOwner, &leaseUntil,
-		&r.Hold.Reason, &decision, &r.Hold.By, &decided, &startedBy)
+		&r.Hold.Reason, &decision, &r.Hold.By, &decided, &startedBy, &plan)
 	if err != nil {
 		return r, err
+	}
+	if r.Plan, err = store.ParsePlan(plan); err != nil {
+		return r, fmt.Errorf("run %d plan: %w", r.ID, err)
 	}
 	r.Hold.Decision = run.Decision(decision)
 	r.StartedBy = startedBy.Int64

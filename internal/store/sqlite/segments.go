@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"segbridge/internal/run"
 	"segbridge/internal/segment"
 	"segbridge/internal/store"
 )
@@ -168,7 +169,10 @@ func (s *Store) ApplyMembership(ctx context.Context, c segment.MembershipChange)
 		if err != nil {
 			return fmt.Errorf("remove members: %w", err)
 		}
-		return insertPairs(ctx, tx, "segment_members", c.SegmentID, c.Add)
+		if err := insertPairs(ctx, tx, "segment_members", c.SegmentID, c.Add); err != nil {
+			return err
+		}
+		return logMemberChanges(ctx, tx, c)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: apply membership of segment %d: %w", c.SegmentID, err)
@@ -253,4 +257,30 @@ func parseIDList(s string) ([]int64, error) {
 		ids = append(ids, id)
 	}
 	return ids, nil
+}
+
+// logMemberChanges records c's joins and leaves at c.RefreshedAt (a
+// changes-only plan reads them) and forgets those older than
+// run.ChangesKept.
+func logMemberChanges(ctx context.Context, tx *sql.Tx, c segment.MembershipChange) error {
+	at := micros(c.RefreshedAt)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM segment_member_changes WHERE segment_id = ? AND changed_at < ?`,
+		c.SegmentID, micros(c.RefreshedAt.Add(-run.ChangesKept))); err != nil {
+		return fmt.Errorf("forget old membership changes: %w", err)
+	}
+	for _, ids := range [][]string{c.Add, c.Remove} {
+		err := store.Chunks(ids, 300, func(ch []string) error {
+			args := make([]any, 0, 3*len(ch))
+			for _, id := range ch {
+				args = append(args, c.SegmentID, at, id)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO segment_member_changes (segment_id, changed_at, profile_id) VALUES `+
+				placeholders(len(ch), 3), args...)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("record membership changes: %w", err)
+		}
+	}
+	return nil
 }

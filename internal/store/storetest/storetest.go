@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Notifications", func(t *testing.T) { runNotify(t, newStore) })
 	t.Run("Readback", func(t *testing.T) { runReadback(t, newStore) })
 	t.Run("ProfileSearch", func(t *testing.T) { runProfileSearch(t, newStore) })
+	t.Run("Incremental", func(t *testing.T) { runIncremental(t, newStore) })
 }
 
 type bundle struct {
