@@ -54,21 +54,7 @@ func (s *Store) StateOf(ctx context.Context, exportID int64, emails []string) (m
 
 // ScanState implements run.Store.
 func (s *Store) ScanState(ctx context.Context, exportID int64, fn func(run.StateEntry) error) error {
-	rs, err := s.db.QueryContext(ctx, `SELECT email, profile_id, hash, tags, unsure FROM export_state WHERE export_id = ?`, exportID)
-	if err != nil {
-		return fmt.Errorf("sqlite: scan confirmed state of export %d: %w", exportID, err)
-	}
-	err = eachRow(rs, func() error {
-		st, err := scanState(rs)
-		if err != nil {
-			return err
-		}
-		return fn(st)
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: scan confirmed state of export %d: %w", exportID, err)
-	}
-	return nil
+	return s.scanStateWhere(ctx, exportID, "WHERE export_id = ?", fn)
 }
 
 func scanState(rs *sql.Rows) (run.StateEntry, error) {

@@ -175,8 +175,10 @@ function livePreview() {
       var data = new FormData(form);
       data.set("action", "preview");
       data.delete("ids_file");
-      // form.action would be the button named "action": read the attribute.
-      fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin", redirect: "manual" })
+      // Sent as the form is: a form that is not multipart is read as
+      // URL-encoded. form.action would be the button named "action".
+      var body = form.enctype === "multipart/form-data" ? data : new URLSearchParams(data);
+      fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin", redirect: "manual" })
         .then(function (r) { return r.type === "opaqueredirect" ? "" : r.text(); })
         .then(function (html) { if (mine === seq && html) show(html); })
         .catch(function () {});
