@@ -68,6 +68,6 @@ func testExportRunCLI(t *testing.T, b *bundle) {
 	require.Contains(t, listing, "a@example.com")
 	require.Contains(t, listing, "Reasons:\n  rejected: "+run.ReasonText(run.ReasonRejected))
 	require.Contains(t, b.ok("export", "results", "1", "--output", "json"), `"reason_text":`)
-	require.Contains(t, b.ok("export", "retry", "1", "--no-wait"), "queued run 3")
+	require.Contains(t, b.ok("export", "retry", "1", "--no-wait"), "queued run 4", "runs 1 to 3 above, the full check included")
 	require.Contains(t, b.fails("export", "retry", "99"), "no run 99")
 }
