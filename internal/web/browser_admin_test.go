@@ -25,11 +25,11 @@ func TestBrowserSchedule(t *testing.T) {
 		chromedp.SetValue(css("#schedule-cron"), "every night"),
 		chromedp.SetValue(css("#schedule-tz"), "Mars/Olympus"),
 		chromedp.Click(css("#save-schedule")),
-		chromedp.WaitVisible(css("#form-error")),
+		chromedp.WaitVisible(css("#error-summary")),
 	)
-	msg := br.text("#form-error")
-	require.Contains(t, msg, "Schedule")
-	require.Contains(t, msg, `unknown time zone "Mars/Olympus"`)
+	require.Contains(t, br.text("#error-summary"), "Schedule")
+	require.NotEmpty(t, br.text("#schedule-cron-error"), "the cron's mistake beside it")
+	require.Contains(t, br.text("#schedule-tz-error"), `Unknown time zone "Mars/Olympus"`)
 	require.Equal(t, "every night", br.value("#schedule-cron"), "what was typed is kept")
 	br.screenshot("schedule-refused")
 
