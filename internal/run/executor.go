@@ -295,6 +295,17 @@ func (e *Executor) finish(ctx context.Context, r *Run) error {
 	if err := e.cfg.Store.FinishRun(ctx, *r); err != nil {
 		return err
 	}
+	c := r.Counts
+	if t, ok := e.cfg.Store.(StateTidier); ok && c.Added+c.Updated+c.Untagged+c.FailedTotal() >= TidyAfter {
+		started := e.cfg.Now()
+		if err := t.TidyState(ctx); err != nil {
+			// Only the next plan's speed depends on it: autovacuum does
+			// the same later.
+			e.cfg.Logger.Warn("run: tidy the export state after a large run", "run", r.ID, "error", err)
+		} else {
+			e.cfg.Logger.Info("run: tidied the export state", "run", r.ID, "took", e.cfg.Now().Sub(started).Round(time.Millisecond))
+		}
+	}
 	e.ended(*r)
 	return nil
 }

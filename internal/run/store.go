@@ -78,6 +78,21 @@ func (f OpFilter) Valid() error {
 	return nil
 }
 
+// StateTidier is a Store that tidies the exports' state after a run
+// changed much of it: PostgreSQL's statistics of a state that grew from
+// nothing to a million contacts in one run stay those of the empty table
+// until autovacuum comes round, and the next plan's lookups then walk the
+// whole state instead of its key (a run an hour later finds it done; one
+// started at once does not); every contact a run sent was marked unsure
+// and confirmed, leaving a dead entry in the unsure index for each.
+type StateTidier interface {
+	TidyState(ctx context.Context) error
+}
+
+// TidyAfter is how many contacts a run must have added, updated, untagged
+// or failed for its end to tidy the state (StateTidier).
+const TidyAfter = 10000
+
 // Store is what the pipeline keeps; store.Store implements it on both
 // engines.
 type Store interface {

@@ -145,7 +145,7 @@ func (s *Store) SkippedMembers(ctx context.Context, runID int64) ([]run.Op, erro
 		}
 		out = append(out, op)
 		return nil
-	}, `SELECT profile_id, email, reason FROM run_ops WHERE run_id = $1 AND status IN ('failed', 'skipped') AND kind = 'skip'`, runID)
+	}, `SELECT profile_id, email, reason FROM run_ops WHERE run_id = $1 AND kind = 'skip'`, runID)
 	return out, err
 }
 

@@ -82,3 +82,16 @@ func (s *Store) FinishRun(ctx context.Context, r run.Run) error {
 	}
 	return nil
 }
+
+// TidyState implements run.StateTidier: it vacuums and analyzes the
+// exports' state, and analyzes run_ops (a run of a million contacts adds
+// a million ops). VACUUM runs outside any transaction; it blocks neither
+// reads nor writes.
+func (s *Store) TidyState(ctx context.Context) error {
+	for _, q := range []string{`VACUUM (ANALYZE) export_state`, `ANALYZE run_ops`} {
+		if _, err := s.pool.Exec(ctx, q); err != nil {
+			return fmt.Errorf("postgres: tidy the export state (%s): %w", q, err)
+		}
+	}
+	return nil
+}

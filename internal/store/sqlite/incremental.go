@@ -188,8 +188,8 @@ func (s *Store) RetryProfiles(ctx context.Context, runID int64) ([]string, error
 	err := s.scanStrings(ctx, "the failures of a run", func(id string) error {
 		out = append(out, id)
 		return nil
-	}, `SELECT DISTINCT profile_id FROM run_ops WHERE run_id = ? AND status IN ('failed', 'skipped') AND kind <> 'skip'
-		AND profile_id <> ''`, runID)
+	}, `SELECT DISTINCT profile_id FROM run_ops INDEXED BY run_ops_retry
+		WHERE run_id = ? AND status IN ('failed', 'skipped') AND kind <> 'skip' AND profile_id <> ''`, runID)
 	return out, err
 }
 
@@ -203,7 +203,8 @@ func (s *Store) SkippedMembers(ctx context.Context, runID int64) ([]run.Op, erro
 		}
 		out = append(out, op)
 		return nil
-	}, `SELECT profile_id, email, reason FROM run_ops WHERE run_id = ? AND status IN ('failed', 'skipped') AND kind = 'skip'`, runID)
+	}, `SELECT profile_id, email, reason FROM run_ops INDEXED BY run_ops_by_kind
+		WHERE run_id = ? AND kind <> 'upsert' AND kind = 'skip'`, runID)
 	return out, err
 }
 
