@@ -31,6 +31,10 @@ func (s *Store) Atomically(ctx context.Context, fn func(tx profile.Sink) error) 
 	return s.inTx(ctx, func(tx pgx.Tx) error { return fn(txSink{tx}) })
 }
 
+// Bulk implements store.Profiles: PostgreSQL keeps its indexes, fn just
+// runs.
+func (s *Store) Bulk(_ context.Context, fn func() error) error { return fn() }
+
 // txSink upserts profiles in one transaction.
 type txSink struct{ tx pgx.Tx }
 
