@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -279,7 +280,26 @@ func setEmailIndexAside(ctx context.Context, tx *sql.Tx) (bool, error) {
 	return true, nil
 }
 
-func restoreEmailIndex(ctx context.Context, tx *sql.Tx) error {
+// indexCacheKiB is the page cache the e-mail index is built with: CREATE
+// INDEX sorts in as much memory again as the cache may hold, so building
+// with the store's full cache would add that much to an import's peak.
+const indexCacheKiB = 4 << 10
+
+// restoreEmailIndex builds index profiles_email (when it is missing) with
+// a smaller page cache, and gives the connection its cache back.
+func restoreEmailIndex(ctx context.Context, tx *sql.Tx) (err error) {
+	var cache int
+	if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
+		return fmt.Errorf("sqlite: read the page cache size: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -`+strconv.Itoa(indexCacheKiB)); err != nil {
+		return fmt.Errorf("sqlite: shrink the page cache: %w", err)
+	}
+	defer func() {
+		if _, rerr := tx.ExecContext(ctx, `PRAGMA cache_size = `+strconv.Itoa(cache)); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("sqlite: restore the page cache size: %w", rerr))
+		}
+	}()
 	if _, err := tx.ExecContext(ctx, emailIndexSQL); err != nil {
 		return fmt.Errorf("sqlite: build the e-mail index: %w", err)
 	}
