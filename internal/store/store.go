@@ -75,8 +75,8 @@ type Profiles interface {
 	Atomically(ctx context.Context, fn func(tx profile.Sink) error) error
 	// Bulk runs fn, an import writing through this store, and may set
 	// costly indexes aside meanwhile, restoring them before it returns
-	// (profile.BulkSink): SQLite builds its e-mail index once at the end
-	// of an import into a small table; PostgreSQL just runs fn.
+	// (profile.BulkSink): both engines build their e-mail index once at
+	// the end of an import into a small table.
 	Bulk(ctx context.Context, fn func() error) error
 	ProfileSchemas
 }
