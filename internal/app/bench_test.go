@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,9 +19,15 @@ import (
 	"segbridge/internal/store/sqlite"
 )
 
-// benchProfiles is the size of the in-process benchmarks; scripts/bench.sh
-// measures 100k and 1M end to end with peak RSS.
-const benchProfiles = 50_000
+// benchProfiles is the size of the in-process benchmarks
+// (SEGBRIDGE_BENCH_PROFILES overrides it); scripts/bench.sh measures 100k
+// and 1M end to end with peak RSS.
+var benchProfiles = func() int {
+	if n, err := strconv.Atoi(os.Getenv("SEGBRIDGE_BENCH_PROFILES")); err == nil && n > 0 {
+		return n
+	}
+	return 50_000
+}()
 
 func sampleCSV(b *testing.B, n int) []byte {
 	b.Helper()

@@ -25,6 +25,26 @@ type AtomicSink interface {
 	Atomically(ctx context.Context, fn func(tx Sink) error) error
 }
 
+// BulkSink is a Sink that writes a large import faster when it knows one
+// is under way: Bulk calls fn, which writes through the sink, and may set
+// costly secondary indexes aside meanwhile; it restores them before it
+// returns, whatever fn returned (SQLite builds its e-mail index once at
+// the end instead of updating it row by row). store.Store is one, and so
+// is the sink Atomically hands out.
+type BulkSink interface {
+	Sink
+	Bulk(ctx context.Context, fn func() error) error
+}
+
+// inBulk runs fn inside sink's Bulk when sink is a BulkSink. Setting the
+// indexes aside and back is not interrupted with ctx.
+func inBulk(ctx context.Context, sink Sink, fn func() error) error {
+	if bs, ok := sink.(BulkSink); ok {
+		return bs.Bulk(context.WithoutCancel(ctx), fn)
+	}
+	return fn()
+}
+
 // ImportOptions configure Import.
 type ImportOptions struct {
 	Read ReadOptions
@@ -153,7 +173,12 @@ func ConvertHint(path string) string {
 func Import(ctx context.Context, open func() (io.ReadCloser, error), sink Sink, opts ImportOptions) (ImportSummary, error) {
 	opts = opts.withDefaults()
 	if !opts.Strict {
-		sum, err := readAll(ctx, open, sink, opts)
+		var sum ImportSummary
+		err := inBulk(ctx, sink, func() error {
+			var err error
+			sum, err = readAll(ctx, open, sink, opts)
+			return err
+		})
 		return sum, finish(&sum, err, false)
 	}
 	as, ok := sink.(AtomicSink)
@@ -162,8 +187,11 @@ func Import(ctx context.Context, open func() (io.ReadCloser, error), sink Sink, 
 	}
 	var sum ImportSummary
 	err := as.Atomically(context.WithoutCancel(ctx), func(tx Sink) error {
-		var err error
-		sum, err = readAll(ctx, open, tx, opts)
+		err := inBulk(ctx, tx, func() error {
+			var err error
+			sum, err = readAll(ctx, open, tx, opts)
+			return err
+		})
 		if err == nil && sum.Rejected > 0 {
 			err = fmt.Errorf("%w: %d of %d rows rejected", ErrStrictRejected, sum.Rejected, sum.Rows)
 		}

@@ -167,6 +167,24 @@ func (w *watchedSink) UpsertProfiles(ctx context.Context, batch []profile.Profil
 	return res, err
 }
 
+// Bulk is the store's bulk mode when it has one (profile.BulkSink); a
+// failure to set it up or wind it down is the store's.
+func (w *watchedSink) Bulk(ctx context.Context, fn func() error) error {
+	bs, ok := w.Sink.(profile.BulkSink)
+	if !ok {
+		return fn()
+	}
+	var fnErr error
+	err := bs.Bulk(ctx, func() error {
+		fnErr = fn()
+		return fnErr
+	})
+	if err != nil && !errors.Is(err, fnErr) {
+		*w.failed = true
+	}
+	return err
+}
+
 // Atomically is the store's transaction; a failure to begin or commit it
 // is the store's.
 func (w *watchedSink) Atomically(ctx context.Context, fn func(tx profile.Sink) error) error {

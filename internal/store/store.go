@@ -73,6 +73,11 @@ type Profiles interface {
 	// committed when fn returns nil, rolled back otherwise (a strict
 	// import). Other writes of the store wait meanwhile on SQLite.
 	Atomically(ctx context.Context, fn func(tx profile.Sink) error) error
+	// Bulk runs fn, an import writing through this store, and may set
+	// costly indexes aside meanwhile, restoring them before it returns
+	// (profile.BulkSink): both engines build their e-mail index once at
+	// the end of an import into a small table.
+	Bulk(ctx context.Context, fn func() error) error
 	ProfileSchemas
 }
 

@@ -93,6 +93,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("postgres: apply migration %s: %w", m.Name, err)
 		}
 	}
+	// A bulk import that stopped before it could build the e-mail index
+	// again (the process died) left it missing.
+	if _, err := conn.Exec(ctx, emailIndexSQL); err != nil {
+		return fmt.Errorf("postgres: build the e-mail index: %w", err)
+	}
 	return s.recountSchemaIfNeeded(ctx)
 }
 

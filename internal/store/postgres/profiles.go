@@ -31,6 +31,78 @@ func (s *Store) Atomically(ctx context.Context, fn func(tx profile.Sink) error) 
 	return s.inTx(ctx, func(tx pgx.Tx) error { return fn(txSink{tx}) })
 }
 
+// emailIndexSQL creates index profiles_email (migration 0025) when it is
+// missing: after a bulk import, and at Migrate after one that stopped
+// before it could restore the index. A migration that changes the index
+// must change this too.
+const emailIndexSQL = `CREATE INDEX IF NOT EXISTS profiles_email ON profiles (` + emailExpr + `, id)`
+
+// bulkTableMax is the most profiles a table may hold for a bulk import to
+// set the e-mail index aside: building it again reads the whole table,
+// updating it row by row costs every imported row an index insert in no
+// order, so an import into a small table wins.
+const bulkTableMax = 100_000
+
+// Bulk implements store.Profiles: when the profiles table is small it
+// drops the e-mail index for the duration of fn (each in its own
+// transaction) and builds it again afterwards. Meanwhile a search by
+// e-mail reads the whole table: slower, still right.
+func (s *Store) Bulk(ctx context.Context, fn func() error) error {
+	var aside bool
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		aside, err = setEmailIndexAside(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: prepare the import: %w", err)
+	}
+	err = fn()
+	if !aside {
+		return err
+	}
+	rerr := s.inTx(context.WithoutCancel(ctx), func(tx pgx.Tx) error { return restoreEmailIndex(ctx, tx) })
+	return errors.Join(err, rerr)
+}
+
+// Bulk implements profile.BulkSink within the transaction: the index is
+// dropped and built again in it (a rollback restores it as it was).
+func (t txSink) Bulk(ctx context.Context, fn func() error) error {
+	aside, err := setEmailIndexAside(ctx, t.tx)
+	if err != nil {
+		return fmt.Errorf("postgres: prepare the import: %w", err)
+	}
+	err = fn()
+	if !aside || err != nil {
+		return err // a failed fn rolls the transaction back, index and all
+	}
+	return restoreEmailIndex(ctx, t.tx)
+}
+
+// setEmailIndexAside drops index profiles_email when the profiles table
+// holds at most bulkTableMax profiles and says whether it did.
+func setEmailIndexAside(ctx context.Context, tx pgx.Tx) (bool, error) {
+	var n int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM profiles LIMIT $1) t`, bulkTableMax+1).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("size the profiles table: %w", err)
+	}
+	if n > bulkTableMax {
+		return false, nil
+	}
+	if _, err := tx.Exec(ctx, `DROP INDEX IF EXISTS profiles_email`); err != nil {
+		return false, fmt.Errorf("set the e-mail index aside: %w", err)
+	}
+	return true, nil
+}
+
+func restoreEmailIndex(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, emailIndexSQL); err != nil {
+		return fmt.Errorf("postgres: build the e-mail index: %w", err)
+	}
+	return nil
+}
+
 // txSink upserts profiles in one transaction.
 type txSink struct{ tx pgx.Tx }
 

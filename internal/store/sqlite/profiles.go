@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -211,4 +212,96 @@ func scanProfile(row scanner) (profile.Profile, error) {
 	}
 	p.Attrs, p.CreatedAt, p.UpdatedAt = a, fromMicros(created), fromMicros(updated)
 	return p, nil
+}
+
+// emailIndexSQL creates index profiles_email (migration 0025) when it is
+// missing: after a bulk import, and at Migrate after one that stopped
+// before it could restore the index. A migration that changes the index
+// must change this too.
+const emailIndexSQL = `CREATE INDEX IF NOT EXISTS profiles_email ON profiles (` + emailExpr + `, id)`
+
+// bulkTableMax is the most profiles (estimated by the largest rowid) a
+// table may hold for a bulk import to set the e-mail index aside:
+// rebuilding the index costs about a second a million profiles, updating
+// it row by row about 30 µs a profile once it outgrows the page cache
+// (its keys arrive in no order), so an import into a small table wins
+// and one of a few rows into a large table would lose.
+const bulkTableMax = 100_000
+
+// Bulk implements profile.BulkSink: when the profiles table is small it
+// drops the e-mail index for the duration of fn (each in its own
+// transaction) and builds it again afterwards. Meanwhile a search by
+// e-mail reads the whole table: slower, still right.
+func (s *Store) Bulk(ctx context.Context, fn func() error) error {
+	var aside bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		aside, err = setEmailIndexAside(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare the import: %w", err)
+	}
+	err = fn()
+	if !aside {
+		return err
+	}
+	rerr := s.inTx(context.WithoutCancel(ctx), func(tx *sql.Tx) error { return restoreEmailIndex(ctx, tx) })
+	return errors.Join(err, rerr)
+}
+
+// Bulk implements profile.BulkSink within the transaction: the index is
+// dropped and built again in it (a rollback restores it as it was).
+func (t txSink) Bulk(ctx context.Context, fn func() error) error {
+	aside, err := setEmailIndexAside(ctx, t.tx)
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare the import: %w", err)
+	}
+	err = fn()
+	if !aside || err != nil {
+		return err // a failed fn rolls the transaction back, index and all
+	}
+	return restoreEmailIndex(ctx, t.tx)
+}
+
+// setEmailIndexAside drops index profiles_email when the profiles table
+// is small enough (bulkTableMax) and says whether it did.
+func setEmailIndexAside(ctx context.Context, tx *sql.Tx) (bool, error) {
+	var maxRowid int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(rowid), 0) FROM profiles`).Scan(&maxRowid); err != nil {
+		return false, fmt.Errorf("size the profiles table: %w", err)
+	}
+	if maxRowid > bulkTableMax {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS profiles_email`); err != nil {
+		return false, fmt.Errorf("set the e-mail index aside: %w", err)
+	}
+	return true, nil
+}
+
+// indexCacheKiB is the page cache the e-mail index is built with: CREATE
+// INDEX sorts in as much memory again as the cache may hold, so building
+// with the store's full cache would add that much to an import's peak.
+const indexCacheKiB = 4 << 10
+
+// restoreEmailIndex builds index profiles_email (when it is missing) with
+// a smaller page cache, and gives the connection its cache back.
+func restoreEmailIndex(ctx context.Context, tx *sql.Tx) (err error) {
+	var cache int
+	if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
+		return fmt.Errorf("sqlite: read the page cache size: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -`+strconv.Itoa(indexCacheKiB)); err != nil {
+		return fmt.Errorf("sqlite: shrink the page cache: %w", err)
+	}
+	defer func() {
+		if _, rerr := tx.ExecContext(ctx, `PRAGMA cache_size = `+strconv.Itoa(cache)); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("sqlite: restore the page cache size: %w", rerr))
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, emailIndexSQL); err != nil {
+		return fmt.Errorf("sqlite: build the e-mail index: %w", err)
+	}
+	return nil
 }

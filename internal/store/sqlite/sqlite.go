@@ -207,6 +207,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return err
 		}
 	}
+	// A bulk import that stopped before it could build the e-mail index
+	// again (the process died) left it missing.
+	if _, err := s.db.ExecContext(ctx, emailIndexSQL); err != nil {
+		return fmt.Errorf("sqlite: build the e-mail index: %w", err)
+	}
 	return s.recountSchemaIfNeeded(ctx)
 }
 
