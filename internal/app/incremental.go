@@ -46,7 +46,7 @@ func signature(ex export.Export, segs map[int64]segment.Segment, conn connection
 		return "" // never a changes-only plan on a signature that cannot be made
 	}
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return run.PlanFormat + ":" + hex.EncodeToString(sum[:])
 }
 
 // runChanges is a run's run.Changes: its segments are refreshed (every

@@ -73,13 +73,27 @@ func TestIncrementalPlanIsTheFullPlan(t *testing.T) {
 			what := e.randomChanges(rnd, ids, now)
 			tg, err := e.a.RunTarget(e.ctx, e.export.ID)
 			require.NoError(t, err)
-			full, fullOps, _ := e.planned(tg, true)
-			auto, autoOps, relinks := e.planned(tg, false)
+			full, fullOps, _, _ := e.planned(tg, true)
+			auto, autoOps, relinks, kept := e.planned(tg, false)
 			require.Equal(t, run.PlanFull, full.Plan)
 			msg := fmt.Sprintf("seed %d, change set %d (%s), plan %s %s", seed, i, what, auto.Plan, auto.PlanReason)
-			require.Equal(t, opRows(fullOps), opRows(autoOps), msg)
+			// The same ops, but for the members a changes-only plan skips
+			// as before without reading them: it keeps the export's
+			// skipped members, which then are the full plan's skips.
+			fullOthers, fullSkips := withoutSkips(fullOps)
+			autoOthers, autoSkips := withoutSkips(autoOps)
+			require.Equal(t, opRows(fullOthers), opRows(autoOthers), msg)
+			require.True(t, kept.set, msg)
+			require.Equal(t, auto.Plan == run.PlanFull, kept.full, msg)
+			require.Equal(t, opRows(autoSkips), opRows(kept.skips), msg)
+			require.NoError(t, e.a.Store.KeepSkips(e.ctx, e.export.ID, kept.full, kept.reread, kept.skips))
+			nowSkipped, err := e.a.Store.ExportSkips(e.ctx, e.export.ID)
+			require.NoError(t, err)
+			require.Equal(t, opRows(fullSkips), opRows(nowSkipped), msg)
 			fc, ac := full.Counts, auto.Counts
 			fc.Dropped, ac.Dropped = nil, nil // a changes-only plan counts those of the members it read
+			require.Equal(t, ac.SkippedUnchangedTotal(), len(fullSkips)-len(autoSkips), msg)
+			ac.SkippedUnchanged = nil
 			require.Equal(t, fc, ac, msg)
 			modes[auto.Plan+" "+auto.PlanReason]++
 			members += auto.Counts.Members
@@ -198,19 +212,43 @@ func (e *e2e) deleteProfile(id string, attrs profile.Attrs, now time.Time) {
 
 // planned previews tg's plan (full, or as a run would choose) with its
 // ops.
-func (e *e2e) planned(tg run.Target, full bool) (run.Preview, []run.Op, []run.StateEntry) {
+func (e *e2e) planned(tg run.Target, full bool) (run.Preview, []run.Op, []run.StateEntry, keptSkips) {
 	e.t.Helper()
 	var ops []run.Op
 	var relinks []run.StateEntry
+	var kept keptSkips
 	pv, err := e.a.Runs.Preview(e.ctx, e.export.ID, tg, run.PreviewOptions{Full: full, Ops: func(o []run.Op) error {
 		ops = append(ops, o...)
 		return nil
 	}, Relink: func(r []run.StateEntry) error {
 		relinks = append(relinks, r...)
 		return nil
+	}, KeepSkips: func(full bool, reread []string, skips []run.Op) error {
+		kept = keptSkips{set: true, full: full, reread: reread, skips: skips}
+		return nil
 	}})
 	require.NoError(e.t, err)
-	return pv, ops, relinks
+	return pv, ops, relinks, kept
+}
+
+// keptSkips is what a plan keeps as the export's skipped members
+// (run.Store.KeepSkips).
+type keptSkips struct {
+	set, full bool
+	reread    []string
+	skips     []run.Op
+}
+
+// withoutSkips splits ops into the skip ops and the others.
+func withoutSkips(ops []run.Op) (others, skips []run.Op) {
+	for _, o := range ops {
+		if o.Kind == run.OpSkip {
+			skips = append(skips, o)
+		} else {
+			others = append(others, o)
+		}
+	}
+	return others, skips
 }
 
 // opRows are ops as comparable text, sorted (the plans order them

@@ -218,8 +218,11 @@ func summary(r run.Run) string {
 	if c.Kept > 0 {
 		s += fmt.Sprintf(", kept %d leavers", c.Kept)
 	}
-	s += fmt.Sprintf("; skipped %d%s; failed %d%s; %d API requests",
-		c.SkippedTotal(), reasons(c.Skipped), c.FailedTotal(), reasons(c.Failed), r.Requests)
+	s += fmt.Sprintf("; skipped %d%s", c.SkippedTotal(), reasons(c.Skipped))
+	if n := c.SkippedUnchangedTotal(); n > 0 {
+		s += fmt.Sprintf(" (%d of them skipped as before and unchanged since: the runs that decided it list them)", n)
+	}
+	s += fmt.Sprintf("; failed %d%s; %d API requests", c.FailedTotal(), reasons(c.Failed), r.Requests)
 	if len(c.Dropped) > 0 {
 		s += "; sent without" + reasons(c.Dropped)
 	}

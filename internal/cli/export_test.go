@@ -198,3 +198,13 @@ func TestSummaryShowsDropped(t *testing.T) {
 	require.Contains(t, s, "; sent without (consent_future_date 2, phone 1)")
 	require.NotContains(t, summary(run.Run{ID: 5}), "sent without")
 }
+
+// TestSummaryShowsSkippedAsBefore: a changes-only run's summary says how
+// many skipped members it did not read again (its results omit them).
+func TestSummaryShowsSkippedAsBefore(t *testing.T) {
+	t.Parallel()
+	s := summary(run.Run{ID: 6, Status: run.StatusSucceeded, Counts: run.Counts{Members: 10, Unchanged: 7,
+		Skipped: map[string]int{"invalid_email": 3}, SkippedUnchanged: map[string]int{"invalid_email": 2}}})
+	require.Contains(t, s, "skipped 3 (invalid_email 3) (2 of them skipped as before and unchanged since: the runs that decided it list them)")
+	require.NotContains(t, summary(run.Run{ID: 7}), "as before")
+}

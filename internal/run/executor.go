@@ -322,5 +322,5 @@ func withPlanCounts(fromOps, plan Counts) Counts {
 	fromOps.Members, fromOps.Unchanged, fromOps.Kept = plan.Members, plan.Unchanged, plan.Kept
 	fromOps.StepMillis = plan.StepMillis
 	fromOps.Dropped = plan.Dropped
-	return fromOps
+	return fromOps.withUnchangedSkips(plan.SkippedUnchanged)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"segbridge/internal/profile"
@@ -74,6 +75,12 @@ type Changes interface {
 // margin again.
 const ChangeMargin = 15 * time.Minute
 
+// PlanFormat starts every Target.Signature: a base planned by a build
+// whose changes-only plan relied on other records gives a full plan. 2:
+// the export's skipped members are kept (Store.KeepSkips), not read from
+// the base's skip ops.
+const PlanFormat = "2"
+
 // ChangesKept is how long membership changes are kept; a base older than
 // this (less the margin) gives a full plan.
 const ChangesKept = 30 * 24 * time.Hour
@@ -119,6 +126,8 @@ func (e *Executor) planMode(ctx context.Context, r Run, t Target) (mode, reason 
 	switch {
 	case base.ID == 0 || base.Plan.Signature == "" || base.Plan.Started.IsZero():
 		return PlanFull, "first run", Run{}, nil
+	case !strings.HasPrefix(base.Plan.Signature, PlanFormat+":"):
+		return PlanFull, "the first run since segbridge changed how it plans checks every member", Run{}, nil
 	case base.Plan.Signature != t.Signature:
 		return PlanFull, "the export's settings changed since its last run (mapping, tags, segments, consent policy or tagging)", Run{}, nil
 	case base.Counts.Dropped[droppedFutureConsent] > 0:
@@ -172,12 +181,12 @@ func (e *Executor) planChanges(ctx context.Context, exportID, runID int64, t Tar
 	for _, id := range extra {
 		ids[id] = struct{}{}
 	}
-	// The members the base skipped are skipped again for the same reason
+	// The members the export skips are skipped again for the same reason
 	// without reading them, unless they changed, or (a duplicate e-mail)
 	// the member their e-mail went to might have (see carrySkips).
-	skipped, err := st.SkippedMembers(ctx, base.ID)
+	skipped, err := st.ExportSkips(ctx, exportID)
 	if err != nil {
-		return p, fmt.Errorf("plan: read the last run's skipped members: %w", err)
+		return p, fmt.Errorf("plan: read the export's skipped members: %w", err)
 	}
 	delete(ids, "")
 	sorted := make([]string, 0, len(ids))
@@ -255,6 +264,9 @@ func (e *Executor) planChanges(ctx context.Context, exportID, runID int64, t Tar
 	if err := p.flushOps(ctx); err != nil {
 		return p, fmt.Errorf("plan: %w", err)
 	}
+	if err := p.keepSkips(ctx, false, sorted); err != nil {
+		return p, fmt.Errorf("plan: %w", err)
+	}
 	// Every member not read is unchanged (see planner.withOps).
 	p.unchanged = members - p.skipped - p.withOps
 	if p.untags > 0 { // the brake's share of untags needs the state's size
@@ -275,10 +287,12 @@ func allSkipped(members int, reasons string) error {
 		members, reasons)}
 }
 
-// carrySkips skips again the members the base skipped (skipped) that were
-// not read. A member skipped as a duplicate e-mail is skipped again only
-// if no profile read carries or owned that e-mail (the member it went to
-// is then unchanged and still first); else it is read too (p.more).
+// carrySkips skips again the members the export skipped (skipped) that
+// were not read, counting them without an op: their skip ops are those of
+// the plan that decided them. A member skipped as a duplicate e-mail is
+// skipped again only if no profile read carries or owned that e-mail (the
+// member it went to is then unchanged and still first); else it is read
+// too (p.more).
 func (p *planner) carrySkips(skipped []Op, owned, unsure []StateEntry) {
 	touched := map[string]bool{}
 	for _, l := range [][]StateEntry{owned, unsure} {
@@ -294,6 +308,6 @@ func (p *planner) carrySkips(skipped []Op, owned, unsure []StateEntry) {
 			p.more = append(p.more, op.ProfileID)
 			continue
 		}
-		p.skip(op.ProfileID, op.Email, op.Reason)
+		p.skipUnchanged(op.Reason)
 	}
 }

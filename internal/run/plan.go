@@ -37,6 +37,7 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 	}
 	r.Counts.Unchanged, r.Counts.Kept = p.unchanged, p.kept
 	r.Counts.Dropped = p.dropped
+	r.Counts.SkippedUnchanged = p.unchangedSkips
 	if err := e.brake(ctx, r, t, p.figures()); err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
@@ -193,6 +194,9 @@ func (e *Executor) planOps(ctx context.Context, exportID, runID int64, t Target,
 	if err := p.flushOps(ctx); err != nil {
 		return p, fmt.Errorf("plan: %w", err)
 	}
+	if err := p.keepSkips(ctx, true, nil); err != nil {
+		return p, fmt.Errorf("plan: %w", err)
+	}
 	return p, nil
 }
 
@@ -254,6 +258,33 @@ type planner struct {
 	// more are the profiles a changes-only plan must read too: the
 	// owners in the state of e-mails the members read carry.
 	more []string
+	// skips are the skip ops this plan decided, kept as the export's
+	// skipped members (skipKeeper) when a run's plan ends; unchangedSkips
+	// counts, by reason, those a changes-only plan carried over from
+	// them without writing an op (see carrySkips).
+	skips          []Op
+	unchangedSkips map[string]int
+}
+
+// skipKeeper is a sink that records the plan's skipped members as the
+// export's (a run's plan; a preview writes nothing): the next changes-only
+// plan carries over those it does not read again.
+type skipKeeper interface {
+	KeepSkips(ctx context.Context, full bool, reread []string, skips []Op) error
+}
+
+// KeepSkips implements skipKeeper.
+func (s storeSink) KeepSkips(ctx context.Context, full bool, reread []string, skips []Op) error {
+	return s.st.KeepSkips(ctx, s.exportID, full, reread, skips)
+}
+
+// keepSkips hands the plan's skip decisions to its sink when it keeps
+// them (full: they are all of the export's; else those of reread).
+func (p *planner) keepSkips(ctx context.Context, full bool, reread []string) error {
+	if k, ok := p.sink.(skipKeeper); ok {
+		return k.KeepSkips(ctx, full, reread, p.skips)
+	}
+	return nil
 }
 
 func (p *planner) add(op Op) {
@@ -277,7 +308,20 @@ func (p *planner) skip(profileID, email, reason string) {
 		p.reasons = map[string]int{}
 	}
 	p.reasons[reason]++
-	p.add(Op{Kind: OpSkip, ProfileID: profileID, Email: email, Status: OpSkipped, Reason: reason})
+	op := Op{Kind: OpSkip, ProfileID: profileID, Email: email, Status: OpSkipped, Reason: reason}
+	p.skips = append(p.skips, op)
+	p.add(op)
+}
+
+// skipUnchanged counts a member skipped for the same reason by the plans
+// before and unchanged since: skipped, without an op (carrySkips).
+func (p *planner) skipUnchanged(reason string) {
+	p.skipped++
+	if p.reasons == nil {
+		p.reasons = map[string]int{}
+	}
+	p.reasons[reason]++
+	p.unchangedSkips = addReason(p.unchangedSkips, reason, 1)
 }
 
 // skipReasons says how many members were skipped for which reason.

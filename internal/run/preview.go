@@ -105,6 +105,9 @@ type PreviewOptions struct {
 	// Relink, when set, gets the state entries the run's plan would give
 	// to another profile (see relinker).
 	Relink func([]StateEntry) error
+	// KeepSkips, when set, gets the skipped members the run's plan would
+	// keep as the export's (see skipKeeper).
+	KeepSkips func(full bool, reread []string, skips []Op) error
 }
 
 // Preview plans export exportID's run against target t exactly as a run's
@@ -150,6 +153,7 @@ func (e *Executor) Preview(ctx context.Context, exportID int64, t Target, opt Pr
 	pv := Preview{Counts: s.counts, Tagged: s.tagged, Requests: s.est.requests(), Plan: info.Mode, PlanReason: info.Reason}
 	pv.Counts.Members, pv.Counts.Unchanged, pv.Counts.Kept = p.members, p.unchanged, p.kept
 	pv.Counts.Dropped = p.dropped
+	pv.Counts = pv.Counts.withUnchangedSkips(p.unchangedSkips)
 	last, err := e.lastSucceeded(ctx, Run{ID: math.MaxInt64, ExportID: exportID})
 	if err != nil {
 		return Preview{}, fmt.Errorf("preview: removal brake: %w", err)
@@ -198,6 +202,15 @@ type previewSink struct {
 	held        []DiffRow
 	heldOps     []Op
 	heldRelinks []StateEntry
+}
+
+// KeepSkips implements skipKeeper: a preview writes nothing, but tells
+// opt.KeepSkips. (A plan keeps its skips once, when it is done.)
+func (s *previewSink) KeepSkips(_ context.Context, full bool, reread []string, skips []Op) error {
+	if s.opt.KeepSkips == nil {
+		return nil
+	}
+	return s.opt.KeepSkips(full, slices.Clone(reread), slices.Clone(skips))
 }
 
 // Relink implements relinker: a preview writes nothing, but tells

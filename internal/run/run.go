@@ -118,6 +118,11 @@ type Counts struct {
 	// Skipped and Failed count contacts by reason.
 	Skipped map[string]int `json:"skipped,omitempty"`
 	Failed  map[string]int `json:"failed,omitempty"`
+	// SkippedUnchanged counts, by reason, the members of Skipped that a
+	// changes-only plan skipped as the plans before it did, without reading
+	// them (they have not changed since): their skip ops are those of the
+	// runs that decided them, not this run's.
+	SkippedUnchanged map[string]int `json:"skipped_unchanged,omitempty"`
 	// Dropped counts the members sent (or unchanged) with something the
 	// mapping could not send, by reason: a field whose value could not be
 	// typed ("phone", "country", ...), or a consent status held back
@@ -131,6 +136,22 @@ type Counts struct {
 
 // SkippedTotal and FailedTotal add up the reasons.
 func (c Counts) SkippedTotal() int { return sum(c.Skipped) }
+
+// SkippedUnchangedTotal adds up SkippedUnchanged.
+func (c Counts) SkippedUnchangedTotal() int { return sum(c.SkippedUnchanged) }
+
+// withUnchangedSkips adds the members skipped as before without an op
+// (SkippedUnchanged) to counts made from ops.
+func (c Counts) withUnchangedSkips(m map[string]int) Counts {
+	if len(m) == 0 {
+		return c
+	}
+	c.SkippedUnchanged = m
+	for reason, n := range m {
+		c.Skipped = addReason(c.Skipped, reason, n)
+	}
+	return c
+}
 
 // FailedTotal adds up the failure reasons.
 func (c Counts) FailedTotal() int { return sum(c.Failed) }

@@ -150,9 +150,13 @@ type Store interface {
 	// failed, or that were skipped other than as a member's skip op (left
 	// pending, discarded), without duplicates.
 	RetryProfiles(ctx context.Context, runID int64) ([]string, error)
-	// SkippedMembers returns run runID's skip ops (OpSkip: profile id,
-	// e-mail, reason).
-	SkippedMembers(ctx context.Context, runID int64) ([]Op, error)
+	// ExportSkips returns the members the export skips as its latest
+	// plan decided (KeepSkips), as skip ops (profile id, e-mail, reason).
+	ExportSkips(ctx context.Context, exportID int64) ([]Op, error)
+	// KeepSkips records a plan's skipped members as the export's (see
+	// ExportSkips): a full plan's replace them all; a changes-only plan's
+	// replace those of the profiles it read again (reread).
+	KeepSkips(ctx context.Context, exportID int64, full bool, reread []string, skips []Op) error
 	// SetRunPlan records how a run is asked to plan, or planned (SaveRun
 	// records it too).
 	SetRunPlan(ctx context.Context, runID int64, p PlanInfo) error

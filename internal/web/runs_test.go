@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,4 +243,37 @@ func (b *bundle) startJobs() {
 		defer cancel()
 		_ = b.a.Jobs.Stop(ctx)
 	})
+}
+
+// TestRunPageSaysWhichSkipsItDidNotList: a changes-only run counts the
+// members skipped as before without reading them again; its page says so
+// and that its results do not list them.
+func TestRunPageSaysWhichSkipsItDidNotList(t *testing.T) {
+	t.Parallel()
+	var shift atomic.Int64
+	b := setup(t, setupOpts{profiles: 300, now: func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }})
+	seg := b.segment("Buyers", `p.orders >= 1`)
+	e := b.export("Buyers out", b.connection("Brand", connection.AccessContributors), seg)
+	first := b.runToEnd(e)
+	require.Equal(t, run.StatusSucceeded, first.Status, first.Message)
+	require.Positive(t, first.Counts.SkippedTotal(), "the sample data has members without a usable e-mail")
+	// An hourly export. The second run reads again what changed within
+	// run.ChangeMargin of the first (the import); the third finds nothing
+	// changed.
+	shift.Store(int64(time.Hour))
+	require.Equal(t, run.StatusSucceeded, b.runToEnd(e).Status)
+	shift.Store(int64(2 * time.Hour))
+	second := b.runToEnd(e)
+	require.Equal(t, run.StatusSucceeded, second.Status, second.Message)
+	require.Equal(t, run.PlanChanges, second.Plan.Mode)
+	require.Equal(t, first.Counts.Skipped, second.Counts.Skipped)
+	require.Equal(t, first.Counts.SkippedTotal(), second.Counts.SkippedUnchangedTotal())
+
+	viewer := b.login(viewerEmail)
+	res := viewer.get(fmt.Sprintf("/runs/%d", second.ID))
+	require.Equal(t, http.StatusOK, res.status)
+	require.Contains(t, res.body, fmt.Sprintf(`<p id="skipped-unchanged">%d of the skipped members were skipped as before`, second.Counts.SkippedTotal()))
+	require.Contains(t, res.body, "0 results", "this run listed none of them")
+	res = viewer.get(fmt.Sprintf("/runs/%d", first.ID))
+	require.NotContains(t, res.body, `id="skipped-unchanged"`, "the first run decided and listed them")
 }

@@ -135,18 +135,47 @@ func (s *Store) RetryProfiles(ctx context.Context, runID int64) ([]string, error
 	return out, err
 }
 
-// SkippedMembers implements run.Store.
-func (s *Store) SkippedMembers(ctx context.Context, runID int64) ([]run.Op, error) {
+// ExportSkips implements run.Store.
+func (s *Store) ExportSkips(ctx context.Context, exportID int64) ([]run.Op, error) {
 	var out []run.Op
 	var op run.Op
-	err := s.scanRows(ctx, "the skipped members of a run", func(scan func(...any) error) error {
+	err := s.scanRows(ctx, "the skipped members of an export", func(scan func(...any) error) error {
 		if err := scan(&op.ProfileID, &op.Email, &op.Reason); err != nil {
 			return err
 		}
+		op.Kind, op.Status = run.OpSkip, run.OpSkipped
 		out = append(out, op)
 		return nil
-	}, `SELECT profile_id, email, reason FROM run_ops WHERE run_id = $1 AND kind = 'skip'`, runID)
+	}, `SELECT profile_id, email, reason FROM export_skips WHERE export_id = $1`, exportID)
 	return out, err
+}
+
+// KeepSkips implements run.Store.
+func (s *Store) KeepSkips(ctx context.Context, exportID int64, full bool, reread []string, skips []run.Op) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if full {
+			_, err = tx.Exec(ctx, `DELETE FROM export_skips WHERE export_id = $1`, exportID)
+		} else if len(reread) > 0 {
+			_, err = tx.Exec(ctx, `DELETE FROM export_skips WHERE export_id = $1 AND profile_id = ANY($2::text[])`, exportID, reread)
+		}
+		if err != nil || len(skips) == 0 {
+			return err
+		}
+		ids, emails, reasons := make([]string, len(skips)), make([]string, len(skips)), make([]string, len(skips))
+		for i, op := range skips {
+			ids[i], emails[i], reasons[i] = op.ProfileID, op.Email, op.Reason
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO export_skips (export_id, profile_id, email, reason)
+			SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[])
+			ON CONFLICT (export_id, profile_id) DO UPDATE SET email = excluded.email, reason = excluded.reason`,
+			exportID, ids, emails, reasons)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: keep the skipped members of export %d: %w", exportID, err)
+	}
+	return nil
 }
 
 // SetRunPlan implements run.Store.

@@ -193,19 +193,55 @@ func (s *Store) RetryProfiles(ctx context.Context, runID int64) ([]string, error
 	return out, err
 }
 
-// SkippedMembers implements run.Store.
-func (s *Store) SkippedMembers(ctx context.Context, runID int64) ([]run.Op, error) {
+// ExportSkips implements run.Store.
+func (s *Store) ExportSkips(ctx context.Context, exportID int64) ([]run.Op, error) {
 	var out []run.Op
 	var op run.Op
-	err := s.scanRows(ctx, "the skipped members of a run", func(scan func(...any) error) error {
+	err := s.scanRows(ctx, "the skipped members of an export", func(scan func(...any) error) error {
 		if err := scan(&op.ProfileID, &op.Email, &op.Reason); err != nil {
 			return err
 		}
+		op.Kind, op.Status = run.OpSkip, run.OpSkipped
 		out = append(out, op)
 		return nil
-	}, `SELECT profile_id, email, reason FROM run_ops INDEXED BY run_ops_by_kind
-		WHERE run_id = ? AND kind <> 'upsert' AND kind = 'skip'`, runID)
+	}, `SELECT profile_id, email, reason FROM export_skips WHERE export_id = ?`, exportID)
 	return out, err
+}
+
+// KeepSkips implements run.Store.
+func (s *Store) KeepSkips(ctx context.Context, exportID int64, full bool, reread []string, skips []run.Op) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if full {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM export_skips WHERE export_id = ?`, exportID); err != nil {
+				return err
+			}
+		}
+		err := store.Chunks(reread, lookupChunk, func(c []string) error {
+			args := make([]any, 0, 1+len(c))
+			args = append(args, exportID)
+			for _, id := range c {
+				args = append(args, id)
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM export_skips WHERE export_id = ? AND profile_id IN (`+placeholders(len(c), 1)+`)`, args...)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return store.Chunks(skips, lookupChunk/2, func(c []run.Op) error {
+			args := make([]any, 0, 4*len(c))
+			for _, op := range c {
+				args = append(args, exportID, op.ProfileID, op.Email, op.Reason)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO export_skips (export_id, profile_id, email, reason) VALUES `+
+				placeholders(len(c), 4)+` ON CONFLICT (export_id, profile_id) DO UPDATE SET email = excluded.email, reason = excluded.reason`, args...)
+			return err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: keep the skipped members of export %d: %w", exportID, err)
+	}
+	return nil
 }
 
 // SetRunPlan implements run.Store.

@@ -129,11 +129,34 @@ func testIncrementalState(t *testing.T, newStore NewStore) {
 	retry, err := f.rs.RetryProfiles(f.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, []string{"p-d@x.com"}, retry, "the failed upsert")
-	skipped, err := f.rs.SkippedMembers(f.ctx, r.ID)
-	require.NoError(t, err)
-	require.Len(t, skipped, 1)
-	require.Equal(t, "p-bad", skipped[0].ProfileID)
-	require.Equal(t, run.ReasonInvalidEmail, skipped[0].Reason)
+	// The export's skipped members: a full plan's replace them all, a
+	// changes-only plan's those of the profiles it read again.
+	skips := func(exportID int64) map[string]string {
+		t.Helper()
+		got, err := f.rs.ExportSkips(f.ctx, exportID)
+		require.NoError(t, err)
+		out := map[string]string{}
+		for _, op := range got {
+			require.Equal(t, run.OpSkip, op.Kind)
+			out[op.ProfileID] = op.Email + " " + op.Reason
+		}
+		return out
+	}
+	skip := func(id, email, reason string) run.Op {
+		return run.Op{Kind: run.OpSkip, ProfileID: id, Email: email, Reason: reason, Status: run.OpSkipped}
+	}
+	require.Empty(t, skips(f.exp))
+	require.NoError(t, f.rs.KeepSkips(f.ctx, f.exp, true, nil, []run.Op{
+		skip("p-bad", "bad", run.ReasonInvalidEmail), skip("p-dup", "a@x.com", run.ReasonDuplicateEmail), skip("p-gone", "", run.ReasonMissingEmail)}))
+	require.NoError(t, f.rs.KeepSkips(f.ctx, f.other, true, nil, []run.Op{skip("p-bad", "bad", run.ReasonInvalidEmail)}))
+	require.NoError(t, f.rs.KeepSkips(f.ctx, f.exp, false, []string{"p-dup", "p-gone", "p-new", "p-never"}, []run.Op{
+		skip("p-gone", "gone@", run.ReasonInvalidEmail), skip("p-new", "", run.ReasonMissingEmail)}))
+	require.Equal(t, map[string]string{"p-bad": "bad " + run.ReasonInvalidEmail, "p-gone": "gone@ " + run.ReasonInvalidEmail,
+		"p-new": " " + run.ReasonMissingEmail}, skips(f.exp), "p-dup read again and no longer skipped; p-gone's reason changed")
+	require.Len(t, skips(f.other), 1, "another export's are its own")
+	require.NoError(t, f.rs.KeepSkips(f.ctx, f.exp, true, nil, nil))
+	require.Empty(t, skips(f.exp))
+	require.Len(t, skips(f.other), 1)
 	retry, err = f.rs.RetryProfiles(f.ctx, first.ID)
 	require.NoError(t, err)
 	require.Empty(t, retry)
