@@ -59,6 +59,7 @@ func (e *Executor) sendFresh(ctx context.Context, r *Run, t Target, size int) er
 		first error
 	)
 	fail := func(err error) { once.Do(func() { first = err; cancel() }) }
+	marked, analyzeAt := 0, TidyAfter
 	err := func() error {
 		for {
 			if err := e.checkCancel(ctx, r, t); err != nil {
@@ -73,6 +74,10 @@ func (e *Executor) sendFresh(ctx context.Context, r *Run, t Target, size int) er
 			}
 			for i := range ops {
 				ops[i].BatchNo = ops[0].Seq
+			}
+			if marked += len(ops); marked >= analyzeAt {
+				analyzeAt *= 2
+				e.analyzeState(ctx, r)
 			}
 			select {
 			case sem <- struct{}{}:
@@ -331,4 +336,17 @@ func oneLine(err error) string {
 func isNotFound(err error) bool {
 	var apiErr *omnisend.APIError
 	return errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound
+}
+
+// analyzeState refreshes the store's statistics of the state a run is
+// growing (StateTidier), when the store keeps any. A failure only slows
+// the run's lookups down: it is logged.
+func (e *Executor) analyzeState(ctx context.Context, r *Run) {
+	t, ok := e.cfg.Store.(StateTidier)
+	if !ok {
+		return
+	}
+	if err := t.AnalyzeState(ctx); err != nil && ctx.Err() == nil {
+		e.cfg.Logger.Warn("run: analyze the export state", "run", r.ID, "error", err)
+	}
 }

@@ -58,6 +58,7 @@ func TestTidyStateKeepsLookupsOnTheKey(t *testing.T) {
 		_, err := conn.Exec(ctx, q)
 		require.NoError(t, err, q)
 	}
+	require.NoError(t, st.AnalyzeState(ctx), "as while a run sends")
 	require.NoError(t, st.TidyState(ctx))
 	var plan string
 	require.NoError(t, conn.QueryRow(ctx, `EXPLAIN SELECT email, profile_id, hash, tags, unsure FROM export_state
