@@ -14,7 +14,30 @@ import (
 const opCols = `run_id, seq, kind, email, profile_id, is_new, leaves, contact, hash, tags, status, reason, message, batch_no, batch_id`
 
 func (s *Store) queryOps(ctx context.Context, q string, args ...any) ([]run.Op, error) {
-	rs, err := s.db.QueryContext(ctx, `SELECT `+opCols+` FROM run_ops WHERE `+q, args...)
+	return s.queryOpsIndexed(ctx, "", q, args...)
+}
+
+// The statements confirming a batch (INDEXED BY: see queryOpsIndexed).
+const (
+	resolveMarkSQL = `UPDATE run_ops INDEXED BY run_ops_send SET status = ?, reason = ?, message = ?
+		WHERE run_id = ? AND batch_id = ? AND kind = 'upsert' AND status = 'pending'`
+	foldSQL = `INSERT INTO export_state (export_id, email, profile_id, hash, tags, confirmed_at)
+		SELECT r.export_id, o.email, o.profile_id, o.hash, o.tags, ? FROM run_ops o INDEXED BY run_ops_send JOIN export_runs r ON r.id = o.run_id
+		WHERE o.run_id = ? AND o.batch_id = ? AND o.kind = 'upsert' AND o.status = 'ok'
+		ON CONFLICT (export_id, email) DO UPDATE SET profile_id = excluded.profile_id, hash = excluded.hash,
+			confirmed_at = excluded.confirmed_at, unsure = 0`
+)
+
+// queryOpsIndexed is queryOps through index (INDEXED BY; "": SQLite's
+// choice). Without statistics SQLite takes the results' run_ops_by_status
+// (run_id, status) for any query naming a run and a status: on a run of a
+// million ops each batch's query then walked every op with that status.
+func (s *Store) queryOpsIndexed(ctx context.Context, index, q string, args ...any) ([]run.Op, error) {
+	from := ` FROM run_ops WHERE `
+	if index != "" {
+		from = ` FROM run_ops INDEXED BY ` + index + ` WHERE `
+	}
+	rs, err := s.db.QueryContext(ctx, `SELECT `+opCols+from+q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +239,7 @@ func (s *Store) AbandonOps(ctx context.Context, runID int64, reason, message str
 
 // PendingTags implements run.Store.
 func (s *Store) PendingTags(ctx context.Context, runID, afterSeq int64, limit int) ([]run.Op, error) {
-	ops, err := s.queryOps(ctx, `run_id = ? AND kind = 'tag' AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?`, runID, afterSeq, limit)
+	ops, err := s.queryOpsIndexed(ctx, "run_ops_tags", `run_id = ? AND kind = 'tag' AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?`, runID, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: pending tags of run %d: %w", runID, err)
 	}
@@ -292,7 +315,7 @@ func (s *Store) OpenBatches(ctx context.Context, runID int64) ([]run.BatchRef, e
 
 // ResolveBatch implements run.Store.
 func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome, now time.Time) (int, error) {
-	const mark = `UPDATE run_ops SET status = ?, reason = ?, message = ? WHERE run_id = ? AND batch_id = ? AND kind = 'upsert' AND status = 'pending'`
+	const mark = resolveMarkSQL
 	n := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		exec := func(q string, args ...any) error {
@@ -384,11 +407,7 @@ func opWhere(runID int64, f run.OpFilter) (string, []any) {
 // state: their hash and profile (the tags were merged in when the batch
 // was assigned).
 func foldConfirmed(ctx context.Context, tx *sql.Tx, runID int64, batchID string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO export_state (export_id, email, profile_id, hash, tags, confirmed_at)
-		SELECT r.export_id, o.email, o.profile_id, o.hash, o.tags, ? FROM run_ops o JOIN export_runs r ON r.id = o.run_id
-		WHERE o.run_id = ? AND o.batch_id = ? AND o.kind = 'upsert' AND o.status = 'ok'
-		ON CONFLICT (export_id, email) DO UPDATE SET profile_id = excluded.profile_id, hash = excluded.hash,
-			confirmed_at = excluded.confirmed_at, unsure = 0`, micros(now), runID, batchID)
+	_, err := tx.ExecContext(ctx, foldSQL, micros(now), runID, batchID)
 	if err != nil {
 		return fmt.Errorf("fold confirmed contacts: %w", err)
 	}
