@@ -17,9 +17,9 @@ func TestConfirmingABatchUsesItsIndex(t *testing.T) {
 	t.Parallel()
 	st := openTemp(t)
 	for name, q := range map[string]string{
-		"mark":         resolveMarkSQL,
-		"mark one":     resolveMarkSQL + ` AND email = ?`,
-		"fold":         foldSQL,
+		"mark":     resolveMarkSQL,
+		"mark one": resolveMarkSQL + ` AND email = ?`,
+		"fold":     foldSQL,
 	} {
 		n := strings.Count(q, "?")
 		args := make([]any, n)
