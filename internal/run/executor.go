@@ -296,9 +296,9 @@ func (e *Executor) finish(ctx context.Context, r *Run) error {
 		return err
 	}
 	c := r.Counts
-	if t, ok := e.cfg.Store.(StateTidier); ok && c.Added+c.Updated+c.Untagged+c.FailedTotal() >= TidyAfter {
+	if c.Added+c.Updated+c.Untagged+c.FailedTotal() >= TidyAfter {
 		started := e.cfg.Now()
-		if err := t.TidyState(ctx); err != nil {
+		if err := e.cfg.Store.TidyState(ctx); err != nil {
 			// Only the next plan's speed depends on it: autovacuum does
 			// the same later.
 			e.cfg.Logger.Warn("run: tidy the export state after a large run", "run", r.ID, "error", err)

@@ -339,14 +339,10 @@ func isNotFound(err error) bool {
 }
 
 // analyzeState refreshes the store's statistics of the state a run is
-// growing (StateTidier), when the store keeps any. A failure only slows
-// the run's lookups down: it is logged.
+// growing (Store.AnalyzeState). A failure only slows the run's lookups
+// down: it is logged.
 func (e *Executor) analyzeState(ctx context.Context, r *Run) {
-	t, ok := e.cfg.Store.(StateTidier)
-	if !ok {
-		return
-	}
-	if err := t.AnalyzeState(ctx); err != nil && ctx.Err() == nil {
+	if err := e.cfg.Store.AnalyzeState(ctx); err != nil && ctx.Err() == nil {
 		e.cfg.Logger.Warn("run: analyze the export state", "run", r.ID, "error", err)
 	}
 }

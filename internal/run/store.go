@@ -78,26 +78,11 @@ func (f OpFilter) Valid() error {
 	return nil
 }
 
-// StateTidier is a Store that tidies the exports' state after a run
-// changed much of it: PostgreSQL's statistics of a state that grew from
-// nothing to a million contacts in one run stay those of the empty table
-// until autovacuum comes round, and the next plan's lookups then walk the
-// whole state instead of its key (a run an hour later finds it done; one
-// started at once does not); every contact a run sent was marked unsure
-// and confirmed, leaving a dead entry in the unsure index for each.
-// While a run sends, the same holds of the state it grows: each batch
-// looks up its contacts' state, and with the statistics of a small state
-// PostgreSQL walked all of it for every batch (0.6 s a batch at 650,000
-// contacts), so the run analyzes the state as it grows (AnalyzeState).
-type StateTidier interface {
-	TidyState(ctx context.Context) error
-	AnalyzeState(ctx context.Context) error
-}
-
 // TidyAfter is how many contacts a run must have added, updated, untagged
-// or failed for its end to tidy the state (StateTidier), and how many it
-// must have marked unsure while sending before it first analyzes the
-// state; it analyzes it again each time that count doubles.
+// or failed for its end to tidy the state (Store.TidyState), and how many
+// it must have marked unsure while sending before it first analyzes the
+// state (Store.AnalyzeState); it analyzes it again each time that count
+// doubles.
 const TidyAfter = 10000
 
 // Store is what the pipeline keeps; store.Store implements it on both
@@ -234,4 +219,19 @@ type Store interface {
 	// everything the run confirmed: ResolveBatch and ResolveUntags fold it
 	// as it is confirmed.)
 	FinishRun(ctx context.Context, r Run) error
+	// TidyState tidies the exports' state after a run changed much of it
+	// (TidyAfter contacts or more): PostgreSQL's statistics of a state that
+	// grew from nothing to a million contacts in one run stay those of the
+	// empty table until autovacuum comes round, and the next plan's lookups
+	// then walk the whole state instead of its key (a run an hour later
+	// finds it done; one started at once does not); every contact a run
+	// sent was marked unsure and confirmed, leaving a dead entry in the
+	// unsure index for each. SQLite, whose hot statements name their
+	// indexes, has nothing to do.
+	TidyState(ctx context.Context) error
+	// AnalyzeState refreshes the statistics of the state while a run
+	// grows it: each batch looks up its contacts' state, and with the
+	// statistics of a small state PostgreSQL walked all of it for every
+	// batch (0.6 s a batch at 650,000 contacts).
+	AnalyzeState(ctx context.Context) error
 }

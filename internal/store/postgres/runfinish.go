@@ -83,7 +83,7 @@ func (s *Store) FinishRun(ctx context.Context, r run.Run) error {
 	return nil
 }
 
-// TidyState implements run.StateTidier: it vacuums and analyzes the
+// TidyState implements run.Store: it vacuums and analyzes the
 // exports' state, and analyzes run_ops (a run of a million contacts adds
 // a million ops). VACUUM runs outside any transaction; it blocks neither
 // reads nor writes.
@@ -96,7 +96,7 @@ func (s *Store) TidyState(ctx context.Context) error {
 	return nil
 }
 
-// AnalyzeState implements run.StateTidier: ANALYZE samples the state (a
+// AnalyzeState implements run.Store: ANALYZE samples the state (a
 // fixed number of rows, a fraction of a second at 1,000,000 contacts).
 func (s *Store) AnalyzeState(ctx context.Context) error {
 	if _, err := s.pool.Exec(ctx, `ANALYZE export_state`); err != nil {
