@@ -304,10 +304,7 @@ func (p *planner) add(op Op) {
 
 func (p *planner) skip(profileID, email, reason string) {
 	p.skipped++
-	if p.reasons == nil {
-		p.reasons = map[string]int{}
-	}
-	p.reasons[reason]++
+	p.reasons = addReason(p.reasons, reason, 1)
 	op := Op{Kind: OpSkip, ProfileID: profileID, Email: email, Status: OpSkipped, Reason: reason}
 	p.skips = append(p.skips, op)
 	p.add(op)
@@ -317,10 +314,7 @@ func (p *planner) skip(profileID, email, reason string) {
 // before and unchanged since: skipped, without an op (carrySkips).
 func (p *planner) skipUnchanged(reason string) {
 	p.skipped++
-	if p.reasons == nil {
-		p.reasons = map[string]int{}
-	}
-	p.reasons[reason]++
+	p.reasons = addReason(p.reasons, reason, 1)
 	p.unchangedSkips = addReason(p.unchangedSkips, reason, 1)
 }
 
