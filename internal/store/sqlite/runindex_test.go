@@ -21,21 +21,10 @@ func TestConfirmingABatchUsesItsIndex(t *testing.T) {
 		"mark one": resolveMarkSQL + ` AND email = ?`,
 		"fold":     foldSQL,
 	} {
-		n := strings.Count(q, "?")
-		args := make([]any, n)
+		args := make([]any, strings.Count(q, "?"))
 		for i := range args {
 			args[i] = "x"
 		}
-		rs, err := st.db.Query(`EXPLAIN QUERY PLAN `+q, args...)
-		require.NoError(t, err, name)
-		var plan []string
-		require.NoError(t, eachRow(rs, func() error {
-			var id, parent, unused int
-			var detail string
-			err := rs.Scan(&id, &parent, &unused, &detail)
-			plan = append(plan, detail)
-			return err
-		}))
-		require.Contains(t, strings.Join(plan, "\n"), "USING INDEX run_ops_send", name)
+		require.Contains(t, plan(t, st, q, args), "USING INDEX run_ops_send", name)
 	}
 }
