@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,6 +26,9 @@ const migrationLockID = 0x5e9b71d9e
 // Store is the PostgreSQL engine of store.Store.
 type Store struct {
 	pool *pgxpool.Pool
+	// profileWrites counts the profiles this store inserted or updated,
+	// so that Bulk can tell how many an import wrote (see analyzeAfter).
+	profileWrites atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)

@@ -159,6 +159,13 @@ func (s *Store) ApplyMembership(ctx context.Context, c segment.MembershipChange)
 	if err != nil {
 		return fmt.Errorf("postgres: apply membership of segment %d: %w", c.SegmentID, err)
 	}
+	if len(c.Add)+len(c.Remove) >= analyzeAfter {
+		// As after a large import (analyzeAfter): a changes-only plan
+		// reads the members of the profiles it plans and the changes.
+		if _, err := s.pool.Exec(ctx, `ANALYZE segment_members, segment_member_changes`); err != nil {
+			return fmt.Errorf("postgres: refresh the statistics of segment %d's members: %w", c.SegmentID, err)
+		}
+	}
 	return nil
 }
 
