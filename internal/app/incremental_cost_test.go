@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +58,9 @@ func (c *shiftedClock) jump(d time.Duration) time.Time {
 //	SEGBRIDGE_BENCH_INCREMENTAL=1000000 go test -count=1 -timeout 60m -v -run TestIncrementalPlanCost ./internal/app/
 //
 // (with SEGBRIDGE_TEST_DATABASE_URL, on PostgreSQL too).
+// SEGBRIDGE_BENCH_CPUPROFILE=DIR writes a CPU profile of each
+// changes-only run there (engine-phase.pprof; read the plan's share with
+// go tool pprof -focus planChanges).
 func TestIncrementalPlanCost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped with -short")
@@ -113,7 +118,9 @@ func TestIncrementalPlanCost(t *testing.T) {
 			ids = ids[ph.changed+ph.leaving:]
 			clock.jump(time.Hour)
 			before := e.routeCounts()
+			stop := cpuProfile(t, fmt.Sprintf("%s-%d", e.a.Store.Engine(), i))
 			r := e.run()
+			stop()
 			after := e.routeCounts()
 			sent := r.Counts.Added + r.Counts.Updated
 			minimum := ceilDiv(sent, size) + ceilDiv(r.Counts.Untagged, 250)
@@ -154,6 +161,24 @@ func TestIncrementalPlanCost(t *testing.T) {
 		t.Logf("full check on the same data: plan %d ms (read %d); changes-only: %s; ratio 1 %%: %.3f; peak RSS %s; load %s",
 			fullMs, full.Plan.Read, strings.Join(plans, ", "), float64(changesMs[0])/float64(max(fullMs, 1)), peakRSS(t), loadAvg())
 	})
+}
+
+// cpuProfile starts a CPU profile named name in the directory
+// SEGBRIDGE_BENCH_CPUPROFILE names, when it names one; the function it
+// returns stops it.
+func cpuProfile(t *testing.T, name string) func() {
+	t.Helper()
+	dir := os.Getenv("SEGBRIDGE_BENCH_CPUPROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, name+".pprof"))
+	require.NoError(t, err)
+	require.NoError(t, pprof.StartCPUProfile(f))
+	return func() {
+		pprof.StopCPUProfile()
+		require.NoError(t, f.Close())
+	}
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
