@@ -174,3 +174,41 @@ func TestLargeWritesRefreshStatistics(t *testing.T) {
 	require.True(t, analyzed("segment_members"), "analyzed after a large change")
 	require.True(t, analyzed("segment_member_changes"))
 }
+
+// TestUnificationRefreshesStatistics: a source refresh writes profiles in
+// batches outside Bulk; once unification has written analyzeAfter
+// profiles it analyzes the table (and again at each doubling).
+func TestUnificationRefreshesStatistics(t *testing.T) {
+	t.Parallel()
+	pgtest.Base(t)
+	ctx := context.Background()
+	st, err := Open(ctx, pgtest.URL(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	require.NoError(t, st.Migrate(ctx))
+	now := time.Unix(1_700_000_000, 0)
+	analyzed := func() bool {
+		var n int
+		require.NoError(t, st.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stats
+			WHERE schemaname = current_schema() AND tablename = 'profiles'`).Scan(&n))
+		return n > 0
+	}
+	unify := func(from, n int) {
+		b := store.UnifiedBatch{Origins: map[string][]byte{}}
+		for i := from; i < from+n; i++ {
+			id := fmt.Sprintf("u%06d", i)
+			b.Keys = append(b.Keys, id)
+			b.Profiles = append(b.Profiles, profile.Profile{ID: id, Attrs: map[string]any{"email": id + "@example.com"}})
+			b.Origins[id] = []byte(`{}`)
+		}
+		_, err := st.ApplyUnified(ctx, b, now)
+		require.NoError(t, err)
+	}
+	for i := 0; i < analyzeAfter-1000; i += 1000 {
+		unify(i, 1000)
+	}
+	require.False(t, analyzed(), "%d profiles unified: not yet", analyzeAfter-1000)
+	unify(analyzeAfter-1000, 1000)
+	require.True(t, analyzed(), "%d profiles unified: analyzed", analyzeAfter)
+	require.EqualValues(t, 2*analyzeAfter, st.unifiedAnalyzeAt.Load(), "next at the double")
+}

@@ -29,6 +29,10 @@ type Store struct {
 	// profileWrites counts the profiles this store inserted or updated,
 	// so that Bulk can tell how many an import wrote (see analyzeAfter).
 	profileWrites atomic.Int64
+	// unified counts the profiles unification inserted or updated, and
+	// unifiedAnalyzeAt is the count at which it analyzes profiles next
+	// (see ApplyUnified).
+	unified, unifiedAnalyzeAt atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)

@@ -367,7 +367,22 @@ func (s *Store) ApplyUnified(ctx context.Context, b store.UnifiedBatch, now time
 	if err != nil {
 		return store.UnifyResult{}, fmt.Errorf("postgres: unify profiles: %w", err)
 	}
-	return res, nil
+	return res, s.analyzeUnified(ctx, res.Inserted+res.Updated)
+}
+
+// analyzeUnified analyzes profiles once unification has written
+// analyzeAfter profiles, and again each time that count doubles (a
+// source refresh writes in batches, not inside Bulk; see analyzeAfter).
+func (s *Store) analyzeUnified(ctx context.Context, wrote int) error {
+	n := s.unified.Add(int64(wrote))
+	at := s.unifiedAnalyzeAt.Load()
+	if n < max(at, analyzeAfter) || !s.unifiedAnalyzeAt.CompareAndSwap(at, 2*n) {
+		return nil // not yet, or another batch analyzes
+	}
+	if _, err := s.pool.Exec(ctx, analyzeProfilesSQL); err != nil {
+		return fmt.Errorf("postgres: refresh the statistics of the profiles: %w", err)
+	}
+	return nil
 }
 
 // removeUnified removes the unified profiles among ids (and their schema
