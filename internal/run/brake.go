@@ -127,11 +127,18 @@ func (e *Executor) lastSucceeded(ctx context.Context, r Run) (Run, error) {
 	return Run{}, nil
 }
 
+// weighsUntags says whether untags could cross the untag threshold,
+// which depends on the size of the export's state: more than the
+// threshold's minimum, with the threshold on.
+func (b Brake) weighsUntags(untags int) bool {
+	return b.UntagPercent < BrakeOff && untags > b.UntagMin
+}
+
 // crossed describes each threshold f crosses ("would untag 3,012 of
 // 10,040 confirmed contacts (30 %, threshold 10 % and 100)").
 func (b Brake) crossed(f brakeFigures, last Run) []string {
 	var out []string
-	if b.UntagPercent < BrakeOff && f.untags > b.UntagMin && over(f.untags, f.state, b.UntagPercent) {
+	if b.weighsUntags(f.untags) && over(f.untags, f.state, b.UntagPercent) {
 		out = append(out, fmt.Sprintf("would untag %s of %s confirmed contacts (%s, threshold %d %% and %s)",
 			count(f.untags), count(f.state), percent(f.untags, f.state), b.UntagPercent, count(b.UntagMin)))
 	}

@@ -42,6 +42,15 @@ func TestBrakeCrossed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.want, tc.b.crossed(tc.f, tc.last))
+			if !tc.b.weighsUntags(tc.f.untags) {
+				// A changes-only plan does not count the state then: with
+				// any state size the untags cross nothing.
+				for _, state := range []int{0, 1, tc.f.untags, 1 << 30} {
+					f := tc.f
+					f.state = state
+					require.Equal(t, tc.b.crossed(f, tc.last), tc.b.crossed(tc.f, tc.last), "state %d", state)
+				}
+			}
 		})
 	}
 }

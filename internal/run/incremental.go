@@ -269,7 +269,7 @@ func (e *Executor) planChanges(ctx context.Context, exportID, runID int64, t Tar
 	}
 	// Every member not read is unchanged (see planner.withOps).
 	p.unchanged = members - p.skipped - p.withOps
-	if p.untags > 0 { // the brake's share of untags needs the state's size
+	if t.Brake.weighsUntags(p.untags) { // the share of untags needs the state's size
 		if p.state, err = st.CountState(ctx, exportID); err != nil {
 			return p, fmt.Errorf("plan: %w", err)
 		}

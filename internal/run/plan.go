@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -26,9 +28,24 @@ func (e *Executor) plan(ctx context.Context, r *Run, t Target) error {
 		return fmt.Errorf("plan: continue earlier runs: %w", err)
 	}
 	started := e.cfg.Now()
+	var sink *writingSink
 	p, info, err := e.planAuto(ctx, *r, t, func(string) (Sink, error) {
-		return storeSink{st: st, exportID: r.ExportID}, st.ClearPlan(ctx, r.ID)
+		if sink != nil { // a plan starting over: the ops written so far go
+			if err := sink.wait(); err != nil {
+				return nil, err
+			}
+		}
+		if err := st.ClearPlan(ctx, r.ID); err != nil {
+			return nil, err
+		}
+		sink = newWritingSink(ctx, storeSink{st: st, exportID: r.ExportID})
+		return sink, nil
 	})
+	if sink != nil {
+		if werr := sink.wait(); err == nil && werr != nil {
+			err = fmt.Errorf("plan: %w", werr)
+		}
+	}
 	info.Full, info.Signature, info.Started, info.Refreshed = r.Plan.Full, t.Signature, started, t.Refreshed
 	r.Plan = info
 	r.Counts.Members = p.members
@@ -65,6 +82,75 @@ type storeSink struct {
 
 func (s storeSink) Ops(ctx context.Context, ops []Op, _ map[string]StateEntry) error {
 	return s.st.AddOps(ctx, ops)
+}
+
+// writingSink is a run's storeSink whose ops are written by a goroutine
+// of its own, a chunk behind the plan: the plan reads and diffs the next
+// chunk of members while the last one's ops are written (about a third of
+// a changes-only plan's time at 1,000,000 members on SQLite went to
+// writing ops). Ops waits while a chunk is still queued, and returns the
+// first write error; wait ends the writer and returns it too. Relink and
+// KeepSkips write at once.
+type writingSink struct {
+	storeSink
+	chunks chan []Op
+	done   chan struct{}
+	err    atomic.Pointer[error] // the first write error
+	mu     sync.Mutex            // guards closed and the sends
+	closed bool
+}
+
+func newWritingSink(ctx context.Context, s storeSink) *writingSink {
+	w := &writingSink{storeSink: s, chunks: make(chan []Op, 1), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for ops := range w.chunks {
+			if w.failed() != nil {
+				continue // drained; the plan stops at its next Ops
+			}
+			if err := s.st.AddOps(ctx, ops); err != nil {
+				w.err.CompareAndSwap(nil, &err)
+			}
+		}
+	}()
+	return w
+}
+
+func (w *writingSink) failed() error {
+	if p := w.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Ops queues a copy of ops (the planner reuses them).
+func (w *writingSink) Ops(ctx context.Context, ops []Op, _ map[string]StateEntry) error {
+	if err := w.failed(); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return errors.New("write ops: the plan's writer has ended")
+	}
+	select {
+	case w.chunks <- slices.Clone(ops):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// wait lets the queued ops be written and returns the first write error.
+func (w *writingSink) wait() error {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.chunks)
+	}
+	w.mu.Unlock()
+	<-w.done
+	return w.failed()
 }
 
 // Relink implements relinker.
