@@ -16,6 +16,18 @@ import (
 	"segbridge/internal/store/postgres/pgtest"
 )
 
+// openMigrated opens a migrated store of the test's own (skipping
+// without PostgreSQL, failing so in CI).
+func openMigrated(t *testing.T) *Store {
+	t.Helper()
+	pgtest.Base(t)
+	st, err := Open(context.Background(), pgtest.URL(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	require.NoError(t, st.Migrate(context.Background()))
+	return st
+}
+
 // TestBulkRebuildsEmailIndex: a bulk load into a small table drops the
 // e-mail index while it writes and builds it again afterwards, whether
 // the load succeeded or failed, in a transaction or not; a store whose
@@ -23,12 +35,8 @@ import (
 // Migrate.
 func TestBulkRebuildsEmailIndex(t *testing.T) {
 	t.Parallel()
-	pgtest.Base(t)
 	ctx := context.Background()
-	st, err := Open(ctx, pgtest.URL(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	require.NoError(t, st.Migrate(ctx))
+	st := openMigrated(t)
 	now := time.Unix(1_700_000_000, 0)
 	boom := errors.New("boom")
 	hasIndex := func() bool {
@@ -63,7 +71,7 @@ func TestBulkRebuildsEmailIndex(t *testing.T) {
 	require.True(t, hasIndex())
 	require.Equal(t, []string{"p00003"}, search("jane.p00003@"))
 
-	err = st.Bulk(ctx, func() error {
+	err := st.Bulk(ctx, func() error {
 		_, err := st.UpsertProfiles(ctx, batch(10, 5), now)
 		require.NoError(t, err)
 		return boom
@@ -105,12 +113,8 @@ func TestBulkRebuildsEmailIndex(t *testing.T) {
 // a plan); smaller writes leave the statistics alone.
 func TestLargeWritesRefreshStatistics(t *testing.T) {
 	t.Parallel()
-	pgtest.Base(t)
 	ctx := context.Background()
-	st, err := Open(ctx, pgtest.URL(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	require.NoError(t, st.Migrate(ctx))
+	st := openMigrated(t)
 	now := time.Unix(1_700_000_000, 0)
 	// (pg_class.reltuples would not do: building an index sets it too.)
 	analyzed := func(table string) bool {
@@ -180,12 +184,8 @@ func TestLargeWritesRefreshStatistics(t *testing.T) {
 // profiles it analyzes the table (and again at each doubling).
 func TestUnificationRefreshesStatistics(t *testing.T) {
 	t.Parallel()
-	pgtest.Base(t)
 	ctx := context.Background()
-	st, err := Open(ctx, pgtest.URL(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	require.NoError(t, st.Migrate(ctx))
+	st := openMigrated(t)
 	now := time.Unix(1_700_000_000, 0)
 	analyzed := func() bool {
 		var n int

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"segbridge/internal/store"
-	"segbridge/internal/store/postgres/pgtest"
 	"segbridge/internal/store/storetest"
 )
 
@@ -18,12 +17,8 @@ import (
 // plans are priced out: on an empty table the planner would take them).
 func TestSearchUsesIndexes(t *testing.T) {
 	t.Parallel()
-	pgtest.Base(t)
 	ctx := context.Background()
-	st, err := Open(ctx, pgtest.URL(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	require.NoError(t, st.Migrate(ctx))
+	st := openMigrated(t)
 	conn, err := st.pool.Acquire(ctx)
 	require.NoError(t, err)
 	defer conn.Release()
@@ -67,11 +62,5 @@ func TestSearchMillion(t *testing.T) {
 	if os.Getenv("SEGBRIDGE_SEARCH_MILLION") == "" {
 		t.Skip("set SEGBRIDGE_SEARCH_MILLION=1 to measure the searches on 1,000,000 profiles")
 	}
-	pgtest.Base(t)
-	ctx := context.Background()
-	st, err := Open(ctx, pgtest.URL(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	require.NoError(t, st.Migrate(ctx))
-	storetest.MeasureSearch(t, st, 1_000_000)
+	storetest.MeasureSearch(t, openMigrated(t), 1_000_000)
 }
