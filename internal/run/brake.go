@@ -134,6 +134,16 @@ func (b Brake) weighsUntags(untags int) bool {
 	return b.UntagPercent < BrakeOff && untags > b.UntagMin
 }
 
+// untagsCrossBelow is the size of the export's state from which untags
+// no longer cross the untag threshold (0 when every size crosses): a
+// count of the state may stop there.
+func (b Brake) untagsCrossBelow(untags int) int {
+	if b.UntagPercent <= 0 {
+		return 0
+	}
+	return int((int64(untags)*100 + int64(b.UntagPercent) - 1) / int64(b.UntagPercent))
+}
+
 // crossed describes each threshold f crosses ("would untag 3,012 of
 // 10,040 confirmed contacts (30 %, threshold 10 % and 100)").
 func (b Brake) crossed(f brakeFigures, last Run) []string {

@@ -9,6 +9,9 @@ import (
 // TestBrakeCrossed: each threshold holds only past both its share and
 // (for untags) its count, says its figures, and is off at 100 %.
 func TestBrakeCrossed(t *testing.T) {
+	require.Equal(t, 98_930, Brake{UntagPercent: 10}.untagsCrossBelow(9893))
+	require.Equal(t, 4, Brake{UntagPercent: 33}.untagsCrossBelow(1), "1 of 3 is over 33 %, 1 of 4 is not")
+	require.Zero(t, Brake{UntagPercent: 0}.untagsCrossBelow(5), "at 0 % every size crosses")
 	def := Brake{UntagPercent: 10, UntagMin: 100, SkipPercent: 50, DropPercent: 50}
 	last := Run{ID: 7, Status: StatusSucceeded, Counts: Counts{Members: 10_000}}
 	for _, tc := range []struct {
@@ -22,6 +25,8 @@ func TestBrakeCrossed(t *testing.T) {
 			want: []string{"would untag 3,012 of 10,040 confirmed contacts (30 %, threshold 10 % and 100)"}},
 		{name: "untag share but not count", b: def, f: brakeFigures{members: 500, untags: 100, state: 500}},
 		{name: "untag count but not share", b: def, f: brakeFigures{members: 10_000, untags: 1004, state: 10_040}},
+		{name: "untag well under the share", b: def, f: brakeFigures{members: 1_000_000, untags: 9893, state: 1_000_000}},
+		{name: "untag at the share", b: def, f: brakeFigures{members: 98_930, untags: 9893, state: 98_930}},
 		{name: "untag just over the share", b: def, f: brakeFigures{members: 10_000, untags: 1005, state: 10_040},
 			want: []string{"would untag 1,005 of 10,040 confirmed contacts (10 %, threshold 10 % and 100)"}},
 		{name: "untag off", b: Brake{UntagPercent: BrakeOff, SkipPercent: 50, DropPercent: 50}, f: brakeFigures{members: 1, untags: 10_000, state: 10_000}},
@@ -42,6 +47,12 @@ func TestBrakeCrossed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.want, tc.b.crossed(tc.f, tc.last))
+			if atMost := tc.b.untagsCrossBelow(tc.f.untags); atMost > 0 && tc.f.state > atMost {
+				// A changes-only plan's count of the state stops there.
+				f := tc.f
+				f.state = atMost
+				require.Equal(t, tc.b.crossed(tc.f, tc.last), tc.b.crossed(f, tc.last), "state counted up to %d", atMost)
+			}
 			if !tc.b.weighsUntags(tc.f.untags) {
 				// A changes-only plan does not count the state then: with
 				// any state size the untags cross nothing.

@@ -133,8 +133,9 @@ type Store interface {
 	StateOfProfiles(ctx context.Context, exportID int64, ids []string) ([]StateEntry, error)
 	// UnsureState returns the export's unsure state entries.
 	UnsureState(ctx context.Context, exportID int64) ([]StateEntry, error)
-	// CountState counts the export's state entries.
-	CountState(ctx context.Context, exportID int64) (int, error)
+	// CountState counts the export's state entries, up to atMost when it
+	// is positive (a count that reaches it stops there).
+	CountState(ctx context.Context, exportID int64, atMost int) (int, error)
 	// RelinkState gives each of entries' e-mails in the export's state to
 	// its ProfileID (nothing else changes).
 	RelinkState(ctx context.Context, exportID int64, entries []StateEntry) error

@@ -101,9 +101,14 @@ func (s *Store) stateWhere(ctx context.Context, exportID int64, cond string, arg
 }
 
 // CountState implements run.Store.
-func (s *Store) CountState(ctx context.Context, exportID int64) (int, error) {
+func (s *Store) CountState(ctx context.Context, exportID int64, atMost int) (int, error) {
+	var limit *int // NULL: no limit
+	if atMost > 0 {
+		limit = &atMost
+	}
 	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM export_state WHERE export_id = $1`, exportID).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT FROM export_state WHERE export_id = $1 LIMIT $2) s`,
+		exportID, limit).Scan(&n); err != nil {
 		return 0, fmt.Errorf("postgres: count the confirmed state of export %d: %w", exportID, err)
 	}
 	return n, nil

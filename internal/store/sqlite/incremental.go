@@ -157,9 +157,14 @@ func (s *Store) scanStateWhere(ctx context.Context, exportID int64, cond string,
 }
 
 // CountState implements run.Store.
-func (s *Store) CountState(ctx context.Context, exportID int64) (int, error) {
+func (s *Store) CountState(ctx context.Context, exportID int64, atMost int) (int, error) {
+	limit := -1 // no limit
+	if atMost > 0 {
+		limit = atMost
+	}
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM export_state WHERE export_id = ?`, exportID).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM export_state WHERE export_id = ? LIMIT ?)`,
+		exportID, limit).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count the confirmed state of export %d: %w", exportID, err)
 	}
 	return n, nil

@@ -117,9 +117,14 @@ func testIncrementalState(t *testing.T, newStore NewStore) {
 	unsure, err = f.rs.UnsureState(f.ctx, f.other)
 	require.NoError(t, err)
 	require.Equal(t, []string{"z@x.com"}, emails2(unsure))
-	n, err := f.rs.CountState(f.ctx, f.exp)
+	n, err := f.rs.CountState(f.ctx, f.exp, 0)
 	require.NoError(t, err)
 	require.Equal(t, 4, n)
+	for atMost, want := range map[int]int{1: 1, 3: 3, 4: 4, 5: 4} {
+		n, err := f.rs.CountState(f.ctx, f.exp, atMost)
+		require.NoError(t, err)
+		require.Equal(t, want, n, "counting up to %d", atMost)
+	}
 
 	require.NoError(t, f.rs.RelinkState(f.ctx, f.exp, []run.StateEntry{{Email: "c@x.com", ProfileID: "p-other"}}))
 	st := f.state(t, f.exp)
