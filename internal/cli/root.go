@@ -83,8 +83,9 @@ Environment:
                              one PostgreSQL database
   SEGBRIDGE_OUTAGE_LIMIT     same as --outage-limit
   SEGBRIDGE_MEMORY_LIMIT     soft memory limit of the Go runtime, such as 512MiB,
-                             or off (default: 256MiB for "import profiles", none
-                             for other commands; GOMEMLIMIT, when set, wins)
+                             or off (default: 224MiB for "import profiles",
+                             raised past 10 million rows; none for other
+                             commands; GOMEMLIMIT, when set, wins)
   SEGBRIDGE_RUN_LEASE        how long a run's process holds it between renewals
                              (default 30s): a killed process's run can be taken
                              over that long after
