@@ -26,6 +26,9 @@ type bundle struct {
 	t   *testing.T
 	dir string
 	env map[string]string
+	// memoryLimit is the Go runtime memory limit the last command set (0:
+	// none); commands never set the test process's own.
+	memoryLimit int64
 }
 
 // onEachEngine runs fn on SQLite and, when the test server is configured,
@@ -51,7 +54,8 @@ func setup(t *testing.T) *bundle {
 func (b *bundle) run(args ...string) (int, string, string) {
 	b.t.Helper()
 	var out, errOut bytes.Buffer
-	g := &globals{in: strings.NewReader(""), out: &out, errOut: &errOut, getenv: func(k string) string { return b.env[k] }}
+	g := &globals{in: strings.NewReader(""), out: &out, errOut: &errOut, getenv: func(k string) string { return b.env[k] },
+		setMemoryLimit: func(n int64) { b.memoryLimit = n }}
 	root := newRoot(g)
 	root.SetArgs(args)
 	root.SetOut(&out)

@@ -120,6 +120,10 @@ func runImport(cmd *cobra.Command, g *globals, path string, f importFlags) error
 	if err != nil {
 		return err
 	}
+	mem, err := g.limitMemory(defaultImportMemoryLimit)
+	if err != nil {
+		return err
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
@@ -136,8 +140,11 @@ func runImport(cmd *cobra.Command, g *globals, path string, f importFlags) error
 		bar := g.newProgress(st.Size(), "importing")
 		counter := &countingReader{r: fh}
 		opts := profile.ImportOptions{Read: ropts, Strict: f.strict, BatchSize: f.batch, Now: a.Now, Source: filepath.Base(path)}
-		if bar != nil {
-			opts.Progress = func(int) { _ = bar.Set64(counter.n) }
+		opts.Progress = func(rows int) {
+			mem.followRows(rows)
+			if bar != nil {
+				_ = bar.Set64(counter.n)
+			}
 		}
 		sum, err := a.Services.Profiles.Import(cmd.Context(), g.actor, counter, opts, pins)
 		if bar != nil {

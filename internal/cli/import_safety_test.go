@@ -158,7 +158,8 @@ func TestImportInterrupted(t *testing.T) {
 // runCtx is run with a context.
 func (b *bundle) runCtx(ctx context.Context, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
-	g := &globals{in: strings.NewReader(""), out: &out, errOut: &errOut, getenv: func(k string) string { return b.env[k] }}
+	g := &globals{in: strings.NewReader(""), out: &out, errOut: &errOut, getenv: func(k string) string { return b.env[k] },
+		setMemoryLimit: func(int64) {}}
 	root := newRoot(g)
 	root.SetArgs(args)
 	root.SetOut(&out)

@@ -32,6 +32,9 @@ type globals struct {
 	as string
 	// actor is who the command acts as, set when the application opens.
 	actor user.Principal
+	// setMemoryLimit sets the Go runtime's soft memory limit (nil:
+	// debug.SetMemoryLimit; tests record it instead).
+	setMemoryLimit func(bytes int64)
 }
 
 // Execute runs the segbridge command line with args and returns the process
@@ -79,6 +82,10 @@ Environment:
                              fraction of their 60); shared by every process on
                              one PostgreSQL database
   SEGBRIDGE_OUTAGE_LIMIT     same as --outage-limit
+  SEGBRIDGE_MEMORY_LIMIT     soft memory limit of the Go runtime, such as 512MiB,
+                             or off (default: 224MiB for "import profiles",
+                             raised past 10 million rows; none for other
+                             commands; GOMEMLIMIT, when set, wins)
   SEGBRIDGE_RUN_LEASE        how long a run's process holds it between renewals
                              (default 30s): a killed process's run can be taken
                              over that long after

@@ -99,6 +99,9 @@ and stops running exports at their next checkpoint (they continue later).`,
 			if err := f.validate(); err != nil {
 				return err
 			}
+			if _, err := g.limitMemory(0); err != nil {
+				return err
+			}
 			if !cmd.Root().PersistentFlags().Changed("log-level") {
 				g.logLevel = "info" // a server says what it does
 			}

@@ -80,6 +80,9 @@ stops at a checkpoint and continues in a new attempt.`,
 			if err := f.validate(); err != nil {
 				return err
 			}
+			if _, err := g.limitMemory(0); err != nil {
+				return err
+			}
 			if !cmd.Root().PersistentFlags().Changed("log-level") {
 				g.logLevel = "info" // a worker says what it does
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"path/filepath"
 	"strings"
@@ -273,30 +272,6 @@ func (s *ImportSummary) reject(re *RowError, keep int) {
 	if len(s.Errors) < keep {
 		s.Errors = append(s.Errors, re)
 	}
-}
-
-// idSet remembers the ids of a file with the line of each, as 96-bit
-// fingerprints (a false duplicate among a million ids has a chance of
-// about 1 in 10^17): 16 bytes an id however long the id is.
-type idSet struct {
-	seed1, seed2 maphash.Seed
-	lines        map[[3]uint32]int32
-}
-
-func newIDSet() *idSet {
-	return &idSet{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed(), lines: map[[3]uint32]int32{}}
-}
-
-// add records id at line; when id was seen before it returns the first
-// line and true.
-func (s *idSet) add(id string, line int) (first int, dup bool) {
-	h := maphash.String(s.seed1, id)
-	k := [3]uint32{uint32(h), uint32(h >> 32), uint32(maphash.String(s.seed2, id))}
-	if l, ok := s.lines[k]; ok {
-		return int(l), true
-	}
-	s.lines[k] = int32(min(line, 1<<31-1))
-	return 0, false
 }
 
 // batcher groups profiles into batches (ids within one never repeat: the
