@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"segbridge/internal/profile"
 	"segbridge/internal/store"
@@ -56,8 +57,16 @@ const bulkTableMax = 100_000
 // milliseconds).
 const analyzeAfter = 10_000
 
-// analyzeProfilesSQL refreshes the statistics of the profiles table.
-const analyzeProfilesSQL = `ANALYZE profiles`
+// analyzeProfiles refreshes the statistics of the profiles table, through
+// the pool or in a transaction.
+func analyzeProfiles(ctx context.Context, db interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}) error {
+	if _, err := db.Exec(ctx, `ANALYZE profiles`); err != nil {
+		return fmt.Errorf("postgres: refresh the statistics of the profiles: %w", err)
+	}
+	return nil
+}
 
 // Bulk implements store.Profiles: when the profiles table is small it
 // drops the e-mail index for the duration of fn (each in its own
@@ -82,9 +91,7 @@ func (s *Store) Bulk(ctx context.Context, fn func() error) error {
 		rerr = s.inTx(ctx, func(tx pgx.Tx) error { return restoreEmailIndex(ctx, tx) })
 	}
 	if s.profileWrites.Load()-before >= analyzeAfter {
-		if _, e := s.pool.Exec(ctx, analyzeProfilesSQL); e != nil {
-			aerr = fmt.Errorf("postgres: refresh the statistics of the profiles: %w", e)
-		}
+		aerr = analyzeProfiles(ctx, s.pool)
 	}
 	return errors.Join(err, rerr, aerr)
 }
@@ -108,9 +115,7 @@ func (t txSink) Bulk(ctx context.Context, fn func() error) error {
 		}
 	}
 	if t.writes.Load()-before >= analyzeAfter {
-		if _, err := t.tx.Exec(ctx, analyzeProfilesSQL); err != nil {
-			return fmt.Errorf("postgres: refresh the statistics of the profiles: %w", err)
-		}
+		return analyzeProfiles(ctx, t.tx)
 	}
 	return nil
 }

@@ -379,10 +379,7 @@ func (s *Store) analyzeUnified(ctx context.Context, wrote int) error {
 	if n < max(at, analyzeAfter) || !s.unifiedAnalyzeAt.CompareAndSwap(at, 2*n) {
 		return nil // not yet, or another batch analyzes
 	}
-	if _, err := s.pool.Exec(ctx, analyzeProfilesSQL); err != nil {
-		return fmt.Errorf("postgres: refresh the statistics of the profiles: %w", err)
-	}
-	return nil
+	return analyzeProfiles(ctx, s.pool)
 }
 
 // removeUnified removes the unified profiles among ids (and their schema
