@@ -315,7 +315,6 @@ func (s *Store) OpenBatches(ctx context.Context, runID int64) ([]run.BatchRef, e
 
 // ResolveBatch implements run.Store.
 func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, out run.BatchOutcome, now time.Time) (int, error) {
-	const mark = resolveMarkSQL
 	n := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		exec := func(q string, args ...any) error {
@@ -328,22 +327,22 @@ func (s *Store) ResolveBatch(ctx context.Context, runID int64, batchID string, o
 			return err
 		}
 		for email, msg := range out.Failed {
-			if err := exec(mark+` AND email = ?`, string(run.OpFailed), run.ReasonRejected, msg, runID, batchID, email); err != nil {
+			if err := exec(resolveMarkSQL+` AND email = ?`, string(run.OpFailed), run.ReasonRejected, msg, runID, batchID, email); err != nil {
 				return err
 			}
 		}
 		if !out.Stopped {
-			if err := exec(mark, string(run.OpOK), "", "", runID, batchID); err != nil {
+			if err := exec(resolveMarkSQL, string(run.OpOK), "", "", runID, batchID); err != nil {
 				return err
 			}
 			return foldConfirmed(ctx, tx, runID, batchID, now)
 		}
 		for email := range out.OK {
-			if err := exec(mark+` AND email = ?`, string(run.OpOK), "", "", runID, batchID, email); err != nil {
+			if err := exec(resolveMarkSQL+` AND email = ?`, string(run.OpOK), "", "", runID, batchID, email); err != nil {
 				return err
 			}
 		}
-		if err := exec(mark, string(run.OpFailed), run.ReasonNotConfirmed,
+		if err := exec(resolveMarkSQL, string(run.OpFailed), run.ReasonNotConfirmed,
 			"Omnisend stopped the batch before processing this contact", runID, batchID); err != nil {
 			return err
 		}
