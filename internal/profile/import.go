@@ -10,9 +10,10 @@ import (
 	"time"
 )
 
-// Sink receives batches of profiles to upsert; store.Store is one.
+// Sink receives batches of encoded profiles to upsert (EncodeBatch; ids
+// do not repeat within a batch); store.Store is one.
 type Sink interface {
-	UpsertProfiles(ctx context.Context, batch []Profile, now time.Time) (UpsertResult, error)
+	UpsertEncoded(ctx context.Context, batch []Encoded, now time.Time) (UpsertResult, error)
 }
 
 // AtomicSink is a Sink that can write many batches as one transaction:
@@ -219,6 +220,10 @@ func finish(sum *ImportSummary, err error, strict bool) error {
 
 // readAll reads the input once, writing to sink; once a row is rejected in
 // a strict import it only reads on, to report every bad row.
+//
+// Reading, typing and encoding run in a goroutine one batch ahead of the
+// writes (readBatches), so that on two cores the input's work and the
+// store's overlap. The writes and Progress stay on the caller's goroutine.
 func readAll(ctx context.Context, open func() (io.ReadCloser, error), sink Sink, opts ImportOptions) (ImportSummary, error) {
 	var sum ImportSummary
 	rc, err := open()
@@ -230,18 +235,95 @@ func readAll(ctx context.Context, open func() (io.ReadCloser, error), sink Sink,
 	if err != nil {
 		return sum, err
 	}
-	b := batcher{sink: sink, opts: opts, sum: &sum}
+	batches := make(chan readBatch, 1)
+	stop := make(chan struct{})
+	var read ImportSummary // the reader's until batches is closed
+	var readErr error
+	go func() {
+		defer close(batches)
+		readErr = readBatches(ctx, r, opts, &read, batches, stop)
+	}()
+	var written UpsertResult
+	var writeErr error
+	for b := range batches {
+		if writeErr != nil {
+			continue // draining: the reader stops at its next batch
+		}
+		if writeErr = writeBatch(ctx, sink, b, opts, &written); writeErr != nil {
+			close(stop)
+		}
+	}
+	sum = read
+	sum.UpsertResult = written
+	if writeErr != nil {
+		return sum, writeErr
+	}
+	return sum, readErr
+}
+
+// readBatch is a batch of encoded profiles to write (none when a strict
+// import has rejected a row) and how many rows had been read at its end.
+type readBatch struct {
+	rows  []Encoded
+	write bool
+	read  int
+}
+
+// writeBatch writes one batch unless ctx has ended (an interrupted import
+// does not write the batches read after the interruption). The write
+// itself does not stop when ctx ends, so a batch is either committed whole
+// and counted, or not written.
+func writeBatch(ctx context.Context, sink Sink, b readBatch, opts ImportOptions, written *UpsertResult) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if b.write && len(b.rows) > 0 {
+		res, err := sink.UpsertEncoded(context.WithoutCancel(ctx), b.rows, opts.Now())
+		if err != nil {
+			return fmt.Errorf("write profiles: %w", err)
+		}
+		written.Add(res)
+	}
+	if opts.Progress != nil {
+		opts.Progress(b.read)
+	}
+	return nil
+}
+
+// readBatches reads every row into sum, checks ids for repeats, and sends
+// the good rows encoded in batches of opts.BatchSize until the input ends,
+// ctx ends or stop is closed. A strict import sends no rows once one is
+// rejected, only the count read, so that progress goes on.
+func readBatches(ctx context.Context, r *Reader, opts ImportOptions, sum *ImportSummary, out chan<- readBatch, stop <-chan struct{}) error {
 	ids := newIDSet()
+	batch := make([]Profile, 0, opts.BatchSize)
+	send := func() error {
+		b := readBatch{write: !(opts.Strict && sum.Rejected > 0), read: sum.Rows}
+		if b.write && len(batch) > 0 {
+			rows, err := EncodeBatch(batch)
+			if err != nil {
+				return err
+			}
+			b.rows = rows
+		}
+		batch = batch[:0]
+		select {
+		case out <- b:
+			return nil
+		case <-stop:
+			return errStopped
+		}
+	}
 	for {
 		if err := ctx.Err(); err != nil {
-			return sum, err
+			return err
 		}
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return sum, fmt.Errorf("read input: %w", err)
+			return fmt.Errorf("read input: %w", err)
 		}
 		sum.Rows++
 		if rec.Err == nil {
@@ -252,17 +334,20 @@ func readAll(ctx context.Context, open func() (io.ReadCloser, error), sink Sink,
 		}
 		if rec.Err != nil {
 			sum.reject(rec.Err, opts.KeepErrors)
-			if opts.Strict {
-				b.sink = nil
-			}
 			continue
 		}
-		if err := b.add(ctx, rec.Profile); err != nil {
-			return sum, err
+		if batch = append(batch, rec.Profile); len(batch) >= opts.BatchSize {
+			if err := send(); err != nil {
+				return err
+			}
 		}
 	}
-	return sum, b.flush(ctx)
+	return send()
 }
+
+// errStopped ends readBatches when the writes failed (their error is the
+// import's).
+var errStopped = errors.New("import stopped")
 
 func (s *ImportSummary) reject(re *RowError, keep int) {
 	s.Rejected++
@@ -272,43 +357,4 @@ func (s *ImportSummary) reject(re *RowError, keep int) {
 	if len(s.Errors) < keep {
 		s.Errors = append(s.Errors, re)
 	}
-}
-
-// batcher groups profiles into batches (ids within one never repeat: the
-// import rejects repeated ids).
-type batcher struct {
-	sink  Sink // nil: read only
-	opts  ImportOptions
-	sum   *ImportSummary
-	batch []Profile
-}
-
-func (b *batcher) add(ctx context.Context, p Profile) error {
-	if len(b.batch) >= b.opts.BatchSize {
-		if err := ctx.Err(); err != nil {
-			return err // interrupted: the batch is not written
-		}
-		if err := b.flush(ctx); err != nil {
-			return err
-		}
-	}
-	b.batch = append(b.batch, p)
-	return nil
-}
-
-// flush writes the batch. The write does not stop when ctx ends, so a
-// batch is either committed whole and counted, or not written.
-func (b *batcher) flush(ctx context.Context) error {
-	if b.sink != nil && len(b.batch) > 0 {
-		res, err := b.sink.UpsertProfiles(context.WithoutCancel(ctx), b.batch, b.opts.Now())
-		if err != nil {
-			return fmt.Errorf("write profiles: %w", err)
-		}
-		b.sum.Add(res)
-	}
-	b.batch = b.batch[:0]
-	if b.opts.Progress != nil {
-		b.opts.Progress(b.sum.Rows)
-	}
-	return nil
 }

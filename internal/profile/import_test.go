@@ -2,6 +2,7 @@ package profile_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -24,18 +25,22 @@ type memSink struct {
 
 func newMemSink() *memSink { return &memSink{profiles: map[string]profile.Attrs{}} }
 
-func (m *memSink) UpsertProfiles(_ context.Context, batch []profile.Profile, _ time.Time) (profile.UpsertResult, error) {
+func (m *memSink) UpsertEncoded(_ context.Context, batch []profile.Encoded, _ time.Time) (profile.UpsertResult, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.batches++
 	var res profile.UpsertResult
 	for _, p := range batch {
+		a, err := profile.DecodeAttrs(p.Attrs)
+		if err != nil {
+			return res, err
+		}
 		if _, ok := m.profiles[p.ID]; ok {
 			res.Updated++
 		} else {
 			res.Inserted++
 		}
-		m.profiles[p.ID] = p.Attrs
+		m.profiles[p.ID] = a
 	}
 	return res, nil
 }
@@ -131,8 +136,8 @@ func TestImportStrictNeedsAtomicSink(t *testing.T) {
 
 type plainSink struct{ m *memSink }
 
-func (p plainSink) UpsertProfiles(ctx context.Context, b []profile.Profile, now time.Time) (profile.UpsertResult, error) {
-	return p.m.UpsertProfiles(ctx, b, now)
+func (p plainSink) UpsertEncoded(ctx context.Context, b []profile.Encoded, now time.Time) (profile.UpsertResult, error) {
+	return p.m.UpsertEncoded(ctx, b, now)
 }
 
 // TestImportInterrupted: an interrupted import says how many rows were
@@ -187,4 +192,48 @@ func TestImportAllRejected(t *testing.T) {
 	sum, err := profile.Import(context.Background(), opener("id,name\n"), sink, profile.ImportOptions{Read: csvOpts()})
 	require.NoError(t, err, "an empty file is not an error")
 	require.True(t, sum.Written)
+}
+
+// failingSink fails its writes from the given batch on.
+type failingSink struct {
+	*memSink
+	failFrom int
+}
+
+func (f *failingSink) UpsertEncoded(ctx context.Context, b []profile.Encoded, now time.Time) (profile.UpsertResult, error) {
+	if f.batches+1 >= f.failFrom {
+		return profile.UpsertResult{}, errors.New("disk full")
+	}
+	return f.memSink.UpsertEncoded(ctx, b, now)
+}
+
+// TestImportWriteFailureStopsReading: the input is read a batch or two
+// ahead of the writes; when a write fails the import returns its error,
+// counts only the batches written, and stops reading soon after.
+func TestImportWriteFailureStopsReading(t *testing.T) {
+	t.Parallel()
+	sink := &failingSink{memSink: newMemSink(), failFrom: 3}
+	var progress []int
+	opts := profile.ImportOptions{Read: csvOpts(), BatchSize: 10, Progress: func(n int) { progress = append(progress, n) }}
+	sum, err := profile.Import(context.Background(), opener(csvRows(10_000)), sink, opts)
+	require.EqualError(t, err, "write profiles: disk full")
+	require.False(t, sum.Written)
+	require.Equal(t, 20, sum.Committed())
+	require.Equal(t, 20, sink.len())
+	require.Equal(t, []int{10, 20}, progress, "progress after each batch written, with the rows read up to it")
+	require.Less(t, sum.Rows, 100, "reading stops a few batches after the failed write")
+}
+
+// TestImportProgress: progress is reported after each batch, with the
+// rows read up to its end, and once more at the end of the input.
+func TestImportProgress(t *testing.T) {
+	t.Parallel()
+	var progress []int
+	opts := profile.ImportOptions{Read: csvOpts(), BatchSize: 10, Progress: func(n int) { progress = append(progress, n) }}
+	sum, err := profile.Import(context.Background(), opener(csvRows(25)+"C0003,dup@example.com\n"), newMemSink(), opts)
+	require.NoError(t, err)
+	require.Equal(t, 26, sum.Rows)
+	require.Equal(t, 25, sum.Inserted)
+	require.Equal(t, 1, sum.Rejected)
+	require.Equal(t, []int{10, 20, 26}, progress)
 }

@@ -31,6 +31,40 @@ func EncodeAttrs(a Attrs) ([]byte, error) {
 	return b, nil
 }
 
+// Encoded is a profile ready to write: its canonical attribute JSON, the
+// JSON's hash and its shape (for the schema counts).
+type Encoded struct {
+	ID    string
+	Attrs []byte
+	Hash  string
+	Shape Shape
+}
+
+// EncodeBatch encodes a batch for writing. When an id repeats, the last
+// profile wins and keeps the position of the first.
+func EncodeBatch(batch []Profile) ([]Encoded, error) {
+	out := make([]Encoded, 0, len(batch))
+	pos := make(map[string]int, len(batch))
+	var enc Encoder
+	for _, p := range batch {
+		if p.ID == "" {
+			return nil, fmt.Errorf("profile with empty id")
+		}
+		b, shape, err := enc.Encode(p.Attrs)
+		if err != nil {
+			return nil, fmt.Errorf("profile %q: encode attributes: %w", p.ID, err)
+		}
+		e := Encoded{ID: p.ID, Attrs: b, Hash: Hash(b), Shape: shape}
+		if i, ok := pos[p.ID]; ok {
+			out[i] = e
+			continue
+		}
+		pos[p.ID] = len(out)
+		out = append(out, e)
+	}
+	return out, nil
+}
+
 // Hash returns a short digest of canonical attribute JSON, used to tell
 // whether a re-imported profile changed.
 func Hash(encoded []byte) string {

@@ -159,8 +159,8 @@ type watchedSink struct {
 	failed *bool
 }
 
-func (w *watchedSink) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
-	res, err := w.Sink.UpsertProfiles(ctx, batch, now)
+func (w *watchedSink) UpsertEncoded(ctx context.Context, batch []profile.Encoded, now time.Time) (profile.UpsertResult, error) {
+	res, err := w.Sink.UpsertEncoded(ctx, batch, now)
 	if err != nil {
 		*w.failed = true
 	}

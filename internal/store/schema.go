@@ -9,7 +9,7 @@ import (
 // SchemaDelta is how writing rows changes the schema counts: +1 for each
 // attribute of a written row and, for a row that replaces a stored
 // profile, -1 for each attribute of old[id] (its canonical JSON).
-func SchemaDelta(write []EncodedProfile, old map[string][]byte) (profile.TypeCounts, error) {
+func SchemaDelta(write []profile.Encoded, old map[string][]byte) (profile.TypeCounts, error) {
 	delta := profile.TypeCounts{}
 	for _, r := range write {
 		delta.CountShape(r.Shape, 1)
@@ -26,7 +26,7 @@ func SchemaDelta(write []EncodedProfile, old map[string][]byte) (profile.TypeCou
 
 // UpdatedIDs returns the ids of the rows in write that replace a stored
 // profile (their id has a stored hash).
-func UpdatedIDs(write []EncodedProfile, stored map[string]string) []string {
+func UpdatedIDs(write []profile.Encoded, stored map[string]string) []string {
 	var ids []string
 	for _, r := range write {
 		if _, ok := stored[r.ID]; ok {

@@ -58,6 +58,9 @@ type Profiles interface {
 	// ids whose attributes changed are updated (UpdatedAt = now), the rest are
 	// left alone. Within a batch the last profile with an id wins.
 	UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error)
+	// UpsertEncoded is UpsertProfiles of a batch already encoded
+	// (profile.EncodeBatch; an import encodes ahead of its writes).
+	UpsertEncoded(ctx context.Context, batch []profile.Encoded, now time.Time) (profile.UpsertResult, error)
 	// ChangedProfiles streams the ids of the profiles whose UpdatedAt is
 	// at or after since (a changes-only plan; UpdatedAt moves when, and only
 	// when, a profile's attributes change).

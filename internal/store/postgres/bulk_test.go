@@ -81,7 +81,7 @@ func TestBulkRebuildsEmailIndex(t *testing.T) {
 
 	err = st.Atomically(ctx, func(tx profile.Sink) error {
 		return tx.(profile.BulkSink).Bulk(ctx, func() error {
-			_, err := tx.UpsertProfiles(ctx, batch(30, 5), now)
+			_, err := tx.UpsertEncoded(ctx, encoded(t, batch(30, 5)), now)
 			require.NoError(t, err)
 			return boom
 		})
@@ -92,7 +92,7 @@ func TestBulkRebuildsEmailIndex(t *testing.T) {
 
 	require.NoError(t, st.Atomically(ctx, func(tx profile.Sink) error {
 		return tx.(profile.BulkSink).Bulk(ctx, func() error {
-			_, err := tx.UpsertProfiles(ctx, batch(20, 5), now)
+			_, err := tx.UpsertEncoded(ctx, encoded(t, batch(20, 5)), now)
 			return err
 		})
 	}))
@@ -139,7 +139,7 @@ func TestLargeWritesRefreshStatistics(t *testing.T) {
 			for j := range b {
 				b[j] = profile.Profile{ID: fmt.Sprintf("p%06d", i+j), Attrs: map[string]any{"email": fmt.Sprintf("p%06d@example.com", i+j)}}
 			}
-			if _, err := sink.UpsertProfiles(ctx, b, at); err != nil {
+			if _, err := sink.UpsertEncoded(ctx, encoded(t, b), at); err != nil {
 				return err
 			}
 		}
@@ -211,4 +211,12 @@ func TestUnificationRefreshesStatistics(t *testing.T) {
 	unify(analyzeAfter-1000, 1000)
 	require.True(t, analyzed(), "%d profiles unified: analyzed", analyzeAfter)
 	require.EqualValues(t, 2*analyzeAfter, st.unifiedAnalyzeAt.Load(), "next at the double")
+}
+
+// encoded is profile.EncodeBatch of batch, which must not fail.
+func encoded(t *testing.T, batch []profile.Profile) []profile.Encoded {
+	t.Helper()
+	rows, err := profile.EncodeBatch(batch)
+	require.NoError(t, err)
+	return rows
 }

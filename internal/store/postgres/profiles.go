@@ -16,10 +16,19 @@ import (
 
 // UpsertProfiles implements store.Profiles.
 func (s *Store) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
+	rows, err := profile.EncodeBatch(batch)
+	if err != nil {
+		return profile.UpsertResult{}, fmt.Errorf("write profiles: %w", err)
+	}
+	return s.UpsertEncoded(ctx, rows, now)
+}
+
+// UpsertEncoded implements profile.Sink.
+func (s *Store) UpsertEncoded(ctx context.Context, rows []profile.Encoded, now time.Time) (profile.UpsertResult, error) {
 	var res profile.UpsertResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		res, err = upsertProfiles(ctx, tx, batch, now)
+		res, err = upsertEncoded(ctx, tx, rows, now)
 		return err
 	})
 	if err != nil {
@@ -150,8 +159,8 @@ type txSink struct {
 	writes *atomic.Int64 // the store's profileWrites
 }
 
-func (t txSink) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
-	res, err := upsertProfiles(ctx, t.tx, batch, now)
+func (t txSink) UpsertEncoded(ctx context.Context, rows []profile.Encoded, now time.Time) (profile.UpsertResult, error) {
+	res, err := upsertEncoded(ctx, t.tx, rows, now)
 	if err != nil {
 		return profile.UpsertResult{}, fmt.Errorf("write profiles: %w", err)
 	}
@@ -159,13 +168,18 @@ func (t txSink) UpsertProfiles(ctx context.Context, batch []profile.Profile, now
 	return res, nil
 }
 
-// upsertProfiles writes the new and changed profiles of batch and their
-// schema counts in tx.
+// upsertProfiles encodes batch and writes it in tx (upsertEncoded).
 func upsertProfiles(ctx context.Context, tx pgx.Tx, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
-	rows, err := store.EncodeBatch(batch)
+	rows, err := profile.EncodeBatch(batch)
 	if err != nil {
 		return profile.UpsertResult{}, err
 	}
+	return upsertEncoded(ctx, tx, rows, now)
+}
+
+// upsertEncoded writes the new and changed profiles of rows and their
+// schema counts in tx.
+func upsertEncoded(ctx context.Context, tx pgx.Tx, rows []profile.Encoded, now time.Time) (profile.UpsertResult, error) {
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
@@ -206,7 +220,7 @@ func storedHashes(ctx context.Context, tx pgx.Tx, ids []string) (map[string]stri
 	return stored, nil
 }
 
-func writeProfiles(ctx context.Context, tx pgx.Tx, rows []store.EncodedProfile, now time.Time) error {
+func writeProfiles(ctx context.Context, tx pgx.Tx, rows []profile.Encoded, now time.Time) error {
 	if len(rows) == 0 {
 		return nil
 	}

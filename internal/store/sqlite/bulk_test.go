@@ -78,7 +78,7 @@ func TestBulkRebuildsEmailIndex(t *testing.T) {
 
 	err = st.Atomically(ctx, func(tx profile.Sink) error {
 		return tx.(profile.BulkSink).Bulk(ctx, func() error {
-			_, err := tx.UpsertProfiles(ctx, bulkBatch(20, 5), now)
+			_, err := tx.UpsertEncoded(ctx, encoded(t, bulkBatch(20, 5)), now)
 			return err
 		})
 	})
@@ -88,7 +88,7 @@ func TestBulkRebuildsEmailIndex(t *testing.T) {
 
 	err = st.Atomically(ctx, func(tx profile.Sink) error {
 		return tx.(profile.BulkSink).Bulk(ctx, func() error {
-			_, err := tx.UpsertProfiles(ctx, bulkBatch(30, 5), now)
+			_, err := tx.UpsertEncoded(ctx, encoded(t, bulkBatch(30, 5)), now)
 			require.NoError(t, err)
 			return boom
 		})
@@ -116,4 +116,12 @@ func TestBulkKeepsIndexOfLargeTable(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
+}
+
+// encoded is profile.EncodeBatch of batch, which must not fail.
+func encoded(t *testing.T, batch []profile.Profile) []profile.Encoded {
+	t.Helper()
+	rows, err := profile.EncodeBatch(batch)
+	require.NoError(t, err)
+	return rows
 }

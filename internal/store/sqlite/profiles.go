@@ -20,10 +20,19 @@ const (
 
 // UpsertProfiles implements store.Profiles.
 func (s *Store) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
+	rows, err := profile.EncodeBatch(batch)
+	if err != nil {
+		return profile.UpsertResult{}, fmt.Errorf("write profiles: %w", err)
+	}
+	return s.UpsertEncoded(ctx, rows, now)
+}
+
+// UpsertEncoded implements profile.Sink.
+func (s *Store) UpsertEncoded(ctx context.Context, rows []profile.Encoded, now time.Time) (profile.UpsertResult, error) {
 	var res profile.UpsertResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		res, err = upsertProfiles(ctx, tx, batch, now)
+		res, err = upsertEncoded(ctx, tx, rows, now)
 		return err
 	})
 	if err != nil {
@@ -40,21 +49,26 @@ func (s *Store) Atomically(ctx context.Context, fn func(tx profile.Sink) error) 
 // txSink upserts profiles in one transaction.
 type txSink struct{ tx *sql.Tx }
 
-func (t txSink) UpsertProfiles(ctx context.Context, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
-	res, err := upsertProfiles(ctx, t.tx, batch, now)
+func (t txSink) UpsertEncoded(ctx context.Context, rows []profile.Encoded, now time.Time) (profile.UpsertResult, error) {
+	res, err := upsertEncoded(ctx, t.tx, rows, now)
 	if err != nil {
 		return profile.UpsertResult{}, fmt.Errorf("write profiles: %w", err)
 	}
 	return res, nil
 }
 
-// upsertProfiles writes the new and changed profiles of batch and their
-// schema counts in tx.
+// upsertProfiles encodes batch and writes it in tx (upsertEncoded).
 func upsertProfiles(ctx context.Context, tx *sql.Tx, batch []profile.Profile, now time.Time) (profile.UpsertResult, error) {
-	rows, err := store.EncodeBatch(batch)
+	rows, err := profile.EncodeBatch(batch)
 	if err != nil {
 		return profile.UpsertResult{}, err
 	}
+	return upsertEncoded(ctx, tx, rows, now)
+}
+
+// upsertEncoded writes the new and changed profiles of rows and their
+// schema counts in tx.
+func upsertEncoded(ctx context.Context, tx *sql.Tx, rows []profile.Encoded, now time.Time) (profile.UpsertResult, error) {
 	stored, err := storedHashes(ctx, tx, rows)
 	if err != nil {
 		return profile.UpsertResult{}, err
@@ -68,7 +82,7 @@ func upsertProfiles(ctx context.Context, tx *sql.Tx, batch []profile.Profile, no
 	if err != nil {
 		return profile.UpsertResult{}, err
 	}
-	err = store.Chunks(write, writeChunk, func(c []store.EncodedProfile) error {
+	err = store.Chunks(write, writeChunk, func(c []profile.Encoded) error {
 		return writeProfiles(ctx, tx, c, now)
 	})
 	if err != nil {
@@ -77,9 +91,9 @@ func upsertProfiles(ctx context.Context, tx *sql.Tx, batch []profile.Profile, no
 	return res, addSchemaCounts(ctx, tx, delta)
 }
 
-func storedHashes(ctx context.Context, tx *sql.Tx, rows []store.EncodedProfile) (map[string]string, error) {
+func storedHashes(ctx context.Context, tx *sql.Tx, rows []profile.Encoded) (map[string]string, error) {
 	stored := make(map[string]string, len(rows))
-	err := store.Chunks(rows, lookupChunk, func(c []store.EncodedProfile) error {
+	err := store.Chunks(rows, lookupChunk, func(c []profile.Encoded) error {
 		args := make([]any, len(c))
 		for i, r := range c {
 			args[i] = r.ID
@@ -102,7 +116,7 @@ func storedHashes(ctx context.Context, tx *sql.Tx, rows []store.EncodedProfile) 
 	return stored, err
 }
 
-func writeProfiles(ctx context.Context, tx *sql.Tx, c []store.EncodedProfile, now time.Time) error {
+func writeProfiles(ctx context.Context, tx *sql.Tx, c []profile.Encoded, now time.Time) error {
 	ts := micros(now)
 	args := make([]any, 0, len(c)*5)
 	for _, r := range c {

@@ -81,7 +81,7 @@ func testAtomically(t *testing.T, newStore NewStore) {
 	boom := errors.New("boom")
 	err := b.st.Atomically(b.ctx, func(tx profile.Sink) error {
 		for _, id := range []string{"a", "b"} {
-			if _, err := tx.UpsertProfiles(b.ctx, []profile.Profile{prof(id, "email", id+"@example.com")}, b.now); err != nil {
+			if _, err := tx.UpsertEncoded(b.ctx, encode(t, prof(id, "email", id+"@example.com")), b.now); err != nil {
 				return err
 			}
 		}
@@ -97,7 +97,7 @@ func testAtomically(t *testing.T, newStore NewStore) {
 
 	err = b.st.Atomically(context.WithoutCancel(b.ctx), func(tx profile.Sink) error {
 		for _, id := range []string{"a", "b"} {
-			if _, err := tx.UpsertProfiles(b.ctx, []profile.Profile{prof(id, "email", id+"@example.com")}, b.now); err != nil {
+			if _, err := tx.UpsertEncoded(b.ctx, encode(t, prof(id, "email", id+"@example.com")), b.now); err != nil {
 				return err
 			}
 		}
@@ -123,4 +123,12 @@ func testPinnedTypes(t *testing.T, newStore NewStore) {
 	require.True(t, ok)
 	require.Equal(t, profile.Attribute{Name: "zip", Type: profile.TypeString, Profiles: 1,
 		Values: map[profile.Type]int{profile.TypeString: 1}, Pinned: true}, zip)
+}
+
+// encode is profile.EncodeBatch of ps, which must not fail.
+func encode(t *testing.T, ps ...profile.Profile) []profile.Encoded {
+	t.Helper()
+	rows, err := profile.EncodeBatch(ps)
+	require.NoError(t, err)
+	return rows
 }
