@@ -241,6 +241,13 @@ func readAll(ctx context.Context, open func() (io.ReadCloser, error), sink Sink,
 	var readErr error
 	go func() {
 		defer close(batches)
+		defer func() {
+			// A reader's bug must not take down the process (a server's
+			// upload runs here): it fails this import instead.
+			if p := recover(); p != nil {
+				readErr = fmt.Errorf("read input: internal error: %v", p)
+			}
+		}()
 		readErr = readBatches(ctx, r, opts, &read, batches, stop)
 	}()
 	var written UpsertResult
