@@ -78,6 +78,9 @@ func testImportStrictLargeIsAtomic(t *testing.T, b *bundle) {
 
 // TestImportInterrupted: an interrupted import says exactly how many rows
 // were committed, and that many are stored; a strict one leaves nothing.
+// The file's first 5000 rows arrive at once: five full batches, each
+// written as soon as it is read; the import is interrupted while it waits
+// for more.
 func TestImportInterrupted(t *testing.T) {
 	t.Parallel()
 	for _, strict := range []bool{false, true} {
@@ -115,7 +118,7 @@ func TestImportInterrupted(t *testing.T) {
 				res <- result{code, errOut}
 			}()
 			if !strict {
-				require.Eventually(t, func() bool { return b.ok("profiles", "count") == "4000\n" }, 30*time.Second, 20*time.Millisecond)
+				require.Eventually(t, func() bool { return b.ok("profiles", "count") == "5000\n" }, 30*time.Second, 20*time.Millisecond)
 			} else {
 				select { // most rows are read and written in the transaction
 				case <-wrote:
@@ -148,9 +151,9 @@ func TestImportInterrupted(t *testing.T) {
 				require.Equal(t, "0\n", b.ok("profiles", "count"))
 				return
 			}
-			require.Contains(t, r.errOut, "import interrupted: 4000 rows were committed, the rows after them were not")
-			require.Contains(t, r.errOut, "imported 4000, updated 0, unchanged 0, rejected 0")
-			require.Equal(t, "4000\n", b.ok("profiles", "count"))
+			require.Contains(t, r.errOut, "import interrupted: 5000 rows were committed, the rows after them were not")
+			require.Contains(t, r.errOut, "imported 5000, updated 0, unchanged 0, rejected 0")
+			require.Equal(t, "5000\n", b.ok("profiles", "count"))
 		})
 	}
 }
