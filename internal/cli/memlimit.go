@@ -8,8 +8,8 @@ import (
 
 // defaultImportMemoryLimit is the soft memory limit "import profiles" gives
 // the Go runtime unless SEGBRIDGE_MEMORY_LIMIT or GOMEMLIMIT says
-// otherwise. The import's duplicate-id check holds about 15 bytes an id
-// (150 MB at 10,000,000 rows), and the garbage collector's default heap
+// otherwise. The import's duplicate-id check holds about 15.5 bytes an id
+// (155 MB at 10,000,000 rows), and the garbage collector's default heap
 // goal is twice the live heap; near the limit the collector runs more
 // often instead. Below a few million rows the heap stays far below it.
 const defaultImportMemoryLimit = 224 << 20

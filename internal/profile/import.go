@@ -271,9 +271,8 @@ func readAll(ctx context.Context, open func() (io.ReadCloser, error), sink Sink,
 // readBatch is a batch of encoded profiles to write (none when a strict
 // import has rejected a row) and how many rows had been read at its end.
 type readBatch struct {
-	rows  []Encoded
-	write bool
-	read  int
+	rows []Encoded
+	read int
 }
 
 // writeBatch writes one batch unless ctx has ended (an interrupted import
@@ -284,7 +283,7 @@ func writeBatch(ctx context.Context, sink Sink, b readBatch, opts ImportOptions,
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if b.write && len(b.rows) > 0 {
+	if len(b.rows) > 0 {
 		res, err := sink.UpsertEncoded(context.WithoutCancel(ctx), b.rows, opts.Now())
 		if err != nil {
 			return fmt.Errorf("write profiles: %w", err)
@@ -305,8 +304,8 @@ func readBatches(ctx context.Context, r *Reader, opts ImportOptions, sum *Import
 	ids := newIDSet()
 	batch := make([]Profile, 0, opts.BatchSize)
 	send := func() error {
-		b := readBatch{write: !(opts.Strict && sum.Rejected > 0), read: sum.Rows}
-		if b.write && len(batch) > 0 {
+		b := readBatch{read: sum.Rows}
+		if len(batch) > 0 && !(opts.Strict && sum.Rejected > 0) {
 			rows, err := EncodeBatch(batch)
 			if err != nil {
 				return err
