@@ -233,8 +233,13 @@ func (e *e2e) opEmails(id int64) (sent, skipped []string) {
 // routeCounts counts the requests the sandbox received per route, in
 // the preview's spelling ("POST /batches").
 func (e *e2e) routeCounts() map[string]int {
+	return routeCountsOf(e.sb.Stats())
+}
+
+// routeCountsOf is routeCounts of a sandbox's stats.
+func routeCountsOf(st sandbox.Stats) map[string]int {
 	out := map[string]int{}
-	for name, byStatus := range e.sb.Stats().Requests {
+	for name, byStatus := range st.Requests {
 		method, path, _ := strings.Cut(name, " ")
 		path = strings.TrimPrefix(strings.TrimPrefix(path, "/api"), "/v3")
 		for _, c := range byStatus {

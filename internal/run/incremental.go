@@ -203,6 +203,17 @@ func (e *Executor) planChanges(ctx context.Context, exportID, runID int64, t Tar
 	if t.Cap > 0 && members > t.Cap {
 		return p, fmt.Errorf("plan: %w", capRefusal(t.Cap))
 	}
+	// The state entries of the profiles read (or that left): the members'
+	// own, mostly (match looks up only the other e-mails), and the
+	// leavers' candidates, with the unsure ones.
+	owned, err := st.StateOfProfiles(ctx, exportID, sorted)
+	if err != nil {
+		return p, fmt.Errorf("plan: read the state of the changed profiles: %w", err)
+	}
+	p.owned = make(map[string]StateEntry, len(owned))
+	for _, s := range owned {
+		p.owned[s.Email] = s
+	}
 	buf := make([]planItem, 0, e.cfg.PlanChunk)
 	read := 0
 	err = t.Changes.MembersOf(ctx, sorted, func(prof profile.Profile, tags []string) error {
@@ -223,12 +234,6 @@ func (e *Executor) planChanges(ctx context.Context, exportID, runID int64, t Tar
 	p.members = members
 	if err != nil {
 		return p, fmt.Errorf("plan: %w", err)
-	}
-	// The leavers' candidates: the state entries of the profiles read
-	// (or that left), and the unsure ones.
-	owned, err := st.StateOfProfiles(ctx, exportID, sorted)
-	if err != nil {
-		return p, fmt.Errorf("plan: find leavers: %w", err)
 	}
 	p.carrySkips(skipped, owned, unsure)
 	if len(p.more) > 0 {
@@ -264,7 +269,15 @@ func (e *Executor) planChanges(ctx context.Context, exportID, runID int64, t Tar
 	if err := p.flushOps(ctx); err != nil {
 		return p, fmt.Errorf("plan: %w", err)
 	}
-	if err := p.keepSkips(ctx, false, sorted); err != nil {
+	// The export's skipped members read again lose their skip, unless
+	// this plan skipped them again.
+	var reread []string
+	for _, op := range skipped {
+		if _, read := p.candidates[op.ProfileID]; read {
+			reread = append(reread, op.ProfileID)
+		}
+	}
+	if err := p.keepSkips(ctx, false, reread); err != nil {
 		return p, fmt.Errorf("plan: %w", err)
 	}
 	// Every member not read is unchanged (see planner.withOps).

@@ -338,6 +338,11 @@ type planner struct {
 	candidates  map[string]struct{}
 	read        int
 	withOps     int
+	// owned holds, by e-mail, the state entries of the profiles a
+	// changes-only plan reads (read before the members): match looks up
+	// only the e-mails not among them.
+	owned map[string]StateEntry
+	fetch []string
 	// relinks are the state entries to give to the member now carrying
 	// their e-mail (see relinker).
 	relinks []StateEntry
@@ -423,7 +428,7 @@ func (p *planner) match(ctx context.Context, items []planItem) error {
 		}
 		p.emails = append(p.emails, it.d.Email)
 	}
-	state, err := p.e.cfg.Store.StateOf(ctx, p.exportID, p.emails)
+	state, err := p.stateOf(ctx, p.emails)
 	if err != nil {
 		return err
 	}
@@ -454,6 +459,33 @@ func (p *planner) match(ctx context.Context, items []planItem) error {
 	}
 	p.prior = state
 	return p.flushOps(ctx)
+}
+
+// stateOf returns the export's state entries of emails: those in p.owned
+// from there, the others from the store.
+func (p *planner) stateOf(ctx context.Context, emails []string) (map[string]StateEntry, error) {
+	if p.owned == nil {
+		return p.e.cfg.Store.StateOf(ctx, p.exportID, emails)
+	}
+	p.fetch = p.fetch[:0]
+	for _, e := range emails {
+		if _, ok := p.owned[e]; !ok {
+			p.fetch = append(p.fetch, e)
+		}
+	}
+	state := map[string]StateEntry{}
+	if len(p.fetch) > 0 {
+		var err error
+		if state, err = p.e.cfg.Store.StateOf(ctx, p.exportID, p.fetch); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range emails {
+		if s, ok := p.owned[e]; ok {
+			state[e] = s
+		}
+	}
+	return state, nil
 }
 
 func (p *planner) flushOps(ctx context.Context) error {

@@ -156,7 +156,7 @@ func (e *Executor) confirm(ctx context.Context, r *Run, t Target) error {
 // present and are sent again.
 func (e *Executor) confirmBatches(ctx context.Context, r *Run, id int64, t Target, adopting bool) error {
 	c := confirmer{e: e, t: t, runID: id, adopting: adopting}
-	for {
+	for polled := false; ; polled = true {
 		open, err := e.cfg.Store.OpenBatches(ctx, id)
 		if err != nil {
 			return err
@@ -164,17 +164,20 @@ func (e *Executor) confirmBatches(ctx context.Context, r *Run, id int64, t Targe
 		if len(open) == 0 {
 			return nil
 		}
-		progressed, err := c.round(ctx, open)
-		if err != nil {
-			return err
-		}
-		if !progressed {
+		// Every round after the first waits a poll interval, even after
+		// one that resolved batches: the batches still open were not done
+		// a moment ago (or queue behind one that was not), and asking
+		// again at once would spend a request to learn that.
+		if polled {
 			if err := e.checkCancel(ctx, r, t); err != nil {
 				return err
 			}
 			if err := (omnisend.SystemClock{}).Sleep(ctx, e.cfg.PollInterval); err != nil {
 				return err
 			}
+		}
+		if err := c.round(ctx, open); err != nil {
+			return err
 		}
 	}
 }
@@ -194,7 +197,7 @@ const listThreshold = 3
 // round resolves the batches that are done. Every request costs rate
 // budget, so with many open batches it reads the batch list, 250 headers a
 // request, instead of each batch's status.
-func (c confirmer) round(ctx context.Context, open []BatchRef) (bool, error) {
+func (c confirmer) round(ctx context.Context, open []BatchRef) error {
 	ids := dedupeIDs(open)
 	if len(ids) < listThreshold {
 		return c.pollEach(ctx, ids)
@@ -203,11 +206,10 @@ func (c confirmer) round(ctx context.Context, open []BatchRef) (bool, error) {
 	for _, id := range ids {
 		remaining[id] = true
 	}
-	progressed := false
 	for offset := 0; len(remaining) > 0; {
 		page, err := c.t.Client.ListBatches(ctx, omnisend.ListBatchesOptions{Limit: 250, Offset: offset})
 		if err != nil {
-			return progressed, fmt.Errorf("confirm: list batches: %w", err)
+			return fmt.Errorf("confirm: list batches: %w", err)
 		}
 		for _, b := range page.Batches {
 			if !remaining[b.ID] {
@@ -216,9 +218,8 @@ func (c confirmer) round(ctx context.Context, open []BatchRef) (bool, error) {
 			delete(remaining, b.ID)
 			if b.Done() {
 				if err := c.resolve(ctx, b); err != nil {
-					return progressed, err
+					return err
 				}
-				progressed = true
 			}
 		}
 		if page.NextOffset == 0 {
@@ -233,14 +234,12 @@ func (c confirmer) round(ctx context.Context, open []BatchRef) (bool, error) {
 			missing = append(missing, id)
 		}
 	}
-	more, err := c.pollEach(ctx, missing)
-	return progressed || more, err
+	return c.pollEach(ctx, missing)
 }
 
 // pollEach asks for each batch's status in order, stopping at the first
 // that is still processing (later ones, queued behind it, are too).
-func (c confirmer) pollEach(ctx context.Context, ids []string) (bool, error) {
-	progressed := false
+func (c confirmer) pollEach(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		b, err := c.t.Client.Batch(ctx, id)
 		if err != nil && c.adopting && isNotFound(err) {
@@ -250,23 +249,21 @@ func (c confirmer) pollEach(ctx context.Context, ids []string) (bool, error) {
 			c.e.cfg.Logger.Warn("run: an earlier run's batch is unknown to Omnisend; its contacts are sent again",
 				"run", c.runID, "batch", id, "ops", n, "error", err)
 			if rerr != nil {
-				return progressed, rerr
+				return rerr
 			}
-			progressed = true
 			continue
 		}
 		if err != nil {
-			return progressed, fmt.Errorf("confirm: batch %s: %w", id, err)
+			return fmt.Errorf("confirm: batch %s: %w", id, err)
 		}
 		if !b.Done() {
-			return progressed, nil
+			return nil
 		}
 		if err := c.resolve(ctx, b); err != nil {
-			return progressed, err
+			return err
 		}
-		progressed = true
 	}
-	return progressed, nil
+	return nil
 }
 
 // resolve records the outcome of a done batch, reading its items only when
