@@ -191,8 +191,10 @@ type confirmer struct {
 }
 
 // listThreshold is the number of open batches from which one round lists
-// batches (250 a request) instead of asking for each.
-const listThreshold = 3
+// batches (250 a request) instead of asking for each. Two open batches
+// already cost up to two status requests (the first done, then the
+// second), against one page of the list.
+const listThreshold = 2
 
 // round resolves the batches that are done. Every request costs rate
 // budget, so with many open batches it reads the batch list, 250 headers a

@@ -177,6 +177,14 @@ func TestLargeWritesRefreshStatistics(t *testing.T) {
 	require.NoError(t, st.ApplyMembership(ctx, segment.MembershipChange{SegmentID: seg.ID, Add: ids[10:], MemberCount: len(ids), RefreshedAt: now.Add(time.Minute)}))
 	require.True(t, analyzed("segment_members"), "analyzed after a large change")
 	require.True(t, analyzed("segment_member_changes"))
+	// And vacuumed, which marks its pages all-visible (once no older
+	// transaction can still see them: other tests run beside this one, so
+	// the test checks the vacuum, not the pages), so that a membership read
+	// by key reads the index alone.
+	var vacuumed bool
+	require.NoError(t, st.pool.QueryRow(ctx, `SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables
+		WHERE relid = 'segment_members'::regclass`).Scan(&vacuumed))
+	require.True(t, vacuumed, "segment_members vacuumed after a large change")
 }
 
 // TestUnificationRefreshesStatistics: a source refresh writes profiles in

@@ -162,7 +162,11 @@ func (s *Store) ApplyMembership(ctx context.Context, c segment.MembershipChange)
 	if len(c.Add)+len(c.Remove) >= analyzeAfter {
 		// As after a large import (analyzeAfter): a changes-only plan
 		// reads the members of the profiles it plans and the changes.
-		if _, err := s.pool.Exec(ctx, `ANALYZE segment_members, segment_member_changes`); err != nil {
+		// VACUUM also marks the pages all-visible, so that reading a
+		// membership by its key reads the index alone: with autovacuum
+		// off nothing else does, and a 1 % plan of 1,000,000 members
+		// fetched 20,000 heap rows to check what the index held.
+		if _, err := s.pool.Exec(ctx, `VACUUM (ANALYZE) segment_members, segment_member_changes`); err != nil {
 			return fmt.Errorf("postgres: refresh the statistics of segment %d's members: %w", c.SegmentID, err)
 		}
 	}
