@@ -84,8 +84,8 @@ func (s storeSink) Ops(ctx context.Context, ops []Op, _ map[string]StateEntry) e
 	return s.st.AddOps(ctx, ops)
 }
 
-// writingSink is a run's storeSink whose ops are written by a goroutine
-// of its own, a chunk behind the plan: the plan reads and diffs the next
+// writingSink is a run's storeSink whose ops are written by goroutines
+// of its own (opWriters), a chunk behind the plan: the plan reads and diffs the next
 // chunk of members while the last one's ops are written (about a third of
 // a changes-only plan's time at 1,000,000 members on SQLite went to
 // writing ops). Ops waits while a chunk is still queued, and returns the
@@ -102,19 +102,32 @@ type writingSink struct {
 
 func newWritingSink(ctx context.Context, s storeSink) *writingSink {
 	w := &writingSink{storeSink: s, chunks: make(chan []Op, 1), done: make(chan struct{})}
+	var wg sync.WaitGroup
+	for range opWriters {
+		wg.Go(func() {
+			for ops := range w.chunks {
+				if w.failed() != nil {
+					continue // drained; the plan stops at its next Ops
+				}
+				if err := s.st.AddOps(ctx, ops); err != nil {
+					w.err.CompareAndSwap(nil, &err)
+				}
+			}
+		})
+	}
 	go func() {
-		defer close(w.done)
-		for ops := range w.chunks {
-			if w.failed() != nil {
-				continue // drained; the plan stops at its next Ops
-			}
-			if err := s.st.AddOps(ctx, ops); err != nil {
-				w.err.CompareAndSwap(nil, &err)
-			}
-		}
+		wg.Wait()
+		close(w.done)
 	}()
 	return w
 }
+
+// opWriters is how many chunks of ops a writingSink writes at once. On
+// PostgreSQL the plan's end waited for one writer: a 1 % change of
+// 1,000,000 members read its members in 130 ms, then inserted its 20,000
+// ops for 630 ms, a chunk of 1,000 at a time. SQLite takes one write at a
+// time, so there the second writer waits its turn.
+const opWriters = 2
 
 func (w *writingSink) failed() error {
 	if p := w.err.Load(); p != nil {
