@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -189,50 +188,37 @@ func TestIncrementalPlanCost(t *testing.T) {
 	})
 }
 
-// startSandboxProcess starts an Omnisend sandbox in a process of its own
-// (this test binary, running TestSandboxProcess) and returns its URL; it
-// ends with the test. segbridge never shares its process with Omnisend:
-// in the test's process, the sandbox's million contacts (1–2.5 GB of heap)
-// made each garbage collection of the run's process take 1–2 s and start
-// every 4–5 s, taking a share of the two cores from whatever the run was
-// doing, the plan included.
+// startSandboxProcess starts `segbridge sandbox` (the test binary as the
+// CLI, see TestMain) at the test's time scale and returns its URL; it is
+// killed when the test ends. segbridge never shares its process with
+// Omnisend: in the test's process, the sandbox's million contacts (1–2.5
+// GB of heap) made each garbage collection of the run's process take
+// 1–2 s and start every 4–5 s, taking a share of the two cores from
+// whatever the run was doing, the plan included.
 func startSandboxProcess(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSandboxProcess$")
-	cmd.Env = append(os.Environ(), "SEGBRIDGE_SANDBOX_PROCESS=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	c := exec.Command(os.Args[0], "-test.run=^$")
+	c.Env = append(os.Environ(), workerArgsEnv+"="+strings.Join([]string{
+		"sandbox", "--addr", "127.0.0.1:0", "--time-scale", strconv.Itoa(timeScale)}, "\x1f"))
+	c.Stderr = os.Stderr
+	stdout, err := c.StdoutPipe()
 	require.NoError(t, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
+	require.NoError(t, c.Start())
 	t.Cleanup(func() {
-		stdin.Close()
-		_ = cmd.Wait()
+		_ = c.Process.Kill()
+		_ = c.Wait()
 	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err, "the sandbox process did not start")
-	url, ok := strings.CutPrefix(strings.TrimSpace(line), "sandbox at ")
-	require.True(t, ok, "the sandbox process said %q", line)
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return url
-}
-
-// TestSandboxProcess is the sandbox process of startSandboxProcess: it
-// serves a sandbox until its standard input closes.
-func TestSandboxProcess(t *testing.T) {
-	if os.Getenv("SEGBRIDGE_SANDBOX_PROCESS") == "" {
-		t.Skip("the sandbox process of TestIncrementalPlanCost")
+	// "  v3 API:         http://127.0.0.1:PORT/v3    (X-API-KEY: KEY)"
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		if url, ok := strings.CutPrefix(strings.TrimSpace(lines.Text()), "v3 API:"); ok {
+			url, _, _ = strings.Cut(strings.TrimSpace(url), " ")
+			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			return strings.TrimSuffix(url, "/v3")
+		}
 	}
-	sb, err := sandbox.New(sandbox.Config{TimeScale: timeScale})
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: time.Minute}
-	go func() { _ = srv.Serve(ln) }()
-	fmt.Printf("sandbox at http://%s\n", ln.Addr())
-	_, _ = io.Copy(io.Discard, os.Stdin)
-	require.NoError(t, srv.Close())
+	require.FailNow(t, "the sandbox process did not say where it listens", "%v", lines.Err())
+	return ""
 }
 
 // cpuProfile starts a CPU profile named name in the directory

@@ -84,9 +84,9 @@ func (s storeSink) Ops(ctx context.Context, ops []Op, _ map[string]StateEntry) e
 	return s.st.AddOps(ctx, ops)
 }
 
-// writingSink is a run's storeSink whose ops are written by goroutines
-// of its own (opWriters), a chunk behind the plan: the plan reads and diffs the next
-// chunk of members while the last one's ops are written (about a third of
+// writingSink is a run's storeSink whose ops are written by goroutines of
+// their own (opWriters), a chunk behind the plan: the plan reads and diffs
+// the next chunk of members while the last ones' ops are written (about a third of
 // a changes-only plan's time at 1,000,000 members on SQLite went to
 // writing ops). Ops waits while a chunk is still queued, and returns the
 // first write error; wait ends the writer and returns it too. Relink and
